@@ -1,0 +1,31 @@
+# Two commands: `make run` (set up .venv, run the benchmark on the embedded synthetic default) and
+# `make test` (set up .venv, run the test suite; CI runs exactly this through .ci/run).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test test-all bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) evaluate.py --out results/default
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -m "not slow" -q
+
+test-all: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) results runs .pytest_cache .hypothesis

@@ -1,0 +1,150 @@
+"""Loader of the published 10-region hourly data set (eglb-2022, MIT), exactly as SPEC section 3 says.
+
+Folder layout::
+
+    price/<Region>_Price.csv     columns "Time (UTC)", "Price (USD/MWh)"
+    carbon/<Region>_carbon.csv   columns "Time (UTC)", "Carbon (kg/kWh)"
+    water/<Region>_water.csv     columns "Time (UTC)", " WUE (L/kWh)"   (leading space)
+    AI_workload.csv              columns "Time (UTC)", "Power (Watt)"
+
+Regions are files spelled Texas, Virginia, Georgia, Nevada, Germany, Belguim (sic), Netherlands,
+Denmark, Japan, Singapore; gateway j is co-located with region j. Files are aligned on their common
+timestamps (the non-US price files run 24 hours longer). Every gateway carries
+``Power(t) / peak_power_w`` MW and every region has 1 MW of capacity, so total demand peaks at total
+capacity.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from envs.errors import InputError
+from envs.files import numeric_column, read_table, require_unique_rows, timestamp_column
+from envs.scenario import Scenario
+from envs.validation import require_nonnegative
+
+#: Region names as used in scenarios, and as spelled in the data set's file names.
+REGIONS = ("Texas", "Virginia", "Georgia", "Nevada", "Germany", "Belgium", "Netherlands", "Denmark", "Japan", "Singapore")
+FILE_NAMES = ("Texas", "Virginia", "Georgia", "Nevada", "Germany", "Belguim", "Netherlands", "Denmark", "Japan", "Singapore")
+
+#: The partial-GLB mask of SPEC section 3: rows are regions i, columns gateways j.
+PARTIAL_MASK = np.array(
+    [
+        [1, 1, 1, 1, 0, 0, 0, 0, 0, 0],  # Texas
+        [1, 1, 1, 1, 1, 1, 1, 1, 0, 0],  # Virginia
+        [1, 1, 1, 1, 1, 1, 1, 1, 0, 0],  # Georgia
+        [1, 1, 1, 1, 0, 0, 0, 0, 1, 1],  # Nevada
+        [0, 1, 1, 0, 1, 1, 1, 1, 0, 0],  # Germany
+        [0, 1, 1, 0, 1, 1, 1, 1, 0, 0],  # Belgium
+        [0, 1, 1, 0, 1, 1, 1, 1, 0, 0],  # Netherlands
+        [0, 1, 1, 0, 1, 1, 1, 1, 0, 0],  # Denmark
+        [0, 0, 0, 1, 0, 0, 0, 0, 1, 1],  # Japan
+        [0, 0, 0, 1, 0, 0, 0, 0, 1, 1],  # Singapore
+    ],
+    dtype=bool,
+)
+
+#: Environment variable naming the data folder (default: ../shared/data/eglb-2022 from the repository).
+DATA_ENV = "EGLB2022_DATA"
+
+SETTINGS = ("full", "partial")
+
+_TIME = "Time (UTC)"
+_SIGNALS = (
+    # (scenario field, folder, file suffix, column, may be negative)
+    ("price", "price", "Price", "Price (USD/MWh)", True),
+    ("carbon", "carbon", "carbon", "Carbon (kg/kWh)", False),
+    ("water", "water", "water", " WUE (L/kWh)", False),
+)
+
+
+def default_data_path() -> Path:
+    """The data folder: $EGLB2022_DATA, else ../shared/data/eglb-2022 beside the repository."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "eglb-2022"
+
+
+def setting_mask(setting: str) -> np.ndarray:
+    """The [10, 10] mask of a published setting ("full" or "partial")."""
+    if setting not in SETTINGS:
+        raise InputError(f"setting must be 'full' or 'partial', got {setting!r}")
+    return np.ones_like(PARTIAL_MASK) if setting == "full" else PARTIAL_MASK.copy()
+
+
+def is_eglb2022_folder(path: Path) -> bool:
+    """True if ``path`` looks like the published layout."""
+    path = Path(path)
+    return (path / "AI_workload.csv").is_file() and (path / "price").is_dir()
+
+
+def _read_series(path: Path, column: str, allow_negative: bool) -> tuple[np.ndarray, np.ndarray]:
+    table = read_table(path, (_TIME, column))
+    stamps = timestamp_column(table, _TIME, path)
+    require_unique_rows(stamps.astype(np.int64), path, "timestamp")
+    values = numeric_column(table, column, path)
+    if not allow_negative:
+        require_nonnegative(values, f"column {column!r}", lambda idx: f"file {path}, line {idx[0] + 2}")
+    return stamps, values
+
+
+def load_eglb2022(
+    path: str | Path | None = None,
+    setting: str = "full",
+    mu_water: float = 60.0,
+    mu_carbon: float = 1500.0,
+    peak_power_w: float = 2708.0,
+    capacity_mw: float = 1.0,
+) -> Scenario:
+    """Load the published data set as a :class:`Scenario` (T = 457 common hours on the original files).
+
+    Args:
+        path: the data folder (default :func:`default_data_path`).
+        setting: "full" (every region serves every gateway) or "partial" (:data:`PARTIAL_MASK`).
+        mu_water: USD per m^3. mu_carbon: USD per t.
+        peak_power_w: the workload trace's watts that make 1 MW per gateway (the trace's peak).
+        capacity_mw: capacity of every region, MW.
+    """
+    mask = setting_mask(setting)
+    folder = Path(path) if path is not None else default_data_path()
+    if not folder.is_dir():
+        raise InputError(f"data folder {folder} does not exist (set ${DATA_ENV} or pass the path)")
+    series: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for field, subfolder, suffix, column, negative in _SIGNALS:
+        series[field] = [
+            _read_series(folder / subfolder / f"{name}_{suffix}.csv", column, negative) for name in FILE_NAMES
+        ]
+    workload_path = folder / "AI_workload.csv"
+    workload_stamps, power = _read_series(workload_path, "Power (Watt)", False)
+
+    common = workload_stamps
+    for field in series:
+        for stamps, _ in series[field]:
+            common = np.intersect1d(common, stamps)
+    if common.size == 0:
+        raise InputError(f"the files in {folder} share no timestamp")
+
+    def aligned(stamps: np.ndarray, values: np.ndarray) -> np.ndarray:
+        order = np.argsort(stamps)
+        return values[order[np.searchsorted(stamps[order], common)]]
+
+    arrays = {field: np.stack([aligned(s, v) for s, v in series[field]]) for field in series}
+    load = aligned(workload_stamps, power) / float(peak_power_w)
+    n = len(REGIONS)
+    return Scenario(
+        regions=REGIONS,
+        gateways=REGIONS,
+        timestamps=common,
+        price=arrays["price"],
+        carbon=arrays["carbon"],
+        water=arrays["water"],
+        workload=np.tile(load, (n, 1)),
+        capacity=np.full(n, float(capacity_mw)),
+        mask=mask,
+        mu_water=mu_water,
+        mu_carbon=mu_carbon,
+        name=f"eglb-2022 {setting}",
+    )

@@ -1,0 +1,11 @@
+"""The one exception type for user mistakes.
+
+Everything a user can get wrong (a file, a column, a value, a command-line argument) raises
+:class:`InputError` with a message that names the place and says what was expected. The command-line
+programs catch it, print the message on one line and exit with status 2; library users can catch it too
+(it is a ``ValueError``).
+"""
+
+
+class InputError(ValueError):
+    """Bad input data or a bad argument; the message says where and what was expected."""

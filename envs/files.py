@@ -1,0 +1,114 @@
+"""Reading tables with clear errors, and writing files atomically.
+
+Readers name the file, the line (1-based, the header is line 1) and the column of any bad value;
+writers write to a temporary file in the target folder and rename it over the target, so a crash
+never leaves a half-written result or checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from envs.errors import InputError
+
+
+def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Read a CSV file, raising InputError if it is missing, unreadable or lacks a column."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"missing file {path}")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"file {path} is not a readable CSV table: {str(exc).strip()}") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"file {path} has no column {missing[0]!r} (columns found: {', '.join(map(repr, table.columns))})"
+        )
+    if len(table) == 0:
+        raise InputError(f"file {path} has a header but no rows")
+    return table
+
+
+def line_of(row: int) -> int:
+    """The 1-based file line of a 0-based data row (line 1 is the header)."""
+    return row + 2
+
+
+def numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    """A column as float64, raising InputError at the first empty, non-numeric or non-finite cell."""
+    text = table[column].str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InputError(
+            f"file {path}, line {line_of(row)}, column {column!r}: expected a finite number, got {table[column].iloc[row]!r}"
+        )
+    return values
+
+
+def timestamp_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    """A column of timestamps as datetime64[s] (UTC), raising InputError at the first bad cell."""
+    text = table[column].str.strip()
+    parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InputError(
+            f"file {path}, line {line_of(row)}, column {column!r}: expected a timestamp, got {table[column].iloc[row]!r}"
+        )
+    return parsed.dt.tz_convert(None).to_numpy().astype("datetime64[s]")
+
+
+def require_unique_rows(keys: np.ndarray, path: Path, what: str) -> None:
+    """Raise naming the first line whose key (e.g. timestamp) repeats an earlier line's."""
+    _, first = np.unique(keys, return_index=True)
+    if first.size != keys.size:
+        repeated = np.ones(keys.size, dtype=bool)
+        repeated[first] = False
+        row = int(np.argmax(repeated))
+        earlier = int(np.flatnonzero(keys == keys[row])[0])
+        raise InputError(f"file {path}, line {line_of(row)}: duplicated {what} (already on line {line_of(earlier)})")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary_path)`` then rename the temporary file to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; results are meant to be shared
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def atomic_write_json(path: Path, data) -> Path:
+    return atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")

@@ -1,0 +1,169 @@
+"""What a policy sees each hour: the observation vector of the eGLB environment.
+
+Layout of the float32 vector (N regions, J gateways, H forecast hours), in order:
+
+=====================  ==========  ======================================================
+part                   length      meaning (all divided by the scales of ObservationScale)
+=====================  ==========  ======================================================
+price                  N           this hour's price
+carbon                 N           this hour's carbon intensity
+water                  N           this hour's water intensity
+workload               J           this hour's gateway loads
+capacity               N           this hour's region capacities
+time                   3           sin and cos of the hour of day (UTC), fraction of the episode left
+forecast               H*(3N+J)    the next H hours of price, carbon, water, workload (hour-major),
+                                   optionally with multiplicative noise growing with lead time
+water footprint        N           each region's cumulative weighted water footprint mu_w * W_i
+carbon footprint       N           each region's cumulative weighted carbon footprint mu_c * C_i
+water gap              N           max_k mu_w W_k - mu_w W_i (distance to the current worst region)
+carbon gap             N           the same for carbon
+=====================  ==========  ======================================================
+
+Footprints are divided by the footprint one region would collect over the whole episode at mean
+intensity and mean load, so they run from 0 to about 1 whatever the episode length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from envs.errors import InputError
+from envs.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ObservationScale:
+    """Divisors that bring observations near unit scale; fixed per trained policy.
+
+    Attributes:
+        price: USD/MWh. carbon: t/MWh. water: m^3/MWh. workload: MW (per gateway). capacity: MW.
+        footprint_water: weighted water footprint of one region in one hour, USD (mu_w * m^3).
+        footprint_carbon: weighted carbon footprint of one region in one hour, USD (mu_c * t).
+    """
+
+    price: float
+    carbon: float
+    water: float
+    workload: float
+    capacity: float
+    footprint_water: float
+    footprint_carbon: float
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> "ObservationScale":
+        """Scales measured on a reference scenario (its mean magnitudes)."""
+        load_per_region = float(scenario.total_workload.mean()) / scenario.n_regions
+
+        def positive(value: float) -> float:
+            return value if value > 0 else 1.0
+
+        return cls(
+            price=positive(float(np.mean(np.abs(scenario.price)))),
+            carbon=positive(float(scenario.carbon.mean())),
+            water=positive(float(scenario.water.mean())),
+            workload=positive(float(scenario.workload.mean())),
+            capacity=positive(float(scenario.capacity.mean())),
+            footprint_water=positive(scenario.mu_water * float(scenario.water.mean()) * load_per_region),
+            footprint_carbon=positive(scenario.mu_carbon * float(scenario.carbon.mean()) * load_per_region),
+        )
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ObservationScale":
+        try:
+            return cls(**{k: float(v) for k, v in values.items()})
+        except TypeError as exc:
+            raise InputError(f"observation scale: {exc}") from None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ObservationBuilder:
+    """Builds observations for episodes of one scenario window; the per-hour part is precomputed.
+
+    Args:
+        n_regions, n_gateways: sizes fixing the vector length.
+        scale: divisors (see :class:`ObservationScale`).
+        forecast_hours: how many future hours of inputs to include (0: none).
+        forecast_noise: standard deviation of the multiplicative forecast error one hour ahead; the
+            error of a forecast k hours ahead has standard deviation ``forecast_noise * sqrt(k)``.
+    """
+
+    def __init__(self, n_regions: int, n_gateways: int, scale: ObservationScale, forecast_hours: int = 0,
+                 forecast_noise: float = 0.0):
+        if int(forecast_hours) != forecast_hours or forecast_hours < 0:
+            raise InputError(f"argument 'forecast_hours' must be an integer >= 0, got {forecast_hours}")
+        if not np.isfinite(forecast_noise) or forecast_noise < 0:
+            raise InputError(f"argument 'forecast_noise' must be >= 0, got {forecast_noise}")
+        self.n_regions = n_regions
+        self.n_gateways = n_gateways
+        self.scale = scale
+        self.forecast_hours = int(forecast_hours)
+        self.forecast_noise = float(forecast_noise)
+        per_hour = 3 * n_regions + n_gateways
+        self.static_size = 4 * n_regions + n_gateways + 3 + self.forecast_hours * per_hour
+        self.size = self.static_size + 4 * n_regions
+
+    def episode_rows(self, scenario: Scenario, start: int, hours: int, rng: np.random.Generator) -> np.ndarray:
+        """The static part of every observation of an episode: float32 [hours + 1, static_size].
+
+        Row k describes hour ``start + k``; the extra last row repeats the final hour, for the
+        observation returned with the end of the episode. Forecasts past the scenario's end repeat
+        its last hour.
+        """
+        scale = self.scale
+        stop = start + hours
+        window = slice(start, stop)
+        parts = [
+            scenario.price[:, window].T / scale.price,
+            scenario.carbon[:, window].T / scale.carbon,
+            scenario.water[:, window].T / scale.water,
+            scenario.workload[:, window].T / scale.workload,
+            scenario.capacity[:, window].T / scale.capacity,
+        ]
+        hour_of_day = (scenario.timestamps[window].astype("datetime64[h]").astype(np.int64) % 24) * (2 * np.pi / 24)
+        left = 1.0 - np.arange(hours) / hours
+        parts.append(np.column_stack([np.sin(hour_of_day), np.cos(hour_of_day), left]))
+        if self.forecast_hours:
+            parts.append(self._forecast(scenario, start, hours, rng))
+        rows = np.concatenate(parts, axis=1).astype(np.float32)
+        return np.vstack([rows, rows[-1:]])
+
+    def _forecast(self, scenario: Scenario, start: int, hours: int, rng: np.random.Generator) -> np.ndarray:
+        scale = self.scale
+        inputs = np.concatenate(
+            [
+                scenario.price / scale.price,
+                scenario.carbon / scale.carbon,
+                scenario.water / scale.water,
+                scenario.workload / scale.workload,
+            ]
+        )  # [3N+J, T]
+        lead = np.arange(1, self.forecast_hours + 1)
+        hours_ahead = np.minimum(start + np.arange(hours)[:, None] + lead[None, :], scenario.n_hours - 1)
+        values = inputs[:, hours_ahead].transpose(1, 2, 0)  # [hours, H, 3N+J]
+        if self.forecast_noise > 0:
+            noise = rng.standard_normal(values.shape) * (self.forecast_noise * np.sqrt(lead))[None, :, None]
+            values = values * (1.0 + noise)
+        return values.reshape(hours, -1)
+
+    def fill(self, out: np.ndarray, static_row: np.ndarray, footprint: np.ndarray) -> np.ndarray:
+        """Write one observation into ``out`` (float32 [size]) from a static row and the equity state.
+
+        Args:
+            footprint: [2, N] cumulative weighted water and carbon footprints, already divided by
+                the episode's footprint scales (see :meth:`footprint_divisors`).
+        """
+        s = self.static_size
+        n2 = 2 * self.n_regions
+        out[:s] = static_row
+        out[s : s + n2] = footprint.ravel()
+        out[s + n2 :] = (footprint.max(axis=1, keepdims=True) - footprint).ravel()
+        return out
+
+    def footprint_factors(self, weights: np.ndarray, hours: int) -> np.ndarray:
+        """[2, 1] factors turning raw footprints (m^3, t) into observed ones for an episode of ``hours``."""
+        scale = self.scale
+        return (weights / (np.array([scale.footprint_water, scale.footprint_carbon]) * hours))[:, None]

@@ -1,0 +1,245 @@
+"""Feasible routings of one hour: the cheapest routing for given region prices, and repair.
+
+A routing ``x`` of an hour is an [N, J] array (MW): ``x[i, j]`` is the load of gateway j served in
+region i. It is feasible when ``x >= 0``, ``x[i, j] = 0`` where the mask forbids it, every column
+sums to the gateway's workload and every row sums to at most the region's capacity.
+
+Two problems are solved here, both exactly:
+
+* ``cheapest``: minimise ``sum_ij q[i] x[i, j]`` over feasible routings (the per-hour step of every
+  price-driven policy: GLB-Cost/Carbon/Water, the eGLB expert, the ``dual`` action). Because the
+  cost depends on the region only, the reachable region-energy vectors form a polymatroid's base
+  polytope and the greedy algorithm is optimal: fill regions in increasing q, each as far as the
+  mask lets the remaining load reach it. With the full mask that is a sort and a cumulative sum;
+  with a mask each region is filled by augmenting paths (a max-flow step), on gateway classes.
+* ``repair``: turn a routing that meets the workload and the mask but may overload regions into a
+  feasible one, changing it only where regions are overloaded.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from envs.scenario import FEASIBILITY_TOLERANCE, Scenario
+
+
+def fill_cheapest(price: np.ndarray, total: np.ndarray | float, capacity: np.ndarray) -> np.ndarray:
+    """Full-mask cheapest energy: fill regions in increasing price up to capacity.
+
+    Args:
+        price: [N] or [N, T] region prices (any unit; only the order matters).
+        total: scalar or [T] total load to place, MW.
+        capacity: same shape as ``price``, MW.
+    Returns:
+        energy, same shape as ``price``, MW; ties are broken by region index.
+    """
+    order = np.argsort(price, axis=0, kind="stable")
+    capacity_sorted = np.take_along_axis(capacity, order, axis=0)
+    before = np.cumsum(capacity_sorted, axis=0) - capacity_sorted
+    filled = np.clip(total - before, 0.0, capacity_sorted)
+    energy = np.empty_like(filled)
+    np.put_along_axis(energy, order, filled, axis=0)
+    return energy
+
+
+def split_energy(energy: np.ndarray, workload: np.ndarray) -> np.ndarray:
+    """Full-mask routing [N, J] that gives each region ``energy`` [N] in proportion to every gateway.
+
+    ``energy`` must sum to ``workload.sum()``; each gateway's load is spread over regions in the
+    same shares, so every column sums to its workload.
+    """
+    total = workload.sum()
+    if total <= 0:
+        return np.zeros((energy.size, workload.size))
+    return np.outer(energy, workload / total)
+
+
+def augment(flow: np.ndarray, residual: np.ndarray, spare: np.ndarray, mask: np.ndarray, eps: float) -> None:
+    """Push residual demand of columns into regions' spare capacity along augmenting paths.
+
+    A path starts at a column c with residual demand, enters a region i it may use, and either ends
+    there (if i has spare capacity) or moves some column c' already served by i elsewhere, and so
+    on (Edmonds-Karp: breadth-first, so paths are shortest). Stops when no path is left, at which
+    point the pushed amount is the maximum flow (max-flow min-cut).
+
+    Args:
+        flow: [N, C] current routing on columns (gateways or gateway classes); updated in place.
+        residual: [C] demand not yet routed; updated in place.
+        spare: [N] capacity still free in regions that may receive more; updated in place.
+            Regions with zero spare only relay (they keep their total).
+        mask: [N, C] bool, allowed region-column pairs.
+        eps: amounts at or below this are treated as zero (MW).
+    """
+    n_regions, n_cols = flow.shape
+    x = flow.tolist()
+    res = residual.tolist()
+    free = spare.tolist()
+    regions_of = [np.flatnonzero(mask[:, c]).tolist() for c in range(n_cols)]
+    cols = range(n_cols)
+    while True:
+        sources = [c for c in cols if res[c] > eps]
+        if not sources or max(free) <= eps:
+            break
+        via_col = [-1] * n_regions  # region -> column it was reached from
+        via_region = [-2] * n_cols  # column -> region it was reached from (-1: a source)
+        for c in sources:
+            via_region[c] = -1
+        queue = deque(sources)
+        end = -1
+        while queue and end < 0:
+            c = queue.popleft()
+            for i in regions_of[c]:
+                if via_col[i] != -1:
+                    continue
+                via_col[i] = c
+                if free[i] > eps:
+                    end = i
+                    break
+                row = x[i]
+                for c2 in cols:
+                    if via_region[c2] == -2 and row[c2] > eps:
+                        via_region[c2] = i
+                        queue.append(c2)
+        if end < 0:
+            break
+        amount = free[end]
+        i = end
+        while True:
+            c = via_col[i]
+            r = via_region[c]
+            if r == -1:
+                amount = min(amount, res[c])
+                break
+            amount = min(amount, x[r][c])
+            i = r
+        free[end] -= amount
+        i = end
+        while True:
+            c = via_col[i]
+            x[i][c] += amount
+            r = via_region[c]
+            if r == -1:
+                res[c] -= amount
+                break
+            x[r][c] -= amount
+            i = r
+    flow[:] = x
+    residual[:] = res
+    spare[:] = free
+
+
+def _eps(total: float) -> float:
+    return FEASIBILITY_TOLERANCE * max(float(total), 1.0) * 1e-3
+
+
+def cheapest_on_classes(price: np.ndarray, demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Masked cheapest routing on columns (gateway classes): greedy fill with augmenting paths.
+
+    Args:
+        price: [N] region prices. demand: [C] column loads, MW. capacity: [N] MW.
+        mask: [N, C] bool.
+    Returns:
+        flow [N, C], MW. Raises RuntimeError if the demand cannot be served (the scenario check
+        rules that out for every hour of a valid scenario).
+    """
+    flow = np.zeros(mask.shape)
+    residual = np.array(demand, dtype=float)
+    eps = _eps(residual.sum())
+    for i in np.argsort(price, kind="stable"):
+        if residual.sum() <= eps:
+            break
+        spare = np.zeros(mask.shape[0])
+        spare[i] = capacity[i]
+        augment(flow, residual, spare, mask, eps)
+    if residual.sum() > FEASIBILITY_TOLERANCE * max(float(np.sum(demand)), 1.0):
+        raise RuntimeError(f"demand {np.sum(demand)} MW cannot be served under this mask and capacity")
+    return flow
+
+
+def max_servable(demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> float:
+    """The largest load (MW) of ``demand`` [C] that fits ``capacity`` [N] under ``mask`` [N, C]."""
+    flow = np.zeros(mask.shape)
+    residual = np.array(demand, dtype=float)
+    augment(flow, residual, np.array(capacity, dtype=float), mask, _eps(residual.sum()))
+    return float(flow.sum())
+
+
+class Router:
+    """Exact per-hour routing for one scenario (cheapest routing, repair, sanitizing)."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.full_mask = scenario.full_mask
+        self.classes = scenario.mask_classes
+        self._class_share = None
+        if not self.full_mask:
+            # Share of each gateway in its class, per hour: splits class flows back to gateways.
+            class_load = self.classes.demand(scenario.workload)[self.classes.of_gateway]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(class_load > 0, scenario.workload / class_load, 0.0)
+            self._class_share = share  # [J, T]
+
+    def cheapest_energy(self, price: np.ndarray, t: int) -> np.ndarray:
+        """Region energies [N] (MW) of the cheapest routing for prices ``price`` [N] at hour t."""
+        scenario = self.scenario
+        if self.full_mask:
+            return fill_cheapest(price, scenario.total_workload[t], scenario.capacity[:, t])
+        return self._cheapest_classes(price, t).sum(axis=1)
+
+    def cheapest(self, price: np.ndarray, t: int) -> np.ndarray:
+        """The cheapest feasible routing [N, J] (MW) for region prices ``price`` [N] at hour t."""
+        scenario = self.scenario
+        if self.full_mask:
+            energy = fill_cheapest(price, scenario.total_workload[t], scenario.capacity[:, t])
+            return split_energy(energy, scenario.workload[:, t])
+        flow = self._cheapest_classes(price, t)
+        return flow[:, self.classes.of_gateway] * self._class_share[:, t]
+
+    def _cheapest_classes(self, price: np.ndarray, t: int) -> np.ndarray:
+        scenario = self.scenario
+        demand = self.classes.demand(scenario.workload[:, t])
+        return cheapest_on_classes(price, demand, scenario.capacity[:, t], self.classes.mask)
+
+    def repair(self, routing: np.ndarray, t: int) -> np.ndarray:
+        """Make a routing that meets workload and mask respect capacity too.
+
+        Overloaded regions are scaled down to capacity; the load they shed is placed in regions with
+        spare capacity (in proportion to the spare capacity with the full mask, by augmenting paths
+        with a mask). A routing that already fits is returned unchanged.
+        """
+        scenario = self.scenario
+        capacity = scenario.capacity[:, t]
+        energy = routing.sum(axis=1)
+        if (energy <= capacity * (1 + FEASIBILITY_TOLERANCE) + FEASIBILITY_TOLERANCE * 1e-3).all():
+            return routing
+        fixed = routing * np.minimum(1.0, capacity / np.maximum(energy, 1e-300))[:, None]
+        residual = np.maximum(scenario.workload[:, t] - fixed.sum(axis=0), 0.0)
+        spare = np.maximum(capacity - fixed.sum(axis=1), 0.0)
+        if self.full_mask:
+            fixed += np.outer(spare / spare.sum(), residual)
+        else:
+            augment(fixed, residual, spare, scenario.mask, _eps(scenario.total_workload[t]))
+        return fixed
+
+    def sanitize(self, routing: np.ndarray, t: int) -> np.ndarray:
+        """Any array of N*J numbers (NaN, infinities, negatives, wrong totals) to a feasible routing.
+
+        Non-finite, negative and masked-out entries become 0; each gateway's column is rescaled to its
+        workload (a column with nothing left is spread evenly over its allowed regions); then capacity
+        is repaired. A feasible routing passes through unchanged.
+        """
+        scenario = self.scenario
+        mask = scenario.mask
+        x = np.asarray(routing, dtype=float).reshape(mask.shape)
+        x = np.where(np.isfinite(x) & (x > 0) & mask, x, 0.0)
+        workload = scenario.workload[:, t]
+        with np.errstate(over="ignore"):  # huge entries: the column test fails and they are rescaled
+            column = x.sum(axis=0)
+        if not np.allclose(column, workload, rtol=1e-12, atol=1e-15):
+            peak = x.max(axis=0)
+            empty = ~(peak > 0)
+            x = np.where(empty, mask, x / np.where(empty, 1.0, peak))
+            x = x * (workload / x.sum(axis=0))
+        return self.repair(x, t)

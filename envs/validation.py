@@ -1,0 +1,53 @@
+"""Checks shared by the scenario constructor and the file loaders.
+
+Each check takes a ``locate`` callable that turns an array index into words ("price[3, 17] (region
+'Germany', hour 2022-09-22T17)" for the dataclass, "file signals.csv, row 42, column 'price'" for a
+loader), so one set of checks serves every vocabulary of error messages.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from envs.errors import InputError
+
+Locate = Callable[[tuple[int, ...]], str]
+
+
+def first_index(bad: np.ndarray) -> tuple[int, ...]:
+    """Index of the first True entry of a boolean array, in C order."""
+    return tuple(int(k) for k in np.unravel_index(int(np.argmax(bad)), bad.shape))
+
+
+def require_finite(values: np.ndarray, what: str, locate: Locate) -> None:
+    """Raise when any entry is NaN or infinite."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        where = first_index(bad)
+        raise InputError(f"{locate(where)}: {what} must be a finite number, got {values[where]}")
+
+
+def require_nonnegative(values: np.ndarray, what: str, locate: Locate) -> None:
+    """Raise when any entry is negative (NaN must have been rejected before)."""
+    bad = values < 0
+    if bad.any():
+        where = first_index(bad)
+        raise InputError(f"{locate(where)}: {what} must be >= 0, got {values[where]}")
+
+
+def require_shape(values: np.ndarray, shape: tuple[int, ...], name: str, meaning: str) -> None:
+    """Raise when an array does not have the expected shape."""
+    if values.shape != shape:
+        raise InputError(
+            f"argument {name!r} has shape {values.shape}, expected {shape} ({meaning})"
+        )
+
+
+def as_float_array(values, name: str) -> np.ndarray:
+    """Convert to a float64 array or raise naming the argument."""
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"argument {name!r} must be numeric: {exc}") from None

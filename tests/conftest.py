@@ -1,0 +1,31 @@
+"""Shared fixtures: the published data set (read from ../shared or $EGLB2022_DATA) and random scenarios."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from envs.eglb2022 import default_data_path, load_eglb2022
+
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def published_path():
+    path = default_data_path()
+    if not (path / "AI_workload.csv").is_file():
+        pytest.skip(f"published data set not found at {path} (set EGLB2022_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def published_full(published_path):
+    return load_eglb2022(published_path, "full")
+
+
+@pytest.fixture(scope="session")
+def published_partial(published_path):
+    return load_eglb2022(published_path, "partial")

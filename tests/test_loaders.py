@@ -1,0 +1,137 @@
+"""Loaders: the published layout (SPEC section 3), the project's CSV format, and their errors."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import numpy as np
+import pytest
+
+from envs.csv_format import load_scenario, save_scenario
+from envs.eglb2022 import PARTIAL_MASK, REGIONS, load_eglb2022
+from envs.errors import InputError
+from envs.synthetic import make_synthetic
+from envs.traces import load_traces
+
+
+def test_published_full_setting_as_specified(published_full, published_path):
+    s = published_full
+    assert (s.n_regions, s.n_gateways, s.n_hours) == (10, 10, 457)
+    assert s.regions == REGIONS
+    assert str(s.timestamps[0]) == "2022-09-22T00:00:00" and str(s.timestamps[-1]) == "2022-10-11T00:00:00"
+    assert s.full_mask and (s.capacity == 1.0).all()
+    assert (s.mu_water, s.mu_carbon) == (60.0, 1500.0)
+    # Independent read of a few cells with the csv module.
+    with open(published_path / "AI_workload.csv") as f:
+        power = [float(row["Power (Watt)"]) for row in csv.DictReader(f)]
+    np.testing.assert_array_equal(s.workload[3], np.array(power) / 2708)
+    assert s.total_workload.max() == pytest.approx(10.0) and s.total_workload.mean() == pytest.approx(6.378, abs=1e-3)
+    with open(published_path / "price" / "Belguim_Price.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert s.price[5, 0] == float(rows[0]["Price (USD/MWh)"])
+    assert s.price[5, -1] == float(rows[456]["Price (USD/MWh)"])  # aligned: the 24 extra rows dropped
+    with open(published_path / "water" / "Singapore_water.csv") as f:
+        assert s.water[9, 10] == float(list(csv.DictReader(f))[10][" WUE (L/kWh)"])
+    assert s.price.min() < 0  # Belgium and the Netherlands
+
+
+def test_published_partial_mask(published_partial):
+    np.testing.assert_array_equal(published_partial.mask, PARTIAL_MASK)
+    assert PARTIAL_MASK[4].tolist() == [0, 1, 1, 0, 1, 1, 1, 1, 0, 0]  # Germany row, as in SPEC
+
+
+@pytest.fixture
+def data_copy(published_path, tmp_path):
+    target = tmp_path / "eglb"
+    shutil.copytree(published_path, target)
+    return target
+
+
+def rewrite_cell(path, line, column, value):
+    rows = list(csv.reader(open(path)))
+    rows[line - 1][column] = value
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda d: (d / "carbon" / "Japan_carbon.csv").unlink(), r"missing file .*Japan_carbon.csv"),
+        (lambda d: rewrite_cell(d / "water" / "Texas_water.csv", 1, 1, "WUE"), r"Texas_water.csv has no column ' WUE \(L/kWh\)'"),
+        (lambda d: rewrite_cell(d / "price" / "Nevada_Price.csv", 42, 1, "n/a"), r"Nevada_Price.csv, line 42, column 'Price \(USD/MWh\)': expected a finite number, got 'n/a'"),
+        (lambda d: rewrite_cell(d / "carbon" / "Denmark_carbon.csv", 7, 1, ""), r"Denmark_carbon.csv, line 7, .*expected a finite number"),
+        (lambda d: rewrite_cell(d / "water" / "Georgia_water.csv", 9, 1, "-0.5"), r"Georgia_water.csv, line 9: column ' WUE \(L/kWh\)' must be >= 0"),
+        (lambda d: rewrite_cell(d / "AI_workload.csv", 12, 0, "2022-09-22 09"), r"AI_workload.csv, line 12: duplicated timestamp \(already on line 11\)"),
+        (lambda d: rewrite_cell(d / "price" / "Japan_Price.csv", 3, 0, "yesterday"), r"Japan_Price.csv, line 3, column 'Time \(UTC\)': expected a timestamp"),
+    ],
+)
+def test_published_layout_errors_name_file_line_and_column(data_copy, corrupt, message):
+    corrupt(data_copy)
+    with pytest.raises(InputError, match=message):
+        load_eglb2022(data_copy)
+
+
+def test_published_layout_bad_arguments(tmp_path, published_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_eglb2022(tmp_path / "nowhere")
+    with pytest.raises(InputError, match="setting must be 'full' or 'partial'"):
+        load_eglb2022(published_path, "half")
+
+
+@pytest.mark.parametrize("setting", ["full", "partial"])
+def test_csv_format_round_trips_exactly(tmp_path, setting):
+    scenario = make_synthetic(5, hours=30, setting=setting)
+    capacity = np.array(scenario.capacity, copy=True) * 1.2
+    capacity[2, 10:14] = 0.3  # hour-dependent capacity must survive too
+    scenario = scenario.with_changes(capacity=capacity)
+    save_scenario(scenario, tmp_path / "s")
+    assert load_scenario(tmp_path / "s") == scenario
+    assert load_traces(tmp_path / "s") == scenario
+    assert (tmp_path / "s" / "mask.csv").exists() == (setting == "partial")
+
+
+def test_traces_detects_the_published_layout(published_path, published_partial):
+    assert load_traces(published_path, "partial") == published_partial
+
+
+def edit_csv(path, edit):
+    rows = list(csv.reader(open(path)))
+    edit(rows)
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda d: edit_csv(d / "signals.csv", lambda r: r.pop(5)), r"signals.csv has no row for region '.*' at 2022-09-22T00:00:00"),
+        (lambda d: edit_csv(d / "signals.csv", lambda r: r.__setitem__(3, r[2])), r"signals.csv, line 4: region 'Virginia' at 2022-09-22T00:00:00 is listed twice"),
+        (lambda d: edit_csv(d / "signals.csv", lambda r: r[7].__setitem__(1, "Atlantis")), r"signals.csv, line 8, column 'region': unknown region 'Atlantis'"),
+        (lambda d: edit_csv(d / "signals.csv", lambda r: r[9].__setitem__(4, "-1")), r"signals.csv, line 10: column 'water_m3_mwh' must be >= 0"),
+        (lambda d: edit_csv(d / "signals.csv", lambda r: r[9].__setitem__(2, "cheap")), r"signals.csv, line 10, column 'price_usd_mwh': expected a finite number, got 'cheap'"),
+        (lambda d: edit_csv(d / "workload.csv", lambda r: r[4].__setitem__(2, "-3")), r"workload.csv, line 5: column 'load_mw' must be >= 0"),
+        (lambda d: edit_csv(d / "workload.csv", lambda r: [row.__setitem__(0, "2030-01-01T00:00:00") for row in r[1:11]]), r"timestamps of .*signals.csv and .*workload.csv differ"),
+        (lambda d: edit_csv(d / "regions.csv", lambda r: r[0].__setitem__(1, "cap")), r"regions.csv has no column 'capacity_mw'"),
+        (lambda d: edit_csv(d / "mask.csv", lambda r: r[1].__setitem__(1, "Mars")), r"mask.csv, line 2, column 'gateway': unknown gateway 'Mars'"),
+        (lambda d: (d / "workload.csv").unlink(), r"missing file .*workload.csv"),
+        (lambda d: (d / "scenario.json").write_text("{oops"), r"scenario.json is not valid JSON"),
+        (lambda d: edit_csv(d / "workload.csv", lambda r: [row.__setitem__(2, "5") for row in r[1:11]]), r"hour 0 .*cannot be served"),
+    ],
+)
+def test_csv_format_errors_name_file_line_and_column(tmp_path, corrupt, message):
+    folder = save_scenario(make_synthetic(1, hours=6, setting="partial"), tmp_path / "s")
+    corrupt(folder)
+    with pytest.raises(InputError, match=message):
+        load_scenario(folder)
+
+
+def test_csv_setting_overrides(tmp_path):
+    folder = save_scenario(make_synthetic(1, hours=6, setting="partial"), tmp_path / "s")
+    assert load_scenario(folder, "full").full_mask
+    full = save_scenario(make_synthetic(1, hours=6), tmp_path / "f")
+    with pytest.raises(InputError, match="needs a mask file"):
+        load_scenario(full, "partial")
+    with pytest.raises(InputError, match="neither the published layout"):
+        load_traces(tmp_path)
