@@ -36,6 +36,12 @@ def fill_cheapest(price: np.ndarray, total: np.ndarray | float, capacity: np.nda
         energy, same shape as ``price``, MW; ties are broken by region index.
     """
     order = np.argsort(price, axis=0, kind="stable")
+    if price.ndim == 1:  # one hour: plain fancy indexing is several times cheaper
+        capacity_sorted = capacity[order]
+        filled = np.clip(total - (np.cumsum(capacity_sorted) - capacity_sorted), 0.0, capacity_sorted)
+        energy = np.empty_like(filled)
+        energy[order] = filled
+        return energy
     capacity_sorted = np.take_along_axis(capacity, order, axis=0)
     before = np.cumsum(capacity_sorted, axis=0) - capacity_sorted
     filled = np.clip(total - before, 0.0, capacity_sorted)
@@ -56,34 +62,38 @@ def split_energy(energy: np.ndarray, workload: np.ndarray) -> np.ndarray:
     return np.outer(energy, workload / total)
 
 
-def augment(flow: np.ndarray, residual: np.ndarray, spare: np.ndarray, mask: np.ndarray, eps: float) -> None:
+def adjacency(mask: np.ndarray) -> tuple[list[list[int]], list[list[int]]]:
+    """For a [N, C] mask: the regions each column may use, and the columns each region may serve."""
+    regions_of = [np.flatnonzero(mask[:, c]).tolist() for c in range(mask.shape[1])]
+    columns_of = [np.flatnonzero(mask[i]).tolist() for i in range(mask.shape[0])]
+    return regions_of, columns_of
+
+
+def augment(x: list, res: list, free: list, regions_of: list, eps: float) -> None:
     """Push residual demand of columns into regions' spare capacity along augmenting paths.
 
     A path starts at a column c with residual demand, enters a region i it may use, and either ends
     there (if i has spare capacity) or moves some column c' already served by i elsewhere, and so
     on (Edmonds-Karp: breadth-first, so paths are shortest). Stops when no path is left, at which
-    point the pushed amount is the maximum flow (max-flow min-cut).
+    point the pushed amount is the maximum flow (max-flow min-cut). Plain lists, because these
+    problems are small and numpy's per-call overhead would dominate.
 
     Args:
-        flow: [N, C] current routing on columns (gateways or gateway classes); updated in place.
-        residual: [C] demand not yet routed; updated in place.
-        spare: [N] capacity still free in regions that may receive more; updated in place.
-            Regions with zero spare only relay (they keep their total).
-        mask: [N, C] bool, allowed region-column pairs.
+        x: N lists of C floats, the current flow on columns (gateways or gateway classes), MW;
+            updated in place.
+        res: C floats, demand not yet routed; updated in place.
+        free: N floats, capacity still free in regions that may receive more; updated in place.
+            Regions with no free capacity only relay (they keep their total).
+        regions_of: for each column, the regions it may use (``adjacency(mask)[0]``).
         eps: amounts at or below this are treated as zero (MW).
     """
-    n_regions, n_cols = flow.shape
-    x = flow.tolist()
-    res = residual.tolist()
-    free = spare.tolist()
-    regions_of = [np.flatnonzero(mask[:, c]).tolist() for c in range(n_cols)]
-    cols = range(n_cols)
+    n_regions, cols = len(x), range(len(res))
     while True:
         sources = [c for c in cols if res[c] > eps]
         if not sources or max(free) <= eps:
-            break
+            return
         via_col = [-1] * n_regions  # region -> column it was reached from
-        via_region = [-2] * n_cols  # column -> region it was reached from (-1: a source)
+        via_region = [-2] * len(res)  # column -> region it was reached from (-1: a source)
         for c in sources:
             via_region[c] = -1
         queue = deque(sources)
@@ -103,7 +113,7 @@ def augment(flow: np.ndarray, residual: np.ndarray, spare: np.ndarray, mask: np.
                         via_region[c2] = i
                         queue.append(c2)
         if end < 0:
-            break
+            return
         amount = free[end]
         i = end
         while True:
@@ -125,45 +135,62 @@ def augment(flow: np.ndarray, residual: np.ndarray, spare: np.ndarray, mask: np.
                 break
             x[r][c] -= amount
             i = r
-    flow[:] = x
-    residual[:] = res
-    spare[:] = free
 
 
 def _eps(total: float) -> float:
     return FEASIBILITY_TOLERANCE * max(float(total), 1.0) * 1e-3
 
 
-def cheapest_on_classes(price: np.ndarray, demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def cheapest_on_classes(price: np.ndarray, demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray,
+                        links: tuple[list, list] | None = None) -> np.ndarray:
     """Masked cheapest routing on columns (gateway classes): greedy fill with augmenting paths.
+
+    Regions are taken in increasing price; each first takes what its own columns still need, then
+    more by moving columns of fuller, cheaper regions onto it (augmenting paths), which is the
+    polymatroid greedy step f(R + i) - f(R).
 
     Args:
         price: [N] region prices. demand: [C] column loads, MW. capacity: [N] MW.
-        mask: [N, C] bool.
+        mask: [N, C] bool. links: ``adjacency(mask)`` if already known.
     Returns:
         flow [N, C], MW. Raises RuntimeError if the demand cannot be served (the scenario check
         rules that out for every hour of a valid scenario).
     """
-    flow = np.zeros(mask.shape)
-    residual = np.array(demand, dtype=float)
-    eps = _eps(residual.sum())
-    for i in np.argsort(price, kind="stable"):
-        if residual.sum() <= eps:
+    regions_of, columns_of = links or adjacency(mask)
+    n, c = mask.shape
+    x = [[0.0] * c for _ in range(n)]
+    res = [float(v) for v in demand]
+    room_of = capacity.tolist()
+    remaining = sum(res)
+    eps = _eps(remaining)
+    free = [0.0] * n
+    for i in np.argsort(price, kind="stable").tolist():
+        if remaining <= eps:
             break
-        spare = np.zeros(mask.shape[0])
-        spare[i] = capacity[i]
-        augment(flow, residual, spare, mask, eps)
-    if residual.sum() > FEASIBILITY_TOLERANCE * max(float(np.sum(demand)), 1.0):
+        room = room_of[i]
+        row = x[i]
+        for k in columns_of[i]:
+            if res[k] > eps and room > eps:
+                amount = min(res[k], room)
+                row[k] += amount
+                res[k] -= amount
+                room -= amount
+                remaining -= amount
+        if room > eps and remaining > eps:
+            free[i] = room
+            augment(x, res, free, regions_of, eps)
+            free[i] = 0.0
+            remaining = sum(res)
+    if sum(res) > FEASIBILITY_TOLERANCE * max(float(np.sum(demand)), 1.0):
         raise RuntimeError(f"demand {np.sum(demand)} MW cannot be served under this mask and capacity")
-    return flow
+    return np.array(x)
 
 
 def max_servable(demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> float:
     """The largest load (MW) of ``demand`` [C] that fits ``capacity`` [N] under ``mask`` [N, C]."""
-    flow = np.zeros(mask.shape)
-    residual = np.array(demand, dtype=float)
-    augment(flow, residual, np.array(capacity, dtype=float), mask, _eps(residual.sum()))
-    return float(flow.sum())
+    x = np.zeros(mask.shape).tolist()
+    augment(x, [float(v) for v in demand], [float(v) for v in capacity], adjacency(mask)[0], _eps(float(np.sum(demand))))
+    return float(np.sum(x))
 
 
 class Router:
@@ -174,6 +201,8 @@ class Router:
         self.full_mask = scenario.full_mask
         self.classes = scenario.mask_classes
         self._class_share = None
+        self._class_links = adjacency(self.classes.mask)
+        self._gateway_links = adjacency(scenario.mask)
         if not self.full_mask:
             # Share of each gateway in its class, per hour: splits class flows back to gateways.
             class_load = self.classes.demand(scenario.workload)[self.classes.of_gateway]
@@ -200,7 +229,7 @@ class Router:
     def _cheapest_classes(self, price: np.ndarray, t: int) -> np.ndarray:
         scenario = self.scenario
         demand = self.classes.demand(scenario.workload[:, t])
-        return cheapest_on_classes(price, demand, scenario.capacity[:, t], self.classes.mask)
+        return cheapest_on_classes(price, demand, scenario.capacity[:, t], self.classes.mask, self._class_links)
 
     def repair(self, routing: np.ndarray, t: int) -> np.ndarray:
         """Make a routing that meets workload and mask respect capacity too.
@@ -220,7 +249,9 @@ class Router:
         if self.full_mask:
             fixed += np.outer(spare / spare.sum(), residual)
         else:
-            augment(fixed, residual, spare, scenario.mask, _eps(scenario.total_workload[t]))
+            x, res, free = fixed.tolist(), residual.tolist(), spare.tolist()
+            augment(x, res, free, self._gateway_links[0], _eps(scenario.total_workload[t]))
+            fixed = np.array(x)
         return fixed
 
     def sanitize(self, routing: np.ndarray, t: int) -> np.ndarray:
@@ -237,7 +268,7 @@ class Router:
         workload = scenario.workload[:, t]
         with np.errstate(over="ignore"):  # huge entries: the column test fails and they are rescaled
             column = x.sum(axis=0)
-        if not np.allclose(column, workload, rtol=1e-12, atol=1e-15):
+        if not (np.abs(column - workload) <= 1e-12 * workload + 1e-15).all():
             peak = x.max(axis=0)
             empty = ~(peak > 0)
             x = np.where(empty, mask, x / np.where(empty, 1.0, peak))
