@@ -9,3 +9,7 @@ programs catch it, print the message on one line and exit with status 2; library
 
 class InputError(ValueError):
     """Bad input data or a bad argument; the message says where and what was expected."""
+
+
+class SolverError(RuntimeError):
+    """An optimization solver failed or reported a status other than optimal; never a silent number."""

@@ -223,8 +223,11 @@ class Router:
         if self.full_mask:
             energy = fill_cheapest(price, scenario.total_workload[t], scenario.capacity[:, t])
             return split_energy(energy, scenario.workload[:, t])
-        flow = self._cheapest_classes(price, t)
-        return flow[:, self.classes.of_gateway] * self._class_share[:, t]
+        return self.from_classes(self._cheapest_classes(price, t), t)
+
+    def from_classes(self, class_flow: np.ndarray, t: int) -> np.ndarray:
+        """Split a routing on gateway classes [N, K] into gateways [N, J] in proportion to their load."""
+        return class_flow[:, self.classes.of_gateway] * self._class_share[:, t]
 
     def _cheapest_classes(self, price: np.ndarray, t: int) -> np.ndarray:
         scenario = self.scenario

@@ -1,0 +1,56 @@
+"""Running a policy through the environment: the one path from a policy to its metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from agents.base import HourView, Policy
+from envs.actions import shares_from_routing
+from envs.glb_env import GLBEnv
+from envs.metrics import Metrics, metrics_from_energy
+from envs.scenario import Scenario
+
+
+@dataclass
+class Rollout:
+    """A policy's episode.
+
+    Attributes:
+        name: the policy's label.
+        energy: [N, T] executed region energies, MW.
+        metrics: computed by :func:`envs.metrics.metrics_from_energy` from ``energy``.
+        returns: the environment's undiscounted return (equals -metrics.J).
+        infos: the policy's per-hour ``info`` dicts (empty dicts for policies that report nothing).
+        seconds: wall-clock time of the episode.
+    """
+
+    name: str
+    energy: np.ndarray
+    metrics: Metrics
+    returns: float
+    infos: list[dict]
+    seconds: float
+
+
+def rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> Rollout:
+    """Play ``policy`` over every hour of ``scenario`` in a :class:`GLBEnv` (``share`` actions)."""
+    import time
+
+    start = time.perf_counter()
+    env = GLBEnv(scenario, action_mode="share")
+    env.reset(options={"start": 0})
+    policy.reset(scenario)
+    energy = np.empty((scenario.n_regions, scenario.n_hours))
+    infos: list[dict] = []
+    total = 0.0
+    hours = range(scenario.n_hours)
+    for t in tqdm(hours, desc=policy.name, leave=False, disable=not progress, unit="h"):
+        routing = policy.act(HourView(scenario, t, env.state))
+        _, reward, _, _, info = env.step(shares_from_routing(routing, scenario.workload[:, t]))
+        energy[:, t] = info["energy"]
+        infos.append(dict(policy.info))
+        total += reward
+    return Rollout(policy.name, energy, metrics_from_energy(scenario, energy), total, infos, time.perf_counter() - start)

@@ -1,0 +1,1 @@
+"""Running algorithms on a scenario and reporting what they did: tables, files and plots."""

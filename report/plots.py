@@ -1,0 +1,75 @@
+"""PNG plots of evaluation results (matplotlib, no display needed); every file is written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from envs.files import atomic_write  # noqa: E402
+from envs.scenario import Scenario  # noqa: E402
+from report.run import AlgorithmResult  # noqa: E402
+
+FOOTPRINTS = (("water", "water footprint (m$^3$)"), ("carbon", "carbon footprint (t)"))
+
+
+def save_figure(figure, path: Path) -> Path:
+    """Save a figure as PNG through a temporary file, then close it."""
+    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
+    plt.close(figure)
+    return path
+
+
+def plot_regions(results: list[AlgorithmResult], scenario: Scenario, path: Path) -> Path:
+    """Grouped bars: each region's total water and carbon footprint, one bar per algorithm."""
+    figure, axes = plt.subplots(2, 1, figsize=(max(8, 0.9 * scenario.n_regions * max(1, len(results)) / 3), 7), sharex=True)
+    x = np.arange(scenario.n_regions)
+    width = 0.8 / max(len(results), 1)
+    for k, (name, label) in enumerate(FOOTPRINTS):
+        ax = axes[k]
+        for a, result in enumerate(results):
+            values = getattr(result.metrics, f"region_{name}")
+            ax.bar(x + (a - (len(results) - 1) / 2) * width, values, width, label=result.name)
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_title(f"Regional footprints on {scenario.name} (the tallest bar is what equity penalises)")
+    axes[0].legend(ncol=min(len(results), 4), fontsize=8)
+    axes[1].set_xticks(x, scenario.regions, rotation=30, ha="right")
+    return save_figure(figure, path)
+
+
+def plot_cumulative(results: list[AlgorithmResult], scenario: Scenario, path: Path) -> Path:
+    """The worst region's cumulative water and carbon footprint over time, per algorithm."""
+    figure, axes = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    hours = scenario.timestamps.astype("datetime64[h]")
+    for k, (name, label) in enumerate(FOOTPRINTS):
+        intensity = scenario.intensity[k]
+        for result in results:
+            cumulative = np.cumsum(intensity * result.energy, axis=1)
+            line = axes[k].plot(hours, cumulative.max(axis=0), label=f"{result.name} (worst region)")
+            axes[k].plot(hours, cumulative.mean(axis=0), linestyle=":", color=line[0].get_color(), alpha=0.7)
+        axes[k].set_ylabel(f"cumulative {label}")
+        axes[k].grid(alpha=0.3)
+    axes[0].set_title("Worst region's cumulative footprint (solid) and the regional mean (dotted)")
+    axes[0].legend(fontsize=8, ncol=2)
+    figure.autofmt_xdate()
+    return save_figure(figure, path)
+
+
+def plot_ratios(rows: list[dict], path: Path) -> Path:
+    """Bars of J / J(eGLB-Off) per algorithm (lower is better, 1 is the hindsight optimum)."""
+    figure, ax = plt.subplots(figsize=(max(6, 0.8 * len(rows)), 4))
+    names = [r["algo"] for r in rows]
+    ratios = [r["ratio_to_offline"] for r in rows]
+    bars = ax.bar(names, ratios, color=["tab:green" if n == "eglb-off" else "tab:blue" for n in names])
+    ax.bar_label(bars, fmt="%.3f", fontsize=8)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_ylim(min(0.95, min(ratios) - 0.02), max(ratios) * 1.05)
+    ax.set_ylabel("J / J(eGLB-Off)")
+    ax.set_title("eGLB objective relative to the hindsight optimum")
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    return save_figure(figure, path)

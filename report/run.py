@@ -1,0 +1,65 @@
+"""Run a list of algorithms on one scenario and collect one result per algorithm."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from agents.base import OfflineSolver, Policy
+from agents.offline import EGLBOffline
+from agents.registry import AlgorithmOptions, build
+from agents.rollout import rollout
+from envs.metrics import Metrics
+from envs.scenario import Scenario
+
+
+@dataclass
+class AlgorithmResult:
+    """One algorithm's episode on a scenario.
+
+    Attributes:
+        name: the spec the user typed (or the policy's name).
+        metrics: its metrics (from the environment's replay).
+        energy: [N, T] executed region energies, MW.
+        seconds: wall-clock time (solve plus replay for offline solvers).
+        extra: algorithm-specific figures for the tables (e.g. the robust layer's bound).
+        infos: the policy's per-hour info dicts.
+    """
+
+    name: str
+    metrics: Metrics
+    energy: np.ndarray
+    seconds: float
+    extra: dict = field(default_factory=dict)
+    infos: list = field(default_factory=list)
+
+
+def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenario) -> AlgorithmResult:
+    """Play a policy, or solve and replay an offline solver, over the whole scenario."""
+    start = time.perf_counter()
+    if isinstance(algorithm, OfflineSolver):
+        solution = algorithm.solve(scenario)
+        episode = rollout(solution.policy(spec), scenario)
+        extra = {"solver_seconds": solution.seconds}
+    else:
+        episode = rollout(algorithm, scenario)
+        summary = getattr(algorithm, "summary", None)
+        extra = summary() if callable(summary) else {}
+    return AlgorithmResult(spec, episode.metrics, episode.energy, time.perf_counter() - start, extra, episode.infos)
+
+
+def run_algorithms(
+    specs: list[str], scenario: Scenario, options: AlgorithmOptions = AlgorithmOptions(), progress: bool = True
+) -> tuple[list[AlgorithmResult], float]:
+    """Run every spec on ``scenario``; also return J of eGLB-Off (solved if not among the specs)."""
+    algorithms = [(spec, build(spec, options)) for spec in specs]  # fail fast on a bad name
+    results = []
+    for spec, algorithm in tqdm(algorithms, desc="algorithms", unit="algo", disable=not progress):
+        results.append(run_algorithm(spec, algorithm, scenario))
+    offline = next((r.metrics.J for r in results if r.name == "eglb-off"), None)
+    if offline is None:
+        offline = EGLBOffline().solve(scenario).objective
+    return results, offline

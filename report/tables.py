@@ -1,0 +1,83 @@
+"""Result rows: the terminal table and the results.json / results.csv files (written atomically)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from envs.files import atomic_write, atomic_write_json
+from envs.scenario import Scenario
+from report.run import AlgorithmResult
+
+COLUMNS = ("algo", "cost", "par_water", "par_carbon", "J", "ratio_to_offline")
+
+
+def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: float) -> list[dict]:
+    """One JSON-ready dict per algorithm: the metrics, J / J(eGLB-Off) and per-region totals."""
+    rows = []
+    for result in results:
+        m = result.metrics
+        row = {
+            "algo": result.name,
+            "cost": m.cost,
+            "par_water": m.par_water,
+            "par_carbon": m.par_carbon,
+            "J": m.J,
+            "ratio_to_offline": m.J / offline_J if offline_J > 0 else float("nan"),
+            "cost_total": m.cost_total,
+            "seconds": result.seconds,
+            "region_cost": dict(zip(scenario.regions, m.region_cost.tolist())),
+            "region_water": dict(zip(scenario.regions, m.region_water.tolist())),
+            "region_carbon": dict(zip(scenario.regions, m.region_carbon.tolist())),
+        }
+        row.update(result.extra)
+        rows.append(row)
+    return rows
+
+
+def flat_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows with the per-region dicts spread into columns such as ``water_Texas``."""
+    flat = []
+    for row in rows:
+        out = {}
+        for key, value in row.items():
+            if isinstance(value, dict):
+                prefix = key.removeprefix("region_")
+                out.update({f"{prefix}_{region}": v for region, v in value.items()})
+            else:
+                out[key] = value
+        flat.append(out)
+    return pd.DataFrame(flat)
+
+
+def format_table(rows: list[dict], extra_columns: tuple[str, ...] = ()) -> str:
+    """A plain-text table of the headline columns (plus any extras present)."""
+    columns = list(COLUMNS) + [c for c in extra_columns if any(c in r for r in rows)]
+    headers = {"algo": "algorithm", "cost": "Cost (US$)", "par_water": "PAR water", "par_carbon": "PAR carbon",
+               "J": "J (US$)", "ratio_to_offline": "J / J(eGLB-Off)"}
+    formats = {"cost": "{:,.0f}", "J": "{:,.0f}", "par_water": "{:.3f}", "par_carbon": "{:.3f}", "ratio_to_offline": "{:.4f}"}
+    cells = [[headers.get(c, c) for c in columns]]
+    for row in rows:
+        line = []
+        for c in columns:
+            value = row.get(c, "")
+            if isinstance(value, float):
+                value = formats.get(c, "{:.4g}").format(value)
+            line.append(str(value))
+        cells.append(line)
+    widths = [max(len(r[k]) for r in cells) for k in range(len(columns))]
+    text = []
+    for k, line in enumerate(cells):
+        text.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(line, widths))))
+        if k == 0:
+            text.append("  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+def write_rows(rows: list[dict], out: Path, stem: str = "results") -> list[Path]:
+    """Write ``<stem>.json`` (the rows) and ``<stem>.csv`` (flattened) into ``out``, atomically."""
+    out = Path(out)
+    json_path = atomic_write_json(out / f"{stem}.json", rows)
+    csv_path = atomic_write(out / f"{stem}.csv", lambda tmp: flat_frame(rows).to_csv(tmp, index=False))
+    return [json_path, csv_path]
