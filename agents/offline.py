@@ -8,9 +8,14 @@ SPEC section 4. With epigraph variables u_k >= (cumulative footprint k of every 
 
 * Full mask: only the region energies matter: N*T variables e[i, t] in [0, capacity[i, t]] with
   sum_i e[i, t] = workload total of hour t.
-* With a mask: the per-hour transportation form on gateway classes (gateways with identical mask
-  columns merged, see ``Scenario.mask_classes``): variables x[i, c, t] for allowed pairs, one
-  conservation row per class and hour, one capacity row per region and hour.
+* With a mask of few distinct gateway neighbourhoods (at most MAX_HALL_CLASSES classes, see
+  ``Scenario.mask_classes``): still N*T variables e[i, t], with Hall's rows saying the routing
+  exists (each union R of class neighbourhoods receives at least the load that can only go to R);
+  the routing of each hour is then recovered by max-flow. On the published partial mask that is 6
+  unions and an LP about 8 times faster than the transportation form.
+* Otherwise the per-hour transportation form on gateway classes (gateways with identical mask
+  columns merged): variables x[i, c, t] for allowed pairs, one conservation row per class and
+  hour, one capacity row per region and hour.
 
 ``E0`` is an optional starting footprint (the state of a partly played episode): the solver then
 gives the optimum of the remaining hours from that state, which is what imitation learning labels.
@@ -30,7 +35,11 @@ from scipy.optimize import linprog
 from agents.base import OfflineSolution, OfflineSolver
 from envs.errors import SolverError
 from envs.metrics import objective
+from envs.routing import Router
 from envs.scenario import Scenario
+
+#: Up to this many gateway classes the masked LP uses Hall's rows over e[i, t] (2^K unions to list).
+MAX_HALL_CLASSES = 10
 
 _STATUS = {0: "optimal", 1: "iteration or time limit reached", 2: "infeasible", 3: "unbounded", 4: "numerical difficulties"}
 
@@ -64,8 +73,8 @@ class EGLBOffline(OfflineSolver):
         initial = np.zeros((2, n)) if initial_footprint is None else np.asarray(initial_footprint, dtype=float)
         if initial.shape != (2, n):
             raise ValueError(f"initial_footprint has shape {initial.shape}, expected (2, {n})")
-        if scenario.full_mask:
-            problem = _full_mask_problem(scenario)
+        if scenario.full_mask or scenario.mask_classes.count <= MAX_HALL_CLASSES:
+            problem = _energy_problem(scenario)
         else:
             problem = _class_problem(scenario)
         cost, footprint_rows, a_eq, b_eq, a_ub, b_ub, upper, unpack = problem
@@ -109,8 +118,14 @@ class EGLBOffline(OfflineSolver):
         )
 
 
-def _full_mask_problem(scenario: Scenario):
-    """Variables e[i, t] (region-major: index i*T + t)."""
+def _energy_problem(scenario: Scenario):
+    """Variables e[i, t] (region-major: index i*T + t), plus Hall rows when there is a mask.
+
+    With a mask, e_t is the region side of a feasible routing exactly when, for every set S of
+    gateway classes, the regions allowed to serve S receive at least S's load (Gale's theorem with
+    equal totals). Only sets R that are unions of class neighbourhoods matter, with the load of
+    every class whose neighbourhood lies inside R: sum_{i in R} e[i, t] >= load(R, t).
+    """
     n, t_count = scenario.price.shape
     index = np.arange(n * t_count)
     a_eq = sp.csr_matrix((np.ones(n * t_count), (np.tile(np.arange(t_count), n), index)), shape=(t_count, n * t_count))
@@ -118,12 +133,47 @@ def _full_mask_problem(scenario: Scenario):
     footprint_rows = sp.csr_matrix(
         (scenario.intensity.reshape(2, -1).ravel(), (rows, np.tile(index, 2))), shape=(2 * n, n * t_count)
     )
+    a_ub = b_ub = None
+    if not scenario.full_mask:
+        a_ub, b_ub = _hall_rows(scenario)
 
     def unpack(flows):
-        return flows.reshape(n, t_count), None
+        energy = flows.reshape(n, t_count)
+        if scenario.full_mask:
+            return energy, None
+        router = Router(scenario)
+        return energy, np.stack([router.classes_for_energy(energy[:, t], t) for t in range(t_count)])
 
-    return (scenario.price.ravel(), footprint_rows, a_eq, scenario.total_workload, None, None,
+    return (scenario.price.ravel(), footprint_rows, a_eq, scenario.total_workload, a_ub, b_ub,
             scenario.capacity.ravel(), unpack)
+
+
+def _hall_rows(scenario: Scenario) -> tuple[sp.csr_matrix, np.ndarray]:
+    """-sum_{i in R} e[i, t] <= -load(R, t) for every union R of class neighbourhoods but all regions."""
+    classes = scenario.mask_classes
+    n, t_count = scenario.price.shape
+    neighbourhoods = [int(sum(1 << int(i) for i in np.flatnonzero(classes.mask[:, c]))) for c in range(classes.count)]
+    everything = (1 << n) - 1
+    unions = set()
+    for subset in range(1, 2**classes.count):
+        union = 0
+        for c in range(classes.count):
+            if subset >> c & 1:
+                union |= neighbourhoods[c]
+        unions.add(union)
+    demand = classes.demand(scenario.workload)
+    hours = np.arange(t_count)
+    row_ids, col_ids, rhs = [], [], []
+    for union in sorted(unions - {everything}):
+        inside = [c for c in range(classes.count) if neighbourhoods[c] & ~union == 0]
+        regions = np.array([i for i in range(n) if union >> i & 1])
+        base = len(rhs) * t_count
+        row_ids.append(np.tile(base + hours, regions.size))
+        col_ids.append((regions[:, None] * t_count + hours[None, :]).ravel())
+        rhs.append(-demand[inside].sum(axis=0))
+    rows = np.concatenate(row_ids)
+    matrix = sp.csr_matrix((-np.ones(rows.size), (rows, np.concatenate(col_ids))), shape=(len(rhs) * t_count, n * t_count))
+    return matrix, np.concatenate(rhs)
 
 
 def _class_problem(scenario: Scenario):

@@ -25,3 +25,35 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
     print("  ".join(str(h).rjust(w) for h, w in zip(header, widths)))
     for row in rows:
         print("  ".join(str(v).rjust(w) for v, w in zip(row, widths)))
+
+
+def tiled_synthetic(n_regions: int, hours: int, seed: int = 0):
+    """A synthetic scenario with ``n_regions`` regions (a multiple of 10): independent 10-region
+    draws side by side, every gateway co-located with its region, full mask."""
+    import numpy as np
+
+    from envs.scenario import Scenario
+    from envs.synthetic import make_synthetic
+
+    if n_regions % 10:
+        raise ValueError("n_regions must be a multiple of 10")
+    parts = [make_synthetic(seed * 1000 + k, hours=hours) for k in range(n_regions // 10)]
+    names = [f"{r}-{k}" for k, part in enumerate(parts) for r in part.regions]
+    stack = lambda field: np.concatenate([getattr(p, field) for p in parts])  # noqa: E731
+    return Scenario(
+        regions=names, gateways=names, timestamps=parts[0].timestamps, price=stack("price"), carbon=stack("carbon"),
+        water=stack("water"), workload=stack("workload"), capacity=stack("capacity"),
+        mask=np.ones((n_regions, n_regions), dtype=bool), name=f"tiled synthetic N={n_regions} T={hours}",
+    )
+
+
+def published_or_synthetic(setting: str):
+    """The published scenario if the data set is reachable, else synthetic seed 0 (and say which)."""
+    from envs.eglb2022 import default_data_path, load_eglb2022
+    from envs.synthetic import make_synthetic
+
+    path = default_data_path()
+    if (path / "AI_workload.csv").is_file():
+        return load_eglb2022(path, setting)
+    print(f"(published data not found at {path}: using synthetic seed 0; set EGLB2022_DATA)")
+    return make_synthetic(0, hours=457, setting=setting)

@@ -225,6 +225,23 @@ class Router:
             return split_energy(energy, scenario.workload[:, t])
         return self.from_classes(self._cheapest_classes(price, t), t)
 
+    def classes_for_energy(self, energy: np.ndarray, t: int) -> np.ndarray:
+        """A class routing [N, K] (MW) at hour t whose region totals are ``energy`` [N].
+
+        ``energy`` must be reachable (e.g. an LP solution); solver noise of order 1e-9 is absorbed by
+        placing any load left over where capacity remains.
+        """
+        scenario = self.scenario
+        x = np.zeros(self.classes.mask.shape).tolist()
+        res = self.classes.demand(scenario.workload[:, t]).tolist()
+        eps = _eps(scenario.total_workload[t])
+        capacity = scenario.capacity[:, t]
+        target = np.minimum(np.maximum(energy, 0.0), capacity)
+        augment(x, res, target.tolist(), self._class_links[0], eps)
+        if sum(res) > eps:
+            augment(x, res, np.maximum(capacity - np.sum(x, axis=1), 0.0).tolist(), self._class_links[0], eps)
+        return np.array(x)
+
     def from_classes(self, class_flow: np.ndarray, t: int) -> np.ndarray:
         """Split a routing on gateway classes [N, K] into gateways [N, J] in proportion to their load."""
         return class_flow[:, self.classes.of_gateway] * self._class_share[:, t]
