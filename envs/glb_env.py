@@ -11,7 +11,7 @@ from gymnasium import spaces
 from envs.actions import ActionDecoder
 from envs.errors import InputError
 from envs.metrics import FootprintState, objective
-from envs.observation import ObservationBuilder, ObservationScale
+from envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
 from envs.routing import Router
 from envs.scenario import Scenario
 
@@ -181,9 +181,8 @@ class GLBEnv(gym.Env):
         # Hour-major copies: a step reads one contiguous row of each.
         self._price = np.ascontiguousarray(scenario.price[:, window].T)  # [H, N]
         self._intensity = np.ascontiguousarray(scenario.intensity[:, :, window].transpose(2, 0, 1))  # [H, 2, N]
-        self._rows = self._observer.episode_rows(scenario, start, hours, self.np_random)
+        self._episode_observer = EpisodeObserver(self._observer, scenario, start, hours, self.np_random)
         self._weights = scenario.footprint_weights
-        self._footprint_factors = self._observer.footprint_factors(self._weights, hours)
         self.state = FootprintState.zeros(self.n_regions)
         self._objective = 0.0
         self._step = 0
@@ -200,8 +199,7 @@ class GLBEnv(gym.Env):
         return decoder
 
     def _observe(self) -> np.ndarray:
-        out = np.empty(self._observer.size, dtype=np.float32)
-        return self._observer.fill(out, self._rows[self._step], self.state.footprint * self._footprint_factors)
+        return self._episode_observer.observe(self._step, self.state.footprint)
 
     # --------------------------------------------------------------------------------- step
     def step(self, action):

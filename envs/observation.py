@@ -167,3 +167,21 @@ class ObservationBuilder:
         """[2, 1] factors turning raw footprints (m^3, t) into observed ones for an episode of ``hours``."""
         scale = self.scale
         return (weights / (np.array([scale.footprint_water, scale.footprint_carbon]) * hours))[:, None]
+
+
+class EpisodeObserver:
+    """Observations of one episode: a window of ``hours`` hours of ``scenario`` from ``start``.
+
+    The environment and every learned policy build their observations through this class, so a
+    policy sees at evaluation exactly what it saw in training.
+    """
+
+    def __init__(self, builder: ObservationBuilder, scenario: Scenario, start: int, hours: int, rng: np.random.Generator):
+        self.builder = builder
+        self.rows = builder.episode_rows(scenario, start, hours, rng)
+        self.factors = builder.footprint_factors(scenario.footprint_weights, hours)
+
+    def observe(self, step: int, footprint: np.ndarray) -> np.ndarray:
+        """The observation at ``step`` (0-based within the episode) for cumulative footprints [2, N]."""
+        out = np.empty(self.builder.size, dtype=np.float32)
+        return self.builder.fill(out, self.rows[step], footprint * self.factors)

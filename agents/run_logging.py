@@ -1,0 +1,18 @@
+"""The CSV + TensorBoard logger of a run folder (stable-baselines3's logger, used by every algorithm)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run_logger(folder: Path):
+    """A logger writing ``progress.csv`` (``progress-2.csv``, ... after resumes) and TensorBoard events."""
+    from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoardOutputFormat
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path, k = folder / "progress.csv", 1
+    while path.exists():
+        k += 1
+        path = folder / f"progress-{k}.csv"
+    return Logger(str(folder), [CSVOutputFormat(str(path)), TensorBoardOutputFormat(str(folder / "tb"))])

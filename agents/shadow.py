@@ -1,0 +1,39 @@
+"""The eGLB expert run in a shadow copy: it sees the same hours and only its own actions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.base import HourView
+from agents.eglb_online import EGLBOnline
+from envs.metrics import FootprintState
+from envs.scenario import Scenario
+
+
+class ShadowExpert:
+    """Advances an :class:`EGLBOnline` expert hour by hour and keeps its own cumulative state.
+
+    Args:
+        expert: the expert policy (default: eGLB with its default step size).
+        price_floor: prices are measured as ``p - price_floor`` in the state (SPEC section 6 shifts
+            prices so that every hour's cost is non-negative); 0 measures plain prices.
+    """
+
+    def __init__(self, expert: EGLBOnline | None = None, price_floor: float = 0.0):
+        self.expert = expert if expert is not None else EGLBOnline()
+        self.price_floor = float(price_floor)
+
+    def reset(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.expert.reset(scenario)
+        self.state = FootprintState.zeros(scenario.n_regions)
+        self.objective = 0.0
+
+    def step(self, t: int) -> np.ndarray:
+        """The expert's routing [N, J] for hour t; its state then includes that hour."""
+        scenario = self.scenario
+        routing = self.expert.act(HourView(scenario, t, self.state))
+        energy = routing.sum(axis=1)
+        self.state.add(float((scenario.price[:, t] - self.price_floor) @ energy), scenario.intensity[:, :, t] * energy)
+        self.objective = self.state.objective(scenario.footprint_weights)
+        return routing
