@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     results, offline_J = run_algorithms(specs, scenario, options, progress=not args.no_progress)
     rows = result_rows(results, scenario, offline_J)
     print(f"{scenario!r}, hours {scenario.timestamps[0]} .. {scenario.timestamps[-1]}")
-    print(format_table(rows, extra_columns=("bound", "followed_share")))
+    print(format_table(rows, extra_columns=("bound", "followed_share", "mean_theta")))
     if out is not None:
         written = write_rows(rows, out)
         written.append(plot_regions(results, scenario, out / "regions.png"))

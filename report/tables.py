@@ -56,7 +56,8 @@ def format_table(rows: list[dict], extra_columns: tuple[str, ...] = ()) -> str:
     columns = list(COLUMNS) + [c for c in extra_columns if any(c in r for r in rows)]
     headers = {"algo": "algorithm", "cost": "Cost (US$)", "par_water": "PAR water", "par_carbon": "PAR carbon",
                "J": "J (US$)", "ratio_to_offline": "J / J(eGLB-Off)"}
-    formats = {"cost": "{:,.0f}", "J": "{:,.0f}", "par_water": "{:.3f}", "par_carbon": "{:.3f}", "ratio_to_offline": "{:.4f}"}
+    formats = {"cost": "{:,.0f}", "J": "{:,.0f}", "bound": "{:,.0f}", "par_water": "{:.3f}", "par_carbon": "{:.3f}",
+               "ratio_to_offline": "{:.4f}", "followed_share": "{:.3f}", "mean_theta": "{:.3f}"}
     cells = [[headers.get(c, c) for c in columns]]
     for row in rows:
         line = []

@@ -1,0 +1,202 @@
+"""The robustification layer (SPEC section 6): let an ML policy act, with a guaranteed bound.
+
+State S = (F, E): cumulative energy cost F (USD, at prices shifted by the floor) and footprints
+E[k, i] ([2, N], water m^3 and carbon t). J(S) = F + sum_k mu_k max_i E[k, i]. The expert (eGLB,
+dual mirror descent) runs in a shadow copy, seeing the same hours and only its own actions. The
+mismatch of the executed state S against the expert's S^E is
+
+    Delta(S, S^E) = (F - F^E) + sum_k mu_k max_i (E[k, i] - E^E[k, i]).
+
+At hour t, after advancing the expert, the layer plays x(theta) = theta x_ML + (1 - theta) x_E with
+the largest theta in [0, 1] such that
+
+    Delta(S_{t-1} + increment(x(theta)), S^E_t) <= lambda J(S^E_t) + B_t,
+
+so that J(S_t) <= J(S^E_t) + Delta <= (1 + lambda) J(S^E_t) + B_t at every hour, whatever the ML
+policy does. theta = 0 always qualifies; Delta is convex and piecewise linear in theta (a line plus
+the maxima of N lines per footprint), so the largest admissible theta is found exactly: Delta is
+evaluated at every breakpoint in [0, 1], and solved linearly on the segment where it crosses the
+budget.
+
+Prices are shifted by a floor p_min <= min p (default: the scenario's lowest price when negative,
+else 0) so that every hour's cost is non-negative, which the argument needs; this changes every
+policy's J by the same constant (p_min times the total load), and the guarantee holds for the
+shifted objective. The reported ``bound`` is the same bound on the unshifted J.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.base import HourView, OfflineSolver, Policy
+from agents.eglb_online import EGLBOnline
+from agents.shadow import ShadowExpert
+from envs.errors import InputError
+from envs.metrics import FootprintState
+from envs.scenario import Scenario
+
+SLACK_SCHEDULES = ("const", "sqrt", "linear")
+
+
+@dataclass(frozen=True)
+class Slack:
+    """The non-decreasing slack B_t of hour t = 1..T: b, b*sqrt(t) or b*t (USD)."""
+
+    b: float = 0.0
+    schedule: str = "const"
+
+    def __post_init__(self):
+        if not np.isfinite(self.b) or self.b < 0:
+            raise InputError(f"robust slack b must be a finite number >= 0, got {self.b}")
+        if self.schedule not in SLACK_SCHEDULES:
+            raise InputError(f"robust slack schedule must be one of {', '.join(SLACK_SCHEDULES)}, got {self.schedule!r}")
+
+    def at(self, hour: int) -> float:
+        """B_t for the t-th hour of the episode (t counts from 1)."""
+        if self.schedule == "sqrt":
+            return self.b * np.sqrt(hour)
+        if self.schedule == "linear":
+            return self.b * hour
+        return self.b
+
+
+def mismatch(cost: float, footprint: np.ndarray, expert: FootprintState, weights: np.ndarray) -> float:
+    """Delta(S, S^E) for S = (cost, footprint [2, N])."""
+    return float(cost - expert.cost + weights @ (footprint - expert.footprint).max(axis=1))
+
+
+def largest_admissible_theta(base: float, slope: float, offsets: np.ndarray, slopes: np.ndarray, weights: np.ndarray,
+                             budget: float) -> float:
+    """Largest theta in [0, 1] with  base + slope*theta + sum_k w_k max_i(offsets[k,i] + slopes[k,i]*theta) <= budget.
+
+    The left side is convex and piecewise linear; its breakpoints are the pairwise crossings of the
+    lines within each k. Returns 0 when even theta = 0 exceeds the budget (rounding only: the rule
+    guarantees theta = 0 qualifies).
+    """
+
+    def delta(theta: np.ndarray) -> np.ndarray:
+        lines = offsets[:, :, None] + slopes[:, :, None] * theta[None, None, :]  # [2, N, M]
+        return base + slope * theta + weights @ lines.max(axis=1)
+
+    ends = delta(np.array([0.0, 1.0]))
+    if ends[1] <= budget:
+        return 1.0
+    if ends[0] > budget:
+        return 0.0
+    candidates = [np.array([0.0, 1.0])]
+    for k in range(offsets.shape[0]):
+        c, s = offsets[k], slopes[k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crossing = (c[:, None] - c[None, :]) / (s[None, :] - s[:, None])
+        candidates.append(crossing[np.isfinite(crossing) & (crossing > 0) & (crossing < 1)])
+    thetas = np.unique(np.concatenate(candidates))
+    values = delta(thetas)
+    inside = np.flatnonzero(values <= budget)
+    last = int(inside.max())  # values[0] <= budget, values[-1] > budget: convexity makes the set [0, theta*]
+    lo, hi = thetas[last], thetas[last + 1]
+    d_lo, d_hi = values[last], values[last + 1]
+    theta = lo + (budget - d_lo) * (hi - lo) / (d_hi - d_lo)
+    theta = min(max(theta, lo), hi)
+    # Rounding can put the linear solution a hair over the budget: step back by growing steps
+    # (from about one ulp) until the checked value fits; lo itself always fits.
+    step = 4e-16
+    while theta > lo and delta(np.array([theta]))[0] > budget:
+        theta = max(lo, theta - step)
+        step *= 4
+    return float(theta)
+
+
+class RobustPolicy(Policy):
+    """An ML policy (any policy, or an offline solver replayed) made robust against the eGLB expert.
+
+    Args:
+        ml: the proposal policy (or OfflineSolver, solved at reset and replayed).
+        lam: the budget lambda >= 0 (relative to the expert's J).
+        slack: the slack schedule B_t.
+        price_floor: p_min for the shifted objective; None for min(0, the scenario's lowest price).
+        expert: the expert (default eGLB with its default step size).
+        name: the label in tables.
+
+    ``info`` each hour: ``theta`` (the share of the ML action played), ``delta`` (the mismatch after
+    the hour), ``budget`` (lambda J(S^E_t) + B_t), ``slack`` (budget - delta), ``J`` and ``expert_J``
+    (both on the shifted objective), ``bound`` ((1 + lambda) expert_J + B_t) and ``expert_energy``
+    (the shadow expert's region energies [N]).
+    """
+
+    def __init__(self, ml: Policy | OfflineSolver, lam: float = 0.1, slack: Slack = Slack(),
+                 price_floor: float | None = None, expert: EGLBOnline | None = None, name: str | None = None):
+        super().__init__()
+        if not np.isfinite(lam) or lam < 0:
+            raise InputError(f"robust lambda must be a finite number >= 0, got {lam}")
+        if price_floor is not None and not np.isfinite(price_floor):
+            raise InputError(f"robust price floor must be a finite number, got {price_floor}")
+        self.ml = ml
+        self.lam = float(lam)
+        self.slack = slack
+        self.price_floor_setting = price_floor
+        self.expert = expert
+        self.name = name or f"robust({getattr(ml, 'name', 'ml')},lambda={lam:g})"
+
+    def reset(self, scenario: Scenario) -> None:
+        super().reset(scenario)
+        floor = min(0.0, float(scenario.price.min())) if self.price_floor_setting is None else self.price_floor_setting
+        if floor > scenario.price.min():
+            raise InputError(f"robust price floor {floor} is above the scenario's lowest price {scenario.price.min()}")
+        self.price_floor = floor
+        self.shadow = ShadowExpert(self.expert if self.expert is not None else EGLBOnline(), floor)
+        self.shadow.reset(scenario)
+        self.proposer = self.ml.solve(scenario).policy(self.name) if isinstance(self.ml, OfflineSolver) else self.ml
+        self.proposer.reset(scenario)
+        self.state = FootprintState.zeros(scenario.n_regions)  # executed, at shifted prices
+        self.weights = scenario.footprint_weights
+        self.thetas: list[float] = []
+        self.load = 0.0
+
+    def act(self, view: HourView) -> np.ndarray:
+        scenario, t = view.scenario, view.t
+        expert_routing = self.shadow.step(t)
+        expert_state = self.shadow.state
+        proposal = self.router.sanitize(self.proposer.act(view), t)
+        price = scenario.price[:, t] - self.price_floor
+        intensity = scenario.intensity[:, :, t]
+        e_expert = expert_routing.sum(axis=1)
+        e_change = proposal.sum(axis=1) - e_expert
+        # Delta(theta) = base + slope*theta + sum_k w_k max_i(offsets + slopes*theta).
+        base = self.state.cost + float(price @ e_expert) - expert_state.cost
+        slope = float(price @ e_change)
+        offsets = self.state.footprint + intensity * e_expert - expert_state.footprint
+        slopes = intensity * e_change
+        budget = self.lam * self.shadow.objective + self.slack.at(t + 1)
+        theta = largest_admissible_theta(base, slope, offsets, slopes, self.weights, budget)
+        routing = expert_routing if theta == 0.0 else (proposal if theta == 1.0 else theta * proposal + (1 - theta) * expert_routing)
+        energy = routing.sum(axis=1)
+        self.state.add(float(price @ energy), intensity * energy)
+        self.load += float(energy.sum())
+        delta = mismatch(self.state.cost, self.state.footprint, expert_state, self.weights)
+        self.thetas.append(theta)
+        self.info = {
+            "theta": theta,
+            "delta": delta,
+            "budget": budget,
+            "slack": budget - delta,
+            "J": self.state.objective(self.weights),
+            "expert_J": self.shadow.objective,
+            "bound": (1 + self.lam) * self.shadow.objective + self.slack.at(t + 1),
+            "expert_energy": e_expert,
+        }
+        return routing
+
+    def summary(self) -> dict:
+        """Figures for the results tables: the bound on the unshifted J, and how much the ML was followed."""
+        shift = self.price_floor * self.load  # J(unshifted) = J(shifted) + p_min * total load
+        thetas = np.array(self.thetas)
+        return {
+            "bound": self.info["bound"] + shift if self.info else float("nan"),
+            "expert_J": self.info["expert_J"] + shift if self.info else float("nan"),
+            "followed_share": float(np.mean(thetas == 1.0)) if thetas.size else float("nan"),
+            "mean_theta": float(thetas.mean()) if thetas.size else float("nan"),
+            "lambda": self.lam,
+            "price_floor": self.price_floor,
+        }
