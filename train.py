@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from agents.config import ALGOS, DataConfig, EnvConfig, RunConfig, apply_sets, known_keys, load_hyperparams
+from agents.config import ALGOS, DataConfig, EnvConfig, RobustConfig, RunConfig, apply_sets, known_keys, load_hyperparams
 from envs.cli import ArgumentParser, parse_hours, run_cli
 from envs.errors import InputError
 from envs.files import atomic_write_text
@@ -46,6 +46,8 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--eval-freq", type=int, help="environment steps between evaluations")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a hyperparameter, e.g. --set model.learning_rate=1e-4 --set env.episode_hours=96")
+    run.add_argument("--robust", metavar="LAMBDA[,B]",
+                     help="robustification-aware training: the layer with this lambda (and slack b) inside the environment")
     run.add_argument("--out", default="runs", metavar="DIR", help="parent folder of run folders (default runs/)")
     run.add_argument("--name", help="run folder name (default: ALGO-DATA-sSEED)")
     run.add_argument("--resume", metavar="RUN", help="continue the run in this folder (its config is reused)")
@@ -90,8 +92,20 @@ def config_from_args(args, argv: list[str]) -> RunConfig:
     )
     if not args.traces and (args.hours or args.eval_hours):
         raise InputError("--hours and --eval-hours select hours of --traces; synthetic training draws new traces")
+    robust = None
+    if args.robust:
+        if args.algo == "bc":
+            raise InputError("--robust trains with the layer inside the environment: use an RL algorithm (ppo, sac, td3, a2c)")
+        parts = args.robust.split(",")
+        try:
+            lam, b = float(parts[0]), float(parts[1]) if len(parts) > 1 else 0.0
+        except ValueError:
+            raise InputError(f"--robust must look like LAMBDA or LAMBDA,B, got {args.robust!r}") from None
+        if len(parts) > 2 or lam < 0 or b < 0:
+            raise InputError(f"--robust must look like LAMBDA or LAMBDA,B with numbers >= 0, got {args.robust!r}")
+        robust = RobustConfig(lam=lam, b=b, slack=values.get("robust_slack", "const"))
     return RunConfig(
-        algo=args.algo, seed=args.seed, timesteps=values.get("timesteps", RunConfig.timesteps),
+        algo=args.algo, seed=args.seed, robust=robust, timesteps=values.get("timesteps", RunConfig.timesteps),
         n_envs=values.get("n_envs", RunConfig.n_envs), eval_freq=values.get("eval_freq", RunConfig.eval_freq),
         env=env, data=data, model=values.get("model", {}),
         command="python train.py " + " ".join(shlex.quote(a) for a in argv),
@@ -148,7 +162,9 @@ def prepare_run(args, argv) -> tuple[RunConfig, Path, bool]:
             write_config(config, folder)
         return config, folder, True
     config = config_from_args(args, argv)
-    name = args.name or f"{config.algo}-{'synthetic' if config.data.traces is None else Path(config.data.traces).name}-s{config.seed}"
+    data = "synthetic" if config.data.traces is None else Path(config.data.traces).name
+    robust = f"-robust{config.robust.lam:g}" if config.robust else ""
+    name = args.name or f"{config.algo}-{data}{robust}-s{config.seed}"
     folder = Path(args.out) / name
     if folder.exists():
         raise InputError(f"run folder {folder} exists: continue it with --resume {folder} or choose another --name")

@@ -54,6 +54,19 @@ class EnvConfig:
 
 
 @dataclass(frozen=True)
+class RobustConfig:
+    """Robustification-aware training: the layer inside the environment (robust/wrapper.py).
+
+    Attributes:
+        lam: the budget lambda. b: the slack constant. slack: "const", "sqrt" or "linear".
+    """
+
+    lam: float = 0.1
+    b: float = 0.0
+    slack: str = "const"
+
+
+@dataclass(frozen=True)
 class DataConfig:
     """Where training and evaluation traces come from.
 
@@ -85,7 +98,8 @@ class RunConfig:
         steps between evaluations. env, data: see EnvConfig and DataConfig. model: algorithm
         hyperparameters (SB3 keyword arguments, or the imitation settings). observation_scale:
         fixed at the start of training from a reference scenario. scenario_shape: (regions,
-        gateways) of the training scenarios. command: the command line.
+        gateways) of the training scenarios. robust: the layer inside the training environment
+        (None: plain training). command: the command line.
     """
 
     algo: str
@@ -98,6 +112,7 @@ class RunConfig:
     model: dict = field(default_factory=dict)
     observation_scale: ObservationScale | None = None
     scenario_shape: tuple[int, int] | None = None
+    robust: RobustConfig | None = None
     command: str = ""
 
     def to_dict(self) -> dict:
@@ -118,6 +133,8 @@ class RunConfig:
                 data[key] = tuple(data[key]) if data.get(key) else None
             data["eval_seeds"] = tuple(data.get("eval_seeds", (0, 1, 2)))
             values["data"] = DataConfig(**data)
+            if values.get("robust") is not None:
+                values["robust"] = RobustConfig(**values["robust"])
             if values.get("scenario_shape") is not None:
                 values["scenario_shape"] = tuple(int(v) for v in values["scenario_shape"])
             if values.get("observation_scale") is not None:
@@ -177,4 +194,5 @@ def apply_sets(values: dict, assignments: list[str]) -> dict:
 
 def known_keys() -> set[str]:
     """Top-level keys a hyperparameter block may hold."""
-    return {f.name for f in fields(RunConfig)} - {"algo", "command", "observation_scale", "data", "seed"}
+    return {f.name for f in fields(RunConfig)} - {"algo", "command", "observation_scale", "data", "seed", "robust",
+                                                   "scenario_shape"} | {"robust_slack"}

@@ -7,6 +7,7 @@ policy. :func:`load_learned` prefers the best model found by periodic evaluation
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -39,6 +40,7 @@ class LearnedPolicy(Policy):
     def __init__(self, predict: Callable[[np.ndarray], np.ndarray], env: EnvConfig, scale: ObservationScale,
                  shape: tuple[int, int], name: str, seed: int = 0):
         super().__init__()
+        self.extra_features: Callable[[], np.ndarray] | None = None  # appended to observations (robust-aware runs)
         self.predict = predict
         self.env_config = env
         self.shape = tuple(shape)
@@ -60,7 +62,8 @@ class LearnedPolicy(Policy):
 
     def observe(self, view: HourView) -> np.ndarray:
         """The observation the policy sees at ``view.t``."""
-        return self.observer.observe(view.t, view.state.footprint)
+        obs = self.observer.observe(view.t, view.state.footprint)
+        return obs if self.extra_features is None else np.concatenate([obs, self.extra_features()])
 
     def act(self, view: HourView) -> np.ndarray:
         return self.decoder.decode(self.predict(self.observe(view)), view.t)
@@ -88,7 +91,7 @@ def model_path(folder: Path, algo: str) -> Path:
     raise InputError(f"run folder {folder} has no trained model yet ({' or '.join(MODEL_FILES.get(algo, SB3_FILES))})")
 
 
-def load_learned(kind: str, folder: str | Path, options=None, name: str | None = None) -> LearnedPolicy:
+def load_learned(kind: str, folder: str | Path, options=None, name: str | None = None) -> Policy:
     """The policy of a run folder as a :class:`LearnedPolicy` (``kind`` must match the run's algo)."""
     folder = Path(folder)
     config = read_run_config(folder)
@@ -97,6 +100,9 @@ def load_learned(kind: str, folder: str | Path, options=None, name: str | None =
     if config.observation_scale is None or config.scenario_shape is None:
         raise InputError(f"{folder}/config.yaml has no observation scale or scenario shape; the run never started")
     device = getattr(options, "device", "cpu")
+    env = config.env
+    if getattr(options, "forecast_noise", None) is not None:
+        env = replace(env, forecast_noise=options.forecast_noise)
     path = model_path(folder, kind)
     if kind == "bc":
         from agents.imitation import load_network
@@ -106,4 +112,16 @@ def load_learned(kind: str, folder: str | Path, options=None, name: str | None =
         from agents.sb3_agents import Sb3Predictor, load_model
 
         predict = Sb3Predictor(load_model(kind, path, device))
-    return LearnedPolicy(predict, config.env, config.observation_scale, config.scenario_shape, name or f"{kind}:{folder}", config.seed)
+    return learned_policy(predict, replace(config, env=env), name or f"{kind}:{folder}")
+
+
+def learned_policy(predict: Callable[[np.ndarray], np.ndarray], config: RunConfig, name: str) -> Policy:
+    """The policy of a trained predictor; runs trained with the layer inside get the layer around them."""
+    policy = LearnedPolicy(predict, config.env, config.observation_scale, config.scenario_shape, name, config.seed)
+    if config.robust is None:
+        return policy
+    from robust.layer import RobustPolicy, Slack
+
+    layer = RobustPolicy(policy, lam=config.robust.lam, slack=Slack(config.robust.b, config.robust.slack), name=name)
+    policy.extra_features = layer.features
+    return layer

@@ -29,12 +29,14 @@ class AlgorithmOptions:
         eta: eGLB step size (None: the default rule). eta_scale: multiplier of the default rule.
         nearest: GLB-Dist's nearest region per gateway (None: co-located).
         device: torch device for learned policies.
+        forecast_noise: overrides the forecast noise learned policies see (the noisy-forecast shift).
     """
 
     eta: float | None = None
     eta_scale: float | None = None
     nearest: Sequence[str] | None = None
     device: str = "cpu"
+    forecast_noise: float | None = None
 
 
 def split_specs(text: str) -> list[str]:

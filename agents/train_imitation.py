@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from agents.config import RunConfig
 from agents.evaluator import PeriodicEvaluator
 from agents.imitation import DAggerTrainer, ImitationSettings, NetworkPredictor, label_pool, save_network
-from agents.learned import LearnedPolicy
+from agents.learned import learned_policy
 from agents.run_logging import run_logger
 from agents.training_env import make_env
 from envs.scenario import Scenario
@@ -38,8 +38,7 @@ def train_imitation(config: RunConfig, training: Scenario | None, evaluator: Per
         for _ in tqdm(range(trainer.iteration, iterations), desc="DAgger iterations", disable=not progress,
                       initial=trainer.iteration, total=iterations):
             stats = trainer.run_iteration(pool)
-            policy = LearnedPolicy(NetworkPredictor(trainer.network), config.env, config.observation_scale,
-                                   config.scenario_shape, "bc")
+            policy = learned_policy(NetworkPredictor(trainer.network), config, "bc")
             ratio, improved = evaluator.record(trainer.steps, policy, loss=stats["loss"], labels=stats["labels"],
                                                steps_per_second=stats["steps_per_second"])
             if improved:

@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 
 from agents.config import RunConfig
 from agents.evaluator import PeriodicEvaluator
-from agents.learned import LearnedPolicy
+from agents.learned import learned_policy
 from agents.run_logging import run_logger
 from agents.sb3_agents import Sb3Predictor, build_model, load_model, save_model
 from agents.training_env import vector_env
@@ -40,8 +40,7 @@ class EvaluateAndCheckpoint(BaseCallback):
         """Score the current model, log, keep it if best, and checkpoint."""
         since_time, since_steps = getattr(self, "_since", (time.perf_counter(), self.num_timesteps))
         rate = (self.num_timesteps - since_steps) / max(time.perf_counter() - since_time, 1e-9)
-        policy = LearnedPolicy(Sb3Predictor(self.model), self.config.env, self.config.observation_scale,
-                               self.config.scenario_shape, self.config.algo)
+        policy = learned_policy(Sb3Predictor(self.model), self.config, self.config.algo)
         ratio, improved = self.evaluator.record(self.num_timesteps, policy, steps_per_second=rate)
         self.logger.record("eval/ratio_to_offline", ratio)
         self.logger.record("time/steps_per_second", rate)

@@ -41,21 +41,28 @@ class ExpertBaselineReward(gym.Wrapper):
 
 
 def make_env(config: RunConfig, scenario: Scenario | None, seed: int) -> gym.Env:
-    """One training environment: random windows (or new synthetic traces) of episode_hours hours."""
+    """One training environment: random windows (or new synthetic traces) of episode_hours hours,
+    with the robustification layer inside when ``config.robust`` is set."""
     env_config = config.env
     source = scenario if scenario is not None else SyntheticSource(hours=env_config.episode_hours, setting=config.data.setting)
     env = GLBEnv(
         source,
         episode_hours=env_config.episode_hours,
         random_start=scenario is not None,
-        action_mode=env_config.action_mode,
+        action_mode="share" if config.robust else env_config.action_mode,
         forecast_hours=env_config.forecast_hours,
         forecast_noise=env_config.forecast_noise,
         reward_scale=env_config.reward_scale,
         observation_scale=config.observation_scale,
         routing_temperature=env_config.routing_temperature,
     )
-    if env_config.reward == "vs-expert":
+    if config.robust is not None:
+        from robust.layer import Slack
+        from robust.wrapper import RobustTrainingEnv
+
+        env = RobustTrainingEnv(env, env_config.action_mode, config.robust.lam, Slack(config.robust.b, config.robust.slack),
+                                env_config.reward, env_config.routing_temperature)
+    elif env_config.reward == "vs-expert":
         env = ExpertBaselineReward(env)
     env.reset(seed=seed)
     env.action_space.seed(seed)

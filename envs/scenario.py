@@ -290,11 +290,9 @@ class Scenario:
         # Hall's condition (Gale's theorem for flows): every set S of classes needs at most the
         # capacity of the regions allowed to serve S. Whole classes suffice: adding a gateway whose
         # neighbourhood is already covered raises the demand without raising the capacity.
-        k = classes.count
-        subsets = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(float)  # [2^K-1, K]
-        reachable = (subsets @ classes.mask.T.astype(float)) > 0  # [2^K-1, N]
+        subsets, reachable = hall_sets(classes.mask)
         need = subsets @ demand
-        have = reachable.astype(float) @ self.capacity
+        have = reachable @ self.capacity
         excess = need - have * (1 + FEASIBILITY_TOLERANCE) - FEASIBILITY_TOLERANCE
         if (excess > 0).any():
             t = int(np.argmax((excess > 0).any(axis=0)))
@@ -313,6 +311,48 @@ class Scenario:
             f"{need:.6g} MW but the regions allowed to serve them {[self.regions[i] for i in regions]} "
             f"have {have:.6g} MW"
         )
+
+
+def hall_sets(class_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every non-empty set S of gateway classes, and the regions that may serve S.
+
+    Returns 0/1 float matrices: subsets [2^K - 1, K] and reachable [2^K - 1, N]. A load d [K] is
+    servable within capacity M [N] iff subsets @ d <= reachable @ M (Hall's condition for flows).
+    """
+    k = class_mask.shape[1]
+    subsets = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(float)
+    reachable = ((subsets @ class_mask.T.astype(float)) > 0).astype(float)
+    return subsets, reachable
+
+
+def servable_scale(workload: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """[T] the largest s <= 1 such that s * workload[:, t] can be served in hour t.
+
+    Args:
+        workload: [J, T] MW. capacity: [N, T] MW. mask: [N, J] bool (every gateway allowed somewhere).
+    """
+    columns, of_gateway = np.unique(mask.T, axis=0, return_inverse=True)
+    demand = np.zeros((len(columns), workload.shape[1]))
+    np.add.at(demand, of_gateway.reshape(-1), workload)
+    if len(columns) <= _MAX_HALL_CLASSES:
+        subsets, reachable = hall_sets(columns.T)
+        need, have = subsets @ demand, reachable @ capacity
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(need > 0, have / need, np.inf)
+        return np.minimum(1.0, ratio.min(axis=0))
+    from envs.routing import max_servable
+
+    scale = np.ones(workload.shape[1])
+    for t in range(workload.shape[1]):
+        lo, hi = 0.0, 1.0
+        if max_servable(demand[:, t], capacity[:, t], columns.T) >= demand[:, t].sum() * (1 - FEASIBILITY_TOLERANCE):
+            continue
+        for _ in range(50):  # bisection on the scale: max-flow tells whether s * d fits
+            mid = (lo + hi) / 2
+            fits = max_servable(mid * demand[:, t], capacity[:, t], columns.T) >= mid * demand[:, t].sum() * (1 - FEASIBILITY_TOLERANCE)
+            lo, hi = (mid, hi) if fits else (lo, mid)
+        scale[t] = lo
+    return scale
 
 
 def _equal(a, b) -> bool:

@@ -73,3 +73,48 @@ def plot_ratios(rows: list[dict], path: Path) -> Path:
     ax.set_title("eGLB objective relative to the hindsight optimum")
     plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
     return save_figure(figure, path)
+
+
+def plot_sweep(rows: list[dict], path: Path) -> Path:
+    """One panel per shift: J / J(eGLB-Off) against severity, one line per algorithm."""
+    shifts = list(dict.fromkeys(r["shift"] for r in rows))
+    algos = list(dict.fromkeys(r["algo"] for r in rows))
+    columns = min(4, len(shifts))
+    lines = int(np.ceil(len(shifts) / columns))
+    figure, axes = plt.subplots(lines, columns, figsize=(4 * columns, 3.2 * lines), squeeze=False, sharey=True)
+    for k, shift in enumerate(shifts):
+        ax = axes[k // columns][k % columns]
+        for algo in algos:
+            points = sorted((r["severity"], r["ratio_to_offline"]) for r in rows if r["shift"] == shift and r["algo"] == algo)
+            ax.plot(*zip(*points), marker="o", markersize=3, label=algo)
+        ax.set_title(shift)
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("severity")
+        if k % columns == 0:
+            ax.set_ylabel("J / J(eGLB-Off)")
+    for k in range(len(shifts), lines * columns):
+        axes[k // columns][k % columns].axis("off")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=min(len(algos), 4), fontsize=8, bbox_to_anchor=(0.5, -0.02))
+    figure.suptitle("J / J(eGLB-Off) under distribution shift (lower is better)")
+    figure.tight_layout(rect=(0, 0.06, 1, 0.97))
+    return save_figure(figure, path)
+
+
+def plot_tradeoff(tradeoff: list[dict], ml: str, path: Path) -> Path:
+    """Consistency (in distribution) against robustness (shifted), one point per lambda."""
+    figure, ax = plt.subplots(figsize=(7, 5))
+    robust = [r for r in tradeoff if r["lambda"] is not None]
+    for key, marker, label in (("shifted_mean", "o", "mean over shifts"), ("shifted_worst", "s", "worst shift")):
+        ax.plot([r["in_distribution"] for r in robust], [r[key] for r in robust], marker=marker, label=f"robust({ml}), {label}")
+        for r in robust:
+            ax.annotate(f"λ={r['lambda']:g}", (r["in_distribution"], r[key]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    for r in tradeoff:
+        if r["lambda"] is None:
+            ax.scatter([r["in_distribution"]], [r["shifted_mean"]], marker="*", s=120, zorder=3, label=f"{r['algo']} (mean over shifts)")
+    ax.set_xlabel("J / J(eGLB-Off) in distribution (consistency)")
+    ax.set_ylabel("J / J(eGLB-Off) on shifted traces (robustness)")
+    ax.set_title("Consistency-robustness trade-off of the robustification layer")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(figure, path)

@@ -153,12 +153,37 @@ class RobustPolicy(Policy):
         self.weights = scenario.footprint_weights
         self.thetas: list[float] = []
         self.load = 0.0
+        self._delta = 0.0
+        self._hour = 0
 
     def act(self, view: HourView) -> np.ndarray:
-        scenario, t = view.scenario, view.t
-        expert_routing = self.shadow.step(t)
-        expert_state = self.shadow.state
-        proposal = self.router.sanitize(self.proposer.act(view), t)
+        self.begin_hour(view.t)
+        return self.blend(view.t, self.proposer.act(view))
+
+    def begin_hour(self, t: int) -> None:
+        """Advance the shadow expert to hour t and fix the hour's budget lambda J(S^E_t) + B_t."""
+        self._expert_routing = self.shadow.step(t)
+        self._budget = self.lam * self.shadow.objective + self.slack.at(t + 1)
+
+    def features(self) -> np.ndarray:
+        """What a robustification-aware policy sees of the layer at the current hour, float32 [3N + 1]:
+        the slack left (budget - the mismatch so far), the weighted footprint mismatch
+        mu_k (E - E^E) [2N] and the expert's region energies / capacity [N]; money is divided by
+        the expert's J so far plus one hour's footprint scale, so the values stay near unit scale."""
+        scenario = self.scenario
+        expert = self.shadow.state
+        scale = max(self.shadow.objective, 1e-9) / max(self._hour, 1) * scenario.n_hours
+        slack = self._budget - self._delta
+        mismatch = self.weights[:, None] * (self.state.footprint - expert.footprint)
+        capacity = np.maximum(scenario.capacity[:, min(self._hour, scenario.n_hours - 1)], 1e-12)
+        energy = self._expert_routing.sum(axis=1) / capacity
+        return np.concatenate([[slack / scale], mismatch.ravel() / scale, energy]).astype(np.float32)
+
+    def blend(self, t: int, proposal: np.ndarray) -> np.ndarray:
+        """Play the largest admissible blend of ``proposal`` [N, J] and the expert's routing at hour t."""
+        scenario = self.scenario
+        expert_routing, expert_state, budget = self._expert_routing, self.shadow.state, self._budget
+        proposal = self.router.sanitize(proposal, t)
         price = scenario.price[:, t] - self.price_floor
         intensity = scenario.intensity[:, :, t]
         e_expert = expert_routing.sum(axis=1)
@@ -168,22 +193,22 @@ class RobustPolicy(Policy):
         slope = float(price @ e_change)
         offsets = self.state.footprint + intensity * e_expert - expert_state.footprint
         slopes = intensity * e_change
-        budget = self.lam * self.shadow.objective + self.slack.at(t + 1)
         theta = largest_admissible_theta(base, slope, offsets, slopes, self.weights, budget)
         routing = expert_routing if theta == 0.0 else (proposal if theta == 1.0 else theta * proposal + (1 - theta) * expert_routing)
         energy = routing.sum(axis=1)
         self.state.add(float(price @ energy), intensity * energy)
         self.load += float(energy.sum())
-        delta = mismatch(self.state.cost, self.state.footprint, expert_state, self.weights)
+        self._delta = mismatch(self.state.cost, self.state.footprint, expert_state, self.weights)
+        self._hour = t + 1
         self.thetas.append(theta)
         self.info = {
             "theta": theta,
-            "delta": delta,
+            "delta": self._delta,
             "budget": budget,
-            "slack": budget - delta,
+            "slack": budget - self._delta,
             "J": self.state.objective(self.weights),
             "expert_J": self.shadow.objective,
-            "bound": (1 + self.lam) * self.shadow.objective + self.slack.at(t + 1),
+            "bound": budget + self.shadow.objective,
             "expert_energy": e_expert,
         }
         return routing

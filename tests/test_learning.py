@@ -137,6 +137,8 @@ def run_cli(script: str, *args: str) -> subprocess.CompletedProcess:
         (["--algo", "ppo", "--eval-seeds", "5000"], "--eval-seeds must be held-out seeds"),
         (["--resume", "/nonexistent/run"], "run folder /nonexistent/run does not exist"),
         (["--algo", "ppo", "--torch-threads", "0"], "--torch-threads must be >= 1"),
+        (["--algo", "bc", "--robust", "0.1"], "use an RL algorithm"),
+        (["--algo", "ppo", "--robust", "lots"], "--robust must look like LAMBDA or LAMBDA,B"),
     ],
 )
 def test_train_mistakes_give_one_line(args, message):
@@ -169,3 +171,27 @@ def test_existing_folders_and_incompatible_models_are_clear(tmp_path):
     assert done.returncode == 2 and "holds a bc run, not ppo" in done.stderr
     done = run_cli("evaluate.py", "--algos", f"bc:{tmp_path / 'nothing'}", "--no-progress")
     assert done.returncode == 2 and "does not exist" in done.stderr
+
+
+def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
+    from robust.layer import RobustPolicy
+
+    folder = short_run(tmp_path, "ppo", 128, "--robust", "0.05,10")
+    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()))
+    assert config.robust is not None and config.robust.lam == 0.05 and config.robust.b == 10
+    policy = load_learned("ppo", folder)
+    assert isinstance(policy, RobustPolicy)  # the layer comes back with the policy trained inside it
+    scenario = make_synthetic(3, hours=48)
+    episode = rollout(policy, scenario)
+    assert episode.metrics.J <= policy.summary()["bound"] * (1 + 1e-12)
+    thetas = [info["theta"] for info in episode.infos]
+    assert min(thetas) >= 0 and max(thetas) <= 1
+    from robust.wrapper import RobustTrainingEnv
+    from agents.training_env import make_env
+
+    env = make_env(config, None, seed=1)
+    assert isinstance(env, RobustTrainingEnv)
+    obs, _ = env.reset(seed=1)
+    assert obs.shape == env.observation_space.shape == (93 + 31,)
+    _, _, _, _, info = env.step(env.action_space.sample())
+    assert {"theta", "slack", "expert_J"} <= set(info)

@@ -1,0 +1,88 @@
+"""Robustification-aware training: the layer inside the environment.
+
+The agent's action (``routing`` or ``dual`` mode) is decoded into a proposal; the layer blends it
+with the shadow expert's routing as far as the guarantee allows, and the environment executes the
+blend, so the agent is rewarded for what is actually played and learns to spend the budget. The
+observation is the environment's plus the layer's features (``RobustPolicy.features``: the slack,
+the footprint mismatch against the expert, the expert's action).
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from agents.base import Policy
+from envs.actions import ActionDecoder, shares_from_routing
+from envs.glb_env import GLBEnv
+from robust.layer import RobustPolicy, Slack
+
+
+class _Proposal(Policy):
+    """Stands in for the ML policy inside the layer: the training agent proposes from outside."""
+
+    name = "agent"
+
+    def act(self, view):  # pragma: no cover - the wrapper calls blend() directly
+        raise RuntimeError("the robust training wrapper proposes through blend()")
+
+
+class RobustTrainingEnv(gym.Env):
+    """A GLBEnv whose actions pass through the robustification layer.
+
+    Args:
+        env: a GLBEnv in ``share`` mode (it executes the blended routing).
+        action_mode: the agent's action mode ("routing" or "dual").
+        lam, slack: the layer's budget and slack schedule.
+        reward: "J" (minus the executed hour's increase of J) or "vs-expert" (that minus the
+            expert's, both on the layer's shifted prices, so the price shift cancels).
+        routing_temperature: softmax temperature of the routing mode.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, env: GLBEnv, action_mode: str, lam: float, slack: Slack, reward: str = "vs-expert",
+                 routing_temperature: float = 5.0):
+        if env.action_mode != "share":
+            raise ValueError("the inner environment must execute routings (action_mode='share')")
+        self.env = env
+        self.action_mode = action_mode
+        self.layer = RobustPolicy(_Proposal(), lam=lam, slack=slack)
+        self.reward_mode = reward
+        self.temperature = routing_temperature
+        n = env.n_regions
+        self.action_space = ActionDecoder.space(action_mode, n, env.n_gateways)
+        extra = 3 * n + 1
+        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(env.observation_space.shape[0] + extra,), dtype=np.float32)
+
+    @property
+    def unwrapped_glb(self) -> GLBEnv:
+        return self.env
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        obs, info = self.env.reset(seed=seed, options=options)
+        base = self.env
+        window = base.scenario.window(base.start, base.start + base.hours)
+        self.layer.reset(window)
+        self.decoder = ActionDecoder(self.action_mode, self.layer.router, self.temperature)
+        self.window = window
+        self._step = 0
+        self.layer.begin_hour(0)
+        return np.concatenate([obs, self.layer.features()]), info
+
+    def step(self, action):
+        k = self._step
+        before, expert_before = self.layer.state.objective(self.layer.weights), self.layer.shadow.objective
+        routing = self.layer.blend(k, self.decoder.decode(action, k))
+        obs, reward, terminated, truncated, info = self.env.step(shares_from_routing(routing, self.window.workload[:, k]))
+        if self.reward_mode == "vs-expert":
+            executed = self.layer.info["J"] - before
+            expert = self.layer.shadow.objective - expert_before
+            reward = -(executed - expert) * self.env.reward_scale
+        info.update({key: self.layer.info[key] for key in ("theta", "delta", "budget", "slack", "expert_J")})
+        self._step += 1
+        if not terminated:
+            self.layer.begin_hour(self._step)
+        return np.concatenate([obs, self.layer.features()]), reward, terminated, truncated, info
