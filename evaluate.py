@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from agents.registry import CLASSICAL, AlgorithmOptions, split_specs
-from envs.cli import ArgumentParser, add_scenario_arguments, run_cli, scenario_from_args
+from envs.cli import ArgumentParser, add_scenario_arguments, run_cli, scenarios_from_args
 from envs.errors import InputError
 from envs.shifts import SHIFTS
 
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from envs.shifts import apply_shift, parse_shift
 
-    scenario = scenario_from_args(args)
+    scenarios = scenarios_from_args(args)
     options = AlgorithmOptions(
         eta=args.eta, eta_scale=args.eta_scale, nearest=args.nearest.split(",") if args.nearest else None
     )
@@ -79,13 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
     for text in args.shift:
-        shifted = apply_shift(scenario, parse_shift(text), args.seed)
-        scenario = shifted.scenario
-        if shifted.forecast_noise is not None:
-            options = AlgorithmOptions(**{**options.__dict__, "forecast_noise": shifted.forecast_noise})
+        spec = parse_shift(text)
+        shifted = [apply_shift(scenario, spec, args.seed) for scenario in scenarios]
+        scenarios = [case.scenario for case in shifted]
+        if shifted[0].forecast_noise is not None:
+            options = replace(options, forecast_noise=shifted[0].forecast_noise)
     if args.sweep:
-        return sweep(args, argv, scenario, specs, options, out or Path("results/sweep"))
-    return single(args, scenario, specs, options, out)
+        if len(scenarios) > 1:
+            raise InputError("--sweep runs on one scenario: give one --synthetic seed")
+        return sweep(args, argv, scenarios[0], specs, options, out or Path("results/sweep"))
+    if len(scenarios) > 1:
+        return several(args, scenarios, specs, options, out)
+    return single(args, scenarios[0], specs, options, out)
+
+
+EXTRA_COLUMNS = ("bound", "followed_share", "mean_theta")
 
 
 def single(args, scenario, specs, options, out) -> int:
@@ -96,12 +105,34 @@ def single(args, scenario, specs, options, out) -> int:
     results, offline_J = run_algorithms(specs, scenario, options, progress=not args.no_progress)
     rows = result_rows(results, scenario, offline_J)
     print(f"{scenario!r}, hours {scenario.timestamps[0]} .. {scenario.timestamps[-1]}")
-    print(format_table(rows, extra_columns=("bound", "followed_share", "mean_theta")))
+    print(format_table(rows, extra_columns=EXTRA_COLUMNS))
     if out is not None:
         written = write_rows(rows, out)
         written.append(plot_regions(results, scenario, out / "regions.png"))
         written.append(plot_cumulative(results, scenario, out / "cumulative.png"))
         written.append(plot_ratios(rows, out / "ratios.png"))
+        print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def several(args, scenarios, specs, options, out) -> int:
+    """One run per scenario (synthetic seeds), then the mean over them."""
+    from tqdm.auto import tqdm
+
+    from report.plots import plot_ratios
+    from report.run import run_algorithms
+    from report.tables import format_table, mean_rows, result_rows, write_rows
+
+    rows = []
+    for scenario in tqdm(scenarios, desc="scenarios", unit="scenario", disable=args.no_progress):
+        results, offline_J = run_algorithms(specs, scenario, options, progress=False)
+        rows.extend({"scenario": scenario.name, **row} for row in result_rows(results, scenario, offline_J))
+    summary = mean_rows(rows)
+    print(f"mean over {len(scenarios)} scenarios ({scenarios[0].n_hours} hours each: {', '.join(s.name for s in scenarios)})")
+    print(format_table(summary, extra_columns=("ratio_std", "ratio_worst")))
+    if out is not None:
+        written = write_rows(rows, out) + write_rows(summary, out, "summary")
+        written.append(plot_ratios(summary, out / "ratios.png"))
         print("wrote " + ", ".join(str(p) for p in written))
     return 0
 

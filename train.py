@@ -183,11 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.torch_threads < 1:
         raise InputError(f"--torch-threads must be >= 1, got {args.torch_threads}")
-    import torch
-
-    torch.set_num_threads(args.torch_threads)
     config, folder, resuming = prepare_run(args, argv)
     training, evaluation, reference = scenarios_for(config)
+    import torch  # after every check: a mistake is reported before torch takes seconds to load
+
+    torch.set_num_threads(args.torch_threads)
     if not resuming:
         config = config.for_scenario(reference)
         write_config(config, folder)

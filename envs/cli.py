@@ -39,7 +39,8 @@ def add_scenario_arguments(parser: argparse.ArgumentParser, default_hours: int =
     group = parser.add_argument_group("scenario")
     source = group.add_mutually_exclusive_group()
     source.add_argument("--traces", metavar="DIR", help="a folder in the published layout or the project's CSV format")
-    source.add_argument("--synthetic", metavar="SEED", type=int, help="the embedded synthetic generator with this seed (default: seed 0)")
+    source.add_argument("--synthetic", metavar="SEEDS",
+                        help="the embedded synthetic generator with this seed, or several (0-9, 1,5,7): results per seed and their mean (default: seed 0)")
     group.add_argument("--synthetic-hours", metavar="T", type=int, default=default_hours, help=f"hours of a synthetic scenario (default {default_hours})")
     group.add_argument("--setting", choices=("full", "partial"), help="full mask or the published partial mask (default: full; a CSV folder's own mask)")
     group.add_argument("--hours", metavar="START:END", help="use only these hours of the scenario (END exclusive)")
@@ -47,24 +48,39 @@ def add_scenario_arguments(parser: argparse.ArgumentParser, default_hours: int =
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
 
 
-def scenario_from_args(args: argparse.Namespace) -> Scenario:
-    """The scenario the scenario arguments describe."""
+def parse_seeds(text: str) -> list[int]:
+    """'3', '0-9' or '1,5,7' into a list of seeds."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            first, sep, last = part.partition("-")
+            seeds.extend(range(int(first), int(last) + 1) if sep else [int(first)])
+    except ValueError:
+        raise InputError(f"--synthetic takes a seed, a range 0-9 or a list 1,5,7; got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise InputError(f"--synthetic seeds must be >= 0, got {text!r}")
+    return seeds
+
+
+def scenarios_from_args(args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios the scenario arguments describe (one, or one per synthetic seed)."""
     from envs.synthetic import make_synthetic
     from envs.traces import load_traces
 
     if args.traces:
-        scenario = load_traces(args.traces, args.setting)
+        scenarios = [load_traces(args.traces, args.setting)]
     else:
-        scenario = make_synthetic(seed=args.synthetic or 0, hours=args.synthetic_hours, setting=args.setting or "full")
+        scenarios = [make_synthetic(seed=seed, hours=args.synthetic_hours, setting=args.setting or "full")
+                     for seed in parse_seeds(args.synthetic or "0")]
     if args.hours:
         first, last = parse_hours(args.hours)
-        scenario = scenario.window(first, scenario.n_hours if last == -1 else last)
+        scenarios = [s.window(first, s.n_hours if last == -1 else last) for s in scenarios]
     changes = {}
     if args.mu_water is not None:
         changes["mu_water"] = args.mu_water
     if args.mu_carbon is not None:
         changes["mu_carbon"] = args.mu_carbon
-    return scenario.with_changes(**changes) if changes else scenario
+    return [s.with_changes(**changes) for s in scenarios] if changes else scenarios
 
 
 def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:

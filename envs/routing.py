@@ -284,7 +284,9 @@ class Router:
         scenario = self.scenario
         mask = scenario.mask
         x = np.asarray(routing, dtype=float).reshape(mask.shape)
-        x = np.where(np.isfinite(x) & (x > 0) & mask, x, 0.0)
+        clean = np.isfinite(x).all() and x.min() >= 0 and (self.full_mask or not x[~mask].any())
+        if not clean:
+            x = np.where(np.isfinite(x) & (x > 0) & mask, x, 0.0)
         workload = scenario.workload[:, t]
         with np.errstate(over="ignore"):  # huge entries: the column test fails and they are rescaled
             column = x.sum(axis=0)

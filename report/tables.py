@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from envs.files import atomic_write, atomic_write_json
@@ -36,6 +37,19 @@ def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: f
     return rows
 
 
+def mean_rows(rows: list[dict]) -> list[dict]:
+    """Per algorithm, the mean of the headline columns over scenarios, with the spread of the ratio."""
+    algos = list(dict.fromkeys(r["algo"] for r in rows))
+    out = []
+    for algo in algos:
+        mine = [r for r in rows if r["algo"] == algo]
+        ratios = np.array([r["ratio_to_offline"] for r in mine])
+        row = {"algo": algo, **{c: float(np.mean([r[c] for r in mine])) for c in COLUMNS[1:]}}
+        row.update(ratio_std=float(ratios.std()), ratio_worst=float(ratios.max()), scenarios=len(mine))
+        out.append(row)
+    return out
+
+
 def flat_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows with the per-region dicts spread into columns such as ``water_Texas``."""
     flat = []
@@ -57,7 +71,8 @@ def format_table(rows: list[dict], extra_columns: tuple[str, ...] = ()) -> str:
     headers = {"algo": "algorithm", "cost": "Cost (US$)", "par_water": "PAR water", "par_carbon": "PAR carbon",
                "J": "J (US$)", "ratio_to_offline": "J / J(eGLB-Off)"}
     formats = {"cost": "{:,.0f}", "J": "{:,.0f}", "bound": "{:,.0f}", "par_water": "{:.3f}", "par_carbon": "{:.3f}",
-               "ratio_to_offline": "{:.4f}", "followed_share": "{:.3f}", "mean_theta": "{:.3f}"}
+               "ratio_to_offline": "{:.4f}", "followed_share": "{:.3f}", "mean_theta": "{:.3f}", "ratio_std": "{:.4f}",
+               "ratio_worst": "{:.4f}"}
     cells = [[headers.get(c, c) for c in columns]]
     for row in rows:
         line = []

@@ -71,34 +71,29 @@ def largest_admissible_theta(base: float, slope: float, offsets: np.ndarray, slo
                              budget: float) -> float:
     """Largest theta in [0, 1] with  base + slope*theta + sum_k w_k max_i(offsets[k,i] + slopes[k,i]*theta) <= budget.
 
-    The left side is convex and piecewise linear; its breakpoints are the pairwise crossings of the
-    lines within each k. Returns 0 when even theta = 0 exceeds the budget (rounding only: the rule
-    guarantees theta = 0 qualifies).
+    The left side is convex and piecewise linear; its breakpoints are among the pairwise crossings
+    of the lines within each k. It is evaluated at all of them; the admissible set is a prefix
+    [0, theta*] of [0, 1], and theta* is solved linearly on the segment where the budget is
+    crossed. Returns 0 when even theta = 0 exceeds the budget (rounding only: the rule guarantees
+    theta = 0 qualifies).
     """
+    if base + weights @ offsets.max(axis=1) > budget:
+        return 0.0
+    if base + slope + weights @ (offsets + slopes).max(axis=1) <= budget:
+        return 1.0
 
     def delta(theta: np.ndarray) -> np.ndarray:
-        lines = offsets[:, :, None] + slopes[:, :, None] * theta[None, None, :]  # [2, N, M]
+        lines = offsets[:, :, None] + slopes[:, :, None] * theta  # [2, N, M]
         return base + slope * theta + weights @ lines.max(axis=1)
 
-    ends = delta(np.array([0.0, 1.0]))
-    if ends[1] <= budget:
-        return 1.0
-    if ends[0] > budget:
-        return 0.0
-    candidates = [np.array([0.0, 1.0])]
-    for k in range(offsets.shape[0]):
-        c, s = offsets[k], slopes[k]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            crossing = (c[:, None] - c[None, :]) / (s[None, :] - s[:, None])
-        candidates.append(crossing[np.isfinite(crossing) & (crossing > 0) & (crossing < 1)])
-    thetas = np.unique(np.concatenate(candidates))
+    rise = slopes[:, None, :] - slopes[:, :, None]
+    # crossing[k, i, j] = theta where lines i and j of footprint k meet; parallel lines give -1 (dropped).
+    crossing = np.divide(offsets[:, :, None] - offsets[:, None, :], rise, out=np.full(rise.shape, -1.0), where=rise != 0)
+    thetas = np.concatenate([[0.0], np.sort(crossing[(crossing > 0) & (crossing < 1)]), [1.0]])
     values = delta(thetas)
-    inside = np.flatnonzero(values <= budget)
-    last = int(inside.max())  # values[0] <= budget, values[-1] > budget: convexity makes the set [0, theta*]
-    lo, hi = thetas[last], thetas[last + 1]
-    d_lo, d_hi = values[last], values[last + 1]
-    theta = lo + (budget - d_lo) * (hi - lo) / (d_hi - d_lo)
-    theta = min(max(theta, lo), hi)
+    last = int(np.argmax(values > budget)) - 1  # values[0] <= budget < values[-1]
+    lo, hi, d_lo, d_hi = thetas[last], thetas[last + 1], values[last], values[last + 1]
+    theta = min(max(lo + (budget - d_lo) * (hi - lo) / (d_hi - d_lo), lo), hi) if d_hi > d_lo else lo
     # Rounding can put the linear solution a hair over the budget: step back by growing steps
     # (from about one ulp) until the checked value fits; lo itself always fits.
     step = 4e-16

@@ -80,3 +80,17 @@ def test_user_mistakes_give_one_line_and_status_2(args, message):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_several_synthetic_seeds_give_per_seed_rows_and_their_mean(tmp_path, capsys):
+    out = tmp_path / "multi"
+    assert evaluate.main(["--synthetic", "1-2,5", "--synthetic-hours", "30", "--algos", "eglb,glb-cost", "--out", str(out), "--no-progress"]) == 0
+    rows = json.loads((out / "results.json").read_text())
+    assert sorted({r["scenario"] for r in rows}) == ["synthetic seed 1 full", "synthetic seed 2 full", "synthetic seed 5 full"]
+    summary = json.loads((out / "summary.json").read_text())
+    eglb = [r["ratio_to_offline"] for r in rows if r["algo"] == "eglb"]
+    assert summary[0]["algo"] == "eglb" and summary[0]["ratio_to_offline"] == pytest.approx(sum(eglb) / 3)
+    assert summary[0]["ratio_worst"] == max(eglb) and summary[0]["scenarios"] == 3
+    assert "mean over 3 scenarios" in capsys.readouterr().out
+    with pytest.raises(Exception, match="--synthetic takes a seed"):
+        evaluate.main(["--synthetic", "a-b", "--no-progress"])

@@ -195,3 +195,25 @@ def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
     assert obs.shape == env.observation_space.shape == (93 + 31,)
     _, _, _, _, info = env.step(env.action_space.sample())
     assert {"theta", "slack", "expert_J"} <= set(info)
+
+
+@pytest.mark.slow
+def test_ppo_training_improves_J_on_a_fixed_scenario(tmp_path):
+    """A real RL run (a few minutes): PPO on the dual action beats its untrained self clearly."""
+    folder = tmp_path / "ppo"
+    args = ["--algo", "ppo", "--synthetic", "--timesteps", "60000", "--eval-freq", "20000", "--eval-seeds", "0",
+            "--set", "env.episode_hours=48", "--out", str(tmp_path), "--name", "ppo", "--no-progress"]
+    assert train.main(args) == 0
+    history = [float(line.split(",")[1]) for line in (folder / "eval.csv").read_text().splitlines()[1:]]
+    from agents.offline import EGLBOffline
+    from agents.sb3_agents import Sb3Predictor, build_model
+    from agents.learned import learned_policy
+    from agents.training_env import make_env
+
+    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()))
+    untrained = build_model("ppo", make_env(config, None, seed=0), config.model, seed=0)
+    scenario = make_synthetic(0, hours=48)
+    offline = EGLBOffline().solve(scenario).objective
+    before = rollout(learned_policy(Sb3Predictor(untrained), config, "untrained"), scenario).metrics.J / offline
+    after = rollout(load_learned("ppo", folder), scenario).metrics.J / offline
+    assert after < before - 0.03 and min(history) == pytest.approx(after, rel=1e-9)
