@@ -46,8 +46,8 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--eval-freq", type=int, help="environment steps between evaluations")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a hyperparameter, e.g. --set model.learning_rate=1e-4 --set env.episode_hours=96")
-    run.add_argument("--robust", metavar="LAMBDA[,B]",
-                     help="robustification-aware training: the layer with this lambda (and slack b) inside the environment")
+    run.add_argument("--robust", metavar="LAMBDA[,B[,SCHEDULE]]",
+                     help="robustification-aware training: the layer with this lambda (slack b, schedule const|sqrt|linear) inside the environment")
     run.add_argument("--out", default="runs", metavar="DIR", help="parent folder of run folders (default runs/)")
     run.add_argument("--name", help="run folder name (default: ALGO-DATA-sSEED)")
     run.add_argument("--resume", metavar="RUN", help="continue the run in this folder (its config is reused)")
@@ -96,20 +96,27 @@ def config_from_args(args, argv: list[str]) -> RunConfig:
     if args.robust:
         if args.algo == "bc":
             raise InputError("--robust trains with the layer inside the environment: use an RL algorithm (ppo, sac, td3, a2c)")
-        parts = args.robust.split(",")
-        try:
-            lam, b = float(parts[0]), float(parts[1]) if len(parts) > 1 else 0.0
-        except ValueError:
-            raise InputError(f"--robust must look like LAMBDA or LAMBDA,B, got {args.robust!r}") from None
-        if len(parts) > 2 or lam < 0 or b < 0:
-            raise InputError(f"--robust must look like LAMBDA or LAMBDA,B with numbers >= 0, got {args.robust!r}")
-        robust = RobustConfig(lam=lam, b=b, slack=values.get("robust_slack", "const"))
+        robust = parse_robust(args.robust)
     return RunConfig(
         algo=args.algo, seed=args.seed, robust=robust, timesteps=values.get("timesteps", RunConfig.timesteps),
         n_envs=values.get("n_envs", RunConfig.n_envs), eval_freq=values.get("eval_freq", RunConfig.eval_freq),
         env=env, data=data, model=values.get("model", {}),
         command="python train.py " + " ".join(shlex.quote(a) for a in argv),
     )
+
+
+def parse_robust(text: str) -> RobustConfig:
+    """'LAMBDA[,B[,SCHEDULE]]' into the layer's settings."""
+    parts = [p.strip() for p in text.split(",")]
+    usage = f"--robust must look like LAMBDA, LAMBDA,B or LAMBDA,B,const|sqrt|linear with numbers >= 0, got {text!r}"
+    try:
+        lam, b = float(parts[0]), float(parts[1]) if len(parts) > 1 else 0.0
+    except ValueError:
+        raise InputError(usage) from None
+    schedule = parts[2] if len(parts) > 2 else "const"
+    if len(parts) > 3 or lam < 0 or b < 0 or schedule not in ("const", "sqrt", "linear"):
+        raise InputError(usage)
+    return RobustConfig(lam=lam, b=b, slack=schedule)
 
 
 def _seeds(text: str) -> list[int]:

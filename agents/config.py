@@ -194,5 +194,4 @@ def apply_sets(values: dict, assignments: list[str]) -> dict:
 
 def known_keys() -> set[str]:
     """Top-level keys a hyperparameter block may hold."""
-    return {f.name for f in fields(RunConfig)} - {"algo", "command", "observation_scale", "data", "seed", "robust",
-                                                   "scenario_shape"} | {"robust_slack"}
+    return {f.name for f in fields(RunConfig)} - {"algo", "command", "observation_scale", "data", "seed", "robust", "scenario_shape"}

@@ -138,7 +138,8 @@ def run_cli(script: str, *args: str) -> subprocess.CompletedProcess:
         (["--resume", "/nonexistent/run"], "run folder /nonexistent/run does not exist"),
         (["--algo", "ppo", "--torch-threads", "0"], "--torch-threads must be >= 1"),
         (["--algo", "bc", "--robust", "0.1"], "use an RL algorithm"),
-        (["--algo", "ppo", "--robust", "lots"], "--robust must look like LAMBDA or LAMBDA,B"),
+        (["--algo", "ppo", "--robust", "lots"], "--robust must look like LAMBDA, LAMBDA,B or"),
+        (["--algo", "ppo", "--robust", "0.1,2,cubic"], "--robust must look like LAMBDA, LAMBDA,B or"),
     ],
 )
 def test_train_mistakes_give_one_line(args, message):
@@ -176,9 +177,9 @@ def test_existing_folders_and_incompatible_models_are_clear(tmp_path):
 def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
     from robust.layer import RobustPolicy
 
-    folder = short_run(tmp_path, "ppo", 128, "--robust", "0.05,10")
+    folder = short_run(tmp_path, "ppo", 128, "--robust", "0.05,10,sqrt")
     config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()))
-    assert config.robust is not None and config.robust.lam == 0.05 and config.robust.b == 10
+    assert config.robust is not None and (config.robust.lam, config.robust.b, config.robust.slack) == (0.05, 10, "sqrt")
     policy = load_learned("ppo", folder)
     assert isinstance(policy, RobustPolicy)  # the layer comes back with the policy trained inside it
     scenario = make_synthetic(3, hours=48)
