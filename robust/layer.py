@@ -163,8 +163,9 @@ class RobustPolicy(Policy):
     def features(self) -> np.ndarray:
         """What a robustification-aware policy sees of the layer at the current hour, float32 [3N + 1]:
         the slack left (budget - the mismatch so far), the weighted footprint mismatch
-        mu_k (E - E^E) [2N] and the expert's region energies / capacity [N]; money is divided by
-        the expert's J so far plus one hour's footprint scale, so the values stay near unit scale."""
+        mu_k (E - E^E) [2N] and the expert's region energies / capacity [N]. Money is divided by
+        the expert's J so far extrapolated to the whole episode, so the values stay near unit scale
+        whatever the episode length."""
         scenario = self.scenario
         expert = self.shadow.state
         scale = max(self.shadow.objective, 1e-9) / max(self._hour, 1) * scenario.n_hours

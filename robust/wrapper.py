@@ -56,10 +56,6 @@ class RobustTrainingEnv(gym.Env):
         extra = 3 * n + 1
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(env.observation_space.shape[0] + extra,), dtype=np.float32)
 
-    @property
-    def unwrapped_glb(self) -> GLBEnv:
-        return self.env
-
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         obs, info = self.env.reset(seed=seed, options=options)
