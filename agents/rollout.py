@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,8 +38,6 @@ class Rollout:
 
 def rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> Rollout:
     """Play ``policy`` over every hour of ``scenario`` in a :class:`GLBEnv` (``share`` actions)."""
-    import time
-
     start = time.perf_counter()
     env = GLBEnv(scenario, action_mode="share")
     env.reset(options={"start": 0})
