@@ -133,16 +133,19 @@ class ObservationBuilder:
 
     def _forecast(self, scenario: Scenario, start: int, hours: int, rng: np.random.Generator) -> np.ndarray:
         scale = self.scale
+        # Only the hours this episode can look at: [start, start + hours + H), cut at the end.
+        stop = min(scenario.n_hours, start + hours + self.forecast_hours)
+        seen = slice(start, stop)
         inputs = np.concatenate(
             [
-                scenario.price / scale.price,
-                scenario.carbon / scale.carbon,
-                scenario.water / scale.water,
-                scenario.workload / scale.workload,
+                scenario.price[:, seen] / scale.price,
+                scenario.carbon[:, seen] / scale.carbon,
+                scenario.water[:, seen] / scale.water,
+                scenario.workload[:, seen] / scale.workload,
             ]
-        )  # [3N+J, T]
+        )  # [3N+J, stop - start]
         lead = np.arange(1, self.forecast_hours + 1)
-        hours_ahead = np.minimum(start + np.arange(hours)[:, None] + lead[None, :], scenario.n_hours - 1)
+        hours_ahead = np.minimum(np.arange(hours)[:, None] + lead[None, :], stop - start - 1)
         values = inputs[:, hours_ahead].transpose(1, 2, 0)  # [hours, H, 3N+J]
         if self.forecast_noise > 0:
             noise = rng.standard_normal(values.shape) * (self.forecast_noise * np.sqrt(lead))[None, :, None]
