@@ -28,12 +28,14 @@ class ShadowExpert:
         self.expert.reset(scenario)
         self.state = FootprintState.zeros(scenario.n_regions)
         self.objective = 0.0
+        self.prices = scenario.price - self.price_floor  # [N, T], the prices the state is measured at
+        self.energy = np.zeros(scenario.n_regions)
 
     def step(self, t: int) -> np.ndarray:
-        """The expert's routing [N, J] for hour t; its state then includes that hour."""
+        """The expert's routing [N, J] for hour t; its state (and ``energy`` [N]) then include that hour."""
         scenario = self.scenario
         routing = self.expert.act(HourView(scenario, t, self.state))
-        energy = routing.sum(axis=1)
-        self.state.add(float((scenario.price[:, t] - self.price_floor) @ energy), scenario.intensity[:, :, t] * energy)
+        self.energy = routing.sum(axis=1)
+        self.state.add(float(self.prices[:, t] @ self.energy), scenario.intensity[:, :, t] * self.energy)
         self.objective = self.state.objective(scenario.footprint_weights)
         return routing

@@ -202,6 +202,8 @@ class Router:
         self.classes = scenario.mask_classes
         self._class_share = None
         self._class_links = adjacency(self.classes.mask)
+        # Region totals above this are overloads (capacity plus the feasibility tolerance), [N, T].
+        self._capacity_limit = scenario.capacity * (1 + FEASIBILITY_TOLERANCE) + FEASIBILITY_TOLERANCE * 1e-3
         self._gateway_links = adjacency(scenario.mask)
         if not self.full_mask:
             # Share of each gateway in its class, per hour: splits class flows back to gateways.
@@ -259,10 +261,10 @@ class Router:
         with a mask). A routing that already fits is returned unchanged.
         """
         scenario = self.scenario
-        capacity = scenario.capacity[:, t]
         energy = routing.sum(axis=1)
-        if (energy <= capacity * (1 + FEASIBILITY_TOLERANCE) + FEASIBILITY_TOLERANCE * 1e-3).all():
+        if (energy <= self._capacity_limit[:, t]).all():
             return routing
+        capacity = scenario.capacity[:, t]
         fixed = routing * np.minimum(1.0, capacity / np.maximum(energy, 1e-300))[:, None]
         residual = np.maximum(scenario.workload[:, t] - fixed.sum(axis=0), 0.0)
         spare = np.maximum(capacity - fixed.sum(axis=1), 0.0)
@@ -284,13 +286,14 @@ class Router:
         scenario = self.scenario
         mask = scenario.mask
         x = np.asarray(routing, dtype=float).reshape(mask.shape)
-        clean = np.isfinite(x).all() and x.min() >= 0 and (self.full_mask or not x[~mask].any())
-        if not clean:
-            x = np.where(np.isfinite(x) & (x > 0) & mask, x, 0.0)
         workload = scenario.workload[:, t]
-        with np.errstate(over="ignore"):  # huge entries: the column test fails and they are rescaled
+        if np.isfinite(x).all() and 0 <= x.min() and x.max() < 1e300 and (self.full_mask or not x[~mask].any()):
             column = x.sum(axis=0)
-        if not (np.abs(column - workload) <= 1e-12 * workload + 1e-15).all():
+        else:
+            x = np.where(np.isfinite(x) & (x > 0) & mask, x, 0.0)
+            with np.errstate(over="ignore"):  # huge entries: the column test fails and they are rescaled
+                column = x.sum(axis=0)
+        if not np.abs(column - workload).max() <= 1e-12 * scenario.total_workload[t] + 1e-15:
             peak = x.max(axis=0)
             empty = ~(peak > 0)
             x = np.where(empty, mask, x / np.where(empty, 1.0, peak))

@@ -177,24 +177,30 @@ class RobustPolicy(Policy):
 
     def blend(self, t: int, proposal: np.ndarray) -> np.ndarray:
         """Play the largest admissible blend of ``proposal`` [N, J] and the expert's routing at hour t."""
-        scenario = self.scenario
-        expert_routing, expert_state, budget = self._expert_routing, self.shadow.state, self._budget
+        expert_routing, expert, budget = self._expert_routing, self.shadow.state, self._budget
         proposal = self.router.sanitize(proposal, t)
-        price = scenario.price[:, t] - self.price_floor
-        intensity = scenario.intensity[:, :, t]
-        e_expert = expert_routing.sum(axis=1)
-        e_change = proposal.sum(axis=1) - e_expert
-        # Delta(theta) = base + slope*theta + sum_k w_k max_i(offsets + slopes*theta).
-        base = self.state.cost + float(price @ e_expert) - expert_state.cost
+        price = self.shadow.prices[:, t]
+        intensity = self.scenario.intensity[:, :, t]
+        e_expert, e_proposal = self.shadow.energy, proposal.sum(axis=1)
+        e_change = e_proposal - e_expert
+        # Delta(theta) = base + slope*theta + sum_k w_k max_i(offsets + slopes*theta); the expert has
+        # already taken hour t, so offsets hold S_{t-1} plus the expert's hour minus S^E_t.
+        base = self.state.cost + float(price @ e_expert) - expert.cost
         slope = float(price @ e_change)
-        offsets = self.state.footprint + intensity * e_expert - expert_state.footprint
+        offsets = self.state.footprint + intensity * e_expert - expert.footprint  # this order: exactly 0 when S = S^E
         slopes = intensity * e_change
         theta = largest_admissible_theta(base, slope, offsets, slopes, self.weights, budget)
-        routing = expert_routing if theta == 0.0 else (proposal if theta == 1.0 else theta * proposal + (1 - theta) * expert_routing)
-        energy = routing.sum(axis=1)
+        if theta == 0.0:
+            routing, energy = expert_routing, e_expert
+        elif theta == 1.0:
+            routing, energy = proposal, e_proposal
+        else:
+            routing = theta * proposal + (1 - theta) * expert_routing
+            energy = routing.sum(axis=1)
+        # Accumulate exactly as the expert does, so that the same routing gives bit-identical states.
         self.state.add(float(price @ energy), intensity * energy)
-        self.load += float(energy.sum())
-        self._delta = mismatch(self.state.cost, self.state.footprint, expert_state, self.weights)
+        self.load += float(self.scenario.total_workload[t])
+        self._delta = mismatch(self.state.cost, self.state.footprint, expert, self.weights)
         self._hour = t + 1
         self.thetas.append(theta)
         self.info = {
