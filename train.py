@@ -92,11 +92,15 @@ def config_from_args(args, argv: list[str]) -> RunConfig:
     )
     if not args.traces and (args.hours or args.eval_hours):
         raise InputError("--hours and --eval-hours select hours of --traces; synthetic training draws new traces")
+    if args.algo == "bc" and env.residual:
+        raise InputError("bc imitates the hindsight optimum's duals directly; env.residual is for RL algorithms")
     robust = None
     if args.robust:
         if args.algo == "bc":
             raise InputError("--robust trains with the layer inside the environment: use an RL algorithm (ppo, sac, td3, a2c)")
         robust = parse_robust(args.robust)
+        if env.residual:
+            raise InputError("--robust with env.residual is not supported: the layer already runs the expert")
     return RunConfig(
         algo=args.algo, seed=args.seed, robust=robust, timesteps=values.get("timesteps", RunConfig.timesteps),
         n_envs=values.get("n_envs", RunConfig.n_envs), eval_freq=values.get("eval_freq", RunConfig.eval_freq),

@@ -34,6 +34,8 @@ class EnvConfig:
             the same objective up to a constant per episode, with far less variance).
         reward_scale: multiplies the reward.
         routing_temperature: softmax temperature of the routing mode.
+        residual: actions correct the eGLB expert's dual prices instead of setting them (``dual``
+            mode only; see agents/residual.py): an untrained policy is the expert.
     """
 
     action_mode: str = "dual"
@@ -43,12 +45,15 @@ class EnvConfig:
     reward: str = "vs-expert"
     reward_scale: float = 1e-3
     routing_temperature: float = 5.0
+    residual: bool = False
 
     def __post_init__(self):
         if self.action_mode not in ACTION_MODES:
             raise InputError(f"env.action_mode must be one of {', '.join(ACTION_MODES)}, got {self.action_mode!r}")
         if self.reward not in REWARDS:
             raise InputError(f"env.reward must be one of {', '.join(REWARDS)}, got {self.reward!r}")
+        if self.residual and self.action_mode != "dual":
+            raise InputError("env.residual corrects the expert's dual prices: it needs env.action_mode 'dual'")
         if int(self.episode_hours) != self.episode_hours or self.episode_hours < 2:
             raise InputError(f"env.episode_hours must be an integer >= 2, got {self.episode_hours}")
 

@@ -95,13 +95,18 @@ class EGLBOnline(Policy):
         self._weights = scenario.footprint_weights[:, None]
 
     def act(self, view: HourView) -> np.ndarray:
-        scenario, t = view.scenario, view.t
-        intensity = scenario.intensity[:, :, t]
-        q = calibrated_price(
-            scenario.price[:, t], intensity[0], intensity[1], self.gamma[0], self.gamma[1],
-            scenario.mu_water, scenario.mu_carbon,
-        )
-        routing = self.router.cheapest(q, t)
-        footprint = self._weights * intensity * routing.sum(axis=1)
-        self.gamma = self.gamma + self.eta * (footprint - auxiliary_target(self.gamma, self.z_max))
+        routing = self.router.cheapest(self.prices(view.t, self.gamma), view.t)
+        self.learn(routing.sum(axis=1), view.t)
         return routing
+
+    def prices(self, t: int, gamma: np.ndarray) -> np.ndarray:
+        """Calibrated prices q [N] (USD/MWh) of hour t at duals gamma [2, N] (steps 1 of SPEC 4)."""
+        scenario = self.scenario
+        intensity = scenario.intensity[:, :, t]
+        return calibrated_price(scenario.price[:, t], intensity[0], intensity[1], gamma[0], gamma[1],
+                                scenario.mu_water, scenario.mu_carbon)
+
+    def learn(self, energy: np.ndarray, t: int) -> None:
+        """Steps 3 and 4 of SPEC 4: move the duals by the hour's weighted footprint of ``energy`` [N]."""
+        footprint = self._weights * self.scenario.intensity[:, :, t] * energy
+        self.gamma = self.gamma + self.eta * (footprint - auxiliary_target(self.gamma, self.z_max))

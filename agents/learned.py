@@ -118,6 +118,10 @@ def load_learned(kind: str, folder: str | Path, options=None, name: str | None =
 def learned_policy(predict: Callable[[np.ndarray], np.ndarray], config: RunConfig, name: str) -> Policy:
     """The policy of a trained predictor; runs trained with the layer inside get the layer around them."""
     policy = LearnedPolicy(predict, config.env, config.observation_scale, config.scenario_shape, name, config.seed)
+    if config.env.residual:
+        from agents.residual import ResidualPolicy
+
+        return ResidualPolicy(policy, name)
     if config.robust is None:
         return policy
     from robust.layer import RobustPolicy, Slack

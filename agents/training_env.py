@@ -49,13 +49,17 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int) -> gym.Env
         source,
         episode_hours=env_config.episode_hours,
         random_start=scenario is not None,
-        action_mode="share" if config.robust else env_config.action_mode,
+        action_mode="share" if config.robust or env_config.residual else env_config.action_mode,
         forecast_hours=env_config.forecast_hours,
         forecast_noise=env_config.forecast_noise,
         reward_scale=env_config.reward_scale,
         observation_scale=config.observation_scale,
         routing_temperature=env_config.routing_temperature,
     )
+    if env_config.residual:
+        from agents.residual import ResidualDualEnv
+
+        env = ResidualDualEnv(env)
     if config.robust is not None:
         from robust.layer import Slack
         from robust.wrapper import RobustTrainingEnv

@@ -138,6 +138,8 @@ def run_cli(script: str, *args: str) -> subprocess.CompletedProcess:
         (["--resume", "/nonexistent/run"], "run folder /nonexistent/run does not exist"),
         (["--algo", "ppo", "--torch-threads", "0"], "--torch-threads must be >= 1"),
         (["--algo", "bc", "--robust", "0.1"], "use an RL algorithm"),
+        (["--algo", "bc", "--set", "env.residual=true"], "env.residual is for RL algorithms"),
+        (["--algo", "ppo", "--set", "env.residual=true", "--robust", "0.1"], "--robust with env.residual is not supported"),
         (["--algo", "ppo", "--robust", "lots"], "--robust must look like LAMBDA, LAMBDA,B or"),
         (["--algo", "ppo", "--robust", "0.1,2,cubic"], "--robust must look like LAMBDA, LAMBDA,B or"),
     ],
@@ -218,3 +220,27 @@ def test_ppo_training_improves_J_on_a_fixed_scenario(tmp_path):
     before = rollout(learned_policy(Sb3Predictor(untrained), config, "untrained"), scenario).metrics.J / offline
     after = rollout(load_learned("ppo", folder), scenario).metrics.J / offline
     assert after < before - 0.03 and min(history) == pytest.approx(after, rel=1e-9)
+
+
+def test_residual_learning_starts_from_the_expert(tmp_path):
+    from agents.eglb_online import EGLBOnline
+    from agents.learned import learned_policy
+    from agents.residual import ResidualDualEnv, ResidualPolicy
+    from agents.training_env import make_env
+
+    config = RunConfig("ppo", env=EnvConfig(episode_hours=24, residual=True)).for_scenario(make_synthetic(0, hours=24))
+    zero = learned_policy(lambda obs: np.zeros(20), config, "zero")
+    assert isinstance(zero, ResidualPolicy)
+    scenario = make_synthetic(5, hours=48, setting="partial")
+    np.testing.assert_array_equal(rollout(zero, scenario).energy, rollout(EGLBOnline(), scenario).energy)
+    env = make_env(config, None, seed=0)
+    assert isinstance(env.env, ResidualDualEnv) and env.observation_space.shape == (93 + 20,)
+    obs, _ = env.reset(seed=0)
+    _, _, _, _, info = env.step(np.full(20, np.nan))  # junk actions count as 0: the expert's routing
+    assert np.isfinite(info["energy"]).all()
+    folder = short_run(tmp_path, "ppo", 128, "--set", "env.residual=true")
+    policy = load_learned("ppo", folder)
+    assert isinstance(policy, ResidualPolicy)
+    np.testing.assert_array_equal(rollout(policy, scenario.window(0, 24)).energy, rollout(load_learned("ppo", folder), scenario.window(0, 24)).energy)
+    with pytest.raises(InputError, match="needs env.action_mode 'dual'"):
+        EnvConfig(action_mode="routing", residual=True)

@@ -1,0 +1,100 @@
+"""Learned corrections to the online expert's dual prices ("residual" learning on eGLB).
+
+The expert (dual mirror descent) keeps its own duals gamma_eGLB [2, N] and updates them every hour
+with the footprint of what was actually played. A residual policy outputs a in [-1, 1]^(2N) and
+plays the cheapest routing at the duals gamma_eGLB + RESIDUAL_SCALE * a. The action 0 is
+therefore exactly the expert (tested), an untrained policy is the expert plus noise, and training
+moves away from it where that pays. The policy observes the environment's observation plus
+gamma_eGLB.
+
+Training uses :class:`ResidualDualEnv` (a wrapper of a ``dual``-mode GLBEnv); evaluation uses
+:class:`ResidualPolicy`; both go through :class:`ResidualDuals`, so they compute the same thing.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from agents.base import HourView, Policy
+from agents.eglb_online import EGLBOnline
+from envs.actions import shares_from_routing
+from envs.scenario import Scenario
+
+#: How far (in dual units, where the hindsight optimum's duals sum to 1 over regions) an action of
+#: +-1 moves a region's dual away from the expert's.
+RESIDUAL_SCALE = 0.25
+
+
+class ResidualDuals:
+    """The expert's duals, corrected by actions and updated with what is played."""
+
+    def reset(self, scenario: Scenario) -> None:
+        self.expert = EGLBOnline()
+        self.expert.reset(scenario)
+
+    def features(self) -> np.ndarray:
+        """The expert's current duals, float32 [2N], appended to observations."""
+        return self.expert.gamma.ravel().astype(np.float32)
+
+    def routing(self, action: np.ndarray, t: int) -> np.ndarray:
+        """The routing [N, J] of hour t for an action in [-1, 1]^(2N) (NaN counts as 0); the expert's
+        duals then learn from it, as the expert would from its own."""
+        correction = np.clip(np.nan_to_num(np.asarray(action, dtype=float)), -1.0, 1.0).reshape(self.expert.gamma.shape)
+        gamma = self.expert.gamma + RESIDUAL_SCALE * correction
+        routing = self.expert.router.cheapest(self.expert.prices(t, gamma), t)
+        self.expert.learn(routing.sum(axis=1), t)
+        return routing
+
+
+class ResidualDualEnv(gym.Wrapper):
+    """A GLBEnv (in ``share`` mode, to execute the routing) whose actions correct the expert's duals."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        if env.unwrapped.action_mode != "share":
+            raise ValueError("the inner environment must execute routings (action_mode='share')")
+        n = env.unwrapped.n_regions
+        self.residual = ResidualDuals()
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(2 * n,), dtype=np.float32)
+        size = env.observation_space.shape[0] + 2 * n
+        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        base = self.env.unwrapped
+        self.residual.reset(base.scenario.window(base.start, base.start + base.hours))
+        self._step = 0
+        return np.concatenate([obs, self.residual.features()]), info
+
+    def step(self, action):
+        routing = self.residual.routing(action, self._step)
+        workload = self.env.unwrapped.scenario.workload[:, self.env.unwrapped.hour]
+        obs, reward, terminated, truncated, info = self.env.step(shares_from_routing(routing, workload))
+        self._step += 1
+        return np.concatenate([obs, self.residual.features()]), reward, terminated, truncated, info
+
+
+class ResidualPolicy(Policy):
+    """Evaluation side of residual learning: the learned corrections around the expert.
+
+    Args:
+        learned: a LearnedPolicy whose predictor gives the corrections; its observations get the
+            expert's duals appended.
+    """
+
+    def __init__(self, learned, name: str):
+        super().__init__()
+        self.learned = learned
+        self.name = name
+        self.residual = ResidualDuals()
+        learned.extra_features = self.residual.features
+
+    def reset(self, scenario: Scenario) -> None:
+        super().reset(scenario)
+        self.learned.reset(scenario)
+        self.residual.reset(scenario)
+
+    def act(self, view: HourView) -> np.ndarray:
+        return self.residual.routing(self.learned.predict(self.learned.observe(view)), view.t)
