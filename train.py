@@ -78,6 +78,9 @@ def config_from_args(args, argv: list[str]) -> RunConfig:
     for key in ("timesteps", "n_envs", "eval_freq"):
         if key in values and (not isinstance(values[key], int) or values[key] < 1):
             raise InputError(f"{key} must be a positive integer, got {values[key]!r}")
+    if args.robust and not any(a.strip().startswith("env.residual") for a in args.set):
+        # The layer runs the expert itself; residual learning is a default only of plain training.
+        values = apply_sets(values, ["env.residual=false"])
     try:
         env = EnvConfig(**values.get("env", {}))
     except TypeError as exc:

@@ -205,7 +205,7 @@ def test_ppo_training_improves_J_on_a_fixed_scenario(tmp_path):
     """A real RL run (a few minutes): PPO on the dual action beats its untrained self clearly."""
     folder = tmp_path / "ppo"
     args = ["--algo", "ppo", "--synthetic", "--timesteps", "60000", "--eval-freq", "20000", "--eval-seeds", "0",
-            "--set", "env.episode_hours=48", "--out", str(tmp_path), "--name", "ppo", "--no-progress"]
+            "--set", "env.episode_hours=48", "--set", "env.residual=false", "--out", str(tmp_path), "--name", "ppo", "--no-progress"]
     assert train.main(args) == 0
     history = [float(line.split(",")[1]) for line in (folder / "eval.csv").read_text().splitlines()[1:]]
     from agents.offline import EGLBOffline
