@@ -46,7 +46,7 @@ def plot_cumulative(results: list[AlgorithmResult], scenario: Scenario, path: Pa
     """The worst region's cumulative water and carbon footprint over time, per algorithm."""
     figure, axes = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
     hours = scenario.timestamps.astype("datetime64[h]")
-    for k, (name, label) in enumerate(FOOTPRINTS):
+    for k, (_, label) in enumerate(FOOTPRINTS):
         intensity = scenario.intensity[k]
         for result in results:
             cumulative = np.cumsum(intensity * result.energy, axis=1)

@@ -32,7 +32,7 @@ def shifted(scenario: Scenario, name: str, severity: float, seed: int):
     return apply_shift(scenario, ShiftSpec(name, {"severity": severity}), seed)
 
 
-def run_sweep(scenario: Scenario, specs: list[str], options: AlgorithmOptions, shifts: list[str] = list(SHIFTS),
+def run_sweep(scenario: Scenario, specs: list[str], options: AlgorithmOptions, shifts: tuple[str, ...] | list[str] = tuple(SHIFTS),
               severities=SEVERITIES, ml: str = "glb-cost", lambdas=LAMBDAS, seed: int = 0, progress: bool = True) -> SweepResult:
     """Run every algorithm on every shift and severity, then the lambda trade-off of robust(ml)."""
     rows = []

@@ -13,7 +13,6 @@ from agents.offline import EGLBOffline
 from agents.registry import AlgorithmOptions, build, split_specs
 from agents.rollout import rollout
 from envs.errors import InputError
-from envs.metrics import metrics_from_energy
 from envs.synthetic import make_synthetic
 from helpers import random_scenario
 from lp_reference import cheapest_hour_cost, offline_optimum
