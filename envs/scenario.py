@@ -278,20 +278,16 @@ class Scenario:
     def _check_hourly_feasibility(self) -> None:
         """Raise naming the first hour whose workload cannot be served under mask and capacity."""
         classes = self.mask_classes
-        demand = classes.demand(self.workload)  # [K, T]
         if classes.count > _MAX_HALL_CLASSES:
-            from envs.routing import max_servable
-
-            for t in range(self.n_hours):
-                served = max_servable(demand[:, t], self.capacity[:, t], classes.mask)
-                if served < demand[:, t].sum() * (1 - FEASIBILITY_TOLERANCE) - FEASIBILITY_TOLERANCE:
-                    self._raise_infeasible(t, tuple(range(classes.count)))
+            short = np.flatnonzero(servable_scale(self.workload, self.capacity, self.mask) < 1.0)
+            if short.size:
+                self._raise_infeasible(int(short[0]), tuple(range(classes.count)))
             return
         # Hall's condition (Gale's theorem for flows): every set S of classes needs at most the
         # capacity of the regions allowed to serve S. Whole classes suffice: adding a gateway whose
         # neighbourhood is already covered raises the demand without raising the capacity.
         subsets, reachable = hall_sets(classes.mask)
-        need = subsets @ demand
+        need = subsets @ classes.demand(self.workload)
         have = reachable @ self.capacity
         excess = need - have * (1 + FEASIBILITY_TOLERANCE) - FEASIBILITY_TOLERANCE
         if (excess > 0).any():

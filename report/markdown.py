@@ -57,7 +57,7 @@ of that same trace (1 is the best any algorithm can do; lower is better). Comman
 |---|---|---|---|---|
 """ + "\n".join("| " + " | ".join(r) + " |" for r in headline) + f"""
 
-![J / J(eGLB-Off) against severity]({Path('sweep.png')})
+![J / J(eGLB-Off) against severity](sweep.png)
 
 ## Every shift at severity 1
 
@@ -76,7 +76,7 @@ under shift).
 
 {_table(["policy", "lambda", "in distribution", "mean over shifts", "worst shift"], curve)}
 
-![consistency-robustness trade-off]({Path('tradeoff.png')})
+![consistency-robustness trade-off](tradeoff.png)
 
 Guarantee check: {sum(bound_rows)} of {len(bound_rows)} robust runs in the sweep stay within their bound
 (1 + lambda) J(eGLB) + B_T{' (all of them)' if all(bound_rows) else ''}.
