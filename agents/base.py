@@ -5,7 +5,7 @@
   a forecast window says so and reads it through its observation builder); classical policies,
   learned policies and the robustification layer are all policies.
 * :class:`OfflineSolver` sees the whole scenario at once (the hindsight optimum). Its solution
-  becomes a policy through :meth:`OfflineSolution.policy`, so offline results are replayed through
+  becomes a policy through :class:`agents.replay.Replay`, so offline results are replayed through
   the environment and measured by the same metrics code as everything else.
 """
 
@@ -84,12 +84,6 @@ class OfflineSolution:
     status: str
     seconds: float
     extra: dict = field(default_factory=dict)
-
-    def policy(self, name: str) -> "Policy":
-        """A policy that replays this solution hour by hour."""
-        from agents.replay import Replay
-
-        return Replay(self, name)
 
 
 class OfflineSolver(ABC):

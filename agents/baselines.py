@@ -7,13 +7,14 @@ nearest region.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from agents.base import HourView, Policy
 from envs.errors import InputError
-from envs.scenario import FEASIBILITY_TOLERANCE, Scenario
+from envs.flow import FEASIBILITY_TOLERANCE
+from envs.scenario import Scenario
 
 SIGNALS = ("price", "carbon", "water")
 

@@ -129,7 +129,7 @@ class RunConfig:
         return out
 
     @classmethod
-    def from_dict(cls, values: dict) -> "RunConfig":
+    def from_dict(cls, values: dict) -> RunConfig:
         try:
             values = dict(values)
             values["env"] = EnvConfig(**values.get("env", {}))
@@ -148,7 +148,7 @@ class RunConfig:
         except TypeError as exc:
             raise InputError(f"run configuration: {exc}") from None
 
-    def for_scenario(self, reference) -> "RunConfig":
+    def for_scenario(self, reference) -> RunConfig:
         """Fix the observation scale and the shape from a reference scenario (at training start)."""
         return replace(self, observation_scale=ObservationScale.from_scenario(reference),
                        scenario_shape=(reference.n_regions, reference.n_gateways))

@@ -61,7 +61,7 @@ class ImitationSettings:
     workers: int = 2
 
     @classmethod
-    def from_dict(cls, values: dict) -> "ImitationSettings":
+    def from_dict(cls, values: dict) -> ImitationSettings:
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
@@ -134,7 +134,7 @@ class Dataset:
     observations: np.ndarray
     labels: np.ndarray
 
-    def extend(self, observations: np.ndarray, labels: np.ndarray) -> "Dataset":
+    def extend(self, observations: np.ndarray, labels: np.ndarray) -> Dataset:
         return Dataset(np.concatenate([self.observations, observations]), np.concatenate([self.labels, labels]))
 
     def save(self, path: Path) -> Path:
@@ -143,7 +143,7 @@ class Dataset:
         return atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
 
     @classmethod
-    def load(cls, path: Path) -> "Dataset":
+    def load(cls, path: Path) -> Dataset:
         with np.load(path) as data:
             return cls(data["observations"], data["labels"])
 

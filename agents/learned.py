@@ -7,9 +7,9 @@ policy. :func:`load_learned` prefers the best model found by periodic evaluation
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import yaml

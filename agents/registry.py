@@ -9,8 +9,8 @@ Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from agents.base import OfflineSolver, Policy
 from agents.baselines import Nearest, glb_carbon, glb_cost, glb_water

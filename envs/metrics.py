@@ -44,7 +44,7 @@ class FootprintState:
     footprint: np.ndarray
 
     @classmethod
-    def zeros(cls, n_regions: int) -> "FootprintState":
+    def zeros(cls, n_regions: int) -> FootprintState:
         return cls(0.0, np.zeros((2, n_regions)))
 
     @property
@@ -64,7 +64,7 @@ class FootprintState:
         """J of this state for footprint weights [2] (mu_w, mu_c)."""
         return objective(self.cost, self.footprint, weights)
 
-    def copy(self) -> "FootprintState":
+    def copy(self) -> FootprintState:
         return FootprintState(self.cost, self.footprint.copy())
 
 

@@ -52,7 +52,7 @@ class ObservationScale:
     footprint_carbon: float
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario) -> "ObservationScale":
+    def from_scenario(cls, scenario: Scenario) -> ObservationScale:
         """Scales measured on a reference scenario (its mean magnitudes)."""
         load_per_region = float(scenario.total_workload.mean()) / scenario.n_regions
 
@@ -70,7 +70,7 @@ class ObservationScale:
         )
 
     @classmethod
-    def from_dict(cls, values: dict) -> "ObservationScale":
+    def from_dict(cls, values: dict) -> ObservationScale:
         try:
             return cls(**{k: float(v) for k, v in values.items()})
         except TypeError as exc:

@@ -18,11 +18,10 @@ Two problems are solved here, both exactly:
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
-from envs.scenario import FEASIBILITY_TOLERANCE, Scenario
+from envs.flow import FEASIBILITY_TOLERANCE, adjacency, augment, flow_eps
+from envs.scenario import Scenario
 
 
 def fill_cheapest(price: np.ndarray, total: np.ndarray | float, capacity: np.ndarray) -> np.ndarray:
@@ -62,85 +61,6 @@ def split_energy(energy: np.ndarray, workload: np.ndarray) -> np.ndarray:
     return np.outer(energy, workload / total)
 
 
-def adjacency(mask: np.ndarray) -> tuple[list[list[int]], list[list[int]]]:
-    """For a [N, C] mask: the regions each column may use, and the columns each region may serve."""
-    regions_of = [np.flatnonzero(mask[:, c]).tolist() for c in range(mask.shape[1])]
-    columns_of = [np.flatnonzero(mask[i]).tolist() for i in range(mask.shape[0])]
-    return regions_of, columns_of
-
-
-def augment(x: list, res: list, free: list, regions_of: list, eps: float) -> None:
-    """Push residual demand of columns into regions' spare capacity along augmenting paths.
-
-    A path starts at a column c with residual demand, enters a region i it may use, and either ends
-    there (if i has spare capacity) or moves some column c' already served by i elsewhere, and so
-    on (Edmonds-Karp: breadth-first, so paths are shortest). Stops when no path is left, at which
-    point the pushed amount is the maximum flow (max-flow min-cut). Plain lists, because these
-    problems are small and numpy's per-call overhead would dominate.
-
-    Args:
-        x: N lists of C floats, the current flow on columns (gateways or gateway classes), MW;
-            updated in place.
-        res: C floats, demand not yet routed; updated in place.
-        free: N floats, capacity still free in regions that may receive more; updated in place.
-            Regions with no free capacity only relay (they keep their total).
-        regions_of: for each column, the regions it may use (``adjacency(mask)[0]``).
-        eps: amounts at or below this are treated as zero (MW).
-    """
-    n_regions, cols = len(x), range(len(res))
-    while True:
-        sources = [c for c in cols if res[c] > eps]
-        if not sources or max(free) <= eps:
-            return
-        via_col = [-1] * n_regions  # region -> column it was reached from
-        via_region = [-2] * len(res)  # column -> region it was reached from (-1: a source)
-        for c in sources:
-            via_region[c] = -1
-        queue = deque(sources)
-        end = -1
-        while queue and end < 0:
-            c = queue.popleft()
-            for i in regions_of[c]:
-                if via_col[i] != -1:
-                    continue
-                via_col[i] = c
-                if free[i] > eps:
-                    end = i
-                    break
-                row = x[i]
-                for c2 in cols:
-                    if via_region[c2] == -2 and row[c2] > eps:
-                        via_region[c2] = i
-                        queue.append(c2)
-        if end < 0:
-            return
-        amount = free[end]
-        i = end
-        while True:
-            c = via_col[i]
-            r = via_region[c]
-            if r == -1:
-                amount = min(amount, res[c])
-                break
-            amount = min(amount, x[r][c])
-            i = r
-        free[end] -= amount
-        i = end
-        while True:
-            c = via_col[i]
-            x[i][c] += amount
-            r = via_region[c]
-            if r == -1:
-                res[c] -= amount
-                break
-            x[r][c] -= amount
-            i = r
-
-
-def _eps(total: float) -> float:
-    return FEASIBILITY_TOLERANCE * max(float(total), 1.0) * 1e-3
-
-
 def cheapest_on_classes(price: np.ndarray, demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray,
                         links: tuple[list, list] | None = None) -> np.ndarray:
     """Masked cheapest routing on columns (gateway classes): greedy fill with augmenting paths.
@@ -162,7 +82,7 @@ def cheapest_on_classes(price: np.ndarray, demand: np.ndarray, capacity: np.ndar
     res = [float(v) for v in demand]
     room_of = capacity.tolist()
     remaining = sum(res)
-    eps = _eps(remaining)
+    eps = flow_eps(remaining)
     free = [0.0] * n
     for i in np.argsort(price, kind="stable").tolist():
         if remaining <= eps:
@@ -184,13 +104,6 @@ def cheapest_on_classes(price: np.ndarray, demand: np.ndarray, capacity: np.ndar
     if sum(res) > FEASIBILITY_TOLERANCE * max(float(np.sum(demand)), 1.0):
         raise RuntimeError(f"demand {np.sum(demand)} MW cannot be served under this mask and capacity")
     return np.array(x)
-
-
-def max_servable(demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> float:
-    """The largest load (MW) of ``demand`` [C] that fits ``capacity`` [N] under ``mask`` [N, C]."""
-    x = np.zeros(mask.shape).tolist()
-    augment(x, [float(v) for v in demand], [float(v) for v in capacity], adjacency(mask)[0], _eps(float(np.sum(demand))))
-    return float(np.sum(x))
 
 
 class Router:
@@ -236,7 +149,7 @@ class Router:
         scenario = self.scenario
         x = np.zeros(self.classes.mask.shape).tolist()
         res = self.classes.demand(scenario.workload[:, t]).tolist()
-        eps = _eps(scenario.total_workload[t])
+        eps = flow_eps(scenario.total_workload[t])
         capacity = scenario.capacity[:, t]
         target = np.minimum(np.maximum(energy, 0.0), capacity)
         augment(x, res, target.tolist(), self._class_links[0], eps)
@@ -272,7 +185,7 @@ class Router:
             fixed += np.outer(spare / spare.sum(), residual)
         else:
             x, res, free = fixed.tolist(), residual.tolist(), spare.tolist()
-            augment(x, res, free, self._gateway_links[0], _eps(scenario.total_workload[t]))
+            augment(x, res, free, self._gateway_links[0], flow_eps(scenario.total_workload[t]))
             fixed = np.array(x)
         return fixed
 

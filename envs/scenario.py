@@ -11,13 +11,14 @@ mu_carbon USD/t.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
-from typing import Sequence
 
 import numpy as np
 
 from envs.errors import InputError
+from envs.flow import FEASIBILITY_TOLERANCE, MAX_HALL_CLASSES, hall_sets, servable_scale
 from envs.validation import (
     as_float_array,
     first_index,
@@ -25,13 +26,6 @@ from envs.validation import (
     require_nonnegative,
     require_shape,
 )
-
-#: Relative and absolute slack allowed when checking that demand fits in capacity (MW).
-FEASIBILITY_TOLERANCE = 1e-9
-
-#: Above this many distinct gateway neighbourhoods the hourly feasibility check switches from
-#: enumerating Hall's condition to one max-flow per hour.
-_MAX_HALL_CLASSES = 10
 
 
 def hourly_timestamps(start: str | np.datetime64, hours: int) -> np.ndarray:
@@ -238,7 +232,7 @@ class Scenario:
         return MaskClasses(of_gateway=of_gateway, mask=np.ascontiguousarray(columns.T), members=members)
 
     # ----------------------------------------------------------------------------------- time
-    def window(self, start: int, stop: int) -> "Scenario":
+    def window(self, start: int, stop: int) -> Scenario:
         """The hours ``start <= t < stop`` as a scenario (indices into this scenario)."""
         if not (0 <= start < stop <= self.n_hours):
             raise InputError(
@@ -250,13 +244,13 @@ class Scenario:
         }
         return replace(self, **sliced)
 
-    def __getitem__(self, hours: slice) -> "Scenario":
+    def __getitem__(self, hours: slice) -> Scenario:
         if not isinstance(hours, slice) or hours.step not in (None, 1):
             raise InputError("a scenario is sliced by a contiguous range of hours, e.g. scenario[24:48]")
         start, stop, _ = hours.indices(self.n_hours)
         return self.window(start, stop)
 
-    def with_changes(self, **changes) -> "Scenario":
+    def with_changes(self, **changes) -> Scenario:
         """A validated copy with some fields replaced (used by distribution shifts)."""
         return replace(self, **changes)
 
@@ -278,7 +272,7 @@ class Scenario:
     def _check_hourly_feasibility(self) -> None:
         """Raise naming the first hour whose workload cannot be served under mask and capacity."""
         classes = self.mask_classes
-        if classes.count > _MAX_HALL_CLASSES:
+        if classes.count > MAX_HALL_CLASSES:
             short = np.flatnonzero(servable_scale(self.workload, self.capacity, self.mask) < 1.0)
             if short.size:
                 self._raise_infeasible(int(short[0]), tuple(range(classes.count)))
@@ -309,48 +303,6 @@ class Scenario:
         )
 
 
-def hall_sets(class_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every non-empty set S of gateway classes, and the regions that may serve S.
-
-    Returns 0/1 float matrices: subsets [2^K - 1, K] and reachable [2^K - 1, N]. A load d [K] is
-    servable within capacity M [N] iff subsets @ d <= reachable @ M (Hall's condition for flows).
-    """
-    k = class_mask.shape[1]
-    subsets = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(float)
-    reachable = ((subsets @ class_mask.T.astype(float)) > 0).astype(float)
-    return subsets, reachable
-
-
-def servable_scale(workload: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """[T] the largest s <= 1 such that s * workload[:, t] can be served in hour t.
-
-    Args:
-        workload: [J, T] MW. capacity: [N, T] MW. mask: [N, J] bool (every gateway allowed somewhere).
-    """
-    columns, of_gateway = np.unique(mask.T, axis=0, return_inverse=True)
-    demand = np.zeros((len(columns), workload.shape[1]))
-    np.add.at(demand, of_gateway.reshape(-1), workload)
-    if len(columns) <= _MAX_HALL_CLASSES:
-        subsets, reachable = hall_sets(columns.T)
-        need, have = subsets @ demand, reachable @ capacity
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(need > 0, have / need, np.inf)
-        return np.minimum(1.0, ratio.min(axis=0))
-    from envs.routing import max_servable
-
-    scale = np.ones(workload.shape[1])
-    for t in range(workload.shape[1]):
-        lo, hi = 0.0, 1.0
-        if max_servable(demand[:, t], capacity[:, t], columns.T) >= demand[:, t].sum() * (1 - FEASIBILITY_TOLERANCE):
-            continue
-        for _ in range(50):  # bisection on the scale: max-flow tells whether s * d fits
-            mid = (lo + hi) / 2
-            fits = max_servable(mid * demand[:, t], capacity[:, t], columns.T) >= mid * demand[:, t].sum() * (1 - FEASIBILITY_TOLERANCE)
-            lo, hi = (mid, hi) if fits else (lo, mid)
-        scale[t] = lo
-    return scale
-
-
 def _equal(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
@@ -376,4 +328,6 @@ def _require_increasing(stamps: np.ndarray, locate) -> None:
         raise InputError(f"{locate(k)} duplicates the previous timestamp {stamps[k]}")
     if (steps < 0).any():
         k = int(np.argmax(steps < 0)) + 1
-        raise InputError(f"{locate(k)} ({stamps[k]}) is earlier than the one before it ({stamps[k - 1]}); timestamps must increase")
+        raise InputError(
+            f"{locate(k)} ({stamps[k]}) is earlier than the one before it ({stamps[k - 1]}); timestamps must increase"
+        )

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from envs.errors import InputError
-from envs.scenario import Scenario, servable_scale
+from envs.flow import servable_scale
+from envs.scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ loader), so one set of checks serves every vocabulary of error messages.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

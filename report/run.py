@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from agents.base import OfflineSolver, Policy
 from agents.offline import EGLBOffline
 from agents.registry import AlgorithmOptions, build
+from agents.replay import Replay
 from agents.rollout import rollout
 from envs.metrics import Metrics
 from envs.scenario import Scenario
@@ -42,7 +43,7 @@ def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenar
     start = time.perf_counter()
     if isinstance(algorithm, OfflineSolver):
         solution = algorithm.solve(scenario)
-        episode = rollout(solution.policy(spec), scenario)
+        episode = rollout(Replay(solution, spec), scenario)
         extra = {"solver_seconds": solution.seconds}
     else:
         episode = rollout(algorithm, scenario)

@@ -32,6 +32,7 @@ import numpy as np
 
 from agents.base import HourView, OfflineSolver, Policy
 from agents.eglb_online import EGLBOnline
+from agents.replay import Replay
 from agents.shadow import ShadowExpert
 from envs.errors import InputError
 from envs.metrics import FootprintState
@@ -142,7 +143,7 @@ class RobustPolicy(Policy):
         self.price_floor = floor
         self.shadow = ShadowExpert(self.expert if self.expert is not None else EGLBOnline(), floor)
         self.shadow.reset(scenario)
-        self.proposer = self.ml.solve(scenario).policy(self.name) if isinstance(self.ml, OfflineSolver) else self.ml
+        self.proposer = Replay(self.ml.solve(scenario), self.name) if isinstance(self.ml, OfflineSolver) else self.ml
         self.proposer.reset(scenario)
         self.state = FootprintState.zeros(scenario.n_regions)  # executed, at shifted prices
         self.weights = scenario.footprint_weights

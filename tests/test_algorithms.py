@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from helpers import random_scenario
+from hypothesis import given
+from hypothesis import strategies as st
+from lp_reference import cheapest_hour_cost, offline_optimum
 from scipy.optimize import linprog
 
 from agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
 from agents.eglb_online import EGLBOnline, auxiliary_target, default_eta, default_z_max
 from agents.offline import EGLBOffline
 from agents.registry import AlgorithmOptions, build, split_specs
+from agents.replay import Replay
 from agents.rollout import rollout
 from envs.errors import InputError
 from envs.synthetic import make_synthetic
-from helpers import random_scenario
-from lp_reference import cheapest_hour_cost, offline_optimum
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -23,7 +25,7 @@ def test_offline_optimum_matches_a_gateway_level_lp(seed):
     scenario = random_scenario(seed, n_regions=4, n_gateways=4, hours=8, masked=seed % 2 == 1, slack=0.2 * (seed % 3))
     solution = EGLBOffline().solve(scenario)
     assert solution.objective == pytest.approx(offline_optimum(scenario), rel=1e-7, abs=1e-6)
-    replayed = rollout(solution.policy("eglb-off"), scenario).metrics.J
+    replayed = rollout(Replay(solution, "eglb-off"), scenario).metrics.J
     assert replayed == pytest.approx(solution.objective, rel=1e-9, abs=1e-6)
     assert solution.extra["solver_objective"] == pytest.approx(solution.objective, rel=1e-7, abs=1e-6)
 
@@ -33,7 +35,7 @@ def test_offline_transportation_form_for_many_gateway_classes():
     assert scenario.mask_classes.count > 10  # beyond Hall's rows: the per-hour transportation form
     solution = EGLBOffline().solve(scenario)
     assert solution.objective == pytest.approx(offline_optimum(scenario), rel=1e-7, abs=1e-6)
-    assert rollout(solution.policy("eglb-off"), scenario).metrics.J == pytest.approx(solution.objective, rel=1e-9)
+    assert rollout(Replay(solution, "eglb-off"), scenario).metrics.J == pytest.approx(solution.objective, rel=1e-9)
 
 
 @pytest.mark.parametrize("setting", ["full", "partial"])

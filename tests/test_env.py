@@ -6,7 +6,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
-from hypothesis import given, strategies as st
+from helpers import assert_feasible, random_scenario
+from hypothesis import given
+from hypothesis import strategies as st
+from lp_reference import cheapest_hour_cost
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
@@ -17,8 +20,6 @@ from envs.glb_env import GLBEnv
 from envs.metrics import metrics_from_energy
 from envs.routing import Router
 from envs.synthetic import SyntheticSource, make_synthetic
-from helpers import assert_feasible, random_scenario
-from lp_reference import cheapest_hour_cost
 
 MODES = ("routing", "dual", "share")
 

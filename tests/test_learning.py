@@ -164,8 +164,9 @@ def test_existing_folders_and_incompatible_models_are_clear(tmp_path):
     done = run_cli("train.py", "--algo", "bc", "--out", str(tmp_path), "--name", "bc", "--no-progress")
     assert done.returncode == 2 and "exists: continue it with --resume" in done.stderr
     small = tmp_path / "small"
-    from envs.csv_format import save_scenario
     from helpers import random_scenario
+
+    from envs.csv_format import save_scenario
 
     save_scenario(random_scenario(0, n_regions=3, n_gateways=2, hours=5), small)
     done = run_cli("evaluate.py", "--traces", str(small), "--algos", f"bc:{folder}", "--no-progress")
@@ -189,8 +190,8 @@ def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
     assert episode.metrics.J <= policy.summary()["bound"] * (1 + 1e-12)
     thetas = [info["theta"] for info in episode.infos]
     assert min(thetas) >= 0 and max(thetas) <= 1
-    from robust.wrapper import RobustTrainingEnv
     from agents.training_env import make_env
+    from robust.wrapper import RobustTrainingEnv
 
     env = make_env(config, None, seed=1)
     assert isinstance(env, RobustTrainingEnv)
@@ -208,9 +209,9 @@ def test_ppo_training_improves_J_on_a_fixed_scenario(tmp_path):
             "--set", "env.episode_hours=48", "--set", "env.residual=false", "--out", str(tmp_path), "--name", "ppo", "--no-progress"]
     assert train.main(args) == 0
     history = [float(line.split(",")[1]) for line in (folder / "eval.csv").read_text().splitlines()[1:]]
+    from agents.learned import learned_policy
     from agents.offline import EGLBOffline
     from agents.sb3_agents import Sb3Predictor, build_model
-    from agents.learned import learned_policy
     from agents.training_env import make_env
 
     config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import random_scenario
 
 from envs.metrics import FootprintState, metrics_from_energy, metrics_from_routing, objective
-from helpers import random_scenario
 
 
 def direct(scenario, routing):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from helpers import random_scenario
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agents.base import HourView, Policy
 from agents.baselines import glb_cost
@@ -14,7 +16,6 @@ from agents.rollout import rollout
 from envs.errors import InputError
 from envs.metrics import FootprintState
 from envs.synthetic import make_synthetic
-from helpers import random_scenario
 from robust.layer import RobustPolicy, Slack, largest_admissible_theta
 
 

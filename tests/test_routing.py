@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
-from envs.routing import Router, fill_cheapest, max_servable
 from helpers import assert_feasible, random_scenario
+from hypothesis import given
+from hypothesis import strategies as st
 from lp_reference import cheapest_hour_cost
+
+from envs.flow import max_servable
+from envs.routing import Router, fill_cheapest
 
 scenarios = st.builds(
     random_scenario,

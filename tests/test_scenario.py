@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from helpers import random_scenario
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from envs.errors import InputError
 from envs.scenario import Scenario, hourly_timestamps
-from helpers import random_scenario
 
 
 def fields_of(scenario: Scenario) -> dict:

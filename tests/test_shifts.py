@@ -13,7 +13,7 @@ from agents.baselines import glb_cost
 from agents.eglb_online import EGLBOnline
 from agents.rollout import rollout
 from envs.errors import InputError
-from envs.scenario import servable_scale
+from envs.flow import servable_scale
 from envs.shifts import SHIFTS, ShiftSpec, apply_shift, parse_shift
 from envs.synthetic import make_synthetic
 from robust.layer import RobustPolicy

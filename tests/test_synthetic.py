@@ -10,8 +10,8 @@ import pytest
 from envs.calibration import CALIBRATION_FILE, measure
 from envs.eglb2022 import PARTIAL_MASK
 from envs.errors import InputError
-from envs.routing import fill_cheapest
 from envs.metrics import metrics_from_energy
+from envs.routing import fill_cheapest
 from envs.synthetic import HELD_OUT_SEEDS, SyntheticSource, make_synthetic
 
 

@@ -1,0 +1,147 @@
+"""Flows on a bipartite graph of gateway columns and regions: augmenting paths, max-flow and Hall's condition.
+
+The low-level pieces shared by the scenario's feasibility check and the exact routing routines: a
+column (a gateway or a class of gateways with the same allowed regions) sends its demand to the
+regions a mask allows, within their capacity. Everything here works on plain arrays and lists, so
+both :mod:`envs.scenario` and :mod:`envs.routing` build on it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+#: Relative and absolute slack allowed when checking that demand fits in capacity (MW).
+FEASIBILITY_TOLERANCE = 1e-9
+
+#: Up to this many distinct gateway neighbourhoods (classes) Hall's condition is enumerated over all
+#: 2^K - 1 sets of classes; above it feasibility is checked by max-flow.
+MAX_HALL_CLASSES = 10
+
+
+def adjacency(mask: np.ndarray) -> tuple[list[list[int]], list[list[int]]]:
+    """For a [N, C] mask: the regions each column may use, and the columns each region may serve."""
+    regions_of = [np.flatnonzero(mask[:, c]).tolist() for c in range(mask.shape[1])]
+    columns_of = [np.flatnonzero(mask[i]).tolist() for i in range(mask.shape[0])]
+    return regions_of, columns_of
+
+
+def augment(x: list, res: list, free: list, regions_of: list, eps: float) -> None:
+    """Push residual demand of columns into regions' spare capacity along augmenting paths.
+
+    A path starts at a column c with residual demand, enters a region i it may use, and either ends
+    there (if i has spare capacity) or moves some column c' already served by i elsewhere, and so
+    on (Edmonds-Karp: breadth-first, so paths are shortest). Stops when no path is left, at which
+    point the pushed amount is the maximum flow (max-flow min-cut). Plain lists, because these
+    problems are small and numpy's per-call overhead would dominate.
+
+    Args:
+        x: N lists of C floats, the current flow on columns (gateways or gateway classes), MW;
+            updated in place.
+        res: C floats, demand not yet routed; updated in place.
+        free: N floats, capacity still free in regions that may receive more; updated in place.
+            Regions with no free capacity only relay (they keep their total).
+        regions_of: for each column, the regions it may use (``adjacency(mask)[0]``).
+        eps: amounts at or below this are treated as zero (MW).
+    """
+    n_regions, cols = len(x), range(len(res))
+    while True:
+        sources = [c for c in cols if res[c] > eps]
+        if not sources or max(free) <= eps:
+            return
+        via_col = [-1] * n_regions  # region -> column it was reached from
+        via_region = [-2] * len(res)  # column -> region it was reached from (-1: a source)
+        for c in sources:
+            via_region[c] = -1
+        queue = deque(sources)
+        end = -1
+        while queue and end < 0:
+            c = queue.popleft()
+            for i in regions_of[c]:
+                if via_col[i] != -1:
+                    continue
+                via_col[i] = c
+                if free[i] > eps:
+                    end = i
+                    break
+                row = x[i]
+                for c2 in cols:
+                    if via_region[c2] == -2 and row[c2] > eps:
+                        via_region[c2] = i
+                        queue.append(c2)
+        if end < 0:
+            return
+        amount = free[end]
+        i = end
+        while True:
+            c = via_col[i]
+            r = via_region[c]
+            if r == -1:
+                amount = min(amount, res[c])
+                break
+            amount = min(amount, x[r][c])
+            i = r
+        free[end] -= amount
+        i = end
+        while True:
+            c = via_col[i]
+            x[i][c] += amount
+            r = via_region[c]
+            if r == -1:
+                res[c] -= amount
+                break
+            x[r][c] -= amount
+            i = r
+
+
+def flow_eps(total: float) -> float:
+    return FEASIBILITY_TOLERANCE * max(float(total), 1.0) * 1e-3
+
+
+def max_servable(demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> float:
+    """The largest load (MW) of ``demand`` [C] that fits ``capacity`` [N] under ``mask`` [N, C]."""
+    x = np.zeros(mask.shape).tolist()
+    augment(x, [float(v) for v in demand], [float(v) for v in capacity], adjacency(mask)[0], flow_eps(float(np.sum(demand))))
+    return float(np.sum(x))
+
+
+def hall_sets(class_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every non-empty set S of gateway classes, and the regions that may serve S.
+
+    Returns 0/1 float matrices: subsets [2^K - 1, K] and reachable [2^K - 1, N]. A load d [K] is
+    servable within capacity M [N] iff subsets @ d <= reachable @ M (Hall's condition for flows).
+    """
+    k = class_mask.shape[1]
+    subsets = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(float)
+    reachable = ((subsets @ class_mask.T.astype(float)) > 0).astype(float)
+    return subsets, reachable
+
+
+def servable_scale(workload: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """[T] the largest s <= 1 such that s * workload[:, t] can be served in hour t.
+
+    Args:
+        workload: [J, T] MW. capacity: [N, T] MW. mask: [N, J] bool (every gateway allowed somewhere).
+    """
+    columns, of_gateway = np.unique(mask.T, axis=0, return_inverse=True)
+    demand = np.zeros((len(columns), workload.shape[1]))
+    np.add.at(demand, of_gateway.reshape(-1), workload)
+    if len(columns) <= MAX_HALL_CLASSES:
+        subsets, reachable = hall_sets(columns.T)
+        need, have = subsets @ demand, reachable @ capacity
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(need > 0, have / need, np.inf)
+        return np.minimum(1.0, ratio.min(axis=0))
+    scale = np.ones(workload.shape[1])
+    for t in range(workload.shape[1]):
+        lo, hi = 0.0, 1.0
+        if max_servable(demand[:, t], capacity[:, t], columns.T) >= demand[:, t].sum() * (1 - FEASIBILITY_TOLERANCE):
+            continue
+        for _ in range(50):  # bisection on the scale: max-flow tells whether s * d fits
+            mid = (lo + hi) / 2
+            need = mid * demand[:, t].sum() * (1 - FEASIBILITY_TOLERANCE)
+            fits = max_servable(mid * demand[:, t], capacity[:, t], columns.T) >= need
+            lo, hi = (mid, hi) if fits else (lo, mid)
+        scale[t] = lo
+    return scale
