@@ -1,35 +1,46 @@
-"""Evaluate algorithms on a scenario: a table in the terminal, results.json/.csv and PNG plots.
+"""Evaluate algorithms on scenarios: a table in the terminal, results.json/.csv and PNG plots.
 
     python evaluate.py                                   # every classical algorithm, synthetic seed 0
     python evaluate.py --traces ../shared/data/eglb-2022 --setting partial --out results/partial
     python evaluate.py --algos eglb,eglb-off,"robust(glb-cost,lambda=0.1)" --shift heat-wave:severity=2
     python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep
 
-Algorithms (``--algos``, comma-separated): glb-cost, glb-carbon, glb-water, glb-dist, eglb-off,
-eglb, learned policies KIND:RUN_FOLDER and robust(SPEC, lambda=..., b=..., slack=...) (see
-agents/registry.py). Shifts (``--shift NAME[:param=value,...]``): see envs/shifts.py.
+Algorithms (``--algos``, comma-separated): glb-cost, glb-carbon, glb-water, glb-dist, eglb-off, eglb,
+policies trained by train.py KIND:RUN_FOLDER, SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
+--allow-pickle), your own code py:MODULE:FUNCTION, and robust(SPEC, lambda=..., b=..., slack=...)
+(see eglb/registry.py). Shifts (``--shift NAME[:param=value,...]``): see envs/shifts.py.
 """
 
 from __future__ import annotations
 
-import shlex
 import sys
-from dataclasses import replace
-from pathlib import Path
 
-from agents.registry import CLASSICAL, AlgorithmOptions, split_specs
-from envs.cli import ArgumentParser, add_scenario_arguments, run_cli, scenarios_from_args
-from envs.errors import InputError
-from envs.shifts import SHIFTS
+from eglb.cli import ArgumentParser, numbers, parse_hours, parse_seeds, run_cli
+from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
+from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
+from eglb.scenarios import ScenarioConfig
+from envs.shifts import SHIFTS, parse_shift
 
 
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(prog="evaluate.py", description=__doc__.split("\n\n")[0])
-    add_scenario_arguments(parser)
+    group = parser.add_argument_group("scenario")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument("--traces", metavar="DIR", help="a folder in the published layout or the project's CSV format")
+    source.add_argument("--synthetic", metavar="SEEDS",
+                        help="the embedded synthetic generator with this seed, or several (0-9, 1,5,7): results per seed and their mean (default: seed 0)")
+    group.add_argument("--synthetic-hours", metavar="T", type=int, default=457, help="hours of a synthetic scenario (default 457)")
+    group.add_argument("--setting", choices=("full", "partial"), help="full mask or the published partial mask (default: full; a CSV folder's own mask)")
+    group.add_argument("--hours", metavar="START:END", help="use only these hours of the scenario (END exclusive)")
+    group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
+    group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
     parser.add_argument("--algos", default=",".join(CLASSICAL), help=f"algorithms to run (default: {','.join(CLASSICAL)})")
     parser.add_argument("--eta", type=float, help="eGLB step size (default: eta_scale / (max z_max * sqrt(T)))")
     parser.add_argument("--eta-scale", type=float, help="multiplier of eGLB's default step size (default 0.25)")
     parser.add_argument("--nearest", help="GLB-Dist: comma-separated nearest region of each gateway (default: co-located)")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="allow sb3:ALGO:MODEL.zip models trained elsewhere: loading them unpickles Python objects, "
+                             "which can EXECUTE CODE from the file; use only for files you trust")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     parser.add_argument("--out", metavar="DIR", help="write results.json, results.csv and PNG plots here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -45,130 +56,35 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def numbers(text: str, what: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise InputError(f"{what} must be comma-separated numbers, got {text!r}") from None
-    if any(v < 0 for v in values):
-        raise InputError(f"{what} must be >= 0, got {text!r}")
-    return values
-
-
-def default_ml(specs: list[str]) -> str:
-    for spec in specs:
-        if spec.startswith("robust("):
-            return split_specs(spec[len("robust(") : -1])[0]
-        if ":" in spec:
-            return spec
-    return "glb-cost"
+def config_from_args(args, argv: list[str]) -> EvaluationConfig:
+    scenario = ScenarioConfig(
+        traces=args.traces, synthetic=parse_seeds(args.synthetic or "0"), synthetic_hours=args.synthetic_hours,
+        setting=args.setting, hours=parse_hours(args.hours) if args.hours else None, mu_water=args.mu_water,
+        mu_carbon=args.mu_carbon, shifts=tuple(args.shift), seed=args.seed,
+    )
+    options = AlgorithmOptions(eta=args.eta, eta_scale=args.eta_scale, nearest=args.nearest.split(",") if args.nearest else None,
+                               allow_pickle=args.allow_pickle)
+    return EvaluationConfig(algos=tuple(split_specs(args.algos)), scenario=scenario, options=options, out=args.out,
+                            progress=not args.no_progress, report=True, command=command_line("evaluate.py", argv))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    from envs.shifts import apply_shift, parse_shift
-
-    scenarios = scenarios_from_args(args)
-    options = AlgorithmOptions(
-        eta=args.eta, eta_scale=args.eta_scale, nearest=args.nearest.split(",") if args.nearest else None
-    )
-    specs = split_specs(args.algos)
-    if len(set(specs)) != len(specs):
-        raise InputError(f"--algos lists an algorithm twice: {args.algos!r}")
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} exists and is not a folder")
-    for text in args.shift:
-        spec = parse_shift(text)
-        shifted = [apply_shift(scenario, spec, args.seed) for scenario in scenarios]
-        scenarios = [case.scenario for case in shifted]
-        if shifted[0].forecast_noise is not None:
-            options = replace(options, forecast_noise=shifted[0].forecast_noise)
+    config = config_from_args(args, argv)
     if args.sweep:
-        if len(scenarios) > 1:
-            raise InputError("--sweep runs on one scenario: give one --synthetic seed")
-        return sweep(args, argv, scenarios[0], specs, options, out or Path("results/sweep"))
-    if len(scenarios) > 1:
-        return several(args, scenarios, specs, options, out)
-    return single(args, scenarios[0], specs, options, out)
-
-
-EXTRA_COLUMNS = ("bound", "followed_share", "mean_theta")
-
-
-def single(args, scenario, specs, options, out) -> int:
-    from report.plots import plot_cumulative, plot_ratios, plot_regions
-    from report.run import run_algorithms
-    from report.tables import format_table, result_rows, write_rows
-
-    results, offline_J = run_algorithms(specs, scenario, options, progress=not args.no_progress)
-    rows = result_rows(results, scenario, offline_J)
-    print(f"{scenario!r}, hours {scenario.timestamps[0]} .. {scenario.timestamps[-1]}")
-    print(format_table(rows, extra_columns=EXTRA_COLUMNS))
-    if out is not None:
-        written = write_rows(rows, out)
-        written.append(plot_regions(results, scenario, out / "regions.png"))
-        written.append(plot_cumulative(results, scenario, out / "cumulative.png"))
-        written.append(plot_ratios(rows, out / "ratios.png"))
-        print("wrote " + ", ".join(str(p) for p in written))
+        shifts = tuple(parse_shift(name).name for name in args.shifts.split(",")) if args.shifts else tuple(SHIFTS)
+        sweep(SweepConfig(config, shifts=shifts, severities=tuple(numbers(args.severities, "--severities")), ml=args.ml,
+                          lambdas=tuple(numbers(args.lambdas, "--lambdas"))))
+    else:
+        evaluate(config)
     return 0
 
 
-def several(args, scenarios, specs, options, out) -> int:
-    """One run per scenario (synthetic seeds), then the mean over them."""
-    from tqdm.auto import tqdm
-
-    from report.plots import plot_ratios
-    from report.run import run_algorithms
-    from report.tables import format_table, mean_rows, result_rows, write_rows
-
-    rows = []
-    for scenario in tqdm(scenarios, desc="scenarios", unit="scenario", disable=args.no_progress):
-        results, offline_J = run_algorithms(specs, scenario, options, progress=False)
-        rows.extend({"scenario": scenario.name, **row} for row in result_rows(results, scenario, offline_J))
-    summary = mean_rows(rows)
-    print(f"mean over {len(scenarios)} scenarios ({scenarios[0].n_hours} hours each: {', '.join(s.name for s in scenarios)})")
-    print(format_table(summary, extra_columns=("ratio_std", "ratio_worst")))
-    if out is not None:
-        written = write_rows(rows, out) + write_rows(summary, out, "summary")
-        written.append(plot_ratios(summary, out / "ratios.png"))
-        print("wrote " + ", ".join(str(p) for p in written))
-    return 0
-
-
-def sweep(args, argv, scenario, specs, options, out: Path) -> int:
-    from envs.shifts import parse_shift
-    from report.markdown import write_report
-    from report.plots import plot_sweep, plot_tradeoff
-    from report.sweep import run_sweep
-    from report.tables import format_table, write_rows
-
-    shifts = [parse_shift(name).name for name in args.shifts.split(",")] if args.shifts else list(SHIFTS)
-    severities = numbers(args.severities, "--severities")
-    if 0.0 not in severities:
-        severities = [0.0] + severities
-    lambdas = numbers(args.lambdas, "--lambdas")
-    ml = args.ml or default_ml(specs)
-    from agents.registry import build
-
-    build(ml, options)  # a bad --ml fails now, not after the sweep
-    result = run_sweep(scenario, specs, options, shifts, sorted(severities), ml, lambdas, args.seed, not args.no_progress)
-    written = write_rows(result.rows, out, "sweep") + write_rows(result.tradeoff, out, "tradeoff")
-    written.append(plot_sweep(result.rows, out / "sweep.png"))
-    written.append(plot_tradeoff(result.tradeoff, ml, out / "tradeoff.png"))
-    command = "python evaluate.py " + " ".join(shlex.quote(a) for a in argv)
-    written.append(write_report(out / "report.md", scenario, result.rows, result.tradeoff, ml, command))
-    at_one = [r for r in result.rows if r["severity"] == 1.0]
-    for shift in shifts:
-        print(f"\n{shift} (severity 1)")
-        print(format_table([r for r in at_one if r["shift"] == shift], extra_columns=("followed_share",)))
-    print("\nlambda trade-off of robust(" + ml + ")")
-    for row in result.tradeoff:
-        print(f"  {row['algo']:<40} in distribution {row['in_distribution']:.4f}  shifted mean {row['shifted_mean']:.4f}  worst {row['shifted_worst']:.4f}")
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+def run() -> None:
+    """Console entry point."""
+    sys.exit(run_cli(main))
 
 
 if __name__ == "__main__":
-    sys.exit(run_cli(main))
+    run()

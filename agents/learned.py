@@ -1,50 +1,150 @@
-"""Learned policies acting through the common policy interface, and loading them from run folders.
+"""Learned policies at inference: the policy card of a run folder, its weights, and acting through the env.
 
-A run folder (written by train.py) holds ``config.yaml`` and the model: ``best_model.zip`` /
-``model.zip`` for stable-baselines3 algorithms, ``best.pt`` / ``model.pt`` for the imitation
-policy. :func:`load_learned` prefers the best model found by periodic evaluation.
+A run folder written by training holds ``policy.json`` (the *policy card*: how the policy observes and
+acts, and its network's architecture, stamped with a format and package version) and the weights
+``best_policy.pt`` (best on the held-out traces) and ``policy.pt`` (latest), plain torch state dicts
+loaded with ``weights_only=True``. Nothing in a run folder is unpickled: loading a policy runs no code
+from the folder. :func:`load_predictor` rebuilds the network from the card and loads the weights.
+
+Runs trained with the robustification layer inside the environment are composed with their layer by
+``robust.learned``; this module knows nothing of the layer.
 """
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from agents.base import HourView, Policy
-from agents.config import EnvConfig, RunConfig
-from envs.actions import ActionDecoder
+from envs.actions import ACTION_MODES, ActionDecoder
+from envs.artifacts import check_stamp, stamp
 from envs.errors import InputError
+from envs.files import atomic_write_json
 from envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
 from envs.scenario import Scenario
 
-MODEL_FILES = {"bc": ("best.pt", "model.pt")}
-SB3_FILES = ("best_model.zip", "model.zip")
+CARD_FILE = "policy.json"
+CARD_FORMAT = "eglb-policy"
+CARD_VERSION = 1
+#: Weight files of a run folder, in order of preference.
+WEIGHT_FILES = ("best_policy.pt", "policy.pt")
+
+
+@dataclass(frozen=True)
+class PolicyIO:
+    """How a learned policy observes and acts; fixed when training starts.
+
+    Attributes:
+        action_mode: "routing" or "dual" (see envs.actions).
+        residual: actions correct the eGLB expert's duals (agents/residual.py).
+        forecast_hours, forecast_noise: the forecast window of the observation.
+        routing_temperature: softmax temperature of the ``routing`` mode.
+        observation_scale: divisors of the observation (envs.observation.ObservationScale).
+        shape: (regions, gateways) the policy was trained for.
+        robust: the layer trained inside the environment, {"lam", "b", "slack"}, or None.
+    """
+
+    observation_scale: ObservationScale
+    shape: tuple[int, int]
+    action_mode: str = "dual"
+    residual: bool = False
+    forecast_hours: int = 0
+    forecast_noise: float = 0.0
+    routing_temperature: float = 5.0
+    robust: dict | None = field(default=None)
+
+    def extra_features(self) -> int:
+        """Observation entries appended to the environment's: the expert's duals (residual) or the layer's features."""
+        n = self.shape[0]
+        return 2 * n if self.residual else (3 * n + 1 if self.robust else 0)
+
+    def observation_size(self) -> int:
+        builder = ObservationBuilder(self.shape[0], self.shape[1], self.observation_scale, self.forecast_hours,
+                                     self.forecast_noise)
+        return builder.size + self.extra_features()
+
+
+@dataclass(frozen=True)
+class PolicyCard:
+    """What a run folder says about its policy (``policy.json``).
+
+    Attributes:
+        algo: the training algorithm's name (e.g. "ppo", "bc").
+        network: the architecture: {"kind": "dual-mlp", ...} or {"kind": "sb3", ...}.
+        io: how the policy observes and acts.
+    """
+
+    algo: str
+    network: dict
+    io: PolicyIO
+
+    def to_dict(self) -> dict:
+        io = asdict(self.io)
+        io["shape"] = list(self.io.shape)
+        return {**stamp(CARD_FORMAT, CARD_VERSION), "algo": self.algo, "network": self.network, "io": io}
+
+    def save(self, folder: Path) -> Path:
+        return atomic_write_json(Path(folder) / CARD_FILE, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, values: object, path: Path | str) -> PolicyCard:
+        values = check_stamp(values, CARD_FORMAT, CARD_VERSION, path)
+        try:
+            io = dict(values["io"])
+            io["observation_scale"] = ObservationScale.from_dict(io["observation_scale"])
+            io["shape"] = tuple(int(v) for v in io["shape"])
+            card = cls(algo=str(values["algo"]), network=dict(values["network"]), io=PolicyIO(**io))
+        except (KeyError, TypeError, ValueError, InputError) as exc:
+            raise InputError(f"{path} is not a valid policy card: {exc}") from None
+        _check_io(card.io, path)
+        return card
+
+    @classmethod
+    def load(cls, folder: Path | str) -> PolicyCard:
+        folder = Path(folder)
+        path = folder / CARD_FILE
+        if not folder.is_dir():
+            raise InputError(f"run folder {folder} does not exist")
+        if not path.is_file():
+            raise InputError(f"{folder} is not a run folder with a trained policy: it has no {CARD_FILE}")
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path} is not valid JSON: {exc}") from None
+        return cls.from_dict(values, path)
+
+
+def _check_io(io: PolicyIO, path) -> None:
+    if io.action_mode not in ACTION_MODES or io.action_mode == "share":
+        raise InputError(f"{path}: io.action_mode must be 'routing' or 'dual', got {io.action_mode!r}")
+    if len(io.shape) != 2 or min(io.shape) < 1:
+        raise InputError(f"{path}: io.shape must be [regions, gateways], got {list(io.shape)}")
+    if io.robust is not None and not {"lam", "b", "slack"} <= set(io.robust):
+        raise InputError(f"{path}: io.robust must hold lam, b and slack, got {io.robust!r}")
 
 
 class LearnedPolicy(Policy):
     """Observes as in training, asks ``predict(obs) -> action`` and decodes the action to a routing.
 
     Args:
-        predict: maps an observation (float32 [D]) to an action of ``env.action_mode``; it may have a
+        predict: maps an observation (float32 [D]) to an action of ``io.action_mode``; it may have a
             ``reset()`` method (recurrent policies), called at the start of every episode.
-        env: the training environment's configuration (observation and action settings).
-        scale: the observation scale fixed at training time.
-        shape: (regions, gateways) the policy was trained for.
+        io: how the policy observes and acts.
         name: the label in tables. seed: seed of the forecast noise, if any.
     """
 
-    def __init__(self, predict: Callable[[np.ndarray], np.ndarray], env: EnvConfig, scale: ObservationScale,
-                 shape: tuple[int, int], name: str, seed: int = 0):
+    def __init__(self, predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0):
         super().__init__()
-        self.extra_features: Callable[[], np.ndarray] | None = None  # appended to observations (robust-aware runs)
+        self.extra_features: Callable[[], np.ndarray] | None = None  # appended to observations (residual, robust-aware)
         self.predict = predict
-        self.env_config = env
-        self.shape = tuple(shape)
-        self.builder = ObservationBuilder(shape[0], shape[1], scale, env.forecast_hours, env.forecast_noise)
+        self.io = io
+        self.shape = tuple(io.shape)
+        self.builder = ObservationBuilder(io.shape[0], io.shape[1], io.observation_scale, io.forecast_hours, io.forecast_noise)
         self.name = name
         self.seed = seed
 
@@ -56,7 +156,7 @@ class LearnedPolicy(Policy):
             )
         super().reset(scenario)
         self.observer = EpisodeObserver(self.builder, scenario, 0, scenario.n_hours, np.random.default_rng(self.seed))
-        self.decoder = ActionDecoder(self.env_config.action_mode, self.router, self.env_config.routing_temperature)
+        self.decoder = ActionDecoder(self.io.action_mode, self.router, self.io.routing_temperature)
         if hasattr(self.predict, "reset"):
             self.predict.reset()
 
@@ -69,63 +169,74 @@ class LearnedPolicy(Policy):
         return self.decoder.decode(self.predict(self.observe(view)), view.t)
 
 
-def read_run_config(folder: Path) -> RunConfig:
-    """The configuration of a run folder, with a clear error if it is not one."""
-    folder = Path(folder)
-    path = folder / "config.yaml"
-    if not folder.is_dir():
-        raise InputError(f"run folder {folder} does not exist")
-    if not path.is_file():
-        raise InputError(f"{folder} is not a run folder: it has no config.yaml")
-    try:
-        return RunConfig.from_dict(yaml.safe_load(path.read_text()))
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path} is not valid YAML: {exc}") from None
-
-
-def model_path(folder: Path, algo: str) -> Path:
-    """The best model of a run if periodic evaluation saved one, else the final model."""
-    for name in MODEL_FILES.get(algo, SB3_FILES):
-        if (Path(folder) / name).is_file():
-            return Path(folder) / name
-    raise InputError(f"run folder {folder} has no trained model yet ({' or '.join(MODEL_FILES.get(algo, SB3_FILES))})")
-
-
-def load_learned(kind: str, folder: str | Path, options=None, name: str | None = None) -> Policy:
-    """The policy of a run folder as a :class:`LearnedPolicy` (``kind`` must match the run's algo)."""
-    folder = Path(folder)
-    config = read_run_config(folder)
-    if config.algo != kind:
-        raise InputError(f"{folder} holds a {config.algo} run, not {kind} (use {config.algo}:{folder})")
-    if config.observation_scale is None or config.scenario_shape is None:
-        raise InputError(f"{folder}/config.yaml has no observation scale or scenario shape; the run never started")
-    device = getattr(options, "device", "cpu")
-    env = config.env
-    if getattr(options, "forecast_noise", None) is not None:
-        env = replace(env, forecast_noise=options.forecast_noise)
-    path = model_path(folder, kind)
-    if kind == "bc":
-        from agents.imitation import load_network
-
-        predict = load_network(path)
-    else:
-        from agents.sb3_agents import Sb3Predictor, load_model
-
-        predict = Sb3Predictor(load_model(kind, path, device))
-    return learned_policy(predict, replace(config, env=env), name or f"{kind}:{folder}")
-
-
-def learned_policy(predict: Callable[[np.ndarray], np.ndarray], config: RunConfig, name: str) -> Policy:
-    """The policy of a trained predictor; runs trained with the layer inside get the layer around them."""
-    policy = LearnedPolicy(predict, config.env, config.observation_scale, config.scenario_shape, name, config.seed)
-    if config.env.residual:
+def policy_from_predictor(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0) -> Policy:
+    """The policy of a trained predictor: plain, or its corrections around the eGLB expert (residual runs)."""
+    policy = LearnedPolicy(predict, io, name, seed)
+    if io.residual:
         from agents.residual import ResidualPolicy
 
         return ResidualPolicy(policy, name)
-    if config.robust is None:
-        return policy
-    from robust.layer import RobustPolicy, Slack
+    return policy
 
-    layer = RobustPolicy(policy, lam=config.robust.lam, slack=Slack(config.robust.b, config.robust.slack), name=name)
-    policy.extra_features = layer.features
-    return layer
+
+def weights_path(folder: Path | str, which: str = "best") -> Path:
+    """The best weights of a run if periodic evaluation saved them ("best"), else the latest ("latest")."""
+    folder = Path(folder)
+    names = WEIGHT_FILES if which == "best" else WEIGHT_FILES[1:]
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    raise InputError(f"run folder {folder} has no trained weights yet ({' or '.join(names)})")
+
+
+def load_tensors(path: Path, what: str = "weights"):
+    """A torch file of tensors, state dicts and plain values, loaded with ``weights_only=True``: a file
+    that holds anything else (a pickled object that would run code) is refused, as is a corrupt one."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols before refusing them
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds on a corrupt or foreign file
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot read {what} from {path}: {message}") from None
+
+
+def load_predictor(card: PolicyCard, path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """Rebuild the card's network and load its weights (a torch state dict, ``weights_only=True``)."""
+    state = load_tensors(path)
+    if not isinstance(state, dict):
+        raise InputError(f"{path} does not hold a state dict of weights")
+    kind = card.network.get("kind")
+    expected = card.io.observation_size()
+    if card.network.get("observation_size") != expected:
+        raise InputError(
+            f"policy card of {path.parent}: the network takes {card.network.get('observation_size')} inputs but the "
+            f"observation settings give {expected}"
+        )
+    if kind == "dual-mlp":
+        from agents.dual_network import DualNetwork, NetworkPredictor
+
+        try:
+            network = DualNetwork(int(card.network["observation_size"]), int(card.network["n_regions"]),
+                                  tuple(int(h) for h in card.network["hidden"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"policy card of {path.parent}: bad dual-mlp network {card.network!r} ({exc})") from None
+        _load_state(network, state, path)
+        return NetworkPredictor(network)
+    if kind == "sb3":
+        from agents.sb3_policy import Sb3Predictor, build_policy
+
+        policy = build_policy(card.network, path.parent / CARD_FILE)
+        _load_state(policy, state, path)
+        policy.set_training_mode(False)
+        return Sb3Predictor(policy)
+    raise InputError(f"policy card of {path.parent}: unknown network kind {kind!r} (expected dual-mlp or sb3)")
+
+
+def _load_state(module, state: dict, path: Path) -> None:
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError) as exc:
+        raise InputError(f"weights in {path} do not fit the network of its policy card: {str(exc).splitlines()[0]}") from None

@@ -7,19 +7,16 @@ therefore exactly the expert (tested), an untrained policy is the expert plus no
 moves away from it where that pays. The policy observes the environment's observation plus
 gamma_eGLB.
 
-Training uses :class:`ResidualDualEnv` (a wrapper of a ``dual``-mode GLBEnv); evaluation uses
+Training uses ``training.wrappers.ResidualDualEnv`` (a wrapper of a GLBEnv); evaluation uses
 :class:`ResidualPolicy`; both go through :class:`ResidualDuals`, so they compute the same thing.
 """
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
 from agents.base import HourView, Policy
 from agents.eglb_online import EGLBOnline
-from envs.actions import shares_from_routing
 from envs.scenario import Scenario
 
 #: How far (in dual units, where the hindsight optimum's duals sum to 1 over regions) an action of
@@ -46,34 +43,6 @@ class ResidualDuals:
         routing = self.expert.router.cheapest(self.expert.prices(t, gamma), t)
         self.expert.learn(routing.sum(axis=1), t)
         return routing
-
-
-class ResidualDualEnv(gym.Wrapper):
-    """A GLBEnv (in ``share`` mode, to execute the routing) whose actions correct the expert's duals."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        if env.unwrapped.action_mode != "share":
-            raise ValueError("the inner environment must execute routings (action_mode='share')")
-        n = env.unwrapped.n_regions
-        self.residual = ResidualDuals()
-        self.action_space = spaces.Box(-1.0, 1.0, shape=(2 * n,), dtype=np.float32)
-        size = env.observation_space.shape[0] + 2 * n
-        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
-
-    def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
-        base = self.env.unwrapped
-        self.residual.reset(base.scenario.window(base.start, base.start + base.hours))
-        self._step = 0
-        return np.concatenate([obs, self.residual.features()]), info
-
-    def step(self, action):
-        routing = self.residual.routing(action, self._step)
-        workload = self.env.unwrapped.scenario.workload[:, self.env.unwrapped.hour]
-        obs, reward, terminated, truncated, info = self.env.step(shares_from_routing(routing, workload))
-        self._step += 1
-        return np.concatenate([obs, self.residual.features()]), reward, terminated, truncated, info
 
 
 class ResidualPolicy(Policy):

@@ -7,9 +7,11 @@ never leaves a half-written result or checkpoint.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,14 +103,71 @@ def atomic_write_text(path: Path, text: str) -> Path:
 
 
 def atomic_write_json(path: Path, data) -> Path:
-    return atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+    """Standard JSON (no NaN or Infinity: a non-finite number is written as null), atomically."""
+    return atomic_write_text(path, json.dumps(json_ready(data), indent=2, allow_nan=False) + "\n")
 
 
-def _json_default(value):
+def json_ready(value):
+    """``value`` with numpy types, paths and tuples turned into JSON types, and non-finite floats into None."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return json_ready(value.tolist())
     if isinstance(value, (np.floating, np.integer, np.bool_)):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
     if isinstance(value, Path):
         return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+@contextmanager
+def exclusive_lock(folder: Path, purpose: str):
+    """Hold an exclusive lock on ``folder`` (its ``.lock`` file) for the ``with`` block.
+
+    A second process asking for the same folder gets an InputError naming the holder, instead of
+    interleaving its files with the first one's. The lock dies with its process (kill -9 included).
+    """
+    folder = Path(folder)
+    path = folder / ".lock"
+    if path.is_symlink():
+        raise InputError(f"{path} is a symbolic link; refusing to follow it")
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise InputError(f"cannot lock {folder}: {exc.strerror}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(handle, 200, 0).decode("utf-8", "replace").strip() or "another process"
+        os.close(handle)
+        raise InputError(f"{folder} is in use by {holder}; wait for it to finish or choose another folder") from None
+    try:
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{purpose} (pid {os.getpid()})".encode(), 0)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Delete what interrupted atomic writes left behind (``.NAME.XXXX.tmp``) under ``folder``."""
+    removed = []
+    for path in Path(folder).rglob(".*.tmp"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def require_no_symlinks(folder: Path) -> None:
+    """Refuse a folder holding symbolic links: writing through one would land outside the folder."""
+    for path in Path(folder).rglob("*"):
+        if path.is_symlink():
+            raise InputError(f"{path} is a symbolic link; a results or run folder must hold plain files only")

@@ -12,6 +12,7 @@ from envs.actions import ActionDecoder
 from envs.errors import InputError
 from envs.metrics import FootprintState, objective
 from envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
+from envs.rewards import hour_reward
 from envs.routing import Router
 from envs.scenario import Scenario
 
@@ -234,7 +235,7 @@ class GLBEnv(gym.Env):
         self._step += 1
         self.hour += 1
         terminated = self._step == self.hours
-        reward = -(self._objective - previous) * self.reward_scale
+        reward = hour_reward(self._objective - previous, self.reward_scale)
         return self._observe(), reward, terminated, False, info
 
     # --------------------------------------------------------------------------------- render

@@ -57,10 +57,12 @@ class ShiftSpec:
 
 @dataclass(frozen=True)
 class ShiftedScenario:
-    """A shifted scenario and the forecast noise the shift imposes on policies (None: unchanged)."""
+    """A shifted scenario, the forecast noise the shift imposes on policies (None: unchanged) and the
+    load it shed (``unserved``, MWh over the horizon: load that capacity could not serve)."""
 
     scenario: Scenario
     forecast_noise: float | None = None
+    unserved: float = 0.0
 
 
 def parse_shift(text: str) -> ShiftSpec:
@@ -92,6 +94,11 @@ def apply_shift(scenario: Scenario, spec: ShiftSpec, seed: int = 0) -> ShiftedSc
     if isinstance(result, ShiftedScenario):
         return result
     return ShiftedScenario(result.with_changes(name=f"{scenario.name} + {spec.label()}"))
+
+
+def _shed(shifted: Scenario, asked: np.ndarray, name: str) -> ShiftedScenario:
+    """A load shift's result: ``asked`` [J, T] MW is what users wanted, ``shifted`` serves what fits."""
+    return ShiftedScenario(shifted.with_changes(name=name), None, float(asked.sum() - shifted.workload.sum()))
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -185,7 +192,8 @@ def carbon_shift(s, severity, rng, spec, regions, increase, start):
 
 def surge(s, severity, rng, spec, increase):
     target = s.workload * (1 + severity * _number(spec, "increase", increase))
-    return s.with_changes(workload=target * servable_scale(target, s.capacity, s.mask))
+    served = s.with_changes(workload=target * servable_scale(target, s.capacity, s.mask))
+    return _shed(served, target, f"{s.name} + {spec.label()}")
 
 
 def phase_shift(s, severity, rng, spec, hours):
@@ -197,12 +205,15 @@ def outage(s, severity, rng, spec, regions, start, end):
     rows = _regions(s, spec, regions if regions else _default_regions(s, ("Virginia",), np.arange(1)))
     # Severity stretches the outage around the middle of its window.
     first, last = _number(spec, "start", start), _number(spec, "end", end)
+    if not 0 <= first < last <= 1:
+        raise InputError(f"shift {spec.name}: need 0 <= start < end <= 1, got start={first}, end={last}")
     middle, half = (first + last) / 2, (last - first) / 2 * severity
     capacity = np.array(s.capacity, copy=True)
     if half > 0:
         down = _window(s, spec, max(0.0, middle - half), min(1.0, middle + half)) > 0
         capacity[np.ix_(rows, np.flatnonzero(down))] = 0.0
-    return s.with_changes(capacity=capacity, workload=s.workload * servable_scale(s.workload, capacity, s.mask))
+    served = s.with_changes(capacity=capacity, workload=s.workload * servable_scale(s.workload, capacity, s.mask))
+    return _shed(served, s.workload, f"{s.name} + {spec.label()}")
 
 
 def region_swap(s, severity, rng, spec, a, b):

@@ -118,3 +118,19 @@ def plot_tradeoff(tradeoff: list[dict], ml: str, path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return save_figure(figure, path)
+
+
+def plot_learning_curve(history: list[dict], path: Path, title: str) -> Path:
+    """J / J(eGLB-Off) on the held-out traces against training steps, with the online expert's level."""
+    figure, ax = plt.subplots(figsize=(7, 4))
+    steps = [row["steps"] for row in history]
+    ax.plot(steps, [row["ratio_to_offline"] for row in history], marker="o", label="learned policy")
+    expert = history[-1]["eglb_ratio"]
+    ax.axhline(expert, color="tab:red", linestyle="--", label=f"eGLB online ({expert:.4f})")
+    ax.axhline(1.0, color="black", linewidth=0.8, label="eGLB-Off (hindsight optimum)")
+    ax.set_xlabel("training steps (environment hours)")
+    ax.set_ylabel("J / J(eGLB-Off) on held-out traces")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return save_figure(figure, path)

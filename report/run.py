@@ -10,7 +10,6 @@ from tqdm.auto import tqdm
 
 from agents.base import OfflineSolver, Policy
 from agents.offline import EGLBOffline
-from agents.registry import AlgorithmOptions, build
 from agents.replay import Replay
 from agents.rollout import rollout
 from envs.metrics import Metrics
@@ -52,14 +51,12 @@ def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenar
     return AlgorithmResult(spec, episode.metrics, episode.energy, time.perf_counter() - start, extra, episode.infos)
 
 
-def run_algorithms(
-    specs: list[str], scenario: Scenario, options: AlgorithmOptions = AlgorithmOptions(), progress: bool = True
-) -> tuple[list[AlgorithmResult], float]:
-    """Run every spec on ``scenario``; also return J of eGLB-Off (solved if not among the specs)."""
-    algorithms = [(spec, build(spec, options)) for spec in specs]  # fail fast on a bad name
+def run_algorithms(algorithms: list[tuple[str, Policy | OfflineSolver]], scenario: Scenario,
+                   progress: bool = True) -> tuple[list[AlgorithmResult], float]:
+    """Run every (name, algorithm) on ``scenario``; also return J of eGLB-Off (solved if not among them)."""
     results = []
-    for spec, algorithm in tqdm(algorithms, desc="algorithms", unit="algo", disable=not progress):
-        results.append(run_algorithm(spec, algorithm, scenario))
+    for name, algorithm in tqdm(algorithms, desc="algorithms", unit="algo", disable=not progress):
+        results.append(run_algorithm(name, algorithm, scenario))
     offline = next((r.metrics.J for r in results if r.name == "eglb-off"), None)
     if offline is None:
         offline = EGLBOffline().solve(scenario).objective

@@ -14,8 +14,12 @@ from report.run import AlgorithmResult
 COLUMNS = ("algo", "cost", "par_water", "par_carbon", "J", "ratio_to_offline")
 
 
-def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: float) -> list[dict]:
-    """One JSON-ready dict per algorithm: the metrics, J / J(eGLB-Off) and per-region totals."""
+def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: float, unserved: float = 0.0) -> list[dict]:
+    """One JSON-ready dict per algorithm: the metrics, J / J(eGLB-Off) and per-region totals.
+
+    When a shift shed load (``unserved`` MWh > 0), every row also says how much load was served and
+    how much was not: J compares algorithms on the load that was served.
+    """
     rows = []
     for result in results:
         m = result.metrics
@@ -32,6 +36,9 @@ def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: f
             "region_water": dict(zip(scenario.regions, m.region_water.tolist())),
             "region_carbon": dict(zip(scenario.regions, m.region_carbon.tolist())),
         }
+        if unserved > 0:
+            row["served_mwh"] = float(scenario.total_workload.sum())
+            row["unserved_mwh"] = float(unserved)
         row.update(result.extra)
         rows.append(row)
     return rows
@@ -45,6 +52,8 @@ def mean_rows(rows: list[dict]) -> list[dict]:
         mine = [r for r in rows if r["algo"] == algo]
         ratios = np.array([r["ratio_to_offline"] for r in mine])
         row = {"algo": algo, **{c: float(np.mean([r[c] for r in mine])) for c in COLUMNS[1:]}}
+        if any("unserved_mwh" in r for r in mine):
+            row["unserved_mwh"] = float(np.mean([r.get("unserved_mwh", 0.0) for r in mine]))
         row.update(ratio_std=float(ratios.std()), ratio_worst=float(ratios.max()), scenarios=len(mine))
         out.append(row)
     return out
@@ -72,7 +81,7 @@ def format_table(rows: list[dict], extra_columns: tuple[str, ...] = ()) -> str:
                "J": "J (US$)", "ratio_to_offline": "J / J(eGLB-Off)"}
     formats = {"cost": "{:,.0f}", "J": "{:,.0f}", "bound": "{:,.0f}", "par_water": "{:.3f}", "par_carbon": "{:.3f}",
                "ratio_to_offline": "{:.4f}", "followed_share": "{:.3f}", "mean_theta": "{:.3f}", "ratio_std": "{:.4f}",
-               "ratio_worst": "{:.4f}"}
+               "ratio_worst": "{:.4f}", "unserved_mwh": "{:,.1f}"}
     cells = [[headers.get(c, c) for c in columns]]
     for row in rows:
         line = []

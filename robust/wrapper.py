@@ -16,6 +16,7 @@ from gymnasium import spaces
 from agents.base import Policy
 from envs.actions import ActionDecoder, shares_from_routing
 from envs.glb_env import GLBEnv
+from envs.rewards import hour_reward
 from robust.layer import RobustPolicy, Slack
 
 
@@ -74,9 +75,7 @@ class RobustTrainingEnv(gym.Env):
         routing = self.layer.blend(k, self.decoder.decode(action, k))
         obs, reward, terminated, truncated, info = self.env.step(shares_from_routing(routing, self.window.workload[:, k]))
         if self.reward_mode == "vs-expert":
-            executed = self.layer.info["J"] - before
-            expert = self.layer.shadow.objective - expert_before
-            reward = -(executed - expert) * self.env.reward_scale
+            reward = hour_reward(self.layer.info["J"] - before, self.env.reward_scale, self.layer.shadow.objective - expert_before)
         info.update({key: self.layer.info[key] for key in ("theta", "delta", "budget", "slack", "expert_J")})
         self._step += 1
         if not terminated:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -29,3 +33,16 @@ def published_full(published_path):
 @pytest.fixture(scope="session")
 def published_partial(published_path):
     return load_eglb2022(published_path, "partial")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def run_cli():
+    """Run one of the repository's command-line programs in a subprocess: run_cli("train.py", *args)."""
+
+    def run(script: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, **kwargs)
+
+    return run

@@ -13,7 +13,7 @@ from scipy.optimize import linprog
 from agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
 from agents.eglb_online import EGLBOnline, auxiliary_target, default_eta, default_z_max
 from agents.offline import EGLBOffline
-from agents.registry import AlgorithmOptions, build, split_specs
+from eglb.registry import AlgorithmOptions, build, split_specs
 from agents.replay import Replay
 from agents.rollout import rollout
 from envs.errors import InputError
@@ -155,6 +155,6 @@ def test_registry_parses_and_rejects():
     assert split_specs("eglb, robust(glb-cost,lambda=0.1),ppo:runs/x") == ["eglb", "robust(glb-cost,lambda=0.1)", "ppo:runs/x"]
     assert build("eglb", AlgorithmOptions(eta=1e-4)).eta_setting == 1e-4
     for bad, message in (("glb-magic", "unknown algorithm 'glb-magic'"), ("eglb,,glb-cost", "empty algorithm name"),
-                         ("robust(eglb", "unbalanced"), ("dqn:runs/x", "unknown learned policy kind 'dqn'")):
+                         ("robust(eglb", "unbalanced"), ("dqn:runs/x", "unknown algorithm kind 'dqn'")):
         with pytest.raises(InputError, match=message):
             [build(s) for s in split_specs(bad)]

@@ -1,11 +1,9 @@
-"""Learning agents and train.py: each algorithm trains briefly, reloads and acts identically, and a
-short imitation run really improves J; every user mistake is one clear line."""
+"""Learning agents: each algorithm trains briefly, reloads from plain weights and acts identically, and
+training really improves J (margins that hold across seeds, CPUs and thread counts)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +12,15 @@ import yaml
 
 import evaluate
 import train
-from agents.config import DataConfig, EnvConfig, RunConfig, apply_sets, load_hyperparams
-from agents.learned import load_learned
+from agents.dual_network import DualNetwork, NetworkPredictor
+from agents.learned import LearnedPolicy, PolicyCard
+from agents.offline import EGLBOffline
 from agents.rollout import rollout
 from envs.errors import InputError
 from envs.synthetic import make_synthetic
+from robust.learned import learned_policy, load_learned
+from training.config import EnvConfig, RunConfig, apply_sets, load_hyperparams, policy_io
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = {
     "ppo": ["--set", "model.n_steps=64", "--set", "model.batch_size=64", "--set", "model.n_epochs=2"],
     "a2c": ["--set", "model.n_steps=8"],
@@ -31,26 +31,33 @@ TINY = {
 }
 
 
-def short_run(tmp_path: Path, algo: str, timesteps: int, *extra: str) -> Path:
+def short_run(tmp_path: Path, algo: str, timesteps: int, *extra: str, name: str | None = None) -> Path:
     args = ["--algo", algo, "--synthetic", "--timesteps", str(timesteps), "--eval-freq", str(max(timesteps // 2, 1)),
             "--n-envs", "1", "--set", "env.episode_hours=24", "--eval-seeds", "0", "--out", str(tmp_path),
-            "--name", algo, "--no-progress", *TINY[algo], *extra]
+            "--name", name or algo, "--no-progress", *TINY[algo], *extra]
     assert train.main(args) == 0
-    return tmp_path / algo
+    return tmp_path / (name or algo)
 
 
 @pytest.mark.parametrize("algo", ["ppo", "a2c", "sac", "td3", "recurrent-ppo", "bc"])
 def test_each_algorithm_trains_saves_and_reloads_identically(tmp_path, algo, capsys):
     folder = short_run(tmp_path, algo, 72 if algo == "bc" else 200)
-    for name in ("config.yaml", "command.txt", "eval.csv", "learning_curve.png", "results.json", "summary.json"):
+    for name in ("config.yaml", "command.txt", "policy.json", "policy.pt", "best_policy.pt", "eval.csv",
+                 "learning_curve.png", "results.json", "summary.json"):
         assert (folder / name).is_file(), name
     assert list((folder / "tb").glob("events.out.tfevents.*"))
     assert (folder / "progress.csv").read_text().strip()
-    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()))
+    checkpoints = sorted(folder.glob("checkpoint-*/checkpoint.json"))
+    assert len(checkpoints) == 1  # older checkpoints are dropped once a newer one is complete
+    # Nothing in a run folder is a pickle: no SB3 zip, no replay-buffer pickle.
+    assert not [p for p in folder.rglob("*") if p.suffix in (".zip", ".pkl", ".pickle")]
+    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()), "config")
     assert config.algo == algo and config.scenario_shape == (10, 10) and config.observation_scale is not None
+    card = PolicyCard.load(folder)
+    assert card.algo == algo and card.io.shape == (10, 10) and card.to_dict()["format_version"] == 1
     scenario = make_synthetic(7, hours=36)
-    first = rollout(load_learned(algo, folder), scenario)
-    again = rollout(load_learned(algo, folder), scenario)
+    first = rollout(load_learned(folder)[1], scenario)
+    again = rollout(load_learned(folder)[1], scenario)
     np.testing.assert_array_equal(first.energy, again.energy)
     assert first.metrics.J == pytest.approx(-first.returns, rel=1e-10)
     # The run's results compare it with the classical algorithms on the held-out trace.
@@ -61,39 +68,52 @@ def test_each_algorithm_trains_saves_and_reloads_identically(tmp_path, algo, cap
     assert f"{algo}:{folder}" in capsys.readouterr().out
 
 
-def test_sb3_model_reloads_with_identical_actions(tmp_path):
-    from agents.sb3_agents import build_model, load_model, save_model
-    from agents.training_env import make_env
+@pytest.mark.parametrize("algo", ["ppo", "sac", "td3", "recurrent-ppo"])
+def test_sb3_policy_rebuilt_from_its_card_acts_like_the_model(tmp_path, algo):
+    """The inference path rebuilds the policy from JSON and weights: the actions equal the model's own."""
+    from agents.learned import load_predictor
+    from agents.sb3_policy import Sb3Predictor
+    from training.algorithms import ALGORITHMS
+    from training.envs import make_env
+    from training.sb3 import build_model, network_spec, save_policy_weights
 
-    config = RunConfig("td3", env=EnvConfig(episode_hours=24)).for_scenario(make_synthetic(0, hours=24))
+    values = apply_sets(load_hyperparams(algo, "synthetic"), [a.removeprefix("--set ") for a in TINY[algo][1::2]])
+    config = RunConfig(algo, env=EnvConfig(**{**values["env"], "episode_hours": 24}), model=values["model"])
+    config = config.for_scenario(make_synthetic(0, hours=24))
     env = make_env(config, None, seed=0)
-    model = build_model("td3", env, {"learning_starts": 20, "batch_size": 16}, seed=0)
-    model.learn(60)
-    save_model(model, tmp_path / "m.zip")
-    loaded = load_model("td3", tmp_path / "m.zip")
-    observations = np.stack([env.observation_space.sample() for _ in range(20)])
-    np.testing.assert_array_equal(model.predict(observations, deterministic=True)[0], loaded.predict(observations, deterministic=True)[0])
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    model = build_model(algo, DummyVecEnv([lambda: env]), config.model, seed=0)
+    model.learn(80)
+    save_policy_weights(model, tmp_path / "policy.pt")
+    card = PolicyCard(algo, network_spec(algo, model, config.model), policy_io(config))
+    card.save(tmp_path)
+    rebuilt = load_predictor(PolicyCard.load(tmp_path), tmp_path / "policy.pt")
+    original = Sb3Predictor(model)
+    assert ALGORITHMS[algo].recurrent == original.recurrent
+    for _ in range(5):
+        obs = env.observation_space.sample()
+        np.testing.assert_array_equal(original(obs), rebuilt(obs))
 
 
 def test_a_short_imitation_run_improves_J(tmp_path):
-    from agents.imitation import DualNetwork, NetworkPredictor
-    from agents.learned import LearnedPolicy
-    from agents.offline import EGLBOffline
-
-    folder = short_run(tmp_path, "bc", 3 * 6 * 48, "--set", "env.episode_hours=48", "--set", "model.episodes_per_iteration=6",
-                       "--set", "model.epochs=40", "--set", "model.label_every=4")
-    trained = load_learned("bc", folder)
-    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()))
+    """Two DAgger iterations on 12 episodes of 48 hours, every hour labelled: the trained network beats
+    the untrained one by 8 to 14 points of J / J(eGLB-Off) on held-out traces (seeds 0..2 of training,
+    1 to 4 threads). The test asks for 3 points, on the mean over three held-out traces."""
+    folder = short_run(tmp_path, "bc", 2 * 12 * 48, "--set", "env.episode_hours=48", "--set", "model.episodes_per_iteration=12",
+                       "--set", "model.epochs=60", "--set", "model.label_every=1")
+    card, trained = load_learned(folder)
     import torch
 
     torch.manual_seed(0)
-    untrained = LearnedPolicy(NetworkPredictor(DualNetwork(trained.builder.size, 10, (256, 256))), config.env,
-                              config.observation_scale, (10, 10), "untrained")
-    scenario = make_synthetic(11, hours=48)
-    offline = EGLBOffline().solve(scenario).objective
-    before = rollout(untrained, scenario).metrics.J / offline
-    after = rollout(trained, scenario).metrics.J / offline
-    assert after < before - 0.02, (before, after)
+    untrained = LearnedPolicy(NetworkPredictor(DualNetwork(card.io.observation_size(), 10, (256, 256))), card.io, "untrained")
+    before, after = [], []
+    for seed in (11, 12, 13):
+        scenario = make_synthetic(seed, hours=48)
+        offline = EGLBOffline().solve(scenario).objective
+        before.append(rollout(untrained, scenario).metrics.J / offline)
+        after.append(rollout(trained, scenario).metrics.J / offline)
+    assert np.mean(after) < np.mean(before) - 0.03, (before, after)
 
 
 def test_resume_continues_an_interrupted_run(tmp_path):
@@ -101,7 +121,7 @@ def test_resume_continues_an_interrupted_run(tmp_path):
     steps = [int(line.split(",")[0]) for line in (folder / "eval.csv").read_text().splitlines()[1:]]
     assert train.main(["--resume", str(folder), "--timesteps", str(24 * 3 * 2), "--no-progress"]) == 0
     later = [int(line.split(",")[0]) for line in (folder / "eval.csv").read_text().splitlines()[1:]]
-    assert later[: len(steps)] == steps and later[-1] == 144
+    assert later[: len(steps)] == steps and later[-1] == 144 and len(set(later)) == len(later)
     assert (folder / "progress-2.csv").is_file()
     assert yaml.safe_load((folder / "config.yaml").read_text())["timesteps"] == 144
 
@@ -113,53 +133,22 @@ def test_configuration_merges_defaults_scenario_blocks_and_overrides():
     changed = apply_sets(synthetic, ["model.learning_rate=1e-4", "env.forecast_hours=3", "model.hidden=[64, 64]"])
     assert changed["model"]["learning_rate"] == 1e-4 and changed["env"]["forecast_hours"] == 3
     assert changed["model"]["hidden"] == [64, 64] and changed["model"]["epochs"] == synthetic["model"]["epochs"]
-    config = RunConfig("ppo", env=EnvConfig(forecast_hours=2), data=DataConfig(train_hours=(0, 300), eval_hours=(300, 457)))
-    config = config.for_scenario(make_synthetic(0, hours=10))
-    assert RunConfig.from_dict(yaml.safe_load(yaml.safe_dump(config.to_dict()))) == config
+    config = RunConfig("ppo", env=EnvConfig(forecast_hours=2)).for_scenario(make_synthetic(0, hours=10))
+    assert RunConfig.from_dict(yaml.safe_load(yaml.safe_dump(config.to_dict())), "x") == config
     with pytest.raises(InputError, match="env.action_mode must be one of"):
         EnvConfig(action_mode="psychic")
 
 
-def run_cli(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True)
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        ([], "--algo is required"),
-        (["--algo", "dqn"], "argument --algo: invalid choice"),
-        (["--algo", "ppo", "--hours", "0:10"], "--hours and --eval-hours select hours of --traces"),
-        (["--algo", "ppo", "--set", "model"], "--set expects KEY=VALUE"),
-        (["--algo", "ppo", "--set", "modle.gamma=0.9"], "unknown configuration key 'modle'"),
-        (["--algo", "ppo", "--set", "env.action_mode=psychic"], "env.action_mode must be one of"),
-        (["--algo", "ppo", "--timesteps", "0"], "timesteps must be a positive integer"),
-        (["--algo", "ppo", "--eval-seeds", "5000"], "--eval-seeds must be held-out seeds"),
-        (["--resume", "/nonexistent/run"], "run folder /nonexistent/run does not exist"),
-        (["--algo", "ppo", "--torch-threads", "0"], "--torch-threads must be >= 1"),
-        (["--algo", "bc", "--robust", "0.1"], "use an RL algorithm"),
-        (["--algo", "bc", "--set", "env.residual=true"], "env.residual is for RL algorithms"),
-        (["--algo", "ppo", "--set", "env.residual=true", "--robust", "0.1"], "--robust with env.residual is not supported"),
-        (["--algo", "ppo", "--robust", "lots"], "--robust must look like LAMBDA, LAMBDA,B or"),
-        (["--algo", "ppo", "--robust", "0.1,2,cubic"], "--robust must look like LAMBDA, LAMBDA,B or"),
-    ],
-)
-def test_train_mistakes_give_one_line(args, message):
-    done = run_cli("train.py", "--no-progress", *args)
-    assert done.returncode == 2
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], done.stderr
-
-
-def test_trace_windows_must_not_overlap_and_must_fit(published_path, tmp_path):
+def test_trace_windows_must_not_overlap_and_must_fit(published_path, tmp_path, run_cli):
     done = run_cli("train.py", "--algo", "bc", "--traces", str(published_path), "--hours", "0:300", "--eval-hours", "200:457",
                    "--out", str(tmp_path), "--no-progress")
     assert done.returncode == 2 and "training hours 0:300 and evaluation hours 200:457 overlap" in done.stderr
     done = run_cli("train.py", "--algo", "bc", "--traces", str(published_path), "--hours", "0:50", "--out", str(tmp_path), "--no-progress")
     assert done.returncode == 2 and "longer than the 50 training hours" in done.stderr
+    assert not list(tmp_path.iterdir())  # a start that failed leaves no folder behind
 
 
-def test_existing_folders_and_incompatible_models_are_clear(tmp_path):
+def test_existing_folders_and_incompatible_models_are_clear(tmp_path, run_cli):
     folder = short_run(tmp_path, "bc", 24)
     done = run_cli("train.py", "--algo", "bc", "--out", str(tmp_path), "--name", "bc", "--no-progress")
     assert done.returncode == 2 and "exists: continue it with --resume" in done.stderr
@@ -179,20 +168,19 @@ def test_existing_folders_and_incompatible_models_are_clear(tmp_path):
 
 def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
     from robust.layer import RobustPolicy
+    from robust.wrapper import RobustTrainingEnv
+    from training.envs import make_env
 
     folder = short_run(tmp_path, "ppo", 128, "--robust", "0.05,10,sqrt")
-    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()))
+    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()), "config")
     assert config.robust is not None and (config.robust.lam, config.robust.b, config.robust.slack) == (0.05, 10, "sqrt")
-    policy = load_learned("ppo", folder)
+    _, policy = load_learned(folder)
     assert isinstance(policy, RobustPolicy)  # the layer comes back with the policy trained inside it
     scenario = make_synthetic(3, hours=48)
     episode = rollout(policy, scenario)
     assert episode.metrics.J <= policy.summary()["bound"] * (1 + 1e-12)
     thetas = [info["theta"] for info in episode.infos]
     assert min(thetas) >= 0 and max(thetas) <= 1
-    from agents.training_env import make_env
-    from robust.wrapper import RobustTrainingEnv
-
     env = make_env(config, None, seed=1)
     assert isinstance(env, RobustTrainingEnv)
     obs, _ = env.reset(seed=1)
@@ -202,46 +190,73 @@ def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
 
 
 @pytest.mark.slow
-def test_ppo_training_improves_J_on_a_fixed_scenario(tmp_path):
-    """A real RL run (a few minutes): PPO on the dual action beats its untrained self clearly."""
+def test_ppo_training_improves_J_on_held_out_traces(tmp_path):
+    """A real RL run (a few minutes): PPO on absolute duals beats its untrained self clearly."""
+    from agents.sb3_policy import Sb3Predictor
+    from training.envs import make_env
+    from training.sb3 import build_model
+
     folder = tmp_path / "ppo"
     args = ["--algo", "ppo", "--synthetic", "--timesteps", "60000", "--eval-freq", "20000", "--eval-seeds", "0",
             "--set", "env.episode_hours=48", "--set", "env.residual=false", "--out", str(tmp_path), "--name", "ppo", "--no-progress"]
     assert train.main(args) == 0
     history = [float(line.split(",")[1]) for line in (folder / "eval.csv").read_text().splitlines()[1:]]
-    from agents.learned import learned_policy
-    from agents.offline import EGLBOffline
-    from agents.sb3_agents import Sb3Predictor, build_model
-    from agents.training_env import make_env
-
-    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()))
+    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()), "config")
     untrained = build_model("ppo", make_env(config, None, seed=0), config.model, seed=0)
     scenario = make_synthetic(0, hours=48)
     offline = EGLBOffline().solve(scenario).objective
-    before = rollout(learned_policy(Sb3Predictor(untrained), config, "untrained"), scenario).metrics.J / offline
-    after = rollout(load_learned("ppo", folder), scenario).metrics.J / offline
+    before = rollout(learned_policy(Sb3Predictor(untrained), policy_io(config), "untrained"), scenario).metrics.J / offline
+    after = rollout(load_learned(folder)[1], scenario).metrics.J / offline
     assert after < before - 0.03 and min(history) == pytest.approx(after, rel=1e-9)
 
 
 def test_residual_learning_starts_from_the_expert(tmp_path):
     from agents.eglb_online import EGLBOnline
-    from agents.learned import learned_policy
-    from agents.residual import ResidualDualEnv, ResidualPolicy
-    from agents.training_env import make_env
+    from agents.residual import ResidualPolicy
+    from training.envs import make_env
+    from training.wrappers import ResidualDualEnv
 
     config = RunConfig("ppo", env=EnvConfig(episode_hours=24, residual=True)).for_scenario(make_synthetic(0, hours=24))
-    zero = learned_policy(lambda obs: np.zeros(20), config, "zero")
+    zero = learned_policy(lambda obs: np.zeros(20), policy_io(config), "zero")
     assert isinstance(zero, ResidualPolicy)
     scenario = make_synthetic(5, hours=48, setting="partial")
     np.testing.assert_array_equal(rollout(zero, scenario).energy, rollout(EGLBOnline(), scenario).energy)
     env = make_env(config, None, seed=0)
     assert isinstance(env.env, ResidualDualEnv) and env.observation_space.shape == (93 + 20,)
-    obs, _ = env.reset(seed=0)
+    env.reset(seed=0)
     _, _, _, _, info = env.step(np.full(20, np.nan))  # junk actions count as 0: the expert's routing
     assert np.isfinite(info["energy"]).all()
     folder = short_run(tmp_path, "ppo", 128, "--set", "env.residual=true")
-    policy = load_learned("ppo", folder)
+    _, policy = load_learned(folder)
     assert isinstance(policy, ResidualPolicy)
-    np.testing.assert_array_equal(rollout(policy, scenario.window(0, 24)).energy, rollout(load_learned("ppo", folder), scenario.window(0, 24)).energy)
+    window = scenario.window(0, 24)
+    np.testing.assert_array_equal(rollout(policy, window).energy, rollout(load_learned(folder)[1], window).energy)
     with pytest.raises(InputError, match="needs env.action_mode 'dual'"):
         EnvConfig(action_mode="routing", residual=True)
+
+
+def test_the_python_api_trains_and_calls_back(tmp_path):
+    import eglb
+    from training.config import DataConfig
+
+    config = eglb.training_config("bc", data=DataConfig(eval_seeds=(0,)), timesteps=48, eval_freq=24,
+                                  sets=["env.episode_hours=24", "model.episodes_per_iteration=1", "model.epochs=2", "model.workers=1"])
+    seen = []
+    summary = eglb.train(config, tmp_path / "api", callbacks=[seen.append])
+    assert [row["steps"] for row in seen] == [24, 48] and all({"ratio_to_offline", "eglb_ratio"} <= set(r) for r in seen)
+    assert summary.folder == tmp_path / "api" and summary.steps == 48
+    assert summary.best_ratio == min(r["ratio_to_offline"] for r in seen)
+    assert set(summary.means) == {f"bc:{tmp_path / 'api'}", "eglb", "eglb-off", "glb-cost"}
+
+
+def test_tensorboard_has_held_out_figures_and_hyperparameters(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    folder = short_run(tmp_path, "ppo", 128)
+    events = EventAccumulator(str(folder / "tb"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"eval/ratio_to_offline", "eval/eglb_ratio", "eval/cost", "eval/par_water", "eval/par_carbon"} <= tags
+    assert [e.step for e in events.Scalars("eval/ratio_to_offline")] == [64, 128]
+    plugins = events.PluginTagToContent("hparams")
+    assert plugins, "no hyperparameters in TensorBoard"

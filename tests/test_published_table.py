@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from eglb.registry import build
 from report.run import run_algorithms
 
 # setting -> algorithm -> (Cost US$, PAR water, PAR carbon), SPEC section 5.
@@ -26,7 +27,7 @@ PUBLISHED = {
 @pytest.mark.parametrize("setting", ["full", "partial"])
 def test_published_table_is_reproduced(setting, request):
     scenario = request.getfixturevalue(f"published_{setting}")
-    results, offline_J = run_algorithms([*PUBLISHED[setting], "eglb"], scenario, progress=False)
+    results, offline_J = run_algorithms([(spec, build(spec)) for spec in [*PUBLISHED[setting], "eglb"]], scenario, progress=False)
     by_name = {r.name: r.metrics for r in results}
     for name, (cost, par_water, par_carbon) in PUBLISHED[setting].items():
         m = by_name[name]

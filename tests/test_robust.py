@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from agents.base import HourView, Policy
 from agents.baselines import glb_cost
 from agents.eglb_online import EGLBOnline
-from agents.registry import build
+from eglb.registry import build
 from agents.rollout import rollout
 from envs.errors import InputError
 from envs.metrics import FootprintState

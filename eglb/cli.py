@@ -1,0 +1,85 @@
+"""Command-line pieces shared by train.py and evaluate.py: argument parsing and clean errors.
+
+User mistakes (bad arguments, bad data, a failed solve) end with one line on stderr and exit status
+2, never a traceback; warnings are one line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable
+
+from envs.errors import InputError, SolverError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and the exit status is 2, as argparse's)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_hours(text: str, option: str = "--hours") -> tuple[int, int]:
+    """'START:END' (END exclusive; either side may be empty) into a pair of ints (-1 for an open end)."""
+    start, sep, end = text.partition(":")
+    try:
+        first = int(start) if start.strip() else 0
+        last = int(end) if end.strip() else -1
+    except ValueError:
+        raise InputError(f"{option} must look like START:END with whole numbers, got {text!r}") from None
+    if not sep or first < 0 or (last != -1 and last <= first):
+        raise InputError(f"{option} must look like START:END with 0 <= START < END, got {text!r}")
+    return first, last
+
+
+def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:
+    """'3', '0-9' or '1,5,7' into seeds (ranges must run upwards)."""
+    seeds: list[int] = []
+    usage = f"{option} takes a seed, a range 0-9 or a list 1,5,7 of whole numbers >= 0; got {text!r}"
+    for part in text.split(","):
+        first, sep, last = part.strip().partition("-")
+        try:
+            low = int(first)
+            high = int(last) if sep else low
+        except ValueError:
+            raise InputError(usage) from None
+        if sep and high < low:
+            raise InputError(f"{option} range {part.strip()!r} runs backwards: write {high}-{low}")
+        seeds.extend(range(low, high + 1))
+    if not seeds or min(seeds) < 0:
+        raise InputError(usage)
+    if len(seeds) > 10_000:
+        raise InputError(f"{option} lists {len(seeds)} seeds; at most 10000")
+    return tuple(seeds)
+
+
+def numbers(text: str, option: str) -> list[float]:
+    """Comma-separated numbers >= 0."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InputError(f"{option} must be comma-separated numbers, got {text!r}") from None
+    if any(not (v >= 0 and v < float("inf")) for v in values):
+        raise InputError(f"{option} must be finite numbers >= 0, got {text!r}")
+    return values
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    prog = sys.argv[0].rsplit("/", 1)[-1] if sys.argv and sys.argv[0] else "eglb"
+    print(f"{prog}: warning: {message}", file=sys.stderr if file is None else file)
+
+
+def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
+    """Run a CLI ``main`` turning user mistakes into one line on stderr and exit status 2."""
+    prog = sys.argv[0].rsplit("/", 1)[-1] if sys.argv and sys.argv[0] else "eglb"
+    warnings.showwarning = _one_line_warning
+    try:
+        return main(argv)
+    except (InputError, SolverError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,73 @@
+"""Ready-to-train environment ids: the settings our own training uses, registered with Gymnasium.
+
+``GLB-v0`` (registered by ``import envs``) is the raw environment: routing actions, rewards in USD,
+one fixed synthetic trace. It learns nothing in a short budget. The ids here are what to train on:
+
+=====================  ======================================================================
+id                     what it is
+=====================  ======================================================================
+GLB-Synthetic-v0       a new calibrated synthetic trace every episode, one week (168 h) per
+                       episode, dual-price actions as corrections of the eGLB expert's duals
+                       (residual: the action 0 is eGLB), reward = the expert's hourly J increase
+                       minus the agent's, in thousands of USD. Recommended.
+GLB-Eglb2022-v0        the published 10-region data set (found through $EGLB2022_DATA or
+                       ../shared/data/eglb-2022), random 96-hour windows of its first 304
+                       hours (the rest is held out), the same actions and reward.
+=====================  ======================================================================
+
+``import eglb`` registers them; ``gymnasium.make("eglb:GLB-Synthetic-v0")`` imports and makes in one
+step, and rl-zoo3 finds them with ``--gym-packages eglb``. Keyword arguments of ``gymnasium.make``
+(``render_mode``, ``episode_hours``, ``seed``...) are passed on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import gymnasium as gym
+
+from training.config import DataConfig, EnvConfig, RunConfig, load_hyperparams, policy_io
+
+#: id -> (hyperparameter block, episode hours): the training settings each id reproduces.
+VARIANTS = {"GLB-Synthetic-v0": "synthetic", "GLB-Eglb2022-v0": "eglb2022"}
+
+
+def variant_config(env_id: str, **changes) -> RunConfig:
+    """The run configuration behind a registered id (PPO's environment block for that data)."""
+    block = VARIANTS[env_id]
+    env = EnvConfig(**{**load_hyperparams("ppo", block)["env"], **changes})
+    if block == "synthetic":
+        from envs.synthetic import make_synthetic
+
+        reference = make_synthetic(0, hours=457)
+        config = RunConfig("ppo", env=env, data=DataConfig())
+    else:
+        from envs.eglb2022 import load_eglb2022
+
+        reference = load_eglb2022().window(0, 304)
+        config = RunConfig("ppo", env=env, data=DataConfig(traces="eglb-2022", train_hours=(0, 304)))
+    return replace(config.for_scenario(reference), data=config.data)
+
+
+def make_variant(env_id: str, render_mode: str | None = None, **changes) -> gym.Env:
+    """Build a registered variant (the entry point of the ids)."""
+    from training.envs import make_env
+
+    config = variant_config(env_id, **changes)
+    scenario = None
+    if VARIANTS[env_id] == "eglb2022":
+        from envs.eglb2022 import load_eglb2022
+
+        scenario = load_eglb2022().window(0, 304)
+    return make_env(config, scenario, seed=None, render_mode=render_mode)
+
+
+def variant_policy_io(env_id: str):
+    """How a policy trained on a registered id observes and acts (for SB3 models trained elsewhere)."""
+    return policy_io(variant_config(env_id))
+
+
+def register() -> None:
+    for env_id in VARIANTS:
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=make_variant, kwargs={"env_id": env_id})

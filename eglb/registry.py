@@ -1,0 +1,204 @@
+"""Algorithm names as users type them, turned into policies and offline solvers.
+
+Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated list of them):
+
+    glb-cost | glb-carbon | glb-water | glb-dist | eglb-off | eglb     classical algorithms
+    KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc)
+    sb3:ALGO:MODEL.zip[@ENV_ID]         a stable-baselines3 model trained elsewhere on one of our registered
+                                        environment ids (default GLB-Synthetic-v0); SB3 zips unpickle
+                                        Python objects, so this needs allow_pickle (--allow-pickle)
+    py:MODULE:FUNCTION                  your own code: FUNCTION() returns a Policy (agents.base) or a
+                                        callable (HourView) -> routing [N, J] MW
+    robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)   the robustification layer around SPEC
+
+This module composes the lower layers (classical and learned policies, the layer); nothing below it
+knows names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agents.base import HourView, OfflineSolver, Policy
+from agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
+from agents.eglb_online import ETA_SCALE, EGLBOnline
+from agents.offline import EGLBOffline
+from envs.errors import InputError
+from robust.layer import RobustPolicy, Slack
+from training.algorithms import ALGOS
+
+ROBUST_KEYS = ("lambda", "b", "slack", "floor")
+
+
+@dataclass(frozen=True)
+class AlgorithmOptions:
+    """Settings shared by the algorithms of one evaluation.
+
+    Attributes:
+        eta: eGLB step size (None: the default rule). eta_scale: multiplier of the default rule.
+        nearest: GLB-Dist's nearest region per gateway (None: co-located).
+        forecast_noise: overrides the forecast noise learned policies see (the noisy-forecast shift).
+        allow_pickle: allow loading SB3 zips trained elsewhere (they unpickle, which can run code).
+    """
+
+    eta: float | None = None
+    eta_scale: float | None = None
+    nearest: Sequence[str] | None = None
+    forecast_noise: float | None = None
+    allow_pickle: bool = False
+
+
+def split_specs(text: str) -> list[str]:
+    """Split a comma-separated list of specs, keeping commas inside parentheses."""
+    specs, depth, current = [], 0, []
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                raise InputError(f"unbalanced ')' in algorithm list {text!r}")
+        if char == "," and depth == 0:
+            specs.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    if depth != 0:
+        raise InputError(f"unbalanced '(' in algorithm list {text!r}")
+    specs.append("".join(current).strip())
+    if any(not s for s in specs):
+        raise InputError(f"empty algorithm name in {text!r}")
+    return specs
+
+
+def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy | OfflineSolver:
+    """The policy or offline solver named by ``spec`` (see the module docstring)."""
+    spec = spec.strip()
+    if spec.startswith("robust(") and spec.endswith(")"):
+        return build_robust(spec, options)
+    if spec in _CLASSICAL:
+        return _CLASSICAL[spec](options)
+    kind, sep, rest = spec.partition(":")
+    if sep and kind == "sb3":
+        return _foreign_sb3(spec, rest, options)
+    if sep and kind == "py":
+        return _python_policy(spec, rest)
+    if sep and kind in ALGOS:
+        from robust.learned import load_learned
+
+        card, policy = load_learned(rest, name=spec, forecast_noise=options.forecast_noise)
+        if card.algo != kind:
+            raise InputError(f"{rest} holds a {card.algo} run, not {kind} (use {card.algo}:{rest})")
+        return policy
+    if sep:
+        raise InputError(f"unknown algorithm kind {kind!r} in {spec!r}; expected KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
+                         "sb3:ALGO:MODEL.zip or py:MODULE:FUNCTION")
+    raise InputError(
+        f"unknown algorithm {spec!r}; expected one of {', '.join(CLASSICAL)}, KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
+        "sb3:ALGO:MODEL.zip, py:MODULE:FUNCTION or robust(SPEC, lambda=...)"
+    )
+
+
+def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
+    """``robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)``: the layer around SPEC."""
+    parts = split_specs(spec[len("robust(") : -1])
+    inner, settings = parts[0], {}
+    for part in parts[1:]:
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or key not in ROBUST_KEYS:
+            raise InputError(f"{spec}: expected KEY=VALUE with KEY in {', '.join(ROBUST_KEYS)}, got {part!r}")
+        if key in settings:
+            raise InputError(f"{spec}: {key} is given twice")
+        settings[key] = value.strip()
+    try:
+        lam = float(settings.get("lambda", 0.1))
+        b = float(settings.get("b", 0.0))
+        floor = float(settings["floor"]) if "floor" in settings else None
+    except ValueError as exc:
+        raise InputError(f"{spec}: {exc}") from None
+    if inner.startswith("robust("):
+        raise InputError(f"{spec}: a robust layer inside another is not supported")
+    return RobustPolicy(build(inner, options), lam=lam, slack=Slack(b, settings.get("slack", "const")), price_floor=floor, name=spec)
+
+
+def _foreign_sb3(spec: str, rest: str, options: AlgorithmOptions) -> Policy:
+    """An SB3 model trained elsewhere on a registered environment id, acting through our environment."""
+    from agents.learned import PolicyIO, policy_from_predictor
+    from agents.sb3_policy import Sb3Predictor, load_foreign_zip
+    from eglb.environments import VARIANTS, variant_policy_io
+    from training.algorithms import ALGORITHMS
+
+    algo, sep, path = rest.partition(":")
+    if not sep or algo not in ALGORITHMS or ALGORITHMS[algo].family != "sb3":
+        sb3 = [a for a in ALGOS if ALGORITHMS[a].family == "sb3"]
+        raise InputError(f"{spec}: expected sb3:ALGO:MODEL.zip with ALGO in {', '.join(sb3)}")
+    path, _, env_id = path.partition("@")
+    env_id = env_id or "GLB-Synthetic-v0"
+    if env_id not in VARIANTS:
+        raise InputError(f"{spec}: unknown environment id {env_id!r} (ready-to-train ids: {', '.join(VARIANTS)})")
+    model = load_foreign_zip(ALGORITHMS[algo].cls, Path(path), options.allow_pickle)
+    io = variant_policy_io(env_id)
+    if model.observation_space.shape != (io.observation_size(),):
+        raise InputError(f"{spec}: the model observes {model.observation_space.shape}, but {env_id} gives ({io.observation_size()},)")
+    if options.forecast_noise is not None:
+        io = PolicyIO(**{**io.__dict__, "forecast_noise": float(options.forecast_noise)})
+    return policy_from_predictor(Sb3Predictor(model), io, spec)
+
+
+class _CallablePolicy(Policy):
+    """A user's ``(HourView) -> routing`` function as a Policy."""
+
+    def __init__(self, function: Callable[[HourView], np.ndarray], name: str):
+        super().__init__()
+        self.function, self.name = function, name
+
+    def act(self, view: HourView) -> np.ndarray:
+        return np.asarray(self.function(view), dtype=float)
+
+
+def _python_policy(spec: str, rest: str) -> Policy:
+    """``py:MODULE:FUNCTION``: FUNCTION() returns a Policy or a callable (HourView) -> routing."""
+    module_name, sep, function_name = rest.partition(":")
+    if not sep or not function_name.isidentifier():
+        raise InputError(f"{spec}: expected py:MODULE:FUNCTION (e.g. py:my_policies:make)")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(f"{spec}: cannot import module {module_name!r}: {exc}") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise InputError(f"{spec}: module {module_name!r} has no function {function_name!r}")
+    made = function()
+    if isinstance(made, Policy):
+        made.name = spec
+        return made
+    if callable(made):
+        return _CallablePolicy(made, spec)
+    raise InputError(f"{spec}: {function_name}() returned {type(made).__name__}; expected a Policy or a callable (HourView) -> routing")
+
+
+_CLASSICAL = {
+    "glb-cost": lambda options: glb_cost(),
+    "glb-carbon": lambda options: glb_carbon(),
+    "glb-water": lambda options: glb_water(),
+    "glb-dist": lambda options: Nearest(options.nearest),
+    "eglb-off": lambda options: EGLBOffline(),
+    "eglb": lambda options: EGLBOnline(eta=options.eta, eta_scale=ETA_SCALE if options.eta_scale is None else options.eta_scale),
+}
+CLASSICAL = tuple(_CLASSICAL)
+
+
+def default_ml(specs: list[str]) -> str:
+    """The ML policy of a trade-off: the first learned or robust-wrapped spec, else glb-cost."""
+    for spec in specs:
+        if spec.startswith("robust("):
+            return split_specs(spec[len("robust(") : -1])[0]
+        if ":" in spec:
+            return spec
+    return "glb-cost"

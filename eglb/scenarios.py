@@ -1,0 +1,86 @@
+"""Which scenarios to run on: a typed description, and building them (loaders, synthetic seeds, windows, shifts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from envs.errors import InputError
+from envs.scenario import Scenario
+from envs.shifts import ShiftedScenario, apply_shift, parse_shift
+
+#: Longest synthetic scenario accepted (ten years of hours).
+MAX_SYNTHETIC_HOURS = 87_600
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """The scenarios of an evaluation.
+
+    Attributes:
+        traces: a folder in the published layout or the project's CSV format; None for synthetic.
+        synthetic: synthetic seeds (one scenario per seed) when ``traces`` is None.
+        synthetic_hours: hours of each synthetic scenario.
+        setting: "full" or "partial" mask (None: full, or a CSV folder's own mask).
+        hours: (start, end) hours to keep (end exclusive; -1: to the last hour), or None for all.
+        mu_water, mu_carbon: override the footprint weights (USD/m^3, USD/t), or None.
+        shifts: distribution shifts ``NAME[:param=value,...]`` applied in order (envs/shifts.py).
+        seed: seed of the shifts' random choices.
+    """
+
+    traces: str | None = None
+    synthetic: tuple[int, ...] = (0,)
+    synthetic_hours: int = 457
+    setting: str | None = None
+    hours: tuple[int, int] | None = None
+    mu_water: float | None = None
+    mu_carbon: float | None = None
+    shifts: tuple[str, ...] = ()
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.traces is None:
+            if not self.synthetic:
+                raise InputError("give at least one synthetic seed (--synthetic)")
+            if not 1 <= self.synthetic_hours <= MAX_SYNTHETIC_HOURS:
+                raise InputError(f"--synthetic-hours must be in 1..{MAX_SYNTHETIC_HOURS} (ten years), got {self.synthetic_hours}")
+        if self.setting not in (None, "full", "partial"):
+            raise InputError(f"--setting must be full or partial, got {self.setting!r}")
+        for shift in self.shifts:
+            parse_shift(shift)
+
+
+def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
+    """The scenarios ``config`` describes, each with the shifts applied (and the load they shed)."""
+    from envs.synthetic import make_synthetic
+    from envs.traces import load_traces
+
+    if config.traces:
+        scenarios = [load_traces(config.traces, config.setting)]
+    else:
+        scenarios = [make_synthetic(seed=seed, hours=config.synthetic_hours, setting=config.setting or "full")
+                     for seed in config.synthetic]
+    if config.hours:
+        first, last = config.hours
+        scenarios = [s.window(first, s.n_hours if last == -1 else last) for s in scenarios]
+    changes = {k: v for k, v in (("mu_water", config.mu_water), ("mu_carbon", config.mu_carbon)) if v is not None}
+    if changes:
+        scenarios = [s.with_changes(**changes) for s in scenarios]
+    cases = [ShiftedScenario(s) for s in scenarios]
+    for text in config.shifts:
+        spec = parse_shift(text)
+        shifted = []
+        for case in cases:
+            step = apply_shift(case.scenario, spec, config.seed)
+            noise = step.forecast_noise if step.forecast_noise is not None else case.forecast_noise
+            shifted.append(ShiftedScenario(step.scenario, noise, case.unserved + step.unserved))
+        cases = shifted
+    for case in cases:
+        require_load(case.scenario, bool(config.shifts))
+    return cases
+
+
+def require_load(scenario: Scenario, shifted: bool = False) -> None:
+    """A scenario with no load at all has nothing to route: say so instead of dividing by zero."""
+    if not scenario.total_workload.any():
+        after = " after the shifts (they shed all of it)" if shifted else ""
+        raise InputError(f"scenario {scenario.name!r} has no load to route{after}: every gateway's workload is 0")

@@ -1,0 +1,200 @@
+"""Training as a function: ``train(config, folder, callbacks=...)`` runs a whole training run and returns its summary.
+
+``train.py`` is a thin wrapper of :func:`training_config` and :func:`train`; tuners call them
+directly (``callbacks`` receive every periodic evaluation's row).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from envs.errors import InputError
+from envs.scenario import Scenario
+from training.algorithms import algorithm
+from training.config import DataConfig, RobustConfig, RunConfig, apply_sets, config_from_values, load_hyperparams
+from training.run_folder import check_run_name, open_run
+
+#: Called after every periodic evaluation with its row: ``steps``, ``ratio_to_offline`` (held-out
+#: J / J(eGLB-Off)), ``eglb_ratio`` (the online expert's), ``cost``, ``par_water``, ``par_carbon``, ...
+Callback = Callable[[dict], None]
+
+
+def scenario_key(traces: str | None) -> str:
+    """The hyperparameter block for the training data: synthetic, eglb2022 or traces."""
+    if not traces:
+        return "synthetic"
+    from envs.eglb2022 import is_eglb2022_folder
+
+    return "eglb2022" if is_eglb2022_folder(Path(traces)) else "traces"
+
+
+def training_config(algo: str, *, data: DataConfig = DataConfig(), seed: int = 0, timesteps: int | None = None,
+                    n_envs: int | None = None, eval_freq: int | None = None, sets: Sequence[str] = (),
+                    robust: RobustConfig | None = None, command: str = "") -> RunConfig:
+    """A run configuration: the algorithm's hyperparameter file (default block and the block of the
+    data), then the given options, then ``sets`` (``"model.learning_rate=1e-4"``, ...), all checked."""
+    algorithm(algo)
+    values = load_hyperparams(algo, scenario_key(data.traces))
+    options = {k: v for k, v in (("timesteps", timesteps), ("n_envs", n_envs), ("eval_freq", eval_freq)) if v is not None}
+    values = apply_sets({**values, **options}, list(sets))
+    if robust is not None and not any(s.strip().startswith("env.residual") for s in sets):
+        # The layer runs the expert itself; residual learning is a default only of plain training.
+        values = apply_sets(values, ["env.residual=false"])
+    config = config_from_values(algo, values, seed=seed, data=data, robust=robust, command=command)
+    # Held-out synthetic traces are as long as a training episode.
+    return replace(config, data=replace(config.data, eval_synthetic_hours=config.env.episode_hours))
+
+
+def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], Scenario]:
+    """(training scenario, or None for synthetic traces; the held-out evaluation scenarios; the
+    reference scenario the observation scale is measured on)."""
+    from envs.synthetic import HELD_OUT_SEEDS, make_synthetic
+    from envs.traces import load_traces
+
+    data = config.data
+    if data.traces is None:
+        if any(not 0 <= s < HELD_OUT_SEEDS for s in data.eval_seeds):
+            raise InputError(f"--eval-seeds must be held-out seeds in 0..{HELD_OUT_SEEDS - 1} (training draws above)")
+        evaluation = [make_synthetic(seed, hours=data.eval_synthetic_hours, setting=data.setting) for seed in data.eval_seeds]
+        return None, evaluation, make_synthetic(0, hours=457, setting=data.setting)
+    scenario = load_traces(data.traces, data.setting)
+    t = scenario.n_hours
+    train = data.train_hours or (0, (2 * t) // 3)
+    train = (train[0], t if train[1] == -1 else train[1])
+    held = data.eval_hours or (train[1], t)
+    held = (held[0], t if held[1] == -1 else held[1])
+    for name, (first, last) in (("training", train), ("evaluation", held)):
+        if not 0 <= first < last <= t:
+            raise InputError(f"{name} hours {first}:{last} are not inside the traces' 0:{t} hours")
+    if max(train[0], held[0]) < min(train[1], held[1]):
+        raise InputError(f"training hours {train[0]}:{train[1]} and evaluation hours {held[0]}:{held[1]} overlap")
+    training = scenario.window(*train)
+    if config.env.episode_hours > training.n_hours:
+        raise InputError(
+            f"env.episode_hours={config.env.episode_hours} is longer than the {training.n_hours} training hours; "
+            "use --set env.episode_hours=H with a smaller H"
+        )
+    return training, [scenario.window(*held)], training
+
+
+def default_run_name(config: RunConfig) -> str:
+    data = "synthetic" if config.data.traces is None else Path(config.data.traces).name
+    robust = f"-robust{config.robust.lam:g}" if config.robust else ""
+    return check_run_name(f"{config.algo}-{data}{robust}-s{config.seed}")
+
+
+@dataclass
+class TrainingSummary:
+    """What a training run did.
+
+    Attributes:
+        folder: the run folder. algo: the algorithm. steps: environment steps trained in total.
+        seconds: wall-clock time of this call. history: every periodic evaluation's row.
+        best_ratio: the best held-out J / J(eGLB-Off). expert_ratio: eGLB's on the same traces.
+        rows: the trained policy next to eglb, eglb-off and glb-cost on each held-out trace.
+        means: mean J / J(eGLB-Off) over the held-out traces per algorithm.
+    """
+
+    folder: Path
+    algo: str
+    steps: int
+    seconds: float
+    history: list[dict]
+    best_ratio: float
+    expert_ratio: float
+    rows: list[dict] = field(default_factory=list)
+    means: dict = field(default_factory=dict)
+
+
+def train(config: RunConfig | None = None, folder: str | Path | None = None, *, resume: bool = False,
+          timesteps: int | None = None, callbacks: Sequence[Callback] = (), progress: bool = False,
+          torch_threads: int = 1, out: str | Path = "runs", label_mapper=None) -> TrainingSummary:
+    """Train a policy into a run folder and compare it with the classical algorithms on held-out traces.
+
+    Args:
+        config: the run's configuration (:func:`training_config`); None with ``resume``.
+        folder: the run folder (default ``out/ALGO-DATA-sSEED``); with ``resume``, the run to continue.
+        resume: continue the run in ``folder`` from its last complete checkpoint (its config is reused).
+        timesteps: with ``resume``, a new total of environment steps (to extend a finished run).
+        callbacks: called with every periodic evaluation's row.
+        progress: show progress bars. torch_threads: threads torch may use.
+        label_mapper: how bc's labelling LPs are mapped (default: a local process pool).
+    """
+    import torch
+
+    from report.plots import plot_learning_curve
+    from training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener
+    from training.config import flat_hyperparameters
+    from training.run_log import run_logger
+
+    if torch_threads < 1:
+        raise InputError(f"torch_threads must be >= 1, got {torch_threads}")
+    if resume:
+        if folder is None:
+            raise InputError("resume needs the run folder")
+    elif config is None:
+        raise InputError("train needs a configuration (training_config(...)) or resume=True with a run folder")
+    else:
+        folder = Path(out) / default_run_name(config) if folder is None else Path(folder)
+    start = time.perf_counter()
+    with open_run(folder, new=not resume) as run:
+        if resume:
+            config = run.read_config()
+            if timesteps is not None:
+                config = replace(config, timesteps=timesteps)
+        training, evaluation, reference = scenarios_for(config)
+        checkpoint = run.trim_to_checkpoint() if resume else None
+        if not resume:
+            config = config.for_scenario(reference)
+        run.write_config(config)
+        torch.set_num_threads(torch_threads)
+        logger = run_logger(run.path)
+        log_hyperparameters(logger, flat_hyperparameters(config))
+
+        def write_history(row: dict, history: list[dict]) -> None:
+            run.write_eval_history(history)
+            plot_learning_curve(history, run.path / "learning_curve.png", f"Learning curve ({run.path.name})")
+
+        listeners = [write_history, tensorboard_listener(logger)] + [lambda row, history, cb=cb: cb(dict(row)) for cb in callbacks]
+        if progress:
+            print(f"run folder {run.path} ({'resuming' if resume else 'new'}): {config.algo}, {config.timesteps:,} steps, "
+                  f"{'synthetic traces' if training is None else training.name + ' training hours'}")
+        evaluator = PeriodicEvaluator(evaluation, history=run.eval_history(), listeners=listeners)
+        if algorithm(config.algo).family == "imitation":
+            from training.dagger import train_imitation
+
+            train_imitation(config, training, evaluator, run, logger, checkpoint, progress, label_mapper)
+        else:
+            from training.rl import train_rl
+
+            train_rl(config, training, evaluator, run, logger, checkpoint, progress)
+        logger.close()
+        seconds = time.perf_counter() - start
+        rows, means = compare_on_held_out(config, run.path, evaluation, seconds)
+    history = evaluator.history
+    return TrainingSummary(Path(folder), config.algo, int(history[-1]["steps"]) if history else 0, seconds, history,
+                           min(r["ratio_to_offline"] for r in history), evaluator.expert, rows, means)
+
+
+def compare_on_held_out(config: RunConfig, folder: Path, evaluation: list[Scenario], seconds: float) -> tuple[list[dict], dict]:
+    """The trained policy next to eglb, eglb-off and glb-cost on the held-out scenarios: results.* and summary.*."""
+    from eglb.registry import build
+    from report.run import run_algorithms
+    from report.tables import result_rows, write_rows
+
+    specs = [f"{config.algo}:{folder}", "eglb", "eglb-off", "glb-cost"]
+    rows = []
+    for scenario in evaluation:
+        results, offline = run_algorithms([(spec, build(spec)) for spec in specs], scenario, progress=False)
+        rows += [{"scenario": scenario.name, **row} for row in result_rows(results, scenario, offline)]
+    means = {spec: float(np.mean([r["ratio_to_offline"] for r in rows if r["algo"] == spec])) for spec in specs}
+    summary = [{"algo": spec, "mean_ratio_to_offline": value, "training_seconds": seconds if spec == specs[0] else None}
+               for spec, value in means.items()]
+    write_rows(rows, folder, "results")
+    write_rows(summary, folder, "summary")
+    return rows, means

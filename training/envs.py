@@ -1,0 +1,103 @@
+"""Training environments built from a run configuration (picklable factories for vector envs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+
+from envs.errors import InputError
+from envs.glb_env import GLBEnv
+from envs.scenario import Scenario
+from envs.synthetic import SyntheticSource
+from robust.layer import Slack
+from robust.wrapper import RobustTrainingEnv
+from training.config import RunConfig
+from training.wrappers import ExpertBaselineReward, ResidualDualEnv, WorkerErrors
+
+#: File in the run folder where a failing subprocess worker leaves its message.
+WORKER_REPORT = ".worker-error"
+
+
+def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, render_mode: str | None = None) -> gym.Env:
+    """One training environment: random windows of ``scenario`` (or a new synthetic trace per episode,
+    when None) of ``env.episode_hours`` hours; residual actions, the robustification layer or the
+    vs-expert reward as the configuration says."""
+    env_config = config.env
+    source = scenario if scenario is not None else SyntheticSource(hours=env_config.episode_hours, setting=config.data.setting)
+    env: gym.Env = GLBEnv(
+        source,
+        episode_hours=env_config.episode_hours,
+        random_start=scenario is not None,
+        action_mode="share" if config.robust or env_config.residual else env_config.action_mode,
+        forecast_hours=env_config.forecast_hours,
+        forecast_noise=env_config.forecast_noise,
+        reward_scale=env_config.reward_scale,
+        observation_scale=config.observation_scale,
+        routing_temperature=env_config.routing_temperature,
+        render_mode=render_mode,
+    )
+    if env_config.residual:
+        env = ResidualDualEnv(env)
+    if config.robust is not None:
+        env = RobustTrainingEnv(env, env_config.action_mode, config.robust.lam, Slack(config.robust.b, config.robust.slack),
+                                env_config.reward, env_config.routing_temperature)
+    elif env_config.reward == "vs-expert":
+        env = ExpertBaselineReward(env)
+    if seed is not None:
+        env.reset(seed=seed)
+        env.action_space.seed(seed)
+    return env
+
+
+class EnvFactory:
+    """A picklable ``() -> env`` for SB3's vector environments (one distinct seed per worker).
+
+    Args:
+        report: set for subprocess workers: where a user mistake inside the worker is written.
+    """
+
+    def __init__(self, config: RunConfig, scenario: Scenario | None, seed: int, report: Path | None = None):
+        self.config, self.scenario, self.seed, self.report = config, scenario, seed, report
+
+    def __call__(self) -> gym.Env:
+        from stable_baselines3.common.monitor import Monitor
+
+        env = Monitor(make_env(self.config, self.scenario, self.seed))
+        return WorkerErrors(env, self.report) if self.report is not None else env
+
+
+def vector_env(config: RunConfig, scenario: Scenario | None, seed: int, folder: Path):
+    """SB3 vector environment of ``config.n_envs`` workers (subprocesses when more than one).
+
+    The first environment is built in this process first, so a mistake in the configuration or the
+    data is reported here, before any worker starts.
+    """
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
+    make_env(config, scenario, seed).close()
+    if config.n_envs == 1:
+        return DummyVecEnv([EnvFactory(config, scenario, seed)])
+    report = Path(folder) / WORKER_REPORT
+    report.unlink(missing_ok=True)
+    factories = [EnvFactory(config, scenario, seed + 1000 * k, report) for k in range(config.n_envs)]
+    return SubprocVecEnv(factories, start_method="fork")
+
+
+def worker_failure(folder: Path) -> InputError:
+    """The error to raise when a subprocess worker stopped: its own message if it left one."""
+    report = Path(folder) / WORKER_REPORT
+    if report.is_file():
+        message = report.read_text(encoding="utf-8").strip()
+        report.unlink(missing_ok=True)
+        return InputError(f"a training environment worker stopped: {message}")
+    return InputError("a training environment worker stopped unexpectedly; rerun with --n-envs 1 to see the error")
+
+
+def close_vector_env(env) -> None:
+    """Close a vector environment, also when some of its workers have already stopped."""
+    try:
+        env.close()
+    except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+        for process in getattr(env, "processes", []):
+            process.terminate()

@@ -1,0 +1,87 @@
+"""Periodic evaluation during training: J / J(eGLB-Off) on held-out scenarios, the best model, and listeners.
+
+The evaluator scores a policy on fixed held-out scenarios (never trained on), appends a row to the
+run's history and tells every listener. Listeners write what users look at (``eval.csv``, TensorBoard
+scalars, the learning curve), report to tuners (Ray Tune) or call user callbacks; the evaluator itself
+writes nothing, so training imports no plotting and no tuner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from agents.base import Policy
+from agents.eglb_online import EGLBOnline
+from agents.offline import EGLBOffline
+from agents.rollout import rollout
+from envs.scenario import Scenario
+
+#: A listener: called with the new row and the whole history after every evaluation.
+Listener = Callable[[dict, list[dict]], None]
+
+
+class PeriodicEvaluator:
+    """Scores policies on fixed held-out scenarios and keeps the history of a run.
+
+    Args:
+        scenarios: the evaluation scenarios (never trained on).
+        history: rows of earlier evaluations (a resumed run).
+        listeners: called after every evaluation with (row, history).
+
+    Rows hold ``steps``, ``ratio_to_offline`` (mean J / J(eGLB-Off) over the scenarios), ``eglb_ratio``
+    (the online expert's on the same scenarios), the mean ``cost`` (USD), ``par_water`` and
+    ``par_carbon``, plus whatever the training loop adds (loss, steps per second, ...).
+    """
+
+    def __init__(self, scenarios: list[Scenario], history: list[dict] = (), listeners: list[Listener] = ()):
+        self.scenarios = scenarios
+        self.offline = np.array([EGLBOffline().solve(s).objective for s in scenarios])
+        self.expert = float(np.mean([rollout(EGLBOnline(), s).metrics.J for s in scenarios] / self.offline))
+        self.history = list(history)
+        self.listeners = list(listeners)
+
+    @property
+    def best(self) -> float:
+        return min((row["ratio_to_offline"] for row in self.history), default=float("inf"))
+
+    def score(self, policy: Policy) -> dict:
+        """Mean J / J(eGLB-Off), Cost and PARs of ``policy`` over the evaluation scenarios."""
+        metrics = [rollout(policy, s).metrics for s in self.scenarios]
+        return {
+            "ratio_to_offline": float(np.mean([m.J for m in metrics] / self.offline)),
+            "eglb_ratio": self.expert,
+            "cost": float(np.mean([m.cost for m in metrics])),
+            "par_water": float(np.mean([m.par_water for m in metrics])),
+            "par_carbon": float(np.mean([m.par_carbon for m in metrics])),
+        }
+
+    def record(self, steps: int, policy: Policy, **extra) -> tuple[dict, bool]:
+        """Score ``policy`` after ``steps`` training steps; returns (the row, whether it is the best so far)."""
+        row = {"steps": int(steps), **self.score(policy), **extra}
+        improved = row["ratio_to_offline"] < self.best
+        self.history.append(row)
+        for listener in self.listeners:
+            listener(row, self.history)
+        return row, improved
+
+
+def tensorboard_listener(logger) -> Listener:
+    """Held-out figures as TensorBoard scalars ``eval/...`` through the run's SB3 logger."""
+
+    def record(row: dict, history: list[dict]) -> None:
+        for key in ("ratio_to_offline", "eglb_ratio", "cost", "par_water", "par_carbon"):
+            logger.record(f"eval/{key}", row[key])
+        logger.dump(row["steps"])
+
+    return record
+
+
+def log_hyperparameters(logger, hyperparameters: dict) -> None:
+    """The run's settings in TensorBoard's HPARAMS tab, tied to the held-out ratio."""
+    from stable_baselines3.common.logger import HParam
+
+    logger.record("hparams", HParam(hyperparameters, {"eval/ratio_to_offline": 0.0, "eval/eglb_ratio": 0.0}),
+                  exclude=("stdout", "log", "json", "csv"))
+    logger.dump(0)
