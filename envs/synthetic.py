@@ -12,10 +12,11 @@ set's regions, gateways, masks and capacities, whose signals follow the figures 
 * prices follow the same model, bent smoothly (softplus, width 0.1 standard deviation) onto a
   floor 0.1 standard deviation under the lowest published price: far above it they are the
   Gaussian model, and they are negative only where and as rarely as published prices were;
-* the workload (:func:`workload_shape`, :func:`clip_workload`, reused by the history importers) is the BLOOM trace's daily profile plus AR(1) noise, as a fraction of its peak,
-  clipped to the trace's measured range [min, 1], in MW per gateway (1 MW peak, like the published
-  scaling); ``gateway_spread`` adds independent per-gateway variation (0: all gateways share the
-  trace, as in the published setting);
+* the workload is the BLOOM trace's daily profile plus AR(1) noise, as a fraction of its peak,
+  clipped to the trace's measured range [min, 1] (:func:`workload_shape`, :func:`clip_workload`,
+  reused by the history importers), in MW per gateway (1 MW peak, like the published scaling);
+  ``gateway_spread`` adds independent per-gateway variation (0: all gateways share the trace, as in
+  the published setting);
 * intensities never fall below half their published minimum; prices never fall below the floor,
   which is negative where published prices were (Belgium, the Netherlands).
 
