@@ -427,7 +427,7 @@ def _fill(
     original = grid.copy()
     linear = daily = 0
     notes = []
-    for a, b in zip(edges[::2], edges[1::2]):
+    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist()):
         length = b - a
         span_text = f"{hour_text(first_hour + a)} +{length} h"
         if length > rule.daily_max_hours:

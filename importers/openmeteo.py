@@ -131,12 +131,12 @@ def read_weather(path: str | Path, year: int | None = None, cache: CacheSetting 
                 f"file {path}, {LOCATOR} {k}: {column} {values[k]:.6g} is outside {low:g}..{high:g} "
                 "(wrong unit or a damaged value)"
             )
-    require_year(arrays["seconds"], path, year if year is not None else year_in_name(path))
+    latitude, longitude, elevation, offset = (float(v) for v in arrays["point"])
+    require_year(arrays["seconds"] + int(offset), path, year if year is not None else year_in_name(path))  # a local year
     data = pd.DataFrame(
         {**{column: arrays[column] for column in columns}, "line": np.arange(arrays["seconds"].size, dtype=np.int64)},
         index=pd.DatetimeIndex(arrays["seconds"].astype("datetime64[s]"), name="start_utc").tz_localize("UTC"),
     )
-    latitude, longitude, elevation, offset = (float(v) for v in arrays["point"])
     metadata = {
         "path": str(path),
         "source": "Open-Meteo historical weather API",

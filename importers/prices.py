@@ -242,7 +242,7 @@ def read_prices(
         )
     require_offsets(arrays["has_offset"], path, TIME_COLUMN, declared=convention.time == "offset")
     starts, span, dropped, rows = _utc_starts(arrays, convention, path)
-    require_year(starts, path, year if year is not None else year_in_name(path))
+    require_year(arrays["seconds"], path, year if year is not None else year_in_name(path))  # the year as written
     native = arrays["value"][rows] * (1000.0 if match["unit"] == "kWh" else 1.0)
     rates = rate_table(rates)
     per_unit = rates.usd_per_unit(convention.currency, starts)
