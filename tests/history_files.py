@@ -26,8 +26,15 @@ def stamp(hour: np.datetime64, sep: str = " ") -> str:
     return str(np.datetime64(hour, "s")).replace("T", sep)
 
 
-def write_carbon(path: Path, start: str, direct_g, lca_g=None, header: str = CARBON_HEADER, zone_id: str = "XX",
-                 stamps: list[str] | None = None) -> Path:
+def write_carbon(
+    path: Path,
+    start: str,
+    direct_g,
+    lca_g=None,
+    header: str = CARBON_HEADER,
+    zone_id: str = "XX",
+    stamps: list[str] | None = None,
+) -> Path:
     """An Electricity Maps hourly file: one row per value from ``start`` (naive UTC), CRLF."""
     direct_g = list(direct_g)
     lca_g = list(lca_g) if lca_g is not None else [None if v is None or v == "" else float(v) + 50.0 for v in direct_g]
@@ -53,9 +60,18 @@ def write_price(path: Path, currency: str, rows: list[tuple[str, object]], unit:
     return path
 
 
-def write_weather(path: Path, local_start: str, temperature, humidity, utc_offset_seconds: int,
-                  timezone: str = "Asia/Kolkata", units: dict | None = None, times: list[str] | None = None,
-                  latitude: float = 19.086115, longitude: float = 72.85291) -> Path:
+def write_weather(
+    path: Path,
+    local_start: str,
+    temperature,
+    humidity,
+    utc_offset_seconds: int,
+    timezone: str = "Asia/Kolkata",
+    units: dict | None = None,
+    times: list[str] | None = None,
+    latitude: float = 19.086115,
+    longitude: float = 72.85291,
+) -> Path:
     """An Open-Meteo JSON file: local times at one fixed offset, 4-space indent, no trailing newline."""
     temperature, humidity = list(temperature), list(humidity)
     times = times or [str(h.astype("datetime64[m]")) for h in hours_from(local_start, len(temperature))]
@@ -67,8 +83,8 @@ def write_weather(path: Path, local_start: str, temperature, humidity, utc_offse
         "timezone": timezone,
         "timezone_abbreviation": "GMT+5:30",
         "elevation": 9.0,
-        "hourly_units": units or {"time": "iso8601", "temperature_2m": "°C", "relative_humidity_2m": "%",
-                                  "cloudcover": "%", "windspeed_10m": "km/h"},
+        "hourly_units": units
+        or {"time": "iso8601", "temperature_2m": "°C", "relative_humidity_2m": "%", "cloudcover": "%", "windspeed_10m": "km/h"},
         "hourly": {
             "time": times,
             "temperature_2m": temperature,

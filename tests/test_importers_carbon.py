@@ -17,8 +17,9 @@ def private_cache(tmp_path, monkeypatch):
 
 
 def test_reads_direct_and_lca_in_t_per_mwh_with_utc_hour_starts(tmp_path):
-    path = write_carbon(tmp_path / "JP-TK_2022_hourly.csv", "2022-01-01T00", [449.07, 455.08, 0.0], lca_g=[526.77, 533.4, 11.3],
-                        zone_id="JP-TK")
+    path = write_carbon(
+        tmp_path / "JP-TK_2022_hourly.csv", "2022-01-01T00", [449.07, 455.08, 0.0], lca_g=[526.77, 533.4, 11.3], zone_id="JP-TK"
+    )
     data, meta = read_carbon(path)
     np.testing.assert_array_equal(data["carbon_t_mwh"].to_numpy(), np.array([449.07, 455.08, 0.0]) / 1000)
     np.testing.assert_array_equal(data["line"].to_numpy(), [2, 3, 4])
@@ -61,7 +62,9 @@ def test_values_above_any_grid_are_caught_with_their_line(tmp_path):
 
 def test_unreadable_cell_named_by_line_and_column_and_empty_cell_is_a_missing_hour(tmp_path):
     path = write_carbon(tmp_path / "X_2022_hourly.csv", "2022-01-01T00", [450.0, "n/a", 440.0], lca_g=[500.0, 501.0, 490.0])
-    with pytest.raises(InputError, match=r"line 3, column 'Carbon Intensity gCO₂eq/kWh \(direct\)': expected a number, got 'n/a'"):
+    with pytest.raises(
+        InputError, match=r"line 3, column 'Carbon Intensity gCO₂eq/kWh \(direct\)': expected a number, got 'n/a'"
+    ):
         read_carbon(path)
     path = write_carbon(tmp_path / "Y_2022_hourly.csv", "2022-01-01T00", [450.0, None, 440.0], lca_g=[500.0, None, 490.0])
     data, meta = read_carbon(path)
@@ -90,7 +93,9 @@ def test_fifteen_minute_rows_are_refused(tmp_path):
     stamps = [str(s).replace("T", " ") for s in quarter]
     path = write_carbon(tmp_path / "X_2022_hourly.csv", "2022-01-01T00", [400.0 + k for k in range(8)], stamps=stamps)
     data, meta = read_carbon(path)
-    with pytest.raises(InputError, match=r"line 3: the row stamped 2022-01-01 00:15 UTC is not at the minute of line 2.*sub-hourly"):
+    with pytest.raises(
+        InputError, match=r"line 3: the row stamped 2022-01-01 00:15 UTC is not at the minute of line 2.*sub-hourly"
+    ):
         place(Rows.from_frames([(data, meta)], ["carbon_t_mwh"]), "2022-01-01T00", 2, zone="X", signal="carbon")
 
 
@@ -98,7 +103,9 @@ def test_real_zeros_and_repeated_values_stay_as_they_are(tmp_path):
     values = [12.0, 0.0, 0.0, 0.0, 7.5] + [30.0] * 40
     path = write_carbon(tmp_path / "CA-ON_2023_hourly.csv", "2023-09-02T10", values)
     data, meta = read_carbon(path)
-    grid, report = place(Rows.from_frames([(data, meta)], ["carbon_t_mwh"]), "2023-09-02T10", len(values), zone="CA-ON", signal="carbon")
+    grid, report = place(
+        Rows.from_frames([(data, meta)], ["carbon_t_mwh"]), "2023-09-02T10", len(values), zone="CA-ON", signal="carbon"
+    )
     np.testing.assert_array_equal(grid[:, 0], np.array(values) / 1000)
     assert report.filled == 0 and report.counts[2023].missing == 0
 

@@ -24,12 +24,16 @@ def generation(hours: int) -> np.ndarray:
 
 def test_eia930_hours_are_labelled_by_their_end_and_empty_rows_are_missing_hours(tmp_path):
     amounts = generation(6)
-    path = write_eia930(tmp_path / "fuelmix" / "eia930-hourly-2022" / "PJM_NG_&_avgCI.csv", "2022-03-13T05", amounts, empty_rows=(2,))
+    path = write_eia930(
+        tmp_path / "fuelmix" / "eia930-hourly-2022" / "PJM_NG_&_avgCI.csv", "2022-03-13T05", amounts, empty_rows=(2,)
+    )
     data, meta = read_eia930(path)
     assert [str(t)[:16] for t in data.index.tz_convert(None)][:2] == ["2022-03-13 04:00", "2022-03-13 05:00"]
     assert list(data.columns) == [*FUELS.values(), "line"] and meta["label"] == "end" and meta["balancing_authority"] == "PJM"
     np.testing.assert_array_equal(data["natural_gas"].iloc[[0, 1, 3]], amounts[[0, 1, 3], 4])
-    grid, report = place(Rows.from_frames([(data, meta)], list(FUELS.values())), "2022-03-13T04", 6, zone="PJM", signal="hourly_mix")
+    grid, report = place(
+        Rows.from_frames([(data, meta)], list(FUELS.values())), "2022-03-13T04", 6, zone="PJM", signal="hourly_mix"
+    )
     np.testing.assert_allclose(grid[2], (amounts[1] + amounts[3]) / 2)
     assert report.empty_rows == 1 and report.filled_linear == 1
 
@@ -44,10 +48,14 @@ def test_eia930_needs_offsets_and_its_columns(tmp_path):
 
 
 def test_annual_mix_reads_shares_with_empty_cells_as_zero(tmp_path):
-    path = write_annual_mix(tmp_path / "all_energy_mix_2022.csv", {"DK-DK2": (None, 0.076, 0.433, None, 0.491), "SG": (0, 0.01, 0, 0, 0.99)})
+    path = write_annual_mix(
+        tmp_path / "all_energy_mix_2022.csv", {"DK-DK2": (None, 0.076, 0.433, None, 0.491), "SG": (0, 0.01, 0, 0, 0.99)}
+    )
     data, meta = read_annual_mix(path)
     assert list(data.columns) == ["hydro", "solar", "wind", "nuclear", "fossil_fuels", "line"] and meta["year"] == 2022
-    np.testing.assert_allclose(data.loc["DK-DK2", ["hydro", "solar", "wind", "nuclear", "fossil_fuels"]], [0, 0.076, 0.433, 0, 0.491])
+    np.testing.assert_allclose(
+        data.loc["DK-DK2", ["hydro", "solar", "wind", "nuclear", "fossil_fuels"]], [0, 0.076, 0.433, 0, 0.491]
+    )
 
 
 def test_annual_mix_shares_must_sum_to_one_and_zones_be_unique(tmp_path):

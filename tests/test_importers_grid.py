@@ -62,13 +62,17 @@ def test_longer_gaps_take_the_same_hour_of_the_nearest_complete_days():
 
 def test_a_gap_longer_than_the_rule_is_an_error_naming_the_rows_around_it_and_the_hours():
     rows = rows_at([0, 1, 2, 60, 61], [1.0, 2.0, 3.0, 4.0, 5.0], files=("x.csv", "y.csv"), file_of=[0, 0, 0, 1, 1])
-    message = (r"Z s: no data for 57 hours, 2022-12-30 03:00 to 2023-01-01 11:00 UTC \(after file x.csv, line 4; "
-               r"before file y.csv, line 5\); gaps of up to 48 hours are filled")
+    message = (
+        r"Z s: no data for 57 hours, 2022-12-30 03:00 to 2023-01-01 11:00 UTC \(after file x.csv, line 4; "
+        r"before file y.csv, line 5\); gaps of up to 48 hours are filled"
+    )
     with pytest.raises(InputError, match=message):
         place(rows, START, 62, zone="Z", signal="s")
     _, report = place(rows, START, 62, zone="Z", signal="s", fill=FillRule(linear_max_hours=60, daily_max_hours=60))
     assert report.filled_linear == 57
-    with pytest.raises(InputError, match=r"no data for 59 hours, 2022-12-30 00:00 .* \(at the start of the data; before file x.csv"):
+    with pytest.raises(
+        InputError, match=r"no data for 59 hours, 2022-12-30 00:00 .* \(at the start of the data; before file x.csv"
+    ):
         place(rows_at([59, 60], [1.0, 2.0], files=("x.csv",)), START, 61, zone="Z", signal="s")
 
 
@@ -100,7 +104,8 @@ def test_mean_and_in_order_rules():
 def test_the_report_is_one_line_per_series_and_json_ready():
     grid, report = place(rows_at([0, 2, 2], [1.0, 3.0, 3.0]), START, 3, zone="Z", signal="price")
     assert report.summary() == (
-        "Z price: 2022: 3 rows, 1 missing h, 1 dup (0 conflicting) | filled 1 h linear + 0 h daily, 1 identical duplicate rows dropped"
+        "Z price: 2022: 3 rows, 1 missing h, 1 dup (0 conflicting) | "
+        "filled 1 h linear + 0 h daily, 1 identical duplicate rows dropped"
     )
     data = json.loads(json.dumps(report.as_dict()))
     assert data["counts"]["2022"] == {"rows": 3, "missing": 1, "duplicates": 1, "conflicting": 0}

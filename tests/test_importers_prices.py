@@ -8,7 +8,7 @@ from history_files import daily_wave, hours_from, stamp, write_price
 
 from envs.errors import InputError
 from importers.currency import RateTable
-from importers.grid import FillRule, place, utc_hour
+from importers.grid import DEFAULT_FILL, FillRule, place, utc_hour
 from importers.history import series_rows
 from importers.prices import PriceConvention, read_conventions, read_prices
 
@@ -24,7 +24,7 @@ def price_file(root, folder, year, currency, rows):
     return write_price(root / "price" / folder / str(year) / f"{folder}_electricity_prices_{year}.csv", currency, rows)
 
 
-def land(root, folder, years, first, hours, fill=FillRule(), rates=None):
+def land(root, folder, years, first, hours, fill=DEFAULT_FILL, rates=None):
     """Read a folder's files and place them on the grid [first, first + hours)."""
     rows, rule, metadata = series_rows(root, "price", folder, years, rates=rates, cache=False)
     values, report = place(rows, first, hours, zone=folder, signal="price", duplicates=rule, fill=fill)
@@ -70,8 +70,24 @@ def test_each_folder_convention_gives_the_utc_hour_start(tmp_path, folder, curre
 def test_the_shipped_table_covers_every_price_folder_of_the_history_readme():
     table = read_conventions()
     assert sorted(table) == sorted(
-        ["US-TEX-ERCO", "US-MIDA-PJM", "US-CAL-CISO", "US-NY-NYIS", "CA-ON", "BR", "JP-TK", "KR", "SG", "IN",
-         "AU-NSW", "AU-VIC", "ZA", "DE-LU", "BE", "NL"]
+        [
+            "US-TEX-ERCO",
+            "US-MIDA-PJM",
+            "US-CAL-CISO",
+            "US-NY-NYIS",
+            "CA-ON",
+            "BR",
+            "JP-TK",
+            "KR",
+            "SG",
+            "IN",
+            "AU-NSW",
+            "AU-VIC",
+            "ZA",
+            "DE-LU",
+            "BE",
+            "NL",
+        ]
     )
     assert table["IN"].utc_offset == 5.5 and table["AU-VIC"].duplicates == "mean" and table["NL"].timezone == "Europe/Amsterdam"
 
@@ -99,15 +115,25 @@ def test_identical_overlap_of_consecutive_caiso_files_is_deduplicated_and_counte
 
 
 def test_conflicting_duplicates_are_refused_where_the_source_declares_no_rule(tmp_path):
-    price_file(tmp_path, "US-CAL-CISO", 2022, "USD", [("2022-03-01 00:00:00", 30.0), ("2022-03-01 01:00:00", 31.0),
-                                                       ("2022-03-01 01:00:00", 35.0)])
+    price_file(
+        tmp_path,
+        "US-CAL-CISO",
+        2022,
+        "USD",
+        [("2022-03-01 00:00:00", 30.0), ("2022-03-01 01:00:00", 31.0), ("2022-03-01 01:00:00", 35.0)],
+    )
     with pytest.raises(InputError, match=r"2 rows for 2022-03-01 01:00 UTC disagree .*line 3: 31; .*line 4: 35"):
         land(tmp_path, "US-CAL-CISO", (2022,), "2022-03-01T00", 2)
 
 
 def test_aemo_hours_split_between_monthly_files_take_the_mean(tmp_path):
-    rows = [("2022-01-31 22:00:00", 80.0), ("2022-01-31 23:00:00", 90.0), ("2022-02-01 00:00:00", 100.0),
-            ("2022-02-01 00:00:00", 120.0), ("2022-02-01 01:00:00", 70.0)]
+    rows = [
+        ("2022-01-31 22:00:00", 80.0),
+        ("2022-01-31 23:00:00", 90.0),
+        ("2022-02-01 00:00:00", 100.0),
+        ("2022-02-01 00:00:00", 120.0),
+        ("2022-02-01 01:00:00", 70.0),
+    ]
     grid, report, _ = land(price_file(tmp_path, "AU-VIC", 2022, "USD", rows).parents[3], "AU-VIC", (2022,), "2022-01-31T12", 4)
     np.testing.assert_allclose(grid, np.array([80.0, 90.0, 110.0, 70.0]) * AUD)
     assert report.conflicts_resolved == 1 and report.counts[2022].conflicting == 1 and report.counts[2022].duplicates == 1
@@ -127,9 +153,16 @@ def test_a_missing_day_is_filled_from_the_same_hours_of_the_days_around_it(tmp_p
 
 
 def test_de_lu_autumn_02_00_out_of_order_is_dropped_and_the_kept_one_covers_both_hours(tmp_path):
-    rows = [("2021-10-30 22:00:00", 66.93), ("2021-10-30 23:00:00", 57.18), ("2021-10-31 02:00:00", 0.0),
-            ("2021-10-31 00:00:00", 56.14), ("2021-10-31 01:00:00", 60.87), ("2021-10-31 02:00:00", 66.76),
-            ("2021-10-31 03:00:00", 57.11), ("2021-10-31 04:00:00", 58.65)]
+    rows = [
+        ("2021-10-30 22:00:00", 66.93),
+        ("2021-10-30 23:00:00", 57.18),
+        ("2021-10-31 02:00:00", 0.0),
+        ("2021-10-31 00:00:00", 56.14),
+        ("2021-10-31 01:00:00", 60.87),
+        ("2021-10-31 02:00:00", 66.76),
+        ("2021-10-31 03:00:00", 57.11),
+        ("2021-10-31 04:00:00", 58.65),
+    ]
     price_file(tmp_path, "DE-LU", 2021, "EUR", rows)
     grid, report, _ = land(tmp_path, "DE-LU", (2021,), "2021-10-30T20", 8)
     # UTC 20:00 .. 03:00: local 22:00, 23:00 (CEST), 00:00, 01:00, then 02:00 CEST and 02:00 CET, 03:00, 04:00 (CET)
@@ -140,8 +173,13 @@ def test_de_lu_autumn_02_00_out_of_order_is_dropped_and_the_kept_one_covers_both
 
 
 def test_spring_dst_02_00_does_not_exist_and_is_dropped(tmp_path):
-    rows = [("2022-03-27 00:00:00", 40.0), ("2022-03-27 01:00:00", 41.0), ("2022-03-27 02:00:00", 43.0),
-            ("2022-03-27 03:00:00", 43.0), ("2022-03-27 04:00:00", 44.0)]
+    rows = [
+        ("2022-03-27 00:00:00", 40.0),
+        ("2022-03-27 01:00:00", 41.0),
+        ("2022-03-27 02:00:00", 43.0),
+        ("2022-03-27 03:00:00", 43.0),
+        ("2022-03-27 04:00:00", 44.0),
+    ]
     price_file(tmp_path, "NL", 2022, "EUR", rows)
     grid, report, _ = land(tmp_path, "NL", (2022,), "2022-03-26T23", 4)
     np.testing.assert_allclose(grid, np.array([40.0, 41.0, 43.0, 44.0]) * EUR)
@@ -163,7 +201,10 @@ def test_india_twenty_hour_gap_is_filled_daily_and_a_longer_one_is_an_error_nami
 
     long_gap = (local >= np.datetime64("2022-05-21T07")) & (local < np.datetime64("2022-05-23T08"))
     path = price_file(tmp_path / "long", "IN", 2022, "INR", [(stamp(h), v) for h, v in zip(local[~long_gap], values[~long_gap])])
-    with pytest.raises(InputError, match=rf"IN price: no data for 49 hours, 2022-05-21 01:00 to 2022-05-23 01:00 UTC \(after file {path}, line 32;"):
+    with pytest.raises(
+        InputError,
+        match=rf"IN price: no data for 49 hours, 2022-05-21 01:00 to 2022-05-23 01:00 UTC \(after file {path}, line 32;",
+    ):
         land(tmp_path / "long", "IN", (2022,), "2022-05-19T18", 24 * 6)
     _, report, _ = land(tmp_path / "long", "IN", (2022,), "2022-05-19T18", 24 * 6, fill=FillRule(daily_max_hours=60))
     assert report.filled_daily == 49
@@ -174,7 +215,9 @@ def test_floors_caps_tariffs_and_zero_prices_are_values_not_gaps(tmp_path):
     tariff = np.where((local.astype(np.int64) % 24 >= 6) & (local.astype(np.int64) % 24 < 9), 1845.0, 614.0)
     tariff[200:1100] = 583.88  # a 900-hour constant run
     price_file(tmp_path, "BR", 2021, "R$", [(stamp(h), v) for h, v in zip(local, tariff)])
-    grid, report, _ = land(tmp_path, "BR", (2021,), "2021-08-01T03", local.size, fill=FillRule(linear_max_hours=0, daily_max_hours=0))
+    grid, report, _ = land(
+        tmp_path, "BR", (2021,), "2021-08-01T03", local.size, fill=FillRule(linear_max_hours=0, daily_max_hours=0)
+    )
     np.testing.assert_allclose(grid, tariff * 0.17488)
     assert report.filled == 0
     zeros = [(stamp(h), 0.0 if 10 <= k < 20 else 25.0) for k, h in enumerate(hours_from("2022-04-01T00", 48))]

@@ -78,7 +78,14 @@ def test_water_intensity_adds_onsite_and_pue_times_offsite():
 
 def test_parameters_are_documented_in_one_file_and_checked():
     text = FACTORS_FILE.read_text()
-    for needle in ("Stull", "Making AI Less Thirsty", "NREL/TP-6A20-50900", "hydro_evaporation", "cycles_of_concentration", "pue:"):
+    for needle in (
+        "Stull",
+        "Making AI Less Thirsty",
+        "NREL/TP-6A20-50900",
+        "hydro_evaporation",
+        "cycles_of_concentration",
+        "pue:",
+    ):
         assert needle in text
     default = water_parameters()
     assert default.table == "eglb" and default.cycles == 6 and default.pue == 1.0 and default.min_wue == 0.05

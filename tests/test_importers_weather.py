@@ -35,7 +35,10 @@ def test_india_samples_at_half_past_land_in_the_hour_they_fall_in(tmp_path):
     path = write_weather(tmp_path / "2022.json", "2022-01-01T00", [20.0, 21.0, 22.0, 23.0], [60, 61, 62, 63], 19800)
     data, meta = read_weather(path)
     assert [str(t)[:16] for t in data.index.tz_convert(None)] == [
-        "2021-12-31 18:30", "2021-12-31 19:30", "2021-12-31 20:30", "2021-12-31 21:30"
+        "2021-12-31 18:30",
+        "2021-12-31 19:30",
+        "2021-12-31 20:30",
+        "2021-12-31 21:30",
     ]
     grid, report = place(Rows.from_frames([(data, meta)], COLUMNS), "2021-12-31T18", 4, zone="IN-WE", signal="weather")
     np.testing.assert_array_equal(grid[:, 0], [20.0, 21.0, 22.0, 23.0])  # rule "floor": no interpolation, no shift
@@ -55,9 +58,15 @@ def test_nulls_are_missing_hours_and_get_filled(tmp_path):
     [
         (lambda d: d.pop("utc_offset_seconds"), "no numeric 'utc_offset_seconds'"),
         (lambda d: d["hourly_units"].update(temperature_2m="°F"), "hourly_units.temperature_2m is '°F'; expected '°C'"),
-        (lambda d: d["hourly"]["temperature_2m"].__setitem__(1, 75.0), r"hourly.time index 1: temperature_c 75 is outside -90..60"),
+        (
+            lambda d: d["hourly"]["temperature_2m"].__setitem__(1, 75.0),
+            r"hourly.time index 1: temperature_c 75 is outside -90..60",
+        ),
         (lambda d: d["hourly"]["relative_humidity_2m"].__setitem__(2, 130), "hourly.time index 2: relative_humidity_pct 130"),
-        (lambda d: d["hourly"]["time"].__setitem__(1, "2022-06-01T01:00+05:30"), "hourly.time index 1: .* carries its own offset"),
+        (
+            lambda d: d["hourly"]["time"].__setitem__(1, "2022-06-01T01:00+05:30"),
+            "hourly.time index 1: .* carries its own offset",
+        ),
         (lambda d: d["hourly"]["time"].__setitem__(2, "June 1st"), "hourly.time index 2: expected a local time"),
         (lambda d: d["hourly"]["temperature_2m"].pop(), "'hourly.temperature_2m' has 2 values for 3 times"),
         (lambda d: d["hourly"].pop("relative_humidity_2m"), "no 'hourly.relative_humidity_2m' series"),
