@@ -214,8 +214,10 @@ def hour_text(hour: int) -> str:
 def _check_minutes(rows: Rows) -> None:
     """Every row of a file at the same minute and second, else the file holds sub-hourly rows."""
     offset = rows.start % HOUR
-    for k in np.unique(rows.file):
+    for k in range(len(rows.files)):
         mine = np.flatnonzero(rows.file == k)
+        if mine.size == 0:
+            continue
         odd = mine[offset[mine] != offset[mine[0]]]
         if odd.size:
             first, bad = mine[0], odd[0]
@@ -271,7 +273,7 @@ def count_years(rows: Rows, first_hour: int, hours: int) -> dict[int, YearCounts
 def _out_of_order(rows: Rows) -> np.ndarray:
     """[R] bool: a row whose stamp breaks its file's time order while its neighbours keep it."""
     flags = np.zeros(rows.start.size, dtype=bool)
-    for k in np.unique(rows.file):
+    for k in range(len(rows.files)):
         mine = np.flatnonzero(rows.file == k)
         s = rows.start[mine]
         if s.size < 2:
