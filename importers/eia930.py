@@ -6,8 +6,10 @@ What the source declares, and how it is read:
   an hour by its **end**; dc-rl does not say whether it shifted them, so it was checked on the 2022
   files: the files' own ``avg_CI`` best matches Electricity Maps' hour-start carbon one hour
   earlier (r at lag -1 h vs 0 h: ERCO 0.989 vs 0.967, CISO 0.964 vs 0.961, NYIS 0.812 vs 0.803;
-  PJM 0.936 vs 0.948), and CISO's solar output centres half an hour after the labels' solar noon.
-  The labels are read as hour ends: the UTC start of a row's hour is its stamp minus one hour.
+  only PJM prefers lag 0, 0.948 vs 0.936), and the mean solar output centres after the fleets' solar
+  noon (ERCO at label 19.2 h UTC vs noon 18.6 h at 99 W; CISO 20.05 h vs 19.97 h at 119.5 W), as
+  hour-ending labels make it. The labels are read as hour ends: a row's hour starts one hour
+  before its stamp.
 * columns (net generation, MWh in the hour): ``WND`` wind, ``SUN`` solar, ``WAT`` hydro, ``OIL``
   oil, ``NG`` natural_gas, ``COL`` coal, ``NUC`` nuclear, ``OTH`` other. ``avg_CI`` (dc-rl's own
   carbon estimate, unit not stated) is not read. Rows whose cells are all empty (CISO 3 h, PJM 23 h
