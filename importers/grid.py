@@ -164,6 +164,7 @@ class SeriesReport:
     filled_linear: int = 0
     filled_daily: int = 0
     gaps: tuple[str, ...] = field(default=())
+    offset_minutes: int = 0
 
     @property
     def filled(self) -> int:
@@ -186,6 +187,8 @@ class SeriesReport:
             done.append(f"{len(self.dropped)} rows dropped")
         if self.empty_rows:
             done.append(f"{self.empty_rows} empty rows")
+        if self.offset_minutes:
+            done.append(f"stamps at :{self.offset_minutes:02d} UTC placed in the hour they fall in")
         return f"{self.zone} {self.signal}: {years} | " + ", ".join(done)
 
     def as_dict(self) -> dict:
@@ -211,8 +214,11 @@ def hour_text(hour: int) -> str:
     return str(np.datetime64(int(hour), "h").astype("datetime64[m]")).replace("T", " ")
 
 
-def _check_minutes(rows: Rows) -> None:
-    """Every row of a file at the same minute and second, else the file holds sub-hourly rows."""
+def _check_minutes(rows: Rows) -> int:
+    """Every row of a file at the same minute and second, else the file holds sub-hourly rows.
+
+    Returns the largest offset into the hour (seconds) of any file's rows (0: on whole hours).
+    """
     offset = rows.start % HOUR
     for k in range(len(rows.files)):
         mine = np.flatnonzero(rows.file == k)
@@ -226,6 +232,7 @@ def _check_minutes(rows: Rows) -> None:
                 f"line {rows.line[first]} ({_stamp_text(rows.start[first])} UTC): sub-hourly rows (e.g. 15-minute data) "
                 "in a file read as hourly"
             )
+    return int(offset.max()) if offset.size else 0
 
 
 def _stamp_text(seconds: int) -> str:
@@ -362,7 +369,7 @@ def place(
     if not isinstance(first_hour, (int, np.integer)):
         first_hour = utc_hour(first_hour)
     first_hour, hours = int(first_hour), int(hours)
-    _check_minutes(rows)
+    offset = _check_minutes(rows)
     counts = count_years(rows, first_hour, hours)
     hour = rows.start // HOUR
     empty = np.isnan(rows.values).any(axis=1)
@@ -409,6 +416,7 @@ def place(
         filled_linear=linear,
         filled_daily=daily,
         gaps=tuple(gaps),
+        offset_minutes=offset // 60,
     )
     return grid, report
 

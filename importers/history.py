@@ -351,6 +351,10 @@ def load_history(
         "stand_ins": stand_ins,
         "carbon_basis": carbon,
         "price_conversion": {"rates_source": rates.source, "to": "USD/MWh"},
+        "sources": [
+            {"zone": report.zone, "signal": report.signal, **{k: v for k, v in metas[0].items() if k not in ("path", "dropped")}}
+            for _, report, metas in series.values()
+        ],
         "mix": mixes,
         "water": parameters.describe(),
         "fill_rule": asdict(fill),

@@ -54,6 +54,10 @@ def test_a_year_of_the_14_zones_loads_with_its_report_matching_the_readme(histor
     assert -1000 < scenario.price.min() and 5.0 < np.median(scenario.price) < 300.0  # USD/MWh (AU-VIC reaches -380)
     summary = scenario.metadata["summary"]
     assert len(summary) == 14 * 3 and all(" | filled " in line for line in summary)
+    sources = {(s["zone"], s["signal"]): s for s in scenario.metadata["sources"]}
+    assert sources[("AU-NSW", "price")]["currency"] == "AUD" and "mislabel" in sources[("AU-NSW", "price")]["currency_note"]
+    assert sources[("DE-LU", "carbon")]["zone_id"] == "DE"
+    assert any(line.startswith("IN-WE weather") and "stamps at :30 UTC" in line for line in summary)
     reference = {(r.signal, r.folder): r for r in readme_rows if r.year == 2022}
     for series in scenario.metadata["series"]:
         row = reference[(series["signal"], series["zone"])]
