@@ -138,11 +138,13 @@ def series_rows(
     *,
     basis: str = "direct",
     rates: RateTable | None = None,
+    conventions: str | Path | dict | None = None,
     cache: CacheSetting = True,
 ) -> tuple[Rows, str, list[dict]]:
     """Read and pool one series' files: (rows, duplicate rule, the files' metadata).
 
-    ``years`` must have a file; ``optional_years`` are read when their file exists.
+    ``years`` must have a file; ``optional_years`` are read when their file exists. ``conventions``
+    is the price conventions table (default the shipped one; see :func:`importers.prices.convention_for`).
     """
     frames = []
     duplicates = "error"
@@ -155,7 +157,7 @@ def series_rows(
         if signal == "carbon":
             frames.append(read_carbon(path, basis=basis, year=year, cache=cache))
         elif signal == "price":
-            convention = convention_for(folder)
+            convention = convention_for(folder, conventions)
             duplicates = convention.duplicates
             frames.append(read_prices(path, convention=convention, rates=rates, year=year, cache=cache))
         elif signal == "weather":
@@ -206,6 +208,7 @@ def load_history(
     mu_carbon: float = 1500.0,
     fill: FillRule = DEFAULT_FILL,
     rates: None | str | Path | dict | RateTable = None,
+    price_conventions: str | Path | dict | None = None,
     cache: CacheSetting = True,
     name: str | None = None,
 ) -> Scenario:
@@ -235,6 +238,8 @@ def load_history(
         mu_water, mu_carbon: the objective's weights (USD/m^3, USD/t).
         fill: the gap rule (:class:`importers.grid.FillRule`).
         rates: exchange rates to USD (default the shipped ``importers/fx_rates.csv``).
+        price_conventions: the price folders' conventions, a table path or {folder: PriceConvention}
+            (default the shipped ``importers/price_conventions.csv``; needed for price folders of your own).
         cache: parsed-file cache (see :mod:`importers.cache`).
         name: the scenario's name (default "history <years> <N> regions").
 
@@ -270,7 +275,15 @@ def load_history(
                 rows, rule, metadata = series_rows(root, signal, folder, (EIA930_YEAR,), cache=cache)
             else:
                 rows, rule, metadata = series_rows(
-                    root, signal, folder, chosen_years, around, basis=carbon, rates=rates, cache=cache
+                    root,
+                    signal,
+                    folder,
+                    chosen_years,
+                    around,
+                    basis=carbon,
+                    rates=rates,
+                    conventions=price_conventions,
+                    cache=cache,
                 )
             values, report = place(rows, first_hour, total, zone=folder, signal=signal, duplicates=rule, fill=fill)
             series[key] = (values, report, metadata)

@@ -241,6 +241,21 @@ def test_hourly_mix_and_lca_and_macknick_choices(history):
     assert [m["kind"] for m in best.metadata["mix"]] == ["hourly EIA-930", "annual 2022"]
 
 
+def test_a_price_folder_of_your_own_comes_with_its_convention(history, tmp_path):
+    own = tmp_path / "conventions.csv"
+    own.write_text(
+        "folder,currency,header_currency,time,utc_offset,timezone,label,duplicates\n"
+        "BE,EUR,EUR,fixed,1,,start,error\n"  # Belgian labels read as CET all year: no DST handling
+    )
+    with pytest.raises(InputError, match="no timestamp and currency convention for price folder 'DE-LU'"):
+        load_history(history, regions="Frankfurt", table=history / "my_regions.csv", years=2022, price_conventions=own)
+    mine = load_history(history, regions="Brussels", table=history / "my_regions.csv", years=2022, price_conventions=own)
+    shipped = load_history(history, regions="Brussels", table=history / "my_regions.csv", years=2022)
+    price = [next(s for s in scenario.metadata["series"] if s["signal"] == "price") for scenario in (mine, shipped)]
+    assert price[0]["dropped"] == [] and price[0]["spread_hours"] == 0  # read as CET all year
+    assert len(price[1]["dropped"]) == 1 and price[1]["spread_hours"] == 2  # Europe/Brussels, 24 labels a day
+
+
 def test_two_years_and_a_missing_year(history):
     s = load_history(history, regions="Dallas", table=history / "my_regions.csv", years="2021-2022")
     assert s.n_hours == 8760 * 2
