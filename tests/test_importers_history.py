@@ -253,7 +253,7 @@ def test_a_price_folder_of_your_own_comes_with_its_convention(history, tmp_path)
     shipped = load_history(history, regions="Brussels", table=history / "my_regions.csv", years=2022)
     price = [next(s for s in scenario.metadata["series"] if s["signal"] == "price") for scenario in (mine, shipped)]
     assert price[0]["dropped"] == [] and price[0]["spread_hours"] == 0  # read as CET all year
-    assert len(price[1]["dropped"]) == 1 and price[1]["spread_hours"] == 2  # Europe/Brussels, 24 labels a day
+    assert len(price[1]["dropped"]) == 2 and price[1]["spread_hours"] == 2  # Europe/Brussels: spring 02:00 of both files read
 
 
 def test_two_years_and_a_missing_year(history):
