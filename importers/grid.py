@@ -326,11 +326,11 @@ def _resolve(
                 for m in members[out_of_order[members]]
             )
         else:
-            hint = {
-                "error": "this source declares no rule for disagreeing duplicates",
-                "mean": "",
-                "in-order": ("none or several of them sit in time order"),
-            }[rule]
+            hint = (
+                "none or several of them sit in time order"
+                if rule == "in-order"
+                else "this source declares no rule for disagreeing duplicates"
+            )
             raise InputError(
                 f"{zone} {signal}: {sizes[g]} rows for {hour_text(keys[starts[g]])} UTC disagree ({described}); {hint}"
             )
