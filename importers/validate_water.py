@@ -73,6 +73,23 @@ def compare(history=None, published=None) -> list[dict]:
     return rows
 
 
+def format_rows(rows: list[dict]) -> list[str]:
+    """The printed table of :func:`compare`'s rows."""
+    lines = [
+        "water intensity, L/kWh: derived from raw 2022 history vs the published eGLB set (T = 457 hours)",
+        "US regions compared hour by hour at raw hour = published hour - 20 days; others by mean and daily profile",
+        f"{'region':<11} {'table':<16} {'mix':<15} {'raw from':<17} {'derived':>8} {'published':>9} {'ratio':>6} "
+        f"{'hourly r':>9} {'profile r':>9}",
+    ]
+    for row in rows:
+        hourly = f"{row['hourly_r']:9.3f}" if row["hourly_r"] is not None else f"{'-':>9}"
+        lines.append(
+            f"{row['region']:<11} {row['table']:<16} {row['mix']:<15} {row['raw_start'][:16]:<17} {row['derived_mean']:8.3f} "
+            f"{row['published_mean']:9.3f} {row['ratio']:6.3f} {hourly} {row['profile_r']:9.3f}"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m importers.validate_water", description=__doc__.split("\n\n")[0])
     parser.add_argument("--history", help=f"history folder (default {default_history_path()})")
@@ -83,20 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print("water intensity, L/kWh: derived from raw 2022 history vs the published eGLB set (T = 457 hours)")
-    print("US regions compared hour by hour at raw hour = published hour - 20 days; others by mean and daily profile")
-    print(
-        print(
-            f"{'region':<11} {'table':<16} {'mix':<15} {'raw from':<20} {'derived':>8} {'published':>9} {'ratio':>6} "
-            f"{'hourly r':>9} {'profile r':>9}"
-        )
-    )
-    for row in rows:
-        hourly = f"{row['hourly_r']:9.3f}" if row["hourly_r"] is not None else f"{'-':>9}"
-        print(
-            f"{row['region']:<11} {row['table']:<16} {row['mix']:<15} {row['raw_start'][:16]:<20} {row['derived_mean']:8.3f} "
-            f"{row['published_mean']:9.3f} {row['ratio']:6.3f} {hourly} {row['profile_r']:9.3f}"
-        )
+    print("\n".join(format_rows(rows)))
     return 0
 
 

@@ -91,9 +91,13 @@ def test_shipped_region_tables_point_at_existing_files(history_path):
 
 
 def test_water_model_lands_where_spec_section_8_says_on_the_aligned_us_hours(history_path, published_path):
-    from importers.validate_water import compare
+    from importers.validate_water import compare, format_rows
 
-    rows = {(r["region"], r["table"], r["mix"]): r for r in compare(history_path, published_path)}
+    found = compare(history_path, published_path)
+    lines = format_rows(found)
+    assert len(lines) == 3 + len(found) == 3 + 2 * (5 + 2) and lines[2].split()[:3] == ["region", "table", "mix"]
+    assert lines[3].split()[:4] == ["Texas", "eglb", "annual", "2022"]
+    rows = {(r["region"], r["table"], r["mix"]): r for r in found}
     for table in ("eglb", "macknick-median"):
         texas, virginia = rows[("Texas", table, "hourly EIA-930")], rows[("Virginia", table, "hourly EIA-930")]
         assert 0.93 < texas["ratio"] < 1.07 and 0.93 < virginia["ratio"] < 1.07
