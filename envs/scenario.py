@@ -11,7 +11,7 @@ mu_carbon USD/t.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 
@@ -80,6 +80,10 @@ class Scenario:
         mu_water: weight of the worst region's water footprint, USD/m^3.
         mu_carbon: weight of the worst region's carbon footprint, USD/t.
         name: a label used in reports.
+        metadata: where the inputs came from and what was done to them on the way (sources, fills,
+            dropped and duplicate rows, stand-ins; see :mod:`importers.history`), a JSON-ready dict.
+            It describes the inputs and does not take part in equality; slicing and
+            :meth:`with_changes` carry it along unchanged.
     """
 
     regions: tuple[str, ...]
@@ -94,6 +98,7 @@ class Scenario:
     mu_water: float = 60.0
     mu_carbon: float = 1500.0
     name: str = field(default="scenario")
+    metadata: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         regions = tuple(str(r) for r in self.regions)
@@ -181,6 +186,9 @@ class Scenario:
         object.__setattr__(self, "regions", regions)
         object.__setattr__(self, "gateways", gateways)
         object.__setattr__(self, "name", str(self.name))
+        if not isinstance(self.metadata, Mapping):
+            raise InputError(f"argument 'metadata' must be a mapping, got {type(self.metadata).__name__}")
+        object.__setattr__(self, "metadata", dict(self.metadata))
         self._check_hourly_feasibility()
 
     # ----------------------------------------------------------------------------------- sizes
@@ -258,7 +266,7 @@ class Scenario:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Scenario):
             return NotImplemented
-        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+        return all(_equal(getattr(self, f.name), getattr(other, f.name)) for f in fields(self) if f.compare)
 
     __hash__ = None  # type: ignore[assignment]
 

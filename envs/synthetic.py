@@ -13,9 +13,10 @@ set's regions, gateways, masks and capacities, whose signals follow the figures 
   floor 0.1 standard deviation under the lowest published price: far above it they are the
   Gaussian model, and they are negative only where and as rarely as published prices were;
 * the workload is the BLOOM trace's daily profile plus AR(1) noise, as a fraction of its peak,
-  clipped to the trace's measured range [min, 1], in MW per gateway (1 MW peak, like the published
-  scaling); ``gateway_spread`` adds independent per-gateway variation (0: all gateways share the
-  trace, as in the published setting);
+  clipped to the trace's measured range [min, 1] (:func:`workload_shape`, :func:`clip_workload`,
+  reused by the history importers), in MW per gateway (1 MW peak, like the published scaling);
+  ``gateway_spread`` adds independent per-gateway variation (0: all gateways share the trace, as in
+  the published setting);
 * intensities never fall below half their published minimum; prices never fall below the floor,
   which is negative where published prices were (Belgium, the Netherlands).
 
@@ -63,6 +64,23 @@ def _correlated_ar1(rng: np.random.Generator, figures: dict, hours: int) -> np.n
     return out
 
 
+def workload_shape(rng: np.random.Generator, hour: np.ndarray) -> np.ndarray:
+    """The BLOOM trace's model as a fraction of its peak, before clipping: [T] (see the module docstring).
+
+    Args:
+        rng: the random generator (draws the AR(1) noise).
+        hour: [T] int hour of day (0..23) at which to read the calibrated daily profile.
+    """
+    figures = _calibration()["workload"]
+    hour = np.asarray(hour, dtype=int)
+    return np.asarray(figures["daily_profile"])[0, hour] + _correlated_ar1(rng, figures, hour.size)[0]
+
+
+def clip_workload(shape: np.ndarray) -> np.ndarray:
+    """Clip a workload shape to the BLOOM trace's measured range [min, 1] (fraction of peak)."""
+    return np.clip(shape, _calibration()["workload"]["min"][0], 1.0)
+
+
 def make_synthetic(
     seed: int = 0,
     hours: int = 457,
@@ -108,11 +126,10 @@ def make_synthetic(
         else:
             signals[name] = np.maximum(values, 0.5 * np.asarray(signal["min"])[:, None])
 
-    load_figures = figures["workload"]
-    shape = np.asarray(load_figures["daily_profile"])[0, hour] + _correlated_ar1(rng, load_figures, hours)[0]
+    shape = workload_shape(rng, hour)
     if gateway_spread > 0:
         shape = shape[None, :] * (1.0 + gateway_spread * rng.standard_normal((n, hours)))
-    workload = np.broadcast_to(np.clip(shape, load_figures["min"][0], 1.0), (n, hours))
+    workload = np.broadcast_to(clip_workload(shape), (n, hours))
 
     return Scenario(
         regions=REGIONS,

@@ -1,4 +1,5 @@
-"""Shared fixtures: the published data set (read from ../shared or $EGLB2022_DATA) and random scenarios."""
+"""Shared fixtures: the published data set (../shared or $EGLB2022_DATA), the history folder (../shared or
+$EGLB_HISTORY_DATA) and random scenarios."""
 
 from __future__ import annotations
 
@@ -46,3 +47,13 @@ def run_cli():
         return subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def history_path():
+    from importers.history import HISTORY_ENV, default_history_path, is_history_folder
+
+    path = default_history_path()
+    if not is_history_folder(path):
+        pytest.skip(f"history folder not found at {path} (set {HISTORY_ENV})")
+    return path

@@ -150,3 +150,14 @@ def test_mask_classes_group_identical_columns(published_partial):
         columns = published_partial.mask[:, list(members)]
         assert (columns == columns[:, :1]).all()
     np.testing.assert_allclose(classes.demand(published_partial.workload).sum(axis=0), published_partial.total_workload)
+
+
+def test_metadata_travels_with_slices_and_changes_but_not_into_equality(base):
+    described = base.with_changes(metadata={"source": "history", "fills": {"price": 3}})
+    assert described == base  # metadata describes the inputs; it is not one of them
+    assert described.metadata == {"source": "history", "fills": {"price": 3}}
+    assert base.metadata == {}
+    assert described[1:4].metadata == described.metadata
+    assert described.with_changes(mu_water=1.0).metadata["source"] == "history"
+    with pytest.raises(InputError, match="'metadata' must be a mapping"):
+        base.with_changes(metadata=["not", "a", "mapping"])

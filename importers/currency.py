@@ -1,0 +1,105 @@
+"""Exchange rates to USD: a documented table shipped with the package, and tables a user passes.
+
+The shipped table (``importers/fx_rates.csv``) holds the fixed rates (USD per unit) the upstream
+sustain-cluster price standardisation used, from oanda.com on 2025-03-27; its header comment gives
+the source. A table of the same form (columns ``currency, usd_per_unit``, optional ``year``,
+``source``, ``date``; ``#`` comments) or a ``{currency: usd_per_unit}`` mapping replaces it. A rate
+with a ``year`` applies to rows of that UTC year only and wins over the currency's yearless rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from envs.errors import InputError
+from importers.tables import read_data_table
+
+RATES_FILE = Path(__file__).with_name("fx_rates.csv")
+
+
+@dataclass(frozen=True)
+class RateTable:
+    """USD per unit of each currency, optionally per UTC year.
+
+    Attributes:
+        rates: currency (ISO code, upper case) -> {year or None: USD per unit}.
+        source: where the table came from (a file path or "mapping").
+    """
+
+    rates: dict[str, dict[int | None, float]]
+    source: str
+
+    @classmethod
+    def read(cls, path: str | Path = RATES_FILE) -> RateTable:
+        rates: dict[str, dict[int | None, float]] = {}
+        for line, row in read_data_table(Path(path), ("currency", "usd_per_unit")):
+            currency = row["currency"].upper()
+            if not currency:
+                raise InputError(f"file {path}, line {line}: empty currency")
+            year_text = row.get("year", "")
+            try:
+                rate = float(row["usd_per_unit"])
+                year = int(year_text) if year_text else None
+            except ValueError:
+                raise InputError(
+                    f"file {path}, line {line}: expected a number in 'usd_per_unit' and a whole year (or nothing) in 'year', "
+                    f"got {row['usd_per_unit']!r} and {year_text!r}"
+                ) from None
+            if not np.isfinite(rate) or rate <= 0:
+                raise InputError(f"file {path}, line {line}, column 'usd_per_unit': expected a positive rate, got {rate}")
+            if year in rates.setdefault(currency, {}):
+                raise InputError(f"file {path}, line {line}: a second rate for {currency} {year or '(every year)'}")
+            rates[currency][year] = rate
+        return cls(rates=rates, source=str(path))
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, float]) -> RateTable:
+        rates = {}
+        for currency, rate in mapping.items():
+            try:
+                rate = float(rate)
+            except (TypeError, ValueError):
+                rate = float("nan")
+            if not np.isfinite(rate) or rate <= 0:
+                raise InputError(
+                    f"exchange rate for {currency!r} must be a positive number of USD per unit, got {mapping[currency]!r}"
+                )
+            rates[str(currency).upper()] = {None: rate}
+        rates.setdefault("USD", {None: 1.0})
+        return cls(rates=rates, source="mapping")
+
+    def usd_per_unit(self, currency: str, seconds: np.ndarray) -> np.ndarray:
+        """[R] USD per unit of ``currency`` for rows at ``seconds`` (UTC, since 1970)."""
+        by_year = self.rates.get(currency.upper())
+        if by_year is None:
+            raise InputError(f"no exchange rate for {currency!r} in {self.source} (rates known: {', '.join(sorted(self.rates))})")
+        years = np.asarray(seconds).astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970
+        out = np.full(years.shape, by_year.get(None, np.nan))
+        for year, rate in by_year.items():
+            if year is not None:
+                out[years == year] = rate
+        if np.isnan(out).any():
+            year = int(years[np.argmax(np.isnan(out))])
+            raise InputError(f"no exchange rate for {currency} in {year} in {self.source}")
+        return out
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> RateTable:
+    return RateTable.read(RATES_FILE)
+
+
+def rate_table(rates: None | str | Path | Mapping[str, float] | RateTable = None) -> RateTable:
+    """The shipped table (None), a table file, a mapping, or a RateTable as is."""
+    if rates is None:
+        return _shipped()
+    if isinstance(rates, RateTable):
+        return rates
+    if isinstance(rates, Mapping):
+        return RateTable.from_mapping(rates)
+    return RateTable.read(Path(rates))

@@ -1,0 +1,129 @@
+"""Small files in the history folder's exact formats, written by the tests (synthetic values only).
+
+Each writer reproduces its source's real layout: the Electricity Maps header with the subscript "₂"
+and CRLF line endings, the two-column price files with LF endings, Open-Meteo's 4-space JSON with no
+trailing newline, EIA-930's offset-aware stamps, the annual mix's empty cells.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+CARBON_HEADER = (
+    "Datetime (UTC),Country,Zone Name,Zone Id,Carbon Intensity gCO₂eq/kWh (direct),Carbon Intensity gCO₂eq/kWh (LCA),"
+    "Low Carbon Percentage,Renewable Percentage,Data Source,Data Estimated,Data Estimation Method"
+)
+
+
+def hours_from(start: str, count: int) -> np.ndarray:
+    return np.datetime64(start, "h") + np.arange(count)
+
+
+def stamp(hour: np.datetime64, sep: str = " ") -> str:
+    return str(np.datetime64(hour, "s")).replace("T", sep)
+
+
+def write_carbon(
+    path: Path,
+    start: str,
+    direct_g,
+    lca_g=None,
+    header: str = CARBON_HEADER,
+    zone_id: str = "XX",
+    stamps: list[str] | None = None,
+) -> Path:
+    """An Electricity Maps hourly file: one row per value from ``start`` (naive UTC), CRLF."""
+    direct_g = list(direct_g)
+    lca_g = list(lca_g) if lca_g is not None else [None if v is None or v == "" else float(v) + 50.0 for v in direct_g]
+    stamps = stamps or [stamp(h) for h in hours_from(start, len(direct_g))]
+    lines = [header]
+    for k, (when, direct, lca) in enumerate(zip(stamps, direct_g, lca_g)):
+        estimated = "true" if k % 7 == 0 else "false"
+        method = "ESTIMATED_TIME_SLICER_AVERAGE" if estimated == "true" else ""
+        lines.append(
+            f"{when},Japan,Tōkyō,{zone_id},{'' if direct is None else direct},{'' if lca is None else lca},50.0,20.0,"
+            f"emcsg.com;  ema.gov.sg,{estimated},{method}"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return path
+
+
+def write_price(path: Path, currency: str, rows: list[tuple[str, object]], unit: str = "MWh") -> Path:
+    """A two-column price file: (stamp as written, value) rows, LF."""
+    lines = [f"Datetime,Price ({currency}/{unit})"] + [f"{when},{value}" for when, value in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_weather(
+    path: Path,
+    local_start: str,
+    temperature,
+    humidity,
+    utc_offset_seconds: int,
+    timezone: str = "Asia/Kolkata",
+    units: dict | None = None,
+    times: list[str] | None = None,
+    latitude: float = 19.086115,
+    longitude: float = 72.85291,
+) -> Path:
+    """An Open-Meteo JSON file: local times at one fixed offset, 4-space indent, no trailing newline."""
+    temperature, humidity = list(temperature), list(humidity)
+    times = times or [str(h.astype("datetime64[m]")) for h in hours_from(local_start, len(temperature))]
+    document = {
+        "latitude": latitude,
+        "longitude": longitude,
+        "generationtime_ms": 83.28,
+        "utc_offset_seconds": utc_offset_seconds,
+        "timezone": timezone,
+        "timezone_abbreviation": "GMT+5:30",
+        "elevation": 9.0,
+        "hourly_units": units
+        or {"time": "iso8601", "temperature_2m": "°C", "relative_humidity_2m": "%", "cloudcover": "%", "windspeed_10m": "km/h"},
+        "hourly": {
+            "time": times,
+            "temperature_2m": temperature,
+            "relative_humidity_2m": humidity,
+            "cloudcover": [100] * len(times),
+            "windspeed_10m": [5.5] * len(times),
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=4), encoding="utf-8")
+    return path
+
+
+EIA_COLUMNS = ("WND", "SUN", "WAT", "OIL", "NG", "COL", "NUC", "OTH")
+
+
+def write_eia930(path: Path, start: str, generation: np.ndarray, empty_rows: tuple[int, ...] = (), naive: bool = False) -> Path:
+    """An EIA-930 file as dc-rl ships it: ``timestamp`` with +00:00, 8 fuel columns (MWh), avg_CI."""
+    lines = ["timestamp," + ",".join(EIA_COLUMNS) + ",avg_CI"]
+    for k, hour in enumerate(hours_from(start, generation.shape[0])):
+        when = stamp(hour) + ("" if naive else "+00:00")
+        cells = [""] * 9 if k in empty_rows else [f"{v:.1f}" for v in generation[k]] + ["341.4"]
+        lines.append(when + "," + ",".join(cells))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_annual_mix(path: Path, rows: dict[str, tuple]) -> Path:
+    """The annual mix table: name, hydro, solar, wind, nuclear, fossil fuels (None: an empty cell)."""
+    lines = ["name,hydro,solar,wind,nuclear,fossil fuels"]
+    for name, shares in rows.items():
+        lines.append(name + "," + ",".join("" if s is None else repr(float(s)) for s in shares))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def daily_wave(hours: np.ndarray, level: float, swing: float, phase: int = 0) -> np.ndarray:
+    """A deterministic daily cycle at UTC hours ``hours`` (datetime64[h])."""
+    hour = (hours.astype(np.int64) + phase) % 24
+    return level + swing * np.sin(2 * np.pi * hour / 24)
