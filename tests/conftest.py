@@ -29,3 +29,14 @@ def published_full(published_path):
 @pytest.fixture(scope="session")
 def published_partial(published_path):
     return load_eglb2022(published_path, "partial")
+
+
+@pytest.fixture(scope="session")
+def workload_history_path():
+    """The history folder with the AI serving traces ($EGLB_HISTORY_DATA or ../shared/data/history)."""
+    from importers.workload_traces import default_history_path
+
+    path = default_history_path()
+    if not (path / "workload").is_dir():
+        pytest.skip(f"history data with workload traces not found at {path} (set EGLB_HISTORY_DATA)")
+    return path
