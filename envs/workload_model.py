@@ -50,7 +50,7 @@ Fitting (:func:`fit`), on a series x[t] >= 0 with NaN for hours without data:
    MIN_BURSTS_FOR_SHAPE bursts, where a shape cannot be estimated).
 6. floor is the smallest y seen (a server's idle power keeps a power trace above zero).
 
-The daily profile needs two days of data, the weekly one two weeks (and a known weekday: pass
+A fit needs two days of data; the weekly profile needs two weeks (and a known weekday: pass
 ``weekly=False`` for a trace on a relative clock). ``components`` lists the parts the data
 identified (a profile the shrinkage flattens entirely is not listed).
 """
@@ -68,7 +68,7 @@ from envs.errors import InputError
 HOURS_PER_WEEK = 168
 #: Window of the level trajectory (h): one week, so that daily and weekly cycles average out.
 LEVEL_WINDOW = HOURS_PER_WEEK
-#: A burst hour's relative deviation exceeds this many robust standard deviations of r.
+#: A burst hour's deviation r exceeds this many robust standard deviations of r.
 BURST_THRESHOLD = 3.5
 #: Hours whose expected load is below this fraction of the level are left out of noise and bursts.
 QUIET_BASELINE = 0.1
@@ -84,10 +84,9 @@ REFERENCE_SEED = 20240101
 #: The noise exponent is read from this many baseline bins, where baselines span at least this factor.
 NOISE_BINS = 4
 MIN_BASELINE_SPAN = 2.0
-MIN_DAILY_HOURS = 48
-MIN_WEEKLY_HOURS = 2 * HOURS_PER_WEEK
+#: Fewest hours with data a fit takes (two days: the daily profile), and the fewest for a weekly profile.
 MIN_HOURS = 48
-_HOUR = np.timedelta64(3600, "s")
+MIN_WEEKLY_HOURS = 2 * HOURS_PER_WEEK
 #: 1970-01-01 was a Thursday: day 0 is weekday 3 when Monday is 0.
 _EPOCH_WEEKDAY = 3
 
@@ -107,12 +106,12 @@ class WorkloadModel:
         weekly_profile: [7] mean load by local weekday (0 = Monday), mean 1.
         daily_kept, weekly_kept: share of the raw profile's deviation from flat kept after removing
             what its sampling noise explains (0 = flat, not identified; 1 = all kept).
-        noise_std: stationary standard deviation of the relative AR(1) deviation.
+        noise_std: stationary standard deviation of the AR(1) deviation r.
         noise_autocorrelation: its lag-one autocorrelation phi (0 <= phi < 1).
         noise_exponent: theta: a deviation r moves the load by baseline**theta * r (1 = relative noise).
         burst_probability: probability that an hour is a burst hour.
-        burst_threshold: relative deviation at which a burst starts.
-        burst_scale: generalized Pareto scale of a burst's relative excess over the threshold.
+        burst_threshold: deviation r at which a burst starts.
+        burst_scale: generalized Pareto scale of a burst's excess of r over the threshold.
         burst_shape: generalized Pareto shape (0 = exponential; larger = heavier tail).
         floor: lowest load, as a fraction of the level.
         weekly_growth: growth of the level trajectory per week over the trace (reported, not generated).
@@ -165,6 +164,9 @@ class WorkloadModel:
             if not isinstance(value, (int, float)) or not low <= value <= high:
                 bad(name, f"a number in [{low}, {high}]", value)
             object.__setattr__(self, name, float(value))
+        if isinstance(self.hours, bool) or not isinstance(self.hours, (int, np.integer)) or self.hours < 0:
+            bad("hours", "an integer >= 0", self.hours)
+        object.__setattr__(self, "hours", int(self.hours))
         if not isinstance(self.utc_offset_hours, (int, float)) or not -12 <= self.utc_offset_hours <= 14:
             bad("utc_offset_hours", "a number of hours in [-12, 14]", self.utc_offset_hours)
         if isinstance(self.components, str) or not set(self.components) <= {"daily", "weekly", "noise", "bursts"}:
@@ -359,15 +361,13 @@ def fit(series, timestamps, utc_offset_hours: float, *, weekly: bool = True, sou
     y = x / level_path
     hour_of_week = np.floor(local_hour_of_week(hours, offset)).astype(int)
     hour_of_day, weekday = hour_of_week % 24, hour_of_week // 24
-    fit_daily = bool(valid.sum() >= MIN_DAILY_HOURS)
     fit_weekly = bool(weekly and valid.sum() >= MIN_WEEKLY_HOURS and np.unique(weekday[valid]).size == 7)
 
     # Profiles, noise scaling and burst hours depend on each other: alternate until they settle.
     ordinary = valid.copy()
-    daily, weekly_profile, exponent = np.ones(24), np.ones(7), 1.0
+    weekly_profile = np.ones(7)
     for _ in range(3):
-        if fit_daily:
-            daily = _profile(y[ordinary] / weekly_profile[weekday[ordinary]], hour_of_day[ordinary], 24)
+        daily = _profile(y[ordinary] / weekly_profile[weekday[ordinary]], hour_of_day[ordinary], 24)
         if fit_weekly:
             # A ratio of sums: the weekday's load over its expected load, which near-empty hours cannot swamp.
             load = np.bincount(weekday[ordinary], weights=y[ordinary], minlength=7)
@@ -385,13 +385,12 @@ def fit(series, timestamps, utc_offset_hours: float, *, weekly: bool = True, sou
     # of the day are a day apart (independent for any phi < 0.9); a weekday's figure sums 24
     # correlated hours, whose variance the AR(1) factor (1 + phi) / (1 - phi) inflates.
     spread = (baseline**exponent * noise_std) ** 2  # variance of each hour's y
-    daily_kept = weekly_kept = 0.0
-    if fit_daily:
-        weighted = spread / weekly_profile[weekday] ** 2
-        per_hour = np.bincount(hour_of_day[ordinary], minlength=24)
-        variance = np.bincount(hour_of_day[ordinary], weights=weighted[ordinary], minlength=24) / np.maximum(per_hour, 1) ** 2
-        daily_kept = _kept_share(daily, variance)
-        daily = 1.0 + daily_kept * (daily - 1.0)
+    weighted = spread / weekly_profile[weekday] ** 2
+    per_hour = np.bincount(hour_of_day[ordinary], minlength=24)
+    variance = np.bincount(hour_of_day[ordinary], weights=weighted[ordinary], minlength=24) / np.maximum(per_hour, 1) ** 2
+    daily_kept = _kept_share(daily, variance)
+    daily = 1.0 + daily_kept * (daily - 1.0)
+    weekly_kept = 0.0
     if fit_weekly:
         inflation = (1.0 + phi) / (1.0 - phi)
         expected = np.bincount(weekday[ordinary], weights=daily[hour_of_day[ordinary]], minlength=7)

@@ -37,7 +37,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -108,38 +108,26 @@ ALIBABA_NOTICE = (
 )
 
 SOURCES: dict[str, WorkloadSource] = {
-    "bloom": WorkloadSource("bloom", BLOOM_FILE, False, read_bloom_power, "power_w", 0.0, True, None, True, BLOOM_NOTICE),
+    "bloom": WorkloadSource(
+        name="bloom", file=BLOOM_FILE, in_history=False, read=read_bloom_power, quantity="power_w", utc_offset_hours=0.0,
+        weekly=True, fit_from=None, committable=True, notice=BLOOM_NOTICE,
+    ),
     "alibaba-genai": WorkloadSource(
-        "alibaba-genai", GENAI_FILE, True, read_alibaba_genai, "exec_seconds", -7.0, True, "2024-11-19T07", False, ALIBABA_NOTICE
+        name="alibaba-genai", file=GENAI_FILE, in_history=True, read=read_alibaba_genai, quantity="exec_seconds",
+        utc_offset_hours=-7.0, weekly=True, fit_from="2024-11-19T07", committable=False, notice=ALIBABA_NOTICE,
     ),
     "alibaba-dlrm": WorkloadSource(
-        "alibaba-dlrm", DLRM_FILE, True, read_alibaba_dlrm, "gpu_seconds", 0.0, False, None, False, ALIBABA_NOTICE
+        name="alibaba-dlrm", file=DLRM_FILE, in_history=True, read=read_alibaba_dlrm, quantity="gpu_seconds",
+        utc_offset_hours=0.0, weekly=False, fit_from=None, committable=False, notice=ALIBABA_NOTICE,
     ),
-    "azure-code": WorkloadSource(
-        "azure-code",
-        AZURE_FILES["code"],
-        True,
-        lambda p: read_azure_llm("code", p),
-        "requests",
-        0.0,
-        False,
-        None,
-        True,
-        AZURE_NOTICE,
-    ),
-    "azure-conv": WorkloadSource(
-        "azure-conv",
-        AZURE_FILES["conv"],
-        True,
-        lambda p: read_azure_llm("conv", p),
-        "requests",
-        0.0,
-        False,
-        None,
-        True,
-        AZURE_NOTICE,
-    ),
-}
+    **{
+        f"azure-{kind}": WorkloadSource(
+            name=f"azure-{kind}", file=file, in_history=True, read=partial(read_azure_llm, kind), quantity="requests",
+            utc_offset_hours=0.0, weekly=False, fit_from=None, committable=True, notice=AZURE_NOTICE,
+        )
+        for kind, file in AZURE_FILES.items()
+    },
+}  # fmt: skip
 #: Sources with an hourly model (the Azure traces are too short for one).
 MODEL_SOURCES = ("bloom", "alibaba-genai", "alibaba-dlrm")
 
