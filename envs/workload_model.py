@@ -590,6 +590,8 @@ def validation_statistics(model: WorkloadModel, series, timestamps, draws: int =
     hours = _check_hours(timestamps, "timestamps")
     if x.shape != hours.shape:
         raise InputError(f"argument 'series': expected {hours.size} values (one per timestamp), got shape {x.shape}")
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise InputError(f"argument 'draws': expected a positive integer, got {draws!r}")
     real = (x / _level_trajectory(x))[None, :]
     local = local_hour_of_week(hours, model.utc_offset_hours)
     generated = _relative_load(model, local[None, :], _relative_deviations(model, draws, hours.size, np.random.default_rng(seed)))

@@ -246,6 +246,7 @@ def test_fit_skips_hours_without_data():
         (lambda s, t: generate(make_model(), t, np.zeros((2, 5)), np.random.default_rng(0)), "shape \\[J\\] or \\[J, 600\\]"),
         (lambda s, t: generate(make_model(), t, [], np.random.default_rng(0)), "argument 'utc_offsets'"),
         (lambda s, t: generate(make_model(), t, [0.0], 3), "argument 'rng': expected a numpy.random.Generator"),
+        (lambda s, t: validation_statistics(make_model(), s, t, draws=0), "argument 'draws': expected a positive integer"),
     ],
 )
 def test_bad_arguments(call, message):
