@@ -12,6 +12,9 @@ import warnings
 from collections.abc import Callable
 
 from envs.errors import InputError, SolverError
+from envs.validation import parse_hours
+
+__all__ = ["ArgumentParser", "numbers", "parse_hours", "parse_seeds", "run_cli"]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -19,19 +22,6 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def parse_hours(text: str, option: str = "--hours") -> tuple[int, int]:
-    """'START:END' (END exclusive; either side may be empty) into a pair of ints (-1 for an open end)."""
-    start, sep, end = text.partition(":")
-    try:
-        first = int(start) if start.strip() else 0
-        last = int(end) if end.strip() else -1
-    except ValueError:
-        raise InputError(f"{option} must look like START:END with whole numbers, got {text!r}") from None
-    if not sep or first < 0 or (last != -1 and last <= first):
-        raise InputError(f"{option} must look like START:END with 0 <= START < END, got {text!r}")
-    return first, last
 
 
 def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:

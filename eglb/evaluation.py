@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml
+from eglb.scenarios import ScenarioConfig, build_scenarios
 from envs.errors import InputError
 from envs.files import exclusive_lock, require_no_symlinks
 from envs.shifts import SHIFTS, ShiftedScenario, parse_shift
-from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml
-from eglb.scenarios import ScenarioConfig, build_scenarios
 
 #: Maps a function over items in order (the plain map locally; Ray tasks with sweeps.ray_map).
 Mapper = Callable[[Callable, Sequence], list]

@@ -128,8 +128,8 @@ def train(config: RunConfig | None = None, folder: str | Path | None = None, *, 
     import torch
 
     from report.plots import plot_learning_curve
-    from training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener
     from training.config import flat_hyperparameters
+    from training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener
     from training.run_log import run_logger
 
     if torch_threads < 1:

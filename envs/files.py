@@ -11,8 +11,8 @@ import fcntl
 import json
 import os
 import tempfile
-from contextlib import contextmanager
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np

@@ -51,3 +51,16 @@ def as_float_array(values, name: str) -> np.ndarray:
         return np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise InputError(f"argument {name!r} must be numeric: {exc}") from None
+
+
+def parse_hours(text: str, option: str = "--hours") -> tuple[int, int]:
+    """'START:END' (END exclusive; either side may be empty) into a pair of ints (-1 for an open end)."""
+    start, sep, end = str(text).partition(":")
+    try:
+        first = int(start) if start.strip() else 0
+        last = int(end) if end.strip() else -1
+    except ValueError:
+        raise InputError(f"{option} must look like START:END with whole numbers, got {text!r}") from None
+    if not sep or first < 0 or (last != -1 and last <= first):
+        raise InputError(f"{option} must look like START:END with 0 <= START < END, got {text!r}")
+    return first, last

@@ -13,7 +13,8 @@ read by path, as its sources ship it (its README.md and README-2024.md describe 
 series of the chosen UTC years onto one hourly UTC grid (:mod:`importers.grid`: counts, duplicates,
 gap fills, all reported), derives water intensity from weather and the grid mix
 (:mod:`importers.water`), puts one gateway at each region with a pluggable workload
-(:mod:`importers.workload`) and returns a scenario whose ``metadata`` holds the report.
+(:mod:`importers.sites`; default :class:`importers.workload.FittedLoads`) and returns a scenario
+whose ``metadata`` holds the report.
 
 Files of the years around the chosen ones are read too, for the hours they hold of the chosen years
 (local-year files cross the UTC year boundary); the files of a held-out year
@@ -24,16 +25,15 @@ scenario of an eastern zone ends with a few filled hours rather than a peek at t
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from envs.cli import parse_hours
 from envs.errors import InputError
 from envs.scenario import Scenario, hourly_timestamps
+from envs.validation import parse_hours
 from importers.annual_mix import read_annual_mix
 from importers.cache import CacheSetting
 from importers.currency import RateTable, rate_table
@@ -41,12 +41,13 @@ from importers.eia930 import FUELS, read_eia930
 from importers.electricitymaps import read_carbon
 from importers.grid import DEFAULT_FILL, FillRule, Rows, SeriesReport, place, utc_hour
 from importers.openmeteo import read_weather
+from importers.paths import HISTORY_ENV, default_history_path
 from importers.prices import convention_for, read_prices
 from importers.regions import Region, select_regions
+from importers.sites import Site
 from importers.water import water_intensity, water_parameters
-from importers.workload import BloomDailyCycle, Site
+from importers.workload import FittedLoads
 
-HISTORY_ENV = "EGLB_HISTORY_DATA"
 #: Years whose files are read only when the year itself is chosen (the test year: tune nothing on it).
 HELD_OUT_YEARS = (2024,)
 EIA930_YEAR = 2022
@@ -72,13 +73,6 @@ SIGNAL_COLUMNS = {
 }
 
 log = logging.getLogger(__name__)
-
-
-def default_history_path() -> Path:
-    """The history folder: $EGLB_HISTORY_DATA, else ../shared/data/history beside the repository."""
-    if os.environ.get(HISTORY_ENV):
-        return Path(os.environ[HISTORY_ENV])
-    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "history"
 
 
 def is_history_folder(path: str | Path) -> bool:
@@ -228,7 +222,7 @@ def load_history(
             (hourly where the region has it and the years are 2022, else annual).
         water_table, cycles, pue: override ``importers/water_factors.yml`` (factor table
             "eglb" or "macknick-median", cycles of concentration, PUE).
-        workload: None (the default :class:`~importers.workload.BloomDailyCycle`), a callable
+        workload: None (the default :class:`~importers.workload.FittedLoads`: the BLOOM-fitted model), a callable
             ``(timestamps [T_years], sites, rng) -> [J, T_years]`` MW (called for the whole years,
             then windowed like the signals), or an array [J, T] MW for the final hours.
         seed: seeds the workload's generator.
@@ -329,7 +323,7 @@ def load_history(
     names = tuple(r.name for r in chosen)
     rng = np.random.default_rng(seed)
     if workload is None or callable(workload):
-        model = workload or BloomDailyCycle()
+        model = workload or FittedLoads()
         loads = np.asarray(model(timestamps, tuple(sites), rng), dtype=float)
         if loads.shape != (len(names), total):
             raise InputError(f"the workload model returned shape {loads.shape}; expected [J, T] = [{len(names)}, {total}]")

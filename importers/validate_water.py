@@ -26,7 +26,8 @@ import numpy as np
 
 from envs.eglb2022 import default_data_path, load_eglb2022
 from envs.errors import InputError
-from importers.history import default_history_path, load_history
+from importers.history import load_history
+from importers.paths import default_history_path
 
 SHIFT_HOURS = 20 * 24
 ALIGNED = ("Texas", "Virginia")

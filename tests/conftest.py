@@ -51,9 +51,21 @@ def run_cli():
 
 @pytest.fixture(scope="session")
 def history_path():
-    from importers.history import HISTORY_ENV, default_history_path, is_history_folder
+    from importers.history import is_history_folder
+    from importers.paths import HISTORY_ENV, default_history_path
 
     path = default_history_path()
     if not is_history_folder(path):
         pytest.skip(f"history folder not found at {path} (set {HISTORY_ENV})")
+    return path
+
+
+@pytest.fixture(scope="session")
+def workload_history_path():
+    """The history folder with the AI serving traces ($EGLB_HISTORY_DATA or ../shared/data/history)."""
+    from importers.paths import default_history_path
+
+    path = default_history_path()
+    if not (path / "workload").is_dir():
+        pytest.skip(f"history data with workload traces not found at {path} (set EGLB_HISTORY_DATA)")
     return path

@@ -13,9 +13,9 @@ from scipy.optimize import linprog
 from agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
 from agents.eglb_online import EGLBOnline, auxiliary_target, default_eta, default_z_max
 from agents.offline import EGLBOffline
-from eglb.registry import AlgorithmOptions, build, split_specs
 from agents.replay import Replay
 from agents.rollout import rollout
+from eglb.registry import AlgorithmOptions, build, split_specs
 from envs.errors import InputError
 from envs.synthetic import make_synthetic
 

@@ -10,11 +10,12 @@ import pytest
 from history_files import write_annual_mix, write_carbon, write_eia930, write_price, write_weather
 
 from envs.errors import InputError
-from envs.synthetic import _calibration
-from importers.history import HISTORY_ENV, default_history_path, is_history_folder, load_history, parse_years
+from importers.history import is_history_folder, load_history, parse_years
+from importers.paths import HISTORY_ENV, default_history_path
 from importers.regions import Region, read_region_table, select_regions
+from importers.sites import local_hours, utc_offsets
 from importers.water import water_intensity, water_parameters
-from importers.workload import BloomDailyCycle, local_hours
+from importers.workload import FittedLoads
 
 EUR = 1.07764
 MIX = {
@@ -166,19 +167,16 @@ def test_the_report_counts_before_filling_and_says_what_was_done(scenario):
     assert meta["attribution"][0].startswith("Contains information from Electricity Maps")
 
 
-def test_default_workload_is_seeded_bloom_shaped_at_local_time_with_headroom_capacity(history, scenario):
+def test_default_workload_is_the_seeded_fitted_model_at_local_time_with_headroom_capacity(history, scenario):
     again = load_history(history, regions=history / "my_regions.csv", years=2022)
     other = load_history(history, regions=history / "my_regions.csv", years=2022, seed=1)
     np.testing.assert_array_equal(scenario.workload, again.workload)
     assert not np.array_equal(scenario.workload, other.workload)
-    figures = _calibration()["workload"]
-    assert scenario.workload.min() >= figures["min"][0] - 1e-12 and scenario.workload.max() <= 1.0
+    assert scenario.workload.min() >= 0 and "fitted workload model of source 'bloom'" in scenario.metadata["workload"]
     np.testing.assert_allclose(scenario.capacity[:, 0], 1.25 * scenario.workload.max(axis=1))
-    profile = np.asarray(figures["daily_profile"][0])
-    local = local_hours(scenario.timestamps, "Europe/Berlin")
-    by_local = np.array([scenario.workload[1, local == h].mean() for h in range(24)])
-    by_utc = np.array([scenario.workload[1, np.arange(8760) % 24 == h].mean() for h in range(24)])
-    assert np.corrcoef(by_local, profile)[0, 1] > np.corrcoef(by_utc, profile)[0, 1] + 0.05
+    # Gateways keep their local clocks, daylight saving time included.
+    assert set(np.unique(utc_offsets(scenario.timestamps, "Europe/Berlin"))) == {1.0, 2.0}
+    assert local_hours(scenario.timestamps[:1], "Asia/Tokyo")[0] == 9
 
 
 def test_workload_can_be_a_callable_or_an_array_and_capacity_a_choice(history):
@@ -337,6 +335,6 @@ def test_region_tables_and_selection(history):
         read_region_table(bad)
 
 
-def test_bloom_cycle_rejects_a_bad_peak():
+def test_fitted_loads_reject_a_bad_peak():
     with pytest.raises(InputError, match="peak_mw"):
-        BloomDailyCycle(peak_mw=0.0)(np.array(["2022-01-01T00"], dtype="datetime64[s]"), [], np.random.default_rng(0))
+        FittedLoads(peak_mw=0.0)

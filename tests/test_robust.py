@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from agents.base import HourView, Policy
 from agents.baselines import glb_cost
 from agents.eglb_online import EGLBOnline
-from eglb.registry import build
 from agents.rollout import rollout
+from eglb.registry import build
 from envs.errors import InputError
 from envs.metrics import FootprintState
 from envs.synthetic import make_synthetic

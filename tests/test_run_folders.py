@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_learning import short_run
 
 import train
 from envs.errors import InputError
 from envs.files import exclusive_lock
 from robust.learned import load_learned
-from test_learning import short_run
 
 ROOT = Path(__file__).resolve().parents[1]
 
