@@ -32,6 +32,12 @@ def build_parser() -> ArgumentParser:
     group.add_argument("--synthetic-hours", metavar="T", type=int, default=457, help="hours of a synthetic scenario (default 457)")
     group.add_argument("--setting", choices=("full", "partial"), help="full mask or the published partial mask (default: full; a CSV folder's own mask)")
     group.add_argument("--hours", metavar="START:END", help="use only these hours of the scenario (END exclusive)")
+    group.add_argument("--regions", help="with the history folder (--traces ../shared/data/history): region names, "
+                       "complete14 (default), eglb2022 (the published regions' stand-ins) or a region table CSV")
+    group.add_argument("--years", help="with the history folder: UTC years, e.g. 2023 or 2021-2022 (default 2023; 2024 is the test year)")
+    group.add_argument("--workload", default="bloom", choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
+                       help="with the history folder: the fitted gateway-load model (default bloom)")
+    group.add_argument("--carbon", default="direct", choices=("direct", "lca"), help="with the history folder: carbon intensity (default direct)")
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
     parser.add_argument("--algos", default=",".join(CLASSICAL), help=f"algorithms to run (default: {','.join(CLASSICAL)})")
@@ -60,7 +66,8 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
     scenario = ScenarioConfig(
         traces=args.traces, synthetic=parse_seeds(args.synthetic or "0"), synthetic_hours=args.synthetic_hours,
         setting=args.setting, hours=parse_hours(args.hours) if args.hours else None, mu_water=args.mu_water,
-        mu_carbon=args.mu_carbon, shifts=tuple(args.shift), seed=args.seed,
+        mu_carbon=args.mu_carbon, shifts=tuple(args.shift), seed=args.seed, regions=args.regions, years=args.years,
+        workload=args.workload, carbon=args.carbon,
     )
     options = AlgorithmOptions(eta=args.eta, eta_scale=args.eta_scale, nearest=args.nearest.split(",") if args.nearest else None,
                                allow_pickle=args.allow_pickle)

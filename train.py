@@ -37,6 +37,11 @@ def build_parser() -> ArgumentParser:
     data.add_argument("--setting", choices=("full", "partial"), default=None, help="mask (default full)")
     data.add_argument("--hours", metavar="START:END", help="training hours of --traces (default: the first two thirds)")
     data.add_argument("--eval-hours", metavar="START:END", help="held-out evaluation hours of --traces (default: the rest)")
+    data.add_argument("--regions", help="with the history folder: region names, complete14 (default) or eglb2022 (the published regions' stand-ins)")
+    data.add_argument("--years", help="with the history folder: training years (default 2021-2022)")
+    data.add_argument("--eval-years", help="with the history folder: held-out selection years (default 2023; 2024 is the test year)")
+    data.add_argument("--eval-windows", type=int, help="with the history folder: held-out windows of an episode's length (default 8)")
+    data.add_argument("--workload", choices=("bloom", "alibaba-genai", "alibaba-dlrm"), help="with the history folder: gateway-load model (default bloom)")
     data.add_argument("--eval-seeds", metavar="S1,S2,...", help="held-out synthetic seeds for evaluation (default 0,1,2)")
     run = parser.add_argument_group("run")
     run.add_argument("--timesteps", type=int, help="environment steps to train for (default: the hyperparameter file's)")
@@ -89,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             train_hours=parse_hours(args.hours) if args.hours else None,
             eval_hours=parse_hours(args.eval_hours, "--eval-hours") if args.eval_hours else None,
             eval_seeds=parse_seeds(args.eval_seeds, "--eval-seeds") if args.eval_seeds else DataConfig.eval_seeds,
+            regions=args.regions, years=args.years, eval_years=args.eval_years,
+            eval_windows=args.eval_windows or DataConfig.eval_windows, workload=args.workload or DataConfig.workload,
         )
         config = training_config(args.algo, data=data, seed=args.seed, timesteps=args.timesteps, n_envs=args.n_envs,
                                  eval_freq=args.eval_freq, sets=args.set, robust=parse_robust(args.robust) if args.robust else None,

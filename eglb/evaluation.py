@@ -115,6 +115,8 @@ def evaluate(config: EvaluationConfig, mapper: Mapper = local_map) -> Evaluation
         summary = mean_rows(rows)
     result = EvaluationResult(rows, summary)
     if config.report:
+        for line in cases[0].scenario.metadata.get("summary", []) if cases[0].scenario.metadata else []:
+            print(line)
         if len(cases) == 1:
             scenario = cases[0].scenario
             print(f"{scenario!r}, hours {scenario.timestamps[0]} .. {scenario.timestamps[-1]}")

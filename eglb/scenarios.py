@@ -24,7 +24,14 @@ class ScenarioConfig:
         hours: (start, end) hours to keep (end exclusive; -1: to the last hour), or None for all.
         mu_water, mu_carbon: override the footprint weights (USD/m^3, USD/t), or None.
         shifts: distribution shifts ``NAME[:param=value,...]`` applied in order (envs/shifts.py).
-        seed: seed of the shifts' random choices.
+        seed: seed of the shifts' random choices (and of a history scenario's gateway loads).
+        regions: with the history folder as ``traces``: which regions (names, "complete14",
+            "eglb2022" or a region table CSV; default the 14 complete zones).
+        years: with the history folder: UTC years, e.g. "2023" or "2021-2022" (default 2023; 2024
+            is the test year).
+        workload: with the history folder: the gateway-load source ("bloom", "alibaba-genai",
+            "alibaba-dlrm"; importers/workload.py).
+        carbon: with the history folder: "direct" or "lca" carbon intensity.
     """
 
     traces: str | None = None
@@ -36,8 +43,14 @@ class ScenarioConfig:
     mu_carbon: float | None = None
     shifts: tuple[str, ...] = ()
     seed: int = 0
+    regions: str | None = None
+    years: str | None = None
+    workload: str = "bloom"
+    carbon: str = "direct"
 
     def __post_init__(self):
+        if (self.regions or self.years) and not self.traces:
+            raise InputError("--regions and --years select regions and years of the history folder: give it with --traces")
         if self.traces is None:
             if not self.synthetic:
                 raise InputError("give at least one synthetic seed (--synthetic)")
@@ -54,12 +67,16 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     from envs.synthetic import make_synthetic
     from envs.traces import load_traces
 
-    if config.traces:
+    if config.traces and is_history_folder(config.traces):
+        scenarios = [history_scenario(config)]
+    elif config.regions or config.years:
+        raise InputError(f"--regions and --years select the history folder's data; {config.traces} is not the history folder")
+    elif config.traces:
         scenarios = [load_traces(config.traces, config.setting)]
     else:
         scenarios = [make_synthetic(seed=seed, hours=config.synthetic_hours, setting=config.setting or "full")
                      for seed in config.synthetic]
-    if config.hours:
+    if config.hours and not is_history_folder(config.traces or ""):
         first, last = config.hours
         scenarios = [s.window(first, s.n_hours if last == -1 else last) for s in scenarios]
     changes = {k: v for k, v in (("mu_water", config.mu_water), ("mu_carbon", config.mu_carbon)) if v is not None}
@@ -77,6 +94,28 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     for case in cases:
         require_load(case.scenario, bool(config.shifts))
     return cases
+
+
+def history_scenario(config: ScenarioConfig, years: str | None = None, hours=None) -> Scenario:
+    """A scenario of the real history folder (importers/history.py) for the config's regions and years."""
+    from envs.eglb2022 import setting_mask
+    from importers.history import load_history
+    from importers.workload import FittedLoads
+
+    mask = None
+    if config.setting == "partial":
+        if config.regions != "eglb2022":
+            raise InputError("--setting partial is the published mask: it needs --regions eglb2022")
+        mask = setting_mask("partial")
+    return load_history(config.traces, regions=config.regions, years=years or config.years or 2023,
+                        hours=hours if hours is not None else config.hours, carbon=config.carbon,
+                        workload=FittedLoads(config.workload), seed=config.seed, mask=mask)
+
+
+def is_history_folder(path) -> bool:
+    from importers.history import is_history_folder as detect
+
+    return bool(path) and detect(path)
 
 
 def require_load(scenario: Scenario, shifted: bool = False) -> None:

@@ -25,11 +25,14 @@ Callback = Callable[[dict], None]
 
 
 def scenario_key(traces: str | None) -> str:
-    """The hyperparameter block for the training data: synthetic, eglb2022 or traces."""
+    """The hyperparameter block for the training data: synthetic, eglb2022, history or traces."""
     if not traces:
         return "synthetic"
+    from eglb.scenarios import is_history_folder
     from envs.eglb2022 import is_eglb2022_folder
 
+    if is_history_folder(traces):
+        return "history"
     return "eglb2022" if is_eglb2022_folder(Path(traces)) else "traces"
 
 
@@ -57,6 +60,10 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
     from envs.traces import load_traces
 
     data = config.data
+    if data.traces is not None and scenario_key(data.traces) == "history":
+        return history_scenarios(config)
+    if data.regions or data.years or data.eval_years:
+        raise InputError("--regions, --years and --eval-years select the history folder's data: give it with --traces")
     if data.traces is None:
         if any(not 0 <= s < HELD_OUT_SEEDS for s in data.eval_seeds):
             raise InputError(f"--eval-seeds must be held-out seeds in 0..{HELD_OUT_SEEDS - 1} (training draws above)")
@@ -80,6 +87,29 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
             "use --set env.episode_hours=H with a smaller H"
         )
     return training, [scenario.window(*held)], training
+
+
+def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scenario]:
+    """Training years as one scenario (random windows of it are the episodes) and ``eval_windows``
+    evenly spaced episode-long windows of the selection years (2024 stays the test year)."""
+    import numpy as np
+
+    from eglb.scenarios import ScenarioConfig, history_scenario
+    from importers.history import parse_years
+
+    data = config.data
+    train_years, eval_years = parse_years(data.years or "2021-2022"), parse_years(data.eval_years or "2023")
+    if set(train_years) & set(eval_years):
+        raise InputError(f"training years {data.years or '2021-2022'} and evaluation years {data.eval_years or '2023'} overlap")
+    source = ScenarioConfig(traces=data.traces, regions=data.regions, workload=data.workload, seed=config.seed,
+                            setting=data.setting)
+    training = history_scenario(source, years=f"{train_years[0]}-{train_years[-1]}")
+    held = history_scenario(source, years=f"{eval_years[0]}-{eval_years[-1]}")
+    hours = config.env.episode_hours
+    if hours > min(training.n_hours, held.n_hours):
+        raise InputError(f"env.episode_hours={hours} is longer than the history years chosen")
+    starts = np.linspace(0, held.n_hours - hours, data.eval_windows).astype(int)
+    return training, [held.window(int(s), int(s) + hours) for s in starts], training
 
 
 def default_run_name(config: RunConfig) -> str:

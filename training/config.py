@@ -188,6 +188,11 @@ class DataConfig:
         eval_hours: (start, end) hours of the traces held out for evaluation (never trained on).
         eval_seeds: held-out synthetic seeds for evaluation (below envs.synthetic.HELD_OUT_SEEDS).
         eval_synthetic_hours: length of each held-out synthetic evaluation trace.
+        regions, years, eval_years, eval_windows, workload: with the history folder as ``traces``:
+            the regions (names, "complete14", "eglb2022" or a table), the training years (default
+            2021-2022), the held-out selection years (default 2023; 2024 is for the final report
+            only), how many windows of an episode's length of them evaluate the policy, and the
+            gateway-load model.
     """
 
     traces: str | None = None
@@ -196,6 +201,11 @@ class DataConfig:
     eval_hours: tuple[int, int] | None = None
     eval_seeds: tuple[int, ...] = (0, 1, 2)
     eval_synthetic_hours: int = 168
+    regions: str | None = None
+    years: str | None = None
+    eval_years: str | None = None
+    eval_windows: int = 8
+    workload: str = "bloom"
 
     def __post_init__(self):
         typed_fields(DataConfig, asdict(self), "data.")
@@ -208,6 +218,7 @@ class DataConfig:
         if not self.eval_seeds:
             raise InputError("data.eval_seeds must list at least one seed")
         check_range("data.eval_synthetic_hours", self.eval_synthetic_hours, 1, MAX_HOURS)
+        check_range("data.eval_windows", self.eval_windows, 1, 1000)
 
 
 @dataclass(frozen=True)
