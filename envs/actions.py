@@ -24,6 +24,11 @@ from envs.errors import InputError
 from envs.routing import Router
 
 ACTION_MODES = ("routing", "dual", "share")
+_MEANING = {
+    "routing": "per-gateway scores of every region in [-1, 1], gateway-major",
+    "dual": "water then carbon dual prices of every region in [-1, 1]",
+    "share": "the share of every gateway's load served in every region, region-major, in [0, 1]",
+}
 
 
 def calibrated_price(price, water, carbon, gamma_water, gamma_carbon, mu_water: float, mu_carbon: float):
@@ -62,6 +67,7 @@ class ActionDecoder:
         scenario = router.scenario
         self._mask_t = scenario.mask.T
         self._shape_jn = (scenario.n_gateways, scenario.n_regions)
+        self.shape = self.space(mode, scenario.n_regions, scenario.n_gateways).shape
 
     @staticmethod
     def space(mode: str, n_regions: int, n_gateways: int) -> spaces.Box:
@@ -73,6 +79,19 @@ class ActionDecoder:
         if mode == "share":
             return spaces.Box(0.0, 1.0, shape=(n_regions * n_gateways,), dtype=np.float64)
         raise InputError(f"action mode must be one of {', '.join(ACTION_MODES)}, got {mode!r}")
+
+    def check(self, action) -> np.ndarray:
+        """The action as an array of the mode's shape, or a clear error saying what is expected."""
+        if isinstance(action, np.ndarray) and action.shape == self.shape:
+            return action
+        try:
+            array = np.asarray(action, dtype=float)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or array.size != int(np.prod(self.shape)):
+            got = "None" if action is None else f"{type(action).__name__} of shape {np.shape(action)}"
+            raise InputError(f"{self.mode} action must be an array of shape {self.shape} ({_MEANING[self.mode]}), got {got}")
+        return array.reshape(self.shape)
 
     def decode(self, action: np.ndarray, t: int) -> np.ndarray:
         """A feasible routing [N, J] (MW) for hour t of the router's scenario."""
@@ -89,9 +108,11 @@ class ActionDecoder:
         scenario = self.router.scenario
         # fmax/fmin map NaN to the bound; scores in [-1, 1] keep exp() far from overflow.
         scores = np.fmin(np.fmax(np.asarray(action, dtype=float), -1.0), 1.0).reshape(self._shape_jn)
-        weights = np.exp(self.temperature * scores)
+        logits = self.temperature * scores
         if not self.router.full_mask:
-            weights *= self._mask_t
+            logits = np.where(self._mask_t, logits, -np.inf)
+        # Softmax shifted by each gateway's largest logit: exact, and finite at any temperature.
+        weights = np.exp(logits - logits.max(axis=1, keepdims=True))
         routing = (weights * (scenario.workload[:, t] / weights.sum(axis=1))[:, None]).T
         return self.router.repair(routing, t)
 

@@ -26,7 +26,16 @@ import numpy as np
 import pandas as pd
 
 from envs.errors import InputError
-from envs.files import atomic_write, atomic_write_json, line_of, numeric_column, read_table, timestamp_column
+from envs.files import (
+    atomic_write,
+    atomic_write_json,
+    line_of,
+    numeric_column,
+    read_table,
+    require_consecutive_hours,
+    require_whole_hours,
+    timestamp_column,
+)
 from envs.scenario import Scenario
 from envs.validation import require_nonnegative
 
@@ -110,7 +119,9 @@ def load_scenario(folder: str | Path, setting: str | None = None) -> Scenario:
     signals_path = folder / "signals.csv"
     signals = read_table(signals_path, ("timestamp", "region") + SIGNAL_COLUMNS)
     stamps, region_index = _grid_positions(signals, signals_path, "region", regions)
+    require_whole_hours(stamps, signals_path, "timestamp")
     hours = np.unique(stamps)
+    require_consecutive_hours(hours, signals_path)
     hour_index = np.searchsorted(hours, stamps)
     _require_complete_grid(hour_index, region_index, hours, regions, signals_path, "region")
     arrays = {}
@@ -166,7 +177,9 @@ def _read_header(path: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        header = json.loads(path.read_text())
+        header = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"file {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"file {path} is not valid JSON: {exc}") from None
     if not isinstance(header, dict):

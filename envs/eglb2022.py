@@ -22,7 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from envs.errors import InputError
-from envs.files import numeric_column, read_table, require_unique_rows, timestamp_column
+from envs.files import (
+    numeric_column,
+    read_table,
+    require_consecutive_hours,
+    require_unique_rows,
+    require_whole_hours,
+    timestamp_column,
+)
 from envs.scenario import Scenario
 from envs.validation import require_nonnegative
 
@@ -84,11 +91,38 @@ def is_eglb2022_folder(path: Path) -> bool:
 def _read_series(path: Path, column: str, allow_negative: bool) -> tuple[np.ndarray, np.ndarray]:
     table = read_table(path, (_TIME, column))
     stamps = timestamp_column(table, _TIME, path)
+    require_whole_hours(stamps, path, _TIME)
     require_unique_rows(stamps.astype(np.int64), path, "timestamp")
+    require_consecutive_hours(np.sort(stamps), path)
     values = numeric_column(table, column, path)
     if not allow_negative:
         require_nonnegative(values, f"column {column!r}", lambda idx: f"file {path}, line {idx[0] + 2}")
     return stamps, values
+
+
+def _common_hours(files: list[tuple[Path, np.ndarray]], folder: Path) -> np.ndarray:
+    """The hours every file has. Files may run longer than the others (the published non-US prices
+    do, by a day), but a file that alone cuts the common hours short looks truncated: refused,
+    naming it and the hours it lacks, rather than silently dropping those hours everywhere."""
+    starts = np.array([stamps.min() for _, stamps in files])
+    ends = np.array([stamps.max() for _, stamps in files])
+    for edge, limit, typical, word in ((ends, ends.min(), np.median(ends.astype(np.int64)), "end"),
+                                       (starts, starts.max(), np.median(starts.astype(np.int64)), "start")):
+        limiting = np.flatnonzero(edge == limit)
+        if len(limiting) < len(files) / 2 and limit.astype(np.int64) != typical:
+            path = files[int(limiting[0])][0]
+            usual = np.datetime64(int(typical), "s")
+            raise InputError(
+                f"file {path} {word}s at {np.datetime_as_string(limit, unit='h')} but most files in {folder} {word} at "
+                f"{np.datetime_as_string(usual, unit='h')}: it looks truncated (aligning on it would drop "
+                f"{abs(int((usual - limit) / np.timedelta64(1, 'h')))} hours of every file)"
+            )
+    common = files[0][1]
+    for _, stamps in files[1:]:
+        common = np.intersect1d(common, stamps)
+    if common.size == 0:
+        raise InputError(f"the files in {folder} share no timestamp")
+    return np.sort(common)
 
 
 def load_eglb2022(
@@ -113,19 +147,15 @@ def load_eglb2022(
     if not folder.is_dir():
         raise InputError(f"data folder {folder} does not exist (set ${DATA_ENV} or pass the path)")
     series: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for field, subfolder, suffix, column, negative in _SIGNALS:
-        series[field] = [
-            _read_series(folder / subfolder / f"{name}_{suffix}.csv", column, negative) for name in FILE_NAMES
-        ]
     workload_path = folder / "AI_workload.csv"
+    paths = [workload_path]
+    for field, subfolder, suffix, column, negative in _SIGNALS:
+        paths += [folder / subfolder / f"{name}_{suffix}.csv" for name in FILE_NAMES]
+        series[field] = [_read_series(path, column, negative) for path in paths[-len(FILE_NAMES):]]
     workload_stamps, power = _read_series(workload_path, "Power (Watt)", False)
 
-    common = workload_stamps
-    for field in series:
-        for stamps, _ in series[field]:
-            common = np.intersect1d(common, stamps)
-    if common.size == 0:
-        raise InputError(f"the files in {folder} share no timestamp")
+    files = [(path, stamps) for path, stamps in zip(paths, [workload_stamps] + [st for f in series for st, _ in series[f]])]
+    common = _common_hours(files, folder)
 
     def aligned(stamps: np.ndarray, values: np.ndarray) -> np.ndarray:
         order = np.argsort(stamps)

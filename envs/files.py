@@ -58,17 +58,70 @@ def numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     return values
 
 
+#: ISO 8601 date and hour, optional minutes, seconds and fraction, optional UTC designator or offset.
+_ISO_TIME = r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2})(?::(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?"
+
+
 def timestamp_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    """A column of timestamps as datetime64[s] (UTC), raising InputError at the first bad cell."""
+    """A column of UTC timestamps as datetime64[s], strictly parsed; InputError at the first bad cell.
+
+    Accepted: ISO 8601 ``YYYY-MM-DD HH[:MM[:SS[.f]]]`` (or with ``T``), naive (read as UTC) or with
+    ``Z`` / ``+00:00``. Anything else is refused with the line named: day-first dates (22/09/2022),
+    other offsets (the files declare UTC; convert them first), impossible dates, text.
+    """
     text = table[column].str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        row = int(np.argmax(bad))
+    parts = text.str.fullmatch(_ISO_TIME)
+    fields = text.str.extract(_ISO_TIME)
+    bad = ~parts.to_numpy(dtype=bool)
+    offset = fields[6].fillna("Z").to_numpy(dtype=str)
+    wrong_zone = ~bad & ~np.isin(offset, ("Z", "+00:00", "-00:00", "+0000", "-0000"))
+    stamps = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[s]")
+    ok = ~bad & ~wrong_zone
+    if ok.any():
+        f = fields[ok]
+        iso = (f[0] + "-" + f[1] + "-" + f[2] + "T" + f[3] + ":" + f[4].fillna("00") + ":" + f[5].fillna("00")).to_numpy(dtype=str)
+        try:
+            stamps[ok] = iso.astype("datetime64[s]")
+        except ValueError:  # an impossible date (2022-02-30, hour 25): find which
+            for row, value in zip(np.flatnonzero(ok), iso):
+                try:
+                    stamps[row] = np.datetime64(value, "s")
+                except ValueError:
+                    bad[row] = True
+    if bad.any() or wrong_zone.any():
+        row = int(np.argmax(bad | wrong_zone))
+        cell = table[column].iloc[row]
+        if wrong_zone[row]:
+            raise InputError(
+                f"file {path}, line {line_of(row)}, column {column!r}: timestamps must be UTC, got offset {offset[row]} in {cell!r}"
+            )
         raise InputError(
-            f"file {path}, line {line_of(row)}, column {column!r}: expected a timestamp, got {table[column].iloc[row]!r}"
+            f"file {path}, line {line_of(row)}, column {column!r}: expected a timestamp like 2022-09-22 13:00 "
+            f"(ISO 8601, UTC), got {cell!r}"
         )
-    return parsed.dt.tz_convert(None).to_numpy().astype("datetime64[s]")
+    return stamps
+
+
+def require_whole_hours(stamps: np.ndarray, path: Path, column: str) -> None:
+    """Every timestamp starts an hour (an hourly slot); name the first line that does not."""
+    off = stamps.astype(np.int64) % 3600 != 0
+    if off.any():
+        row = int(np.argmax(off))
+        raise InputError(
+            f"file {path}, line {line_of(row)}, column {column!r}: {np.datetime_as_string(stamps[row], unit='s')} is not "
+            "the start of an hour; the data must be hourly"
+        )
+
+
+def require_consecutive_hours(hours: np.ndarray, path: Path) -> None:
+    """Sorted unique hour starts [T] must have no gap; name the first missing hours."""
+    steps = np.diff(hours.astype("datetime64[h]").astype(np.int64))
+    if (steps > 1).any():
+        k = int(np.argmax(steps > 1))
+        first, missing = hours[k] + np.timedelta64(1, "h"), int(steps[k]) - 1
+        last = first + np.timedelta64(missing - 1, "h")
+        span = np.datetime_as_string(first, unit="h") + ("" if missing == 1 else f" .. {np.datetime_as_string(last, unit='h')}")
+        raise InputError(f"file {path} has no row for {missing} hour{'s' if missing > 1 else ''} ({span}): hourly rows must not skip hours")
 
 
 def require_unique_rows(keys: np.ndarray, path: Path, what: str) -> None:
@@ -85,13 +138,19 @@ def require_unique_rows(keys: np.ndarray, path: Path, what: str) -> None:
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(temporary_path)`` then rename the temporary file to ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
     os.close(handle)
     try:
         write(Path(temporary))
         os.chmod(temporary, 0o644)  # mkstemp makes 0600; results are meant to be shared
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

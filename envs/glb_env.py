@@ -146,10 +146,17 @@ class GLBEnv(gym.Env):
     # --------------------------------------------------------------------------------- episode
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
+        if options is not None and not isinstance(options, dict):
+            raise InputError(f"reset options must be a dict with 'start' and/or 'scenario', got {type(options).__name__}")
         options = options or {}
+        unknown = sorted(set(options) - {"start", "scenario"})
+        if unknown:
+            raise InputError(f"unknown reset option {unknown[0]!r}: options are 'start' (an hour index) and 'scenario' (a Scenario)")
         scenario = options.get("scenario")
         if scenario is None:
             scenario = self._pick(self.np_random)
+        elif not isinstance(scenario, Scenario):
+            raise InputError(f"reset option 'scenario' must be a Scenario, got {type(scenario).__name__}")
         if (scenario.n_regions, scenario.n_gateways) != (self.n_regions, self.n_gateways):
             raise InputError(
                 f"scenario {scenario.name!r} has {scenario.n_regions} regions and {scenario.n_gateways} gateways; "
@@ -161,7 +168,10 @@ class GLBEnv(gym.Env):
                 f"episode_hours={hours} is longer than scenario {scenario.name!r} ({scenario.n_hours} hours)"
             )
         if "start" in options:
-            start = int(options["start"])
+            start = options["start"]
+            if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
+                raise InputError(f"reset option 'start' must be a whole hour index, got {start!r}")
+            start = int(start)
             if not 0 <= start <= scenario.n_hours - hours:
                 raise InputError(f"start hour {start} leaves no room for a {hours}-hour episode in {scenario.n_hours} hours")
         elif self.random_start:
@@ -209,7 +219,7 @@ class GLBEnv(gym.Env):
         if self._step >= self.hours:
             raise gym.error.ResetNeeded("the episode has ended; call reset()")
         k = self._step
-        routing = self.decoder.decode(action, self.hour)
+        routing = self.decoder.decode(self.decoder.check(action), self.hour)
         energy = routing.sum(axis=1)
         cost = self._price[k] * energy
         footprint = self._intensity[k] * energy  # [2, N]

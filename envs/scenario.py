@@ -20,8 +20,10 @@ import numpy as np
 from envs.errors import InputError
 from envs.flow import FEASIBILITY_TOLERANCE, MAX_HALL_CLASSES, hall_sets, servable_scale
 from envs.validation import (
+    MAX_MAGNITUDE,
     as_float_array,
     first_index,
+    require_bounded,
     require_finite,
     require_nonnegative,
     require_shape,
@@ -135,6 +137,7 @@ class Scenario:
                 return f"{name}[{idx[0]}, {idx[1]}] ({kind} {labels[idx[0]]!r}, {hour(idx[1])})"
 
             require_finite(values, name, locate)
+            require_bounded(values, name, locate)
             if name != "price":
                 require_nonnegative(values, name, locate)
             arrays[name] = values
@@ -148,6 +151,7 @@ class Scenario:
             return f"capacity[{idx[0]}, {idx[1]}] (region {regions[idx[0]]!r}, {hour(idx[1])})"
 
         require_finite(capacity, "capacity", locate_capacity)
+        require_bounded(capacity, "capacity", locate_capacity)
         require_nonnegative(capacity, "capacity", locate_capacity)
         arrays["capacity"] = capacity
 
@@ -172,8 +176,8 @@ class Scenario:
                 value = float(value)
             except (TypeError, ValueError):
                 raise InputError(f"argument {name!r} must be a number, got {value!r}") from None
-            if not np.isfinite(value) or value < 0:
-                raise InputError(f"argument {name!r} must be a finite number >= 0, got {value}")
+            if not np.isfinite(value) or value < 0 or value > MAX_MAGNITUDE:
+                raise InputError(f"argument {name!r} must be a finite number in 0..{MAX_MAGNITUDE:g}, got {value}")
             object.__setattr__(self, name, value)
 
         for name, values in arrays.items():

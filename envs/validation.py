@@ -29,6 +29,23 @@ def require_finite(values: np.ndarray, what: str, locate: Locate) -> None:
         raise InputError(f"{locate(where)}: {what} must be a finite number, got {values[where]}")
 
 
+#: Largest magnitude accepted for any input value (prices USD/MWh, intensities, loads and capacities
+#: MW, weights). Products of a few such values over years of hours stay finite and the LP solver
+#: (which treats 1e20 as infinite) stays accurate; anything larger is a unit mistake.
+MAX_MAGNITUDE = 1e12
+
+
+def require_bounded(values: np.ndarray, what: str, locate: Locate) -> None:
+    """Raise when any entry's magnitude exceeds MAX_MAGNITUDE (it would overflow the objective)."""
+    bad = np.abs(values) > MAX_MAGNITUDE
+    if bad.any():
+        where = first_index(bad)
+        raise InputError(
+            f"{locate(where)}: {what} = {values[where]:g} is beyond {MAX_MAGNITUDE:g} in magnitude: values this large "
+            "overflow the objective; check the unit"
+        )
+
+
 def require_nonnegative(values: np.ndarray, what: str, locate: Locate) -> None:
     """Raise when any entry is negative (NaN must have been rejected before)."""
     bad = values < 0

@@ -227,3 +227,40 @@ def test_works_in_vector_environments(vector):
             obs, reward, done, info = venv.step(np.stack([venv.action_space.sample() for _ in range(2)]))
         assert obs.shape[0] == 2 and done.shape == (2,)
     venv.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("action", [None, 0.5, "left", [1.0, 2.0]])
+def test_malformed_actions_say_what_is_expected(mode, action):
+    env = GLBEnv(make_synthetic(0, hours=5), action_mode=mode)
+    env.reset(seed=0)
+    with pytest.raises(InputError, match=rf"{mode} action must be an array of shape \({env.action_space.shape[0]},\)"):
+        env.step(action)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"strat": 1}, "unknown reset option 'strat'"),
+        ({"start": 1.5}, "reset option 'start' must be a whole hour index"),
+        ({"start": 400}, "start hour 400 leaves no room"),
+        ({"scenario": "synthetic"}, "reset option 'scenario' must be a Scenario"),
+        ([("start", 1)], "reset options must be a dict"),
+    ],
+)
+def test_bad_reset_options_are_clear(options, message):
+    env = GLBEnv(make_synthetic(0, hours=10), episode_hours=5)
+    with pytest.raises(InputError, match=message):
+        env.reset(seed=0, options=options)
+
+
+@pytest.mark.parametrize("temperature", [5.0, 800.0, 1e6])
+def test_routing_is_finite_and_feasible_at_any_temperature(temperature):
+    scenario = random_scenario(4, n_regions=5, n_gateways=4, hours=6, masked=True)
+    env = GLBEnv(scenario, action_mode="routing", routing_temperature=temperature)
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    for t in range(scenario.n_hours):
+        _, reward, _, _, info = env.step(env.action_space.sample())
+        assert np.isfinite(reward)
+        assert_feasible(scenario, t, info["routing"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,7 +70,8 @@ def test_published_layout_and_setting(published_path, capsys):
         (["--algos", "eglb,eglb"], "lists an algorithm twice"),
         (["--traces", "/nonexistent/folder"], "traces folder /nonexistent/folder does not exist"),
         (["--setting", "half"], "argument --setting: invalid choice"),
-        (["--mu-water", "-3"], "'mu_water' must be a finite number >= 0"),
+        (["--mu-water", "-3"], "'mu_water' must be a finite number in 0..1e+12"),
+        (["--mu-water", "1e308"], "'mu_water' must be a finite number in 0..1e+12"),
         (["--synthetic", "1", "--traces", "x"], "not allowed with argument"),
         (["--eta", "-1"], "eta must be a finite number >= 0"),
     ],
@@ -94,3 +97,75 @@ def test_several_synthetic_seeds_give_per_seed_rows_and_their_mean(tmp_path, cap
     assert "mean over 3 scenarios" in capsys.readouterr().out
     with pytest.raises(Exception, match="--synthetic takes a seed"):
         evaluate.main(["--synthetic", "a-b", "--no-progress"])
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--synthetic", "12-3"], "--synthetic range '12-3' runs backwards: write 3-12"),
+        (["--synthetic-hours", "1000000000"], "--synthetic-hours must be in 1..87600"),
+        (["--synthetic-hours", "1e9"], "argument --synthetic-hours: invalid int value"),
+        (["--shift", "outage:regions=0+1+2+3+4+5+6+7+8+9,start=0,end=1"], "has no load to route after the shifts (they shed all of it)"),
+        (["--shift", "outage:start=0.8,end=0.2"], "need 0 <= start < end <= 1, got start=0.8, end=0.2"),
+        (["--out", "/proc/forbidden/results"], "cannot create --out folder /proc/forbidden/results"),
+        (["--algos", "sb3:ppo:nowhere.zip"], "--allow-pickle"),
+        (["--algos", "py:no_such_module:make"], "cannot import module 'no_such_module'"),
+        (["--regions", "Texas"], "--regions and --years select regions and years of the history folder"),
+    ],
+)
+def test_hostile_input_gives_one_line(args, message, run_cli):
+    done = run_cli("evaluate.py", "--no-progress", "--synthetic-hours", "48", *args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_a_read_only_out_folder_is_one_line(tmp_path, run_cli):
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        done = run_cli("evaluate.py", "--no-progress", "--synthetic-hours", "24", "--algos", "glb-cost", "--out", str(out))
+    finally:
+        out.chmod(0o700)
+    if os.geteuid() == 0:  # root writes anywhere: nothing to refuse
+        assert done.returncode == 0
+    else:
+        assert done.returncode == 2 and "cannot" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_shed_load_is_reported_and_json_is_strict(tmp_path):
+    out = tmp_path / "outage"
+    args = ["--synthetic-hours", "48", "--algos", "eglb,eglb-off", "--shift", "outage:regions=0+1+2+3+4+5,start=0.2,end=0.5",
+            "--out", str(out), "--no-progress"]
+    assert evaluate.main(args) == 0
+    text = (out / "results.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    rows = json.loads(text)
+    scenario = make_synthetic(0, hours=48)
+    for row in rows:
+        assert row["unserved_mwh"] > 0
+        assert row["served_mwh"] + row["unserved_mwh"] == pytest.approx(scenario.total_workload.sum(), rel=1e-9)
+    assert "unserved_mwh" in pd.read_csv(out / "results.csv").columns
+
+
+def test_json_writes_non_finite_numbers_as_null(tmp_path):
+    from envs.files import atomic_write_json
+
+    path = atomic_write_json(tmp_path / "x.json", {"a": float("nan"), "b": [np.float64("inf"), 1.5], "c": np.int64(3)})
+    assert json.loads(path.read_text()) == {"a": None, "b": [None, 1.5], "c": 3}
+
+
+def test_a_python_policy_is_scored_like_any_other(tmp_path, capsys, monkeypatch):
+    (tmp_path / "my_policies.py").write_text(
+        "from agents.baselines import glb_cost\n"
+        "def make():\n    return glb_cost()\n"
+        "def cheapest_callable():\n    policy = glb_cost()\n"
+        "    def act(view):\n        if view.t == 0 or policy.scenario is not view.scenario:\n            policy.reset(view.scenario)\n"
+        "        return policy.act(view)\n    return act\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert evaluate.main(["--synthetic-hours", "30", "--algos", "py:my_policies:make,py:my_policies:cheapest_callable,glb-cost",
+                          "--no-progress", "--out", str(tmp_path / "out")]) == 0
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert rows[0]["J"] == rows[1]["J"] == rows[2]["J"]

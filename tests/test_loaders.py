@@ -135,3 +135,53 @@ def test_csv_setting_overrides(tmp_path):
         load_scenario(full, "partial")
     with pytest.raises(InputError, match="neither the published layout"):
         load_traces(tmp_path)
+
+
+def shorten(path, keep):
+    rows = list(csv.reader(open(path)))
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(rows[: keep + 1])
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        # A truncated file would silently cut every file to the common hours (457 -> 200).
+        (lambda d: shorten(d / "carbon" / "Texas_carbon.csv", 200), r"Texas_carbon.csv ends at 2022-09-30T07 but most files .* end at 2022-10-11T00: it looks truncated \(aligning on it would drop 257 hours"),
+        (lambda d: shorten(d / "AI_workload.csv", 200), r"AI_workload.csv ends at .* looks truncated"),
+        # Rows missing inside a file.
+        (lambda d: edit_csv(d / "water" / "Japan_water.csv", lambda r: r.pop(30)), r"Japan_water.csv has no row for 1 hour \(2022-09-23T05\)"),
+        # Day-first dates, offsets other than UTC, minutes, impossible dates.
+        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "22/09/2022 03:00"), r"Texas_Price.csv, line 5, column 'Time \(UTC\)': expected a timestamp like"),
+        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-09-22 03:00+05:00"), r"Texas_Price.csv, line 5, .*timestamps must be UTC, got offset \+05:00"),
+        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-09-22 03:30"), r"Texas_Price.csv, line 5, .*2022-09-22T03:30:00 is not the start of an hour"),
+        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-02-30 03"), r"Texas_Price.csv, line 5, .*expected a timestamp like"),
+        # A year far away is a valid date, but then the file does not line up with the others.
+        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 458, 0, "2300-01-01 00"), r"Texas_Price.csv has no row for .* hours"),
+    ],
+)
+def test_published_layout_refuses_what_would_misalign_silently(data_copy, corrupt, message):
+    corrupt(data_copy)
+    with pytest.raises(InputError, match=message):
+        load_eglb2022(data_copy)
+
+
+def test_published_layout_accepts_utc_designators(data_copy, published_full):
+    rewrite_cell(data_copy / "price" / "Texas_Price.csv", 5, 0, "2022-09-22T03:00:00Z")
+    rewrite_cell(data_copy / "price" / "Texas_Price.csv", 6, 0, "2022-09-22 04:00+00:00")
+    assert load_eglb2022(data_copy) == published_full
+
+
+@pytest.mark.parametrize(
+    "corrupt, message",
+    [
+        (lambda d: edit_csv(d / "signals.csv", lambda r: [r.pop(11) for _ in range(10)]), r"signals.csv has no row for 1 hour \(2022-09-22T01\)"),
+        (lambda d: edit_csv(d / "signals.csv", lambda r: [row.__setitem__(0, row[0].replace(":00:00", ":30:00")) for row in r[1:11]]), r"signals.csv, line 2, column 'timestamp': 2022-09-22T00:30:00 is not the start of an hour"),
+        (lambda d: (d / "scenario.json").write_bytes(b'{"name": "\xff\xfe"}'), r"scenario.json is not UTF-8 text"),
+    ],
+)
+def test_csv_format_refuses_gaps_minutes_and_bad_encodings(tmp_path, corrupt, message):
+    folder = save_scenario(make_synthetic(1, hours=6), tmp_path / "s")
+    corrupt(folder)
+    with pytest.raises(InputError, match=message):
+        load_scenario(folder)

@@ -11,6 +11,7 @@ from scipy.optimize import linprog
 
 from envs.errors import InputError
 from envs.scenario import Scenario, hourly_timestamps
+from envs.synthetic import make_synthetic
 
 
 def fields_of(scenario: Scenario) -> dict:
@@ -71,7 +72,7 @@ def test_window_and_slicing_give_scenarios(base):
         (lambda s: {"timestamps": s.timestamps[::-1]}, r"timestamps\[1\] .*earlier"),
         (lambda s: {"mask": np.array([[1, 0], [1, 0], [1, 0]])}, r"gateway 'g1' \(column 1\) with no region"),
         (lambda s: {"mask": np.full((3, 2), 2)}, r"mask\[0, 0\] must be 0 or 1"),
-        (lambda s: {"mu_water": -1.0}, r"'mu_water' must be a finite number >= 0"),
+        (lambda s: {"mu_water": -1.0}, r"'mu_water' must be a finite number in 0..1e\+12"),
         (lambda s: {"regions": ("a", "b", "a")}, r"regions\[2\] repeats the name 'a'"),
         (lambda s: {"price": [["x"] * 6] * 3}, r"'price' must be numeric"),
     ],
@@ -161,3 +162,14 @@ def test_metadata_travels_with_slices_and_changes_but_not_into_equality(base):
     assert described.with_changes(mu_water=1.0).metadata["source"] == "history"
     with pytest.raises(InputError, match="'metadata' must be a mapping"):
         base.with_changes(metadata=["not", "a", "mapping"])
+
+
+@pytest.mark.parametrize("field, index", [("price", (2, 3)), ("workload", (1, 0)), ("capacity", (0, 4)), ("water", (3, 3))])
+def test_magnitudes_that_would_overflow_the_objective_are_refused(field, index):
+    scenario = make_synthetic(0, hours=8)
+    values = np.array(getattr(scenario, field), copy=True)
+    values[index] = 1e308
+    with pytest.raises(InputError, match=rf"{field}\[{index[0]}, {index[1]}\] .*= 1e\+308 is beyond 1e\+12 in magnitude"):
+        scenario.with_changes(**{field: values})
+    with pytest.raises(InputError, match=r"'mu_carbon' must be a finite number in 0..1e\+12"):
+        scenario.with_changes(mu_carbon=1e300)
