@@ -27,5 +27,6 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
+# Removes the virtual environment and caches only: runs/ (your trained models) and results/ stay.
 clean:
-	rm -rf $(VENV) results runs .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info

@@ -92,10 +92,12 @@ class GLBEnv(gym.Env):
     - ``observation_scale``: an :class:`~envs.observation.ObservationScale` or its dict (default:
       measured on the first scenario); keep it fixed between training and evaluation.
     - ``routing_temperature``: softmax temperature of the ``routing`` mode.
-    - ``render_mode``: ``"ansi"`` renders the current hour as text.
+    - ``render_mode``: ``"ansi"`` renders the current hour as text; ``"rgb_array"`` as a picture
+      (uint8 [360, 640, 3]: per-region load against capacity, and cumulative weighted water and carbon
+      footprints against the worst region's, the level the equity penalty charges; envs/render.py).
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -136,9 +138,12 @@ class GLBEnv(gym.Env):
             self.n_regions, self.n_gateways, observation_scale, forecast_hours, forecast_noise
         )
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self._observer.size,), dtype=np.float32)
+        #: The name of every observation entry, e.g. "price[Texas]", "forecast+2.water[Japan]", "carbon_gap[Nevada]".
+        self.observation_names = self._observer.names(reference.regions, reference.gateways)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise InputError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.render_mode = render_mode
+        self._renderer = None
         self._decoders: dict[int, tuple[Scenario, ActionDecoder]] = {}
         self.scenario: Scenario | None = None
         self.state: FootprintState | None = None
@@ -250,12 +255,20 @@ class GLBEnv(gym.Env):
 
     # --------------------------------------------------------------------------------- render
     def render(self):
-        if self.render_mode != "ansi":
+        if self.render_mode is None:
             return None
         if self.state is None:
-            return "GLBEnv: call reset() first\n"
-        lines = [f"{self.scenario.name}: hour {self.hour} of {self.start}..{self.start + self.hours - 1}, J so far {self._objective:,.0f} USD"]
+            raise gym.error.ResetNeeded("call reset() before render()")
+        title = f"{self.scenario.name}: hour {self.hour} of {self.start}..{self.start + self.hours - 1}, J so far {self._objective:,.0f} USD"
         energy = self._last_info["energy"] if self._last_info else np.zeros(self.n_regions)
+        if self.render_mode == "rgb_array":
+            if self._renderer is None or self._renderer.regions != self.scenario.regions:
+                from envs.render import FrameRenderer
+
+                self._renderer = FrameRenderer(self.scenario.regions)
+            capacity = self.scenario.capacity[:, min(self.hour, self.scenario.n_hours - 1)]
+            return self._renderer.frame(title, energy, capacity, self._weights[:, None] * self.state.footprint)
+        lines = [title]
         lines.append(f"{'region':<14}{'load MW':>9}{'water m3':>12}{'carbon t':>12}")
         for i, name in enumerate(self.scenario.regions):
             lines.append(f"{name:<14}{energy[i]:>9.3f}{self.state.water[i]:>12.1f}{self.state.carbon[i]:>12.2f}")

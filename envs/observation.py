@@ -106,6 +106,17 @@ class ObservationBuilder:
         self.static_size = 4 * n_regions + n_gateways + 3 + self.forecast_hours * per_hour
         self.size = self.static_size + 4 * n_regions
 
+    def names(self, regions: tuple[str, ...], gateways: tuple[str, ...]) -> list[str]:
+        """The name of every entry of the observation vector, in order (see the module docstring)."""
+        per_hour = [f"{signal}[{r}]" for signal in ("price", "carbon", "water") for r in regions]
+        per_hour += [f"workload[{g}]" for g in gateways]
+        names = per_hour + [f"capacity[{r}]" for r in regions] + ["hour_sin", "hour_cos", "episode_left"]
+        names += [f"forecast+{k}.{name}" for k in range(1, self.forecast_hours + 1) for name in per_hour]
+        names += [f"{kind}[{r}]" for kind in ("water_footprint", "carbon_footprint", "water_gap", "carbon_gap") for r in regions]
+        if len(names) != self.size:  # the layout and this list must change together
+            raise RuntimeError(f"observation names ({len(names)}) do not match the observation size ({self.size})")
+        return names
+
     def episode_rows(self, scenario: Scenario, start: int, hours: int, rng: np.random.Generator) -> np.ndarray:
         """The static part of every observation of an episode: float32 [hours + 1, static_size].
 

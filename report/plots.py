@@ -42,35 +42,44 @@ def plot_regions(results: list[AlgorithmResult], scenario: Scenario, path: Path)
     return save_figure(figure, path)
 
 
+#: Line styles cycled with the colors, so that many algorithms stay distinguishable (also in grey print).
+_STYLES = ("-", "--", "-.", ":")
+
+
 def plot_cumulative(results: list[AlgorithmResult], scenario: Scenario, path: Path) -> Path:
-    """The worst region's cumulative water and carbon footprint over time, per algorithm."""
-    figure, axes = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    """The worst region's cumulative water and carbon footprint over time, per algorithm.
+
+    The worst region is the one with the largest footprint at the end (what the equity penalty
+    charges); the legend names it for each algorithm, and each algorithm has its own color and line style.
+    """
+    figure, axes = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True)
     hours = scenario.timestamps.astype("datetime64[h]")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (_, label) in enumerate(FOOTPRINTS):
         intensity = scenario.intensity[k]
-        for result in results:
+        for a, result in enumerate(results):
             cumulative = np.cumsum(intensity * result.energy, axis=1)
-            line = axes[k].plot(hours, cumulative.max(axis=0), label=f"{result.name} (worst region)")
-            axes[k].plot(hours, cumulative.mean(axis=0), linestyle=":", color=line[0].get_color(), alpha=0.7)
+            worst = int(np.argmax(cumulative[:, -1]))
+            axes[k].plot(hours, cumulative[worst], color=colors[a % len(colors)], linestyle=_STYLES[(a // len(colors) + a) % len(_STYLES)],
+                         linewidth=1.4, label=f"{result.name} (worst: {scenario.regions[worst]})")
         axes[k].set_ylabel(f"cumulative {label}")
         axes[k].grid(alpha=0.3)
-    axes[0].set_title("Worst region's cumulative footprint (solid) and the regional mean (dotted)")
-    axes[0].legend(fontsize=8, ncol=2)
+        axes[k].legend(fontsize=7, ncol=2)
+    axes[0].set_title("Cumulative footprint of each algorithm's worst region (the one the equity penalty charges)")
     figure.autofmt_xdate()
     return save_figure(figure, path)
 
 
 def plot_ratios(rows: list[dict], path: Path) -> Path:
-    """Bars of J / J(eGLB-Off) per algorithm (lower is better, 1 is the hindsight optimum)."""
+    """How far each algorithm's J is above the hindsight optimum: (J / J(eGLB-Off) - 1) in percent, bars from 0."""
     figure, ax = plt.subplots(figsize=(max(6, 0.8 * len(rows)), 4))
     names = [r["algo"] for r in rows]
-    ratios = [r["ratio_to_offline"] for r in rows]
-    bars = ax.bar(names, ratios, color=["tab:green" if n == "eglb-off" else "tab:blue" for n in names])
-    ax.bar_label(bars, fmt="%.3f", fontsize=8)
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_ylim(min(0.95, min(ratios) - 0.02), max(ratios) * 1.05)
-    ax.set_ylabel("J / J(eGLB-Off)")
-    ax.set_title("eGLB objective relative to the hindsight optimum")
+    excess = [100 * (r["ratio_to_offline"] - 1) if r["ratio_to_offline"] is not None else np.nan for r in rows]
+    bars = ax.bar(names, excess, color=["tab:green" if n == "eglb-off" else "tab:blue" for n in names])
+    ax.bar_label(bars, labels=[f"{v:+.2f} %" for v in excess], fontsize=8)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_ylabel("J above the hindsight optimum (%)")
+    ax.set_title("J / J(eGLB-Off) - 1 (0 is eGLB-Off, the best any algorithm can do)")
     plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
     return save_figure(figure, path)
 

@@ -1,0 +1,65 @@
+"""The house: every package imports only the layers below it, and no module imports itself back."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Bottom to top (ARCHITECTURE.md). A module may import its own package and the ones before it.
+LAYERS = ("envs", "importers", "forecasts", "agents", "robust", "training", "report", "sweeps", "eglb", "train", "evaluate")
+
+
+def project_imports() -> dict[str, set[str]]:
+    """module name -> the project modules it imports (at any depth of the file: lazy imports count)."""
+    modules = {}
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[0] not in LAYERS:
+            continue
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    found.add(target)
+        graph[name] = found
+    return graph
+
+
+def test_packages_import_only_downwards():
+    upward = []
+    for module, targets in project_imports().items():
+        layer = LAYERS.index(module.split(".")[0])
+        for target in targets:
+            if LAYERS.index(target.split(".")[0]) > layer:
+                upward.append(f"{module} -> {target}")
+    assert not upward, "imports that climb up the layers: " + ", ".join(sorted(upward))
+
+
+def test_no_module_imports_itself_back():
+    graph = project_imports()
+    circles = []
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start and not any(p.endswith(".__init__") for p in trail):
+                    circles.append(" -> ".join(trail + [start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, trail + [nxt]))
+    # A package's __init__ re-exporting its modules is not a circle of modules.
+    circles = [c for c in circles if not any(c.split(" -> ")[0] == part.rpartition(".")[0] for part in c.split(" -> ")[1:])]
+    assert not circles, "import circles: " + "; ".join(sorted(set(circles))[:5])
