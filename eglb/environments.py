@@ -27,9 +27,8 @@ from dataclasses import replace
 import gymnasium as gym
 
 from training.config import DataConfig, EnvConfig, RunConfig, load_hyperparams, policy_io
+from training.envs import VARIANTS
 
-#: id -> (hyperparameter block, episode hours): the training settings each id reproduces.
-VARIANTS = {"GLB-Synthetic-v0": "synthetic", "GLB-Eglb2022-v0": "eglb2022"}
 
 
 def variant_config(env_id: str, **changes) -> RunConfig:

@@ -15,6 +15,9 @@ from robust.wrapper import RobustTrainingEnv
 from training.config import RunConfig
 from training.wrappers import ExpertBaselineReward, ResidualDualEnv, WorkerErrors
 
+#: Ready-to-train environment ids (registered by the API package, eglb/environments.py) and the
+#: hyperparameter block of the data each uses.
+VARIANTS = {"GLB-Synthetic-v0": "synthetic", "GLB-Eglb2022-v0": "eglb2022"}
 #: File in the run folder where a failing subprocess worker leaves its message.
 WORKER_REPORT = ".worker-error"
 
