@@ -49,7 +49,7 @@ def steps_per_second(env, repeats=5) -> float:
     return HOURS / best_time(episode, repeats)
 
 
-def main() -> None:
+def main() -> str:
     rows = []
     pendulum = gym.make("Pendulum-v1").unwrapped
     pendulum.reset(seed=0)
@@ -61,7 +61,7 @@ def main() -> None:
             made = steps_per_second(gym.make("envs:GLB-v0", scenario=scenario, action_mode=mode))
             naive = steps_per_second(NaiveGLBEnv(scenario, action_mode=mode), repeats=2)
             rows.append([setting, mode, f"{rate:,.0f}", f"{made:,.0f}", f"{rate / naive:.1f}x", f"{rate / pendulum_rate:.2f}x"])
-    print_table(
+    return print_table(
         f"GLBEnv steps/s, random actions, N = J = 10, {HOURS}-hour episodes (Pendulum-v1: {pendulum_rate:,.0f} steps/s)",
         ["mask", "action", "GLBEnv", "via gym.make", "vs naive", "vs Pendulum"],
         rows,

@@ -24,11 +24,11 @@ def timed(years: str, cache_folder: str, fresh: bool, repeats: int) -> float:
     return best_time(run, repeats)
 
 
-def main() -> None:
+def main() -> str:
     path = default_history_path()
     if not is_history_folder(path):
         print(f"history folder not found at {path} (set {HISTORY_ENV}): nothing to measure")
-        return
+        return ""
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for years, repeats in (("2022", 3), ("2021-2023", 2)):
@@ -39,7 +39,7 @@ def main() -> None:
             cached = timed(years, warm, fresh=False, repeats=repeats + 2)
             hours = 8760 * len(range(int(years[:4]), int(years[-4:]) + 1))
             rows.append([years, 14, hours, f"{cold:.2f}", f"{cached:.2f}", f"{cold / cached:.1f}x"])
-    print_table(
+    return print_table(
         "load_history, 14 complete zones (carbon, price, weather -> price, carbon, water, workload)",
         ["years", "regions", "hours", "cold s", "cached s", "cold / cached"],
         rows,

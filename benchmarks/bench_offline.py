@@ -42,7 +42,7 @@ def gateway_level_lp(scenario) -> float:
     return float(result.fun)
 
 
-def main() -> None:
+def main() -> str:
     rows = []
     for setting in ("full", "partial"):
         scenario = published_or_synthetic(setting)
@@ -54,7 +54,7 @@ def main() -> None:
         baseline = time.perf_counter() - start
         assert abs(value - baseline_value) <= 1e-6 * value, (value, baseline_value)
         rows.append([setting, f"{ours * 1000:.0f} ms", f"{baseline:.2f} s", f"{baseline / ours:.1f}x", f"{150 / ours:,.0f}x", f"{value:,.1f}"])
-    print_table(
+    return print_table(
         f"eGLB-Off on {scenario.name.split()[0]} (T = {scenario.n_hours}), best of 5",
         ["mask", "eGLB-Off", "gateway-level LP", "speed-up", "vs published ~150 s", "J"],
         rows,

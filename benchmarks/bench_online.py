@@ -52,7 +52,7 @@ def alone(policy, scenario):
         policy.act(HourView(scenario, t, state))
 
 
-def main() -> None:
+def main() -> str:
     rows = []
     for setting in ("full", "partial"):
         scenario = published_or_synthetic(setting)
@@ -65,7 +65,7 @@ def main() -> None:
         per_hour = ours / scenario.n_hours * 1e6
         rows.append([setting, f"{ours * 1000:.1f} ms", f"{per_hour:.0f} us", f"{through_env * 1000:.0f} ms",
                      f"{baseline:.2f} s", f"{baseline / ours:.0f}x", f"{13.5 / ours:,.0f}x"])
-    print_table(
+    return print_table(
         f"eGLB online, one {scenario.n_hours}-hour episode on {scenario.name.split()[0]}",
         ["mask", "episode", "per hour", "through env", "per-hour LPs", "speed-up", "vs published ~13.5 s"],
         rows,

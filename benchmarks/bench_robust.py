@@ -15,7 +15,7 @@ from agents.eglb_online import EGLBOnline
 from robust.layer import RobustPolicy
 
 
-def main() -> None:
+def main() -> str:
     rows = []
     for setting in ("full", "partial"):
         scenario = published_or_synthetic(setting)
@@ -27,7 +27,7 @@ def main() -> None:
             overhead = robust - expert - ml
             rows.append([setting, f"{lam:g}", f"{expert * 1e6:.0f} us", f"{ml * 1e6:.0f} us", f"{robust * 1e6:.0f} us",
                          f"{overhead * 1e6:.0f} us", f"{overhead / expert:.2f}x"])
-    print_table(
+    return print_table(
         f"Robustification layer per hour ({hours} hours of {scenario.name.split()[0]}, best of 5)",
         ["mask", "lambda", "expert alone", "ML alone", "robust(ML)", "layer overhead", "overhead / expert"],
         rows,

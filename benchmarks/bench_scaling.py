@@ -29,7 +29,7 @@ def timed(run) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
-def main(quick: bool = False) -> None:
+def main(quick: bool = False) -> str:
     rows, points = [], []
     sizes_t = SIZES_T[:2] if quick else SIZES_T
     for n in SIZES_N:
@@ -49,12 +49,14 @@ def main(quick: bool = False) -> None:
     size, offline, online = (np.array(v) for v in zip(*points))
     slope_off = np.polyfit(np.log(size), np.log(offline), 1)[0]
     slope_on = np.polyfit(np.log(size), np.log(online), 1)[0]
-    print_table(
+    table = print_table(
         "Scaling, full mask, tiled synthetic scenarios",
         ["N", "T", "N*T", "eGLB-Off", "gateway-level LP", "eGLB episode", "eGLB per hour"],
         rows,
     )
-    print(f"\ngrowth: eGLB-Off time ~ (N*T)^{slope_off:.2f}, eGLB episode time ~ (N*T)^{slope_on:.2f}")
+    growth = f"growth: eGLB-Off time ~ (N*T)^{slope_off:.2f}, eGLB episode time ~ (N*T)^{slope_on:.2f}"
+    print("\n" + growth)
+    return table + "\n" + growth + "\n"
 
 
 if __name__ == "__main__":

@@ -19,12 +19,20 @@ def best_time(run, repeats: int = 5) -> float:
     return best
 
 
-def print_table(title: str, header: list[str], rows: list[list]) -> None:
+def print_table(title: str, header: list[str], rows: list[list]) -> str:
+    """Print a plain-text table and return it as Markdown (a bold title line, then the table)."""
     print(f"\n{title}")
     widths = [max(len(str(h)), *(len(str(r[k])) for r in rows)) for k, h in enumerate(header)]
     print("  ".join(str(h).rjust(w) for h, w in zip(header, widths)))
     for row in rows:
         print("  ".join(str(v).rjust(w) for v, w in zip(row, widths)))
+    return markdown_table(title, header, rows)
+
+
+def markdown_table(title: str, header: list[str], rows: list[list]) -> str:
+    lines = [f"**{title}**", "", "| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 def tiled_synthetic(n_regions: int, hours: int, seed: int = 0):
