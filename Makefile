@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-all bench clean
+.PHONY: setup run test test-all bench figures clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,10 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+
+# Every measured number of the README (training included: about an hour on 2 cores).
+figures: $(STAMP)
+	$(PY) benchmarks/figures.py
 
 # Removes the virtual environment and caches only: runs/ (your trained models) and results/ stay.
 clean:
