@@ -121,7 +121,10 @@ def test_dual_mirror_descent_follows_the_update_rule():
     episode = rollout(policy, scenario)
     # Recompute the duals from the executed energies with the formulas of SPEC section 4.
     weights = np.array([scenario.mu_water, scenario.mu_carbon])[:, None]
-    z_max = weights * scenario.capacity.max(axis=1) * scenario.intensity.max(axis=2)
+    # z_max: the largest weighted footprint a region can receive in an hour (full mask: the capacity
+    # or the whole load, whichever is smaller; tests/test_eglb_scale.py checks it against an LP).
+    receivable = np.minimum(scenario.capacity, scenario.workload.sum(axis=0))
+    z_max = weights * (scenario.intensity * receivable).max(axis=2)
     gamma = np.zeros((2, 3))
     for t in range(10):
         q = scenario.price[:, t] + (weights * gamma * scenario.intensity[:, :, t]).sum(axis=0)
