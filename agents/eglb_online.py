@@ -42,18 +42,13 @@ import numpy as np
 from agents.base import HourView, Policy
 from envs.actions import calibrated_price
 from envs.errors import InputError
+from envs.flow import receivable
 from envs.scenario import Scenario
 
 
 def receivable_energy(scenario: Scenario) -> np.ndarray:
-    """[N, T] the most energy (MW) region i can receive in hour t in a feasible routing.
-
-    ``min(capacity[i, t], load of the gateways that the mask lets region i serve at hour t)``: a
-    max-flow into region i alone, which a feasible routing attains (fill region i first, then route
-    the rest; the hour's region energies form a polymatroid's base polytope).
-    """
-    reachable = scenario.mask.astype(float) @ scenario.workload
-    return np.minimum(scenario.capacity, reachable)
+    """[N, T] the most energy (MW) region i can receive in hour t of a feasible routing (:func:`envs.flow.receivable`)."""
+    return receivable(scenario.capacity, scenario.mask, scenario.workload)
 
 
 def default_z_max(scenario: Scenario) -> np.ndarray:
