@@ -52,14 +52,10 @@ from envs.flow import adjacency, augment, flow_eps, greedy_start, receivable, re
 from envs.metrics import objective
 from envs.scenario import Scenario
 
-try:  # the HiGHS bindings; scipy >= 1.15 vendors the same module (scipy's linprog runs on it)
-    import highspy as highs
-
-    _Highs = highs.Highs
+try:  # HiGHS's own bindings: the same module that scipy vendors (since 1.15) and runs linprog on
+    from highspy import _core as highs
 except ImportError:  # pragma: no cover - depends on the installed packages
     from scipy.optimize._highspy import _core as highs
-
-    _Highs = highs._Highs
 
 #: Seconds a solve may take before it ends with a SolverError (model building and checks included).
 DEFAULT_TIME_LIMIT = 1800.0
@@ -192,7 +188,7 @@ class _EnergyModel:
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
         lp.a_matrix_.value_ = matrix.data
-        self.highs = _Highs()
+        self.highs = highs._Highs()  # the plain solver: no callbacks, no banner
         self.highs.setOptionValue("output_flag", False)
         for key, value in settings.items():
             self.highs.setOptionValue(key, value)
