@@ -71,6 +71,9 @@ METHODS = {
 #: HiGHS itself meets rows to about 1e-9.
 CUT_TOLERANCE = 1e-9
 
+#: Load (share of the hour's) that may stay unrouted after the last check before it is an error.
+UNROUTED_TOLERANCE = 1e-6
+
 #: How many hours the flow check handles between two looks at the clock.
 _CLOCK_EVERY = 64
 
@@ -198,7 +201,9 @@ class _EnergyModel:
         self._solution = None
 
     def run(self) -> None:
-        self.highs.setOptionValue("time_limit", float(min(self.clock.left("preparing a solve"), 1e300)))
+        # HiGHS's clock runs on across the solves of one instance: its limit is that clock plus what is left.
+        left = self.clock.left("preparing a solve")
+        self.highs.setOptionValue("time_limit", float(min(self.highs.getRunTime() + left, 1e300)))
         self.highs.run()
         status = self.highs.getModelStatus()
         info = self.highs.getInfo()
@@ -304,6 +309,11 @@ class _HallCuts:
             # The row is in the model and met to the solver's tolerance: place the crumbs left over
             # where capacity remains, as the routing does for any LP solution.
             augment(x, res, np.maximum(self.capacity[:, t] - np.sum(x, axis=1), 0.0).tolist(), regions_of, eps, columns_of)
+            if sum(res) > UNROUTED_TOLERANCE * max(sum(self.demand_lists[t]), 1.0):
+                raise SolverError(
+                    f"eGLB-Off on {self.clock.scenario_name!r}: HiGHS's solution leaves {sum(res):.3g} MW of hour {t} "
+                    f"unroutable under the mask (numerical trouble; rescale the workload and capacities)"
+                )
         self.class_flow[t] = x
         self._checked[:, t] = energy
         return None
