@@ -1,4 +1,4 @@
-"""Flows on a bipartite graph of gateway columns and regions: augmenting paths, max-flow and Hall's condition.
+"""Flows on a bipartite graph of gateway columns and regions: augmenting paths, max-flow, minimum cuts and Hall's condition.
 
 The low-level pieces shared by the scenario's feasibility check and the exact routing routines: a
 column (a gateway or a class of gateways with the same allowed regions) sends its demand to the
@@ -149,8 +149,6 @@ def servable_scale(workload: np.ndarray, capacity: np.ndarray, mask: np.ndarray)
     return scale
 
 
-
-
 def receivable(capacity: np.ndarray, mask: np.ndarray, workload: np.ndarray) -> np.ndarray:
     """[N, T] the most energy (MW) each region can receive in each hour of a feasible routing.
 
@@ -163,6 +161,7 @@ def receivable(capacity: np.ndarray, mask: np.ndarray, workload: np.ndarray) -> 
         capacity: [N, T] MW. mask: [N, J] bool. workload: [J, T] MW.
     """
     return np.minimum(capacity, mask.astype(float) @ workload)
+
 
 def greedy_start(demand: list, supply: list, regions_of: list, eps: float) -> tuple[list, list, list]:
     """A first flow for :func:`augment`: columns with the fewest regions first, each filling its regions in turn.
