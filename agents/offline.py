@@ -22,6 +22,8 @@ There are up to 2^N such rows per hour, almost none of them binding, so they are
 region taking e[i, t]); where the flow falls short, the minimum cut names the most violated R
 (:func:`envs.flow.residual_reach`); add its row for that hour and for every other hour it
 violates; re-solve from the previous basis (dual simplex, warm start); stop when every hour routes.
+With at most FEW_CLASSES gateway classes the rows of every union of class neighbourhoods (at most
+2^K - 1 per hour) go in before the first solve, which then usually needs no second one.
 The last LP is a relaxation of the true one whose optimum is feasible for it, so it is the true
 optimum, and its duals (zero on the rows never added) are true duals. The flows of the last check
 are the routing returned. The model grows linearly in T and in the number of gateway classes
