@@ -30,9 +30,9 @@ def test_offline_optimum_matches_a_gateway_level_lp(seed):
     assert solution.extra["solver_objective"] == pytest.approx(solution.objective, rel=1e-7, abs=1e-6)
 
 
-def test_offline_transportation_form_for_many_gateway_classes():
+def test_offline_with_many_gateway_classes():
     scenario = random_scenario(3, n_regions=7, n_gateways=14, hours=4, masked=True)
-    assert scenario.mask_classes.count > 10  # beyond Hall's rows: the per-hour transportation form
+    assert scenario.mask_classes.count > 10  # Hall's rows only as the LP violates them (2^K would be 2047 per hour)
     solution = EGLBOffline().solve(scenario)
     assert solution.objective == pytest.approx(offline_optimum(scenario), rel=1e-7, abs=1e-6)
     assert rollout(Replay(solution, "eglb-off"), scenario).metrics.J == pytest.approx(solution.objective, rel=1e-9)
