@@ -1,4 +1,4 @@
-"""Flows on a bipartite graph of gateway columns and regions: augmenting paths, max-flow and Hall's condition.
+"""Flows on a bipartite graph of gateway columns and regions: augmenting paths, max-flow, minimum cuts and Hall's condition.
 
 The low-level pieces shared by the scenario's feasibility check and the exact routing routines: a
 column (a gateway or a class of gateways with the same allowed regions) sends its demand to the
@@ -27,7 +27,7 @@ def adjacency(mask: np.ndarray) -> tuple[list[list[int]], list[list[int]]]:
     return regions_of, columns_of
 
 
-def augment(x: list, res: list, free: list, regions_of: list, eps: float) -> None:
+def augment(x: list, res: list, free: list, regions_of: list, eps: float, columns_of: list | None = None) -> None:
     """Push residual demand of columns into regions' spare capacity along augmenting paths.
 
     A path starts at a column c with residual demand, enters a region i it may use, and either ends
@@ -44,6 +44,8 @@ def augment(x: list, res: list, free: list, regions_of: list, eps: float) -> Non
             Regions with no free capacity only relay (they keep their total).
         regions_of: for each column, the regions it may use (``adjacency(mask)[0]``).
         eps: amounts at or below this are treated as zero (MW).
+        columns_of: for each region, the columns it may serve (``adjacency(mask)[1]``); when given, a
+            region's flows are scanned only there (much faster with many columns), else over all columns.
     """
     n_regions, cols = len(x), range(len(res))
     while True:
@@ -66,7 +68,7 @@ def augment(x: list, res: list, free: list, regions_of: list, eps: float) -> Non
                     end = i
                     break
                 row = x[i]
-                for c2 in cols:
+                for c2 in cols if columns_of is None else columns_of[i]:
                     if via_region[c2] == -2 and row[c2] > eps:
                         via_region[c2] = i
                         queue.append(c2)
@@ -145,3 +147,67 @@ def servable_scale(workload: np.ndarray, capacity: np.ndarray, mask: np.ndarray)
             lo, hi = (mid, hi) if fits else (lo, mid)
         scale[t] = lo
     return scale
+
+
+def receivable(capacity: np.ndarray, mask: np.ndarray, workload: np.ndarray) -> np.ndarray:
+    """[N, T] the most energy (MW) each region can receive in each hour of a feasible routing.
+
+    ``min(capacity[i, t], load at hour t of the gateways the mask lets region i serve)``: the
+    max-flow into region i alone, which a feasible routing attains when the hour is servable (fill
+    region i first, then route the rest: the hour's region energies form a polymatroid's base
+    polytope, and the greedy vertex that takes region i first gives it exactly this).
+
+    Args:
+        capacity: [N, T] MW. mask: [N, J] bool. workload: [J, T] MW.
+    """
+    return np.minimum(capacity, mask.astype(float) @ workload)
+
+
+def greedy_start(demand: list, supply: list, regions_of: list, eps: float) -> tuple[list, list, list]:
+    """A first flow for :func:`augment`: columns with the fewest regions first, each filling its regions in turn.
+
+    Returns (x, residual demand, free supply), in :func:`augment`'s list layout. Serving the most
+    constrained columns first leaves few augmenting paths to find.
+    """
+    n_columns = len(demand)
+    x = [[0.0] * n_columns for _ in supply]
+    res = [float(v) for v in demand]
+    free = [float(v) for v in supply]
+    for c in sorted(range(n_columns), key=lambda c: len(regions_of[c])):
+        need = res[c]
+        for i in regions_of[c]:
+            if need <= eps:
+                break
+            room = free[i]
+            if room > eps:
+                amount = need if need < room else room
+                x[i][c] += amount
+                free[i] = room - amount
+                need -= amount
+        res[c] = need
+    return x, res, free
+
+
+def residual_reach(x: list, res: list, regions_of: list, columns_of: list, eps: float) -> list[int]:
+    """The regions reachable in the residual graph from the columns with unrouted demand (sorted).
+
+    After a maximum flow (:func:`augment` has found no path) these regions R are the minimum cut:
+    R is the neighbourhood of the columns reached, every region in R is full, and the columns whose
+    allowed regions all lie in R need more than R received: Hall's condition fails for R by the
+    largest margin of any set (max-flow min-cut).
+    """
+    reached_region = [False] * len(x)
+    reached_column = [res[c] > eps for c in range(len(res))]
+    queue = deque(c for c in range(len(res)) if reached_column[c])
+    while queue:
+        c = queue.popleft()
+        for i in regions_of[c]:
+            if reached_region[i]:
+                continue
+            reached_region[i] = True
+            row = x[i]
+            for c2 in columns_of[i]:
+                if not reached_column[c2] and row[c2] > eps:
+                    reached_column[c2] = True
+                    queue.append(c2)
+    return [i for i in range(len(x)) if reached_region[i]]

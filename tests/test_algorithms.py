@@ -30,9 +30,9 @@ def test_offline_optimum_matches_a_gateway_level_lp(seed):
     assert solution.extra["solver_objective"] == pytest.approx(solution.objective, rel=1e-7, abs=1e-6)
 
 
-def test_offline_transportation_form_for_many_gateway_classes():
+def test_offline_with_many_gateway_classes():
     scenario = random_scenario(3, n_regions=7, n_gateways=14, hours=4, masked=True)
-    assert scenario.mask_classes.count > 10  # beyond Hall's rows: the per-hour transportation form
+    assert scenario.mask_classes.count > 10  # Hall's rows only as the LP violates them (2^K would be 2047 per hour)
     solution = EGLBOffline().solve(scenario)
     assert solution.objective == pytest.approx(offline_optimum(scenario), rel=1e-7, abs=1e-6)
     assert rollout(Replay(solution, "eglb-off"), scenario).metrics.J == pytest.approx(solution.objective, rel=1e-9)
@@ -121,7 +121,10 @@ def test_dual_mirror_descent_follows_the_update_rule():
     episode = rollout(policy, scenario)
     # Recompute the duals from the executed energies with the formulas of SPEC section 4.
     weights = np.array([scenario.mu_water, scenario.mu_carbon])[:, None]
-    z_max = weights * scenario.capacity.max(axis=1) * scenario.intensity.max(axis=2)
+    # z_max: the largest weighted footprint a region can receive in an hour (full mask: the capacity
+    # or the whole load, whichever is smaller; tests/test_eglb_scale.py checks it against an LP).
+    receivable = np.minimum(scenario.capacity, scenario.workload.sum(axis=0))
+    z_max = weights * (scenario.intensity * receivable).max(axis=2)
     gamma = np.zeros((2, 3))
     for t in range(10):
         q = scenario.price[:, t] + (weights * gamma * scenario.intensity[:, :, t]).sum(axis=0)
