@@ -44,6 +44,8 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--eta", type=float, help="eGLB step size (default: eta_scale / (max z_max * sqrt(T)))")
     parser.add_argument("--eta-scale", type=float, help="multiplier of eGLB's default step size (default 0.25)")
     parser.add_argument("--nearest", help="GLB-Dist: comma-separated nearest region of each gateway (default: co-located)")
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                        help="seconds an eGLB-Off solve may take before it stops with an error (default 1800)")
     parser.add_argument("--allow-pickle", action="store_true",
                         help="allow sb3:ALGO:MODEL.zip models trained elsewhere: loading them unpickles Python objects, "
                              "which can EXECUTE CODE from the file; use only for files you trust")
@@ -70,7 +72,7 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         workload=args.workload, carbon=args.carbon,
     )
     options = AlgorithmOptions(eta=args.eta, eta_scale=args.eta_scale, nearest=args.nearest.split(",") if args.nearest else None,
-                               allow_pickle=args.allow_pickle)
+                               allow_pickle=args.allow_pickle, offline_time_limit=args.time_limit)
     return EvaluationConfig(algos=tuple(split_specs(args.algos)), scenario=scenario, options=options, out=args.out,
                             progress=not args.no_progress, report=True, command=command_line("evaluate.py", argv))
 

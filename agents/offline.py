@@ -54,10 +54,9 @@ from envs.flow import adjacency, augment, flow_eps, greedy_start, hall_sets, rec
 from envs.metrics import objective
 from envs.scenario import Scenario
 
-try:  # HiGHS's own bindings: the same module that scipy vendors (since 1.15) and runs linprog on
-    from highspy import _core as highs
-except ImportError:  # pragma: no cover - depends on the installed packages
-    from scipy.optimize._highspy import _core as highs
+# HiGHS's own bindings (the solver scipy's linprog runs on): its incremental API re-solves from the
+# last basis after adding Hall's rows, which linprog cannot (cold re-solves are 2-4x slower).
+from highspy import _core as highs
 
 #: Seconds a solve may take before it ends with a SolverError (model building and checks included).
 DEFAULT_TIME_LIMIT = 1800.0
@@ -169,7 +168,7 @@ class _Clock:
     def expired(self, doing: str):
         raise SolverError(
             f"eGLB-Off on {self.scenario_name!r} stopped at its time limit of {self.limit:g} s while {doing}; "
-            f"give it more time (EGLBOffline(time_limit=...)) or solve fewer hours"
+            f"give it more time (evaluate.py --time-limit, EGLBOffline(time_limit=...)) or solve fewer hours"
         )
 
 

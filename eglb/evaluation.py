@@ -84,7 +84,7 @@ def run_case(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScena
     if case.forecast_noise is not None:
         options = replace(options, forecast_noise=case.forecast_noise)
     algorithms = [(spec, build(spec, options)) for spec in specs]
-    return run_algorithms(algorithms, case.scenario, progress=progress)
+    return run_algorithms(algorithms, case.scenario, progress=progress, reference=options.offline())
 
 
 def case_rows(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScenario) -> list[dict]:

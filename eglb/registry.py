@@ -44,6 +44,7 @@ class AlgorithmOptions:
         nearest: GLB-Dist's nearest region per gateway (None: co-located).
         forecast_noise: overrides the forecast noise learned policies see (the noisy-forecast shift).
         allow_pickle: allow loading SB3 zips trained elsewhere (they unpickle, which can run code).
+        offline_time_limit: seconds an eGLB-Off solve may take (None: its default, 1800 s).
     """
 
     eta: float | None = None
@@ -51,6 +52,11 @@ class AlgorithmOptions:
     nearest: Sequence[str] | None = None
     forecast_noise: float | None = None
     allow_pickle: bool = False
+    offline_time_limit: float | None = None
+
+    def offline(self) -> EGLBOffline:
+        """The hindsight optimum with these settings (also the reference J of every ratio)."""
+        return EGLBOffline() if self.offline_time_limit is None else EGLBOffline(time_limit=self.offline_time_limit)
 
 
 def split_specs(text: str) -> list[str]:
@@ -188,7 +194,7 @@ _CLASSICAL = {
     "glb-carbon": lambda options: glb_carbon(),
     "glb-water": lambda options: glb_water(),
     "glb-dist": lambda options: Nearest(options.nearest),
-    "eglb-off": lambda options: EGLBOffline(),
+    "eglb-off": lambda options: options.offline(),
     "eglb": lambda options: EGLBOnline(eta=options.eta, eta_scale=ETA_SCALE if options.eta_scale is None else options.eta_scale),
 }
 CLASSICAL = tuple(_CLASSICAL)

@@ -103,8 +103,11 @@ def flow_eps(total: float) -> float:
 
 def max_servable(demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> float:
     """The largest load (MW) of ``demand`` [C] that fits ``capacity`` [N] under ``mask`` [N, C]."""
-    x = np.zeros(mask.shape).tolist()
-    augment(x, [float(v) for v in demand], [float(v) for v in capacity], adjacency(mask)[0], flow_eps(float(np.sum(demand))))
+    regions_of, columns_of = adjacency(mask)
+    eps = flow_eps(float(np.sum(demand)))
+    # A greedy first flow (most constrained columns first) leaves few augmenting paths to search.
+    x, res, free = greedy_start(demand, capacity, regions_of, eps)
+    augment(x, res, free, regions_of, eps, columns_of)
     return float(np.sum(x))
 
 

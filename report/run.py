@@ -52,12 +52,13 @@ def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenar
 
 
 def run_algorithms(algorithms: list[tuple[str, Policy | OfflineSolver]], scenario: Scenario,
-                   progress: bool = True) -> tuple[list[AlgorithmResult], float]:
-    """Run every (name, algorithm) on ``scenario``; also return J of eGLB-Off (solved if not among them)."""
+                   progress: bool = True, reference: OfflineSolver | None = None) -> tuple[list[AlgorithmResult], float]:
+    """Run every (name, algorithm) on ``scenario``; also return J of eGLB-Off (solved by ``reference``,
+    default EGLBOffline(), if not among them)."""
     results = []
     for name, algorithm in tqdm(algorithms, desc="algorithms", unit="algo", disable=not progress):
         results.append(run_algorithm(name, algorithm, scenario))
     offline = next((r.metrics.J for r in results if r.name == "eglb-off"), None)
     if offline is None:
-        offline = EGLBOffline().solve(scenario).objective
+        offline = (reference or EGLBOffline()).solve(scenario).objective
     return results, offline

@@ -18,7 +18,7 @@ import agents.offline as offline
 from agents.offline import EGLBOffline
 from agents.replay import Replay
 from agents.rollout import rollout
-from envs.cli import run_cli
+from eglb.cli import run_cli
 from envs.errors import InputError, SolverError
 from envs.flow import adjacency, augment, greedy_start, max_servable, residual_reach
 from envs.routing import Router
