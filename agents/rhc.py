@@ -83,6 +83,12 @@ class _ForecastControl(Policy):
     def forecaster(self) -> Forecaster:
         return self.planner.forecaster
 
+    @property
+    def clairvoyant(self) -> bool:
+        """True when the forecaster reads the hours it predicts (perfect, noisy truth): an oracle
+        reference, not an online algorithm."""
+        return self.forecaster.clairvoyant
+
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
         self.rng = np.random.default_rng(self.seed)

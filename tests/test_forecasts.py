@@ -252,6 +252,15 @@ def test_learned_forecaster_beats_persistence_on_held_out_traces():
         assert ours.mean(signal, 24) < persistence.mean(signal, 24), signal
 
 
+def test_training_command_writes_a_loadable_folder(tmp_path, capsys):
+    from forecasts.train import main
+
+    assert main(["--out", str(tmp_path / "fc"), "--seeds", "1000:1001", "--hours", "260", "--steps", "3"]) == 0
+    assert load_learned_forecaster(tmp_path / "fc").training["scenarios"] == ["synthetic seed 1000 full"]
+    assert main(["--out", str(tmp_path / "bad"), "--seeds", "5:7"]) == 2
+    assert "training seeds must be a non-empty range at or above 1000" in capsys.readouterr().err
+
+
 def test_forecaster_names_and_parameters():
     assert build_forecaster("noisy", {"noise": "0.3"}).noise == 0.3
     assert build_forecaster("seasonal", {"period": "168"}).name == "seasonal-week"

@@ -217,6 +217,7 @@ def test_specs():
     assert policy.name == "rhc:w=12,forecaster=seasonal,period=168,tail=seasonal,tail_days=3,seed=4"
     afhc = build_controller("afhc", {"w": "6", "forecaster": "persistence"})
     assert isinstance(afhc, AFHC) and afhc.name == "afhc(w=6,persistence,tail=prorate)"
+    assert not afhc.clairvoyant and controller_from_spec("rhc:forecaster=noisy").clairvoyant
     for text, message in (
         ("mpc:w=3", "unknown controller 'mpc'"),
         ("rhc:w=0", "the window must be at least 1 hour"),
