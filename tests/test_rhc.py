@@ -216,7 +216,7 @@ def test_specs():
     assert policy.planner.tail_days == 3 and policy.seed == 4 and policy.forecaster.period == 168
     assert policy.name == "rhc:w=12,forecaster=seasonal,period=168,tail=seasonal,tail_days=3,seed=4"
     afhc = build_controller("afhc", {"w": "6", "forecaster": "persistence"})
-    assert isinstance(afhc, AFHC) and afhc.name == "afhc(w=6,persistence,tail=prorate)"
+    assert isinstance(afhc, AFHC) and afhc.name == "afhc(w=6,persistence,tail=seasonal)"
     assert not afhc.clairvoyant and controller_from_spec("rhc:forecaster=noisy").clairvoyant
     for text, message in (
         ("mpc:w=3", "unknown controller 'mpc'"),
