@@ -65,3 +65,18 @@ def published_or_synthetic(setting: str):
         return load_eglb2022(path, setting)
     print(f"(published data not found at {path}: using synthetic seed 0; set EGLB2022_DATA)")
     return make_synthetic(0, hours=457, setting=setting)
+
+
+def learned_forecaster(folder):
+    """The learned forecaster saved in ``folder``, trained first (synthetic seeds 1000..1007, 2190 hours
+    each: the default of ``python -m forecasts.train``) if the folder holds none yet."""
+    from pathlib import Path
+
+    from forecasts.learned import CONFIG_FILE, load_learned_forecaster
+    from forecasts.train import main as train
+
+    if not (Path(folder) / CONFIG_FILE).is_file():
+        print(f"training the learned forecaster into {folder} ...", flush=True)
+        if train(["--out", str(folder)]) != 0:
+            raise SystemExit(2)
+    return load_learned_forecaster(folder)

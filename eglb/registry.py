@@ -3,6 +3,9 @@
 Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated list of them):
 
     glb-cost | glb-carbon | glb-water | glb-dist | eglb-off | eglb     classical algorithms
+    rhc:w=24,forecaster=seasonal,tail=seasonal | afhc:w=6,...           forecast-driven control (agents/rhc.py;
+                                        also rhc(w=24, ...)); keys w, forecaster, noise, period, model, tail,
+                                        tail_days, seed
     KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc)
     sb3:ALGO:MODEL.zip[@ENV_ID]         a stable-baselines3 model trained elsewhere on one of our registered
                                         environment ids (default GLB-Synthetic-v0); SB3 zips unpickle
@@ -18,6 +21,7 @@ knows names.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +37,7 @@ from robust.layer import RobustPolicy, Slack
 from training.algorithms import ALGOS
 
 ROBUST_KEYS = ("lambda", "b", "slack", "floor")
+CONTROLLERS = ("rhc", "afhc")
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,15 @@ def split_specs(text: str) -> list[str]:
     specs.append("".join(current).strip())
     if any(not s for s in specs):
         raise InputError(f"empty algorithm name in {text!r}")
-    return specs
+    # ``rhc:w=24,forecaster=noisy`` keeps its key=value settings (any but the layer's own keys).
+    merged: list[str] = []
+    for spec in specs:
+        key = spec.partition("=")[0].strip()
+        if merged and merged[-1].split(":")[0] in CONTROLLERS and "=" in spec and key.isidentifier() and key not in ROBUST_KEYS:
+            merged[-1] += "," + spec
+        else:
+            merged.append(spec)
+    return merged
 
 
 def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy | OfflineSolver:
@@ -89,6 +102,10 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
         return build_robust(spec, options)
     if spec in _CLASSICAL:
         return _CLASSICAL[spec](options)
+    if re.match(r"^(rhc|afhc)\s*[:(]", spec) or spec in CONTROLLERS:
+        from agents.rhc import controller_from_spec
+
+        return controller_from_spec(spec)
     kind, sep, rest = spec.partition(":")
     if sep and kind == "sb3":
         return _foreign_sb3(spec, rest, options)

@@ -10,6 +10,7 @@ from gymnasium import spaces
 
 from envs.actions import ActionDecoder
 from envs.errors import InputError
+from envs.forecast import Forecaster
 from envs.metrics import FootprintState, objective
 from envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
 from envs.rewards import hour_reward
@@ -88,6 +89,10 @@ class GLBEnv(gym.Env):
     - ``action_mode``: ``"routing"`` (default), ``"dual"`` or ``"share"``.
     - ``forecast_hours``, ``forecast_noise``: forecast window length and its noise (see
       :class:`~envs.observation.ObservationBuilder`).
+    - ``forecaster``: an :class:`~envs.forecast.Forecaster` making the forecast observation instead
+      of the noisy truth (e.g. ``forecasts.PersistenceForecaster()``, or the learned forecaster the
+      forecast-driven controllers use), so that learned policies and classical controllers see the
+      same information; ``forecast_noise`` must then be 0. Default: the noisy truth.
     - ``reward_scale``: factor applied to rewards (1: the return is -J in USD).
     - ``observation_scale``: an :class:`~envs.observation.ObservationScale` or its dict (default:
       measured on the first scenario); keep it fixed between training and evaluation.
@@ -111,6 +116,7 @@ class GLBEnv(gym.Env):
         observation_scale: ObservationScale | dict | None = None,
         routing_temperature: float = 5.0,
         render_mode: str | None = None,
+        forecaster: Forecaster | None = None,
     ):
         if scenario is None:
             from envs.synthetic import make_synthetic
@@ -135,7 +141,7 @@ class GLBEnv(gym.Env):
             observation_scale = ObservationScale.from_dict(observation_scale)
         self.observation_scale = observation_scale
         self._observer = ObservationBuilder(
-            self.n_regions, self.n_gateways, observation_scale, forecast_hours, forecast_noise
+            self.n_regions, self.n_gateways, observation_scale, forecast_hours, forecast_noise, forecaster
         )
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self._observer.size,), dtype=np.float32)
         #: The name of every observation entry, e.g. "price[Texas]", "forecast+2.water[Japan]", "carbon_gap[Nevada]".

@@ -12,7 +12,8 @@ workload               J           this hour's gateway loads
 capacity               N           this hour's region capacities
 time                   3           sin and cos of the hour of day (UTC), fraction of the episode left
 forecast               H*(3N+J)    the next H hours of price, carbon, water, workload (hour-major),
-                                   optionally with multiplicative noise growing with lead time
+                                   as predicted by the builder's forecaster (default: the truth,
+                                   optionally with multiplicative noise growing with lead time)
 water footprint        N           each region's cumulative weighted water footprint mu_w * W_i
 carbon footprint       N           each region's cumulative weighted carbon footprint mu_c * C_i
 water gap              N           max_k mu_w W_k - mu_w W_i (distance to the current worst region)
@@ -30,6 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from envs.errors import InputError
+from envs.forecast import Forecaster, NoisyTruthForecaster
 from envs.scenario import Scenario
 
 
@@ -88,21 +90,32 @@ class ObservationBuilder:
         scale: divisors (see :class:`ObservationScale`).
         forecast_hours: how many future hours of inputs to include (0: none).
         forecast_noise: standard deviation of the multiplicative forecast error one hour ahead; the
-            error of a forecast k hours ahead has standard deviation ``forecast_noise * sqrt(k)``.
+            error of a forecast k hours ahead has standard deviation ``forecast_noise * sqrt(k)``
+            (the default forecaster, :class:`envs.forecast.NoisyTruthForecaster`).
+        forecaster: any :class:`envs.forecast.Forecaster` (persistence, seasonal-naive, learned, ...)
+            instead of the noisy truth; then ``forecast_noise`` must stay 0. The forecast made at hour
+            t covers hours t+1 .. t+H, as the environment has always shown it.
     """
 
     def __init__(self, n_regions: int, n_gateways: int, scale: ObservationScale, forecast_hours: int = 0,
-                 forecast_noise: float = 0.0):
+                 forecast_noise: float = 0.0, forecaster: Forecaster | None = None):
         if int(forecast_hours) != forecast_hours or forecast_hours < 0:
             raise InputError(f"argument 'forecast_hours' must be an integer >= 0, got {forecast_hours}")
         if not np.isfinite(forecast_noise) or forecast_noise < 0:
             raise InputError(f"argument 'forecast_noise' must be >= 0, got {forecast_noise}")
+        if forecaster is not None and forecast_noise != 0:
+            raise InputError("give either 'forecast_noise' (noise on the true inputs) or 'forecaster', not both")
+        if forecaster is not None and not isinstance(forecaster, Forecaster):
+            raise InputError(f"argument 'forecaster' must be an envs.forecast.Forecaster, got {type(forecaster).__name__}")
         self.n_regions = n_regions
         self.n_gateways = n_gateways
         self.scale = scale
         self.forecast_hours = int(forecast_hours)
         self.forecast_noise = float(forecast_noise)
+        self.forecaster = forecaster if forecaster is not None else NoisyTruthForecaster(self.forecast_noise)
         per_hour = 3 * n_regions + n_gateways
+        # Divisor of each forecast column: price, carbon, water (N each), workload (J).
+        self._forecast_scale = np.repeat([scale.price, scale.carbon, scale.water, scale.workload], [n_regions] * 3 + [n_gateways])
         self.static_size = 4 * n_regions + n_gateways + 3 + self.forecast_hours * per_hour
         self.size = self.static_size + 4 * n_regions
 
@@ -143,25 +156,8 @@ class ObservationBuilder:
         return np.vstack([rows, rows[-1:]])
 
     def _forecast(self, scenario: Scenario, start: int, hours: int, rng: np.random.Generator) -> np.ndarray:
-        scale = self.scale
-        # Only the hours this episode can look at: [start, start + hours + H), cut at the end.
-        stop = min(scenario.n_hours, start + hours + self.forecast_hours)
-        seen = slice(start, stop)
-        inputs = np.concatenate(
-            [
-                scenario.price[:, seen] / scale.price,
-                scenario.carbon[:, seen] / scale.carbon,
-                scenario.water[:, seen] / scale.water,
-                scenario.workload[:, seen] / scale.workload,
-            ]
-        )  # [3N+J, stop - start]
-        lead = np.arange(1, self.forecast_hours + 1)
-        hours_ahead = np.minimum(np.arange(hours)[:, None] + lead[None, :], stop - start - 1)
-        values = inputs[:, hours_ahead].transpose(1, 2, 0)  # [hours, H, 3N+J]
-        if self.forecast_noise > 0:
-            noise = rng.standard_normal(values.shape) * (self.forecast_noise * np.sqrt(lead))[None, :, None]
-            values = values * (1.0 + noise)
-        return values.reshape(hours, -1)
+        values = self.forecaster.predict_episode(scenario, start, hours, self.forecast_hours, rng)  # [hours, H, 3N+J]
+        return (values / self._forecast_scale).reshape(hours, -1)
 
     def fill(self, out: np.ndarray, static_row: np.ndarray, footprint: np.ndarray) -> np.ndarray:
         """Write one observation into ``out`` (float32 [size]) from a static row and the equity state.

@@ -1,0 +1,225 @@
+"""Forecast-driven control: receding-horizon control (RHC) and averaging fixed-horizon control (AFHC).
+
+Lin, Liu, Wierman and Andrew, "Online algorithms for geographical load balancing" (IGCC 2012), in
+the eGLB setting. Both plan windows of ``w`` hours with :class:`agents.horizon.WindowPlanner` (one
+small eGLB-Off LP per plan, hour t's true inputs plus the forecaster's for the rest, a tail rule for
+the hours after the window) and route the hour they play on the true inputs
+(:func:`agents.horizon.route_energy`), so every action is feasible.
+
+* **RHC** (``rhc``): at every hour t, plan [t, min(t + w, T)) from the footprint actually reached so
+  far (``view.state``) and play the plan's first hour. With perfect forecasts and w >= T it plays an
+  optimal continuation every hour and attains eGLB-Off's objective.
+* **AFHC** (``afhc``): w fixed-horizon controllers FHC(k), k = 0 .. w-1, with staggered starts:
+  FHC(k) plans at hours t with t = k (mod w) the window [t, t + w) (and, at hour 0, the shorter
+  window [0, k) for k > 0) and plays its plan until its next re-plan. Each FHC keeps its own
+  cumulative footprint (of its own actions, routed on the true inputs) and plans from it. AFHC plays
+  the average of the w routings. One FHC re-plans per hour, so one LP per hour (w at hour 0).
+  Since J is convex in the trajectory, J(AFHC) <= the mean of the FHCs' J (Jensen), which is what
+  makes AFHC robust to one badly timed re-plan.
+
+The defaults (seasonal-naive forecasts of the same hour yesterday, seasonal tail) are the most robust
+combination of ``benchmarks/bench_forecast_control.py``: without any trained model they beat eGLB
+at every window on the published set and on held-out synthetic traces; with good forecasts and
+w >= 24 the prorate tail is slightly better.
+
+**Specs** (:func:`parse_controller_spec`, :func:`build_controller`)::
+
+    rhc:w=24,forecaster=noisy,noise=0.1,tail=prorate          or  rhc(w=24, forecaster=noisy, ...)
+    afhc:w=6,forecaster=persistence
+    rhc:w=24,forecaster=learned,model=runs/forecaster,tail=seasonal,tail_days=7,seed=3
+
+========================  =======================================================================
+key                       value
+========================  =======================================================================
+``w``                     window length in hours, >= 1 (default 24)
+``forecaster``            perfect | noisy | persistence | seasonal | learned (default seasonal)
+``noise``                 noisy: standard deviation one hour ahead (default 0.1)
+``period``                seasonal: the season in hours (default 24; 168 for last week)
+``model``                 learned: the folder written by ``python -m forecasts.train``
+``tail``                  none | prorate | seasonal: the hours after the window (default seasonal)
+``tail_days``             seasonal tail: days of history averaged (default 7)
+``seed``                  seed of the forecaster's random draws (noisy) (default 0)
+``name``                  the label in tables (default: the spec)
+========================  =======================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from agents.base import HourView, Policy
+from agents.horizon import TAIL_RULES, WindowPlanner, route_energy
+from envs.errors import InputError
+from envs.forecast import Forecaster
+from envs.scenario import Scenario
+from forecasts.spec import PARAMETERS, build_forecaster
+
+CONTROLLERS = ("rhc", "afhc")
+DEFAULT_WINDOW = 24
+DEFAULT_FORECASTER = "seasonal"
+DEFAULT_TAIL = "seasonal"
+
+
+class _ForecastControl(Policy):
+    """What RHC and AFHC share: the window length, the planner and the random generator."""
+
+    kind = "controller"
+
+    def __init__(
+        self,
+        window: int,
+        forecaster: Forecaster,
+        tail: str = DEFAULT_TAIL,
+        tail_days: int = 7,
+        seed: int = 0,
+        name: str | None = None,
+    ):
+        super().__init__()
+        if int(window) != window or window < 1:
+            raise InputError(f"{self.kind}: window w must be a positive integer, got {window}")
+        self.window = int(window)
+        self.planner = WindowPlanner(forecaster, tail, tail_days)
+        self.seed = int(seed)
+        self.name = name or f"{self.kind}(w={self.window},{forecaster.name},tail={tail})"
+
+    @property
+    def forecaster(self) -> Forecaster:
+        return self.planner.forecaster
+
+    @property
+    def clairvoyant(self) -> bool:
+        """True when the forecaster reads the hours it predicts (perfect, noisy truth): an oracle
+        reference, not an online algorithm."""
+        return self.forecaster.clairvoyant
+
+    def reset(self, scenario: Scenario) -> None:
+        super().reset(scenario)
+        self.rng = np.random.default_rng(self.seed)
+        self.planner.solves, self.planner.solve_seconds = 0, 0.0
+
+    def _plan_info(self) -> None:
+        self.info = {"solves": self.planner.solves, "solve_seconds": self.planner.solve_seconds}
+
+
+class RHC(_ForecastControl):
+    """Receding-horizon control (see the module docstring).
+
+    Args:
+        window: w, the hours planned at every hour (the current one included).
+        forecaster: predicts hours t+1 .. t+w-1 at hour t.
+        tail: the rule for the hours after the window (:data:`agents.horizon.TAIL_RULES`).
+        tail_days: days of history averaged by the "seasonal" tail.
+        seed: seed of the forecaster's random draws (a new generator per episode).
+        name: the label in tables.
+
+    ``info`` after each hour: ``solves`` (LPs so far this episode) and ``solve_seconds`` (their time).
+    """
+
+    kind = "rhc"
+
+    def act(self, view: HourView) -> np.ndarray:
+        t = view.t
+        stop = min(self.scenario.n_hours, t + self.window)
+        plan = self.planner.plan(self.scenario, t, stop, view.state.footprint, self.rng)
+        self._plan_info()
+        return route_energy(self.router, t, plan[:, 0])
+
+
+class AFHC(_ForecastControl):
+    """Averaging fixed-horizon control (see the module docstring); arguments as :class:`RHC`.
+
+    After an episode, ``fhc_objectives()`` gives each fixed-horizon controller's own J [w].
+    """
+
+    kind = "afhc"
+
+    def reset(self, scenario: Scenario) -> None:
+        super().reset(scenario)
+        w, n = self.window, scenario.n_regions
+        self.footprints = np.zeros((w, 2, n))  # each FHC's own cumulative footprint
+        self.costs = np.zeros(w)
+        self.plans: list[np.ndarray | None] = [None] * w
+        self.plan_starts = [0] * w
+
+    def act(self, view: HourView) -> np.ndarray:
+        scenario, t, w = self.scenario, view.t, self.window
+        intensity, price = scenario.intensity[:, :, t], scenario.price[:, t]
+        total = np.zeros(scenario.mask.shape)
+        for k in range(w):
+            if (t - k) % w == 0 or self.plans[k] is None:
+                # FHC(k) re-plans at t = k (mod w); at its first hour it plans up to its first re-plan.
+                stop = t + w if (t - k) % w == 0 else t + (k - t) % w
+                self.plans[k] = self.planner.plan(scenario, t, min(stop, scenario.n_hours), self.footprints[k], self.rng)
+                self.plan_starts[k] = t
+            routing = route_energy(self.router, t, self.plans[k][:, t - self.plan_starts[k]])
+            energy = routing.sum(axis=1)
+            self.footprints[k] += intensity * energy
+            self.costs[k] += float(price @ energy)
+            total += routing
+        self._plan_info()
+        return total / w
+
+    def fhc_objectives(self) -> np.ndarray:
+        """[w] J of each fixed-horizon controller's own trajectory so far (USD)."""
+        weights = self.scenario.footprint_weights
+        return self.costs + (self.footprints.max(axis=2) * weights).sum(axis=1)
+
+
+# ------------------------------------------------------------------------------------------ specs
+KEYS = ("w", "forecaster", "tail", "tail_days", "seed", "name") + tuple(sorted({p for ps in PARAMETERS.values() for p in ps}))
+
+
+def parse_controller_spec(text: str) -> tuple[str, dict[str, str]]:
+    """``rhc:w=24,forecaster=noisy`` or ``rhc(w=24, forecaster=noisy)`` (or just ``afhc``) to (kind, params)."""
+    text = text.strip()
+    if text.endswith(")") and "(" in text:
+        kind, _, body = text[:-1].partition("(")
+    else:
+        kind, _, body = text.partition(":")
+    kind = kind.strip()
+    if kind not in CONTROLLERS:
+        raise InputError(f"unknown controller {kind!r} in {text!r}; expected one of {', '.join(CONTROLLERS)}")
+    params: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in body.split(","))):
+        key, sep, value = (s.strip() for s in part.partition("="))
+        if not sep or not key or not value:
+            raise InputError(f"{text}: expected KEY=VALUE, got {part!r}")
+        if key in params:
+            raise InputError(f"{text}: {key} is given twice")
+        params[key] = value
+    return kind, params
+
+
+def build_controller(kind: str, params: Mapping[str, str]) -> Policy:
+    """The RHC or AFHC controller ``kind`` with ``params`` (strings; keys in the module docstring)."""
+    if kind not in CONTROLLERS:
+        raise InputError(f"unknown controller {kind!r}; expected one of {', '.join(CONTROLLERS)}")
+    params = dict(params)
+    unknown = sorted(set(params) - set(KEYS))
+    if unknown:
+        raise InputError(f"{kind}: unknown parameter {', '.join(unknown)} (expected among {', '.join(KEYS)})")
+    forecaster_name = params.pop("forecaster", DEFAULT_FORECASTER)
+    forecaster_params = {key: params.pop(key) for key in list(params) if key not in ("w", "tail", "tail_days", "seed", "name")}
+    forecaster = build_forecaster(forecaster_name, forecaster_params)
+    tail = params.get("tail", DEFAULT_TAIL)
+    if tail not in TAIL_RULES:
+        raise InputError(f"{kind}: tail={tail!r}; expected one of {', '.join(TAIL_RULES)}")
+    numbers = {}
+    for key, default in (("w", DEFAULT_WINDOW), ("tail_days", 7), ("seed", 0)):
+        try:
+            numbers[key] = int(params.get(key, default))
+        except ValueError:
+            raise InputError(f"{kind}: {key}={params[key]!r}; expected an integer") from None
+    if numbers["w"] < 1:
+        raise InputError(f"{kind}: w={numbers['w']}; the window must be at least 1 hour")
+    policy = RHC if kind == "rhc" else AFHC
+    return policy(numbers["w"], forecaster, tail, numbers["tail_days"], numbers["seed"], params.get("name"))
+
+
+def controller_from_spec(text: str) -> Policy:
+    """The controller of a spec string (see :func:`parse_controller_spec`); named after the spec."""
+    kind, params = parse_controller_spec(text)
+    params.setdefault("name", text.strip())
+    return build_controller(kind, params)

@@ -1,0 +1,165 @@
+"""Forecasts of a scenario's inputs: the protocol every forecaster follows, and the two references.
+
+**What is known.** At hour ``t`` (an index into the scenario) a forecaster may read every input of
+hours ``0..t``: the current hour is observed exactly, as the environment's observation shows it.
+It predicts the hours ``t+1 .. t+horizon``; lead ``k`` (1-based) is hour ``t + k``. Capacities and the
+mask are the operator's own plant and are not forecast.
+
+**Layout.** Forecasts travel as float arrays ``[horizon, 3N + J]``, hour-major, with the columns in
+the order of the environment's observation: price (N, USD/MWh), carbon intensity (N, t/MWh), water
+intensity (N, m^3/MWh), workload (J, MW). :class:`Forecast` names the four blocks ([N, horizon] and
+[J, horizon]) for readers.
+
+**The references** read the truth, so they are oracles (``clairvoyant = True``), an upper reference
+for what forecasts can buy:
+
+* :class:`PerfectForecaster`: the true inputs. Hours past the scenario's end repeat its last hour.
+* :class:`NoisyTruthForecaster`: the truth times ``1 + noise * sqrt(k) * N(0, 1)`` at lead k, every
+  number drawn independently (so the error grows like a random walk with the lead time). It is the
+  environment's historical noise model, and with a generator in the same state it draws exactly the
+  numbers the environment drew before forecasters existed: the environment's forecast observation
+  is unchanged. Its values are not clipped (a noisy intensity may be negative); controllers that
+  need physical inputs clip them.
+
+Forecasters that learn or extrapolate from the past (persistence, seasonal-naive, learned) live in
+the ``forecasts`` package above this one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from envs.errors import InputError
+from envs.scenario import Scenario
+
+#: The signal blocks of a forecast row, in column order (the first three have N columns, workload J).
+SIGNALS = ("price", "carbon", "water", "workload")
+
+
+def n_signals(scenario: Scenario) -> int:
+    """Columns of a forecast row: 3N + J."""
+    return 3 * scenario.n_regions + scenario.n_gateways
+
+
+def signal_columns(scenario: Scenario) -> dict[str, slice]:
+    """The column slice of each signal in a forecast row."""
+    n, j = scenario.n_regions, scenario.n_gateways
+    return {"price": slice(0, n), "carbon": slice(n, 2 * n), "water": slice(2 * n, 3 * n), "workload": slice(3 * n, 3 * n + j)}
+
+
+def input_rows(scenario: Scenario, start: int, stop: int) -> np.ndarray:
+    """The true inputs of hours ``start <= h < stop`` as rows: float [stop - start, 3N + J]."""
+    window = slice(start, stop)
+    return np.concatenate(
+        [scenario.price[:, window], scenario.carbon[:, window], scenario.water[:, window], scenario.workload[:, window]]
+    ).T
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A forecast of hours t+1 .. t+H, by signal.
+
+    Attributes:
+        price: [N, H] USD/MWh. carbon: [N, H] t/MWh. water: [N, H] m^3/MWh. workload: [J, H] MW.
+    """
+
+    price: np.ndarray
+    carbon: np.ndarray
+    water: np.ndarray
+    workload: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: np.ndarray, scenario: Scenario) -> Forecast:
+        """Split rows [H, 3N + J] into the four signals."""
+        columns = signal_columns(scenario)
+        return cls(**{name: np.ascontiguousarray(rows[:, columns[name]].T) for name in SIGNALS})
+
+
+def check_request(scenario: Scenario, t: int, horizon: int) -> None:
+    """Raise InputError unless ``t`` is an hour of ``scenario`` and ``horizon`` an integer >= 0."""
+    if int(t) != t or not 0 <= t < scenario.n_hours:
+        raise InputError(f"forecast hour t={t} is not an hour of {scenario.name!r} (0..{scenario.n_hours - 1})")
+    if int(horizon) != horizon or horizon < 0:
+        raise InputError(f"forecast horizon must be an integer >= 0, got {horizon}")
+
+
+class Forecaster(ABC):
+    """Predicts a scenario's inputs of hours t+1 .. t+horizon from what is known at hour t.
+
+    Subclasses implement :meth:`predict`; :meth:`predict_episode` (every hour of an episode at once,
+    what the environment asks for at reset) loops over it unless a subclass vectorizes it. Both take
+    a random generator: deterministic forecasters ignore it, random ones draw from it in a fixed order.
+
+    Attributes:
+        name: the label in tables.
+        clairvoyant: True for references that read the hours they predict (never a real forecast).
+    """
+
+    name: str = "forecaster"
+    clairvoyant: bool = False
+
+    @abstractmethod
+    def predict(self, scenario: Scenario, t: int, horizon: int, rng: np.random.Generator | None) -> np.ndarray:
+        """Rows [horizon, 3N + J] for hours t+1 .. t+horizon (see the module docstring)."""
+
+    def predict_episode(
+        self, scenario: Scenario, start: int, hours: int, horizon: int, rng: np.random.Generator | None
+    ) -> np.ndarray:
+        """Forecasts made at every hour ``start .. start + hours - 1``: float [hours, horizon, 3N + J]."""
+        out = np.empty((hours, horizon, n_signals(scenario)))
+        for k in range(hours):
+            out[k] = self.predict(scenario, start + k, horizon, rng)
+        return out
+
+    def forecast(self, scenario: Scenario, t: int, horizon: int, rng: np.random.Generator | None = None) -> Forecast:
+        """The forecast made at hour t, by signal."""
+        check_request(scenario, t, horizon)
+        return Forecast.from_rows(self.predict(scenario, t, horizon, rng), scenario)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class PerfectForecaster(Forecaster):
+    """The true inputs (an oracle); hours past the scenario's end repeat its last hour."""
+
+    name = "perfect"
+    clairvoyant = True
+
+    def predict(self, scenario, t, horizon, rng=None):
+        return self.predict_episode(scenario, t, 1, horizon, rng)[0]
+
+    def predict_episode(self, scenario, start, hours, horizon, rng=None):
+        # Only the hours the episode can look at: [start, start + hours + horizon), cut at the end.
+        stop = min(scenario.n_hours, start + hours + horizon)
+        rows = input_rows(scenario, start, stop)
+        lead = np.arange(1, horizon + 1)
+        hours_ahead = np.minimum(np.arange(hours)[:, None] + lead[None, :], stop - start - 1)
+        return rows[hours_ahead]  # [hours, horizon, 3N + J]
+
+
+class NoisyTruthForecaster(PerfectForecaster):
+    """The truth with multiplicative noise of standard deviation ``noise * sqrt(lead)`` (an oracle).
+
+    Args:
+        noise: the standard deviation one hour ahead (>= 0; 0 is the perfect forecast and draws
+            nothing from the generator).
+    """
+
+    def __init__(self, noise: float = 0.1):
+        if not np.isfinite(noise) or noise < 0:
+            raise InputError(f"forecast noise must be a finite number >= 0, got {noise}")
+        self.noise = float(noise)
+        self.name = f"noisy({self.noise:g})" if self.noise > 0 else "perfect"
+
+    def predict_episode(self, scenario, start, hours, horizon, rng=None):
+        values = super().predict_episode(scenario, start, hours, horizon)
+        if self.noise > 0:
+            if rng is None:
+                raise InputError("a noisy forecast needs a random generator (rng=np.random.default_rng(seed))")
+            lead = np.arange(1, horizon + 1)
+            values = values * (1.0 + rng.standard_normal(values.shape) * (self.noise * np.sqrt(lead))[None, :, None])
+        return values

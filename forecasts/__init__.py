@@ -1,0 +1,28 @@
+"""Forecasters behind one protocol (:class:`envs.forecast.Forecaster`), used by the environment's
+forecast observation and by the forecast-driven controllers (``agents.rhc``).
+
+=================  ===============================================================  =============
+name (specs)       what it predicts for hour t + k, knowing hours 0..t              module
+=================  ===============================================================  =============
+``perfect``        the truth (an oracle, the upper reference)                       envs.forecast
+``noisy``          the truth times 1 + noise sqrt(k) N(0, 1) (an oracle)             envs.forecast
+``persistence``    hour t's inputs                                                   forecasts.naive
+``seasonal``       the same hour one season earlier (period 24: yesterday, 168:      forecasts.naive
+                   last week)
+``learned``        a small network trained on past traces, loaded from a folder     forecasts.learned
+=================  ===============================================================  =============
+
+Errors against the truth: :mod:`forecasts.accuracy`; names to forecasters: :mod:`forecasts.spec`.
+"""
+
+from envs.forecast import Forecast, Forecaster, NoisyTruthForecaster, PerfectForecaster
+from forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
+
+__all__ = [
+    "Forecast",
+    "Forecaster",
+    "NoisyTruthForecaster",
+    "PerfectForecaster",
+    "PersistenceForecaster",
+    "SeasonalNaiveForecaster",
+]

@@ -1,0 +1,276 @@
+"""A learned forecaster: a small network that maps a series' last week to its next hours.
+
+One model serves every series of every scenario (any regions, any gateways): each input series (a
+region's price, carbon or water intensity, or a gateway's workload) is forecast on its own from
+
+* its last ``history_hours`` values up to hour t, shifted by their last-day mean m and divided by
+  their mean absolute deviation s (plus 1e-3 of their mean magnitude, so flat series stay finite),
+* the hour of day of t (sine and cosine), and which signal it is (one-hot of 4),
+
+and the network (a multilayer perceptron) outputs the next ``horizon`` values in the same units,
+turned back by ``m + s * output``. Trained with an L1 loss (robust to price spikes) on windows cut
+from any list of scenarios: synthetic traces now, real history later. Leads beyond ``horizon`` repeat
+the last predicted day. Intensities and workloads are clipped at 0. Scenarios shorter than the
+history window are padded by repeating their first day (same hour of day), so the forecaster also
+answers in an episode's first week.
+
+A trained forecaster is a folder: ``forecaster.json`` (format name and version, the configuration and
+what it was trained on) and ``weights.pt`` (the network's tensors, loaded with
+``torch.load(weights_only=True)``: no pickled code). Loading checks the format version.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from envs.errors import InputError
+from envs.files import atomic_write, atomic_write_json
+from envs.forecast import Forecaster, input_rows, n_signals
+from envs.scenario import Scenario
+
+FORMAT = "eglb-learned-forecaster"
+FORMAT_VERSION = 1
+CONFIG_FILE = "forecaster.json"
+WEIGHTS_FILE = "weights.pt"
+
+
+@dataclass(frozen=True)
+class LearnedForecasterConfig:
+    """Architecture and training settings.
+
+    Attributes:
+        history_hours: hours of history the network reads (ending at the current hour).
+        horizon: leads it predicts directly (longer requests repeat the last predicted day).
+        hidden: widths of the hidden layers.
+        steps: optimizer steps (Adam). batch_size: windows per step. learning_rate: Adam's step.
+        max_samples: windows (one series at one hour) cut from the training scenarios, at most.
+        seed: seeds the window sampling and the network's initial weights.
+    """
+
+    history_hours: int = 168
+    horizon: int = 72
+    hidden: tuple[int, ...] = (128, 128)
+    steps: int = 2000
+    batch_size: int = 512
+    learning_rate: float = 1e-3
+    max_samples: int = 200_000
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        for name in ("history_hours", "horizon", "steps", "batch_size", "max_samples"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise InputError(f"learned forecaster: {name} must be a positive integer, got {value}")
+        if not self.hidden or min(self.hidden) < 1:
+            raise InputError(f"learned forecaster: hidden must list positive layer widths, got {self.hidden}")
+        if not np.isfinite(self.learning_rate) or self.learning_rate <= 0:
+            raise InputError(f"learned forecaster: learning_rate must be > 0, got {self.learning_rate}")
+
+    @property
+    def n_features(self) -> int:
+        return self.history_hours + 2 + 4
+
+
+def _network(config: LearnedForecasterConfig) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    width = config.n_features
+    for hidden in config.hidden:
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    layers.append(nn.Linear(width, config.horizon))
+    return nn.Sequential(*layers)
+
+
+def _signal_codes(scenario: Scenario) -> np.ndarray:
+    """[3N + J, 4] one-hot signal of every series."""
+    n, j = scenario.n_regions, scenario.n_gateways
+    return np.eye(4)[np.repeat(np.arange(4), [n, n, n, j])]
+
+
+def _features(scenario: Scenario, hours: np.ndarray, history_hours: int):
+    """Inputs of the forecasts made at ``hours`` [B] for every series, from hours <= each of them.
+
+    Returns (features float32 [B, S, F], level m [B, S], spread s [B, S]) with S = 3N + J series.
+    """
+    lag = np.arange(1 - history_hours, 1)
+    source = hours[:, None] + lag[None, :]  # [B, L]
+    # Before hour 0: the same hour of day in the scenario's first day (never after the current hour).
+    source = np.where(source < 0, np.minimum(source % 24, hours[:, None]), source)
+    first = int(source.min())
+    rows = input_rows(scenario, first, int(hours.max()) + 1)
+    history = rows[source - first]  # [B, L, S]
+    level = history[:, -24:].mean(axis=1)  # [B, S]
+    spread = np.abs(history - level[:, None]).mean(axis=1) + 1e-3 * np.abs(history).mean(axis=1) + 1e-9
+    normalized = ((history - level[:, None]) / spread[:, None]).transpose(0, 2, 1)  # [B, S, L]
+    phase = scenario.timestamps[hours].astype("datetime64[h]").astype(np.int64) % 24 * (2 * np.pi / 24)
+    clock = np.broadcast_to(np.stack([np.sin(phase), np.cos(phase)], axis=1)[:, None, :], (len(hours), rows.shape[1], 2))
+    codes = np.broadcast_to(_signal_codes(scenario)[None], (len(hours), rows.shape[1], 4))
+    features = np.concatenate([normalized, clock, codes], axis=2).astype(np.float32)
+    return features, level, spread
+
+
+class LearnedForecaster(Forecaster):
+    """Forecasts with a trained network (see the module docstring); build with
+    :func:`train_learned_forecaster` or :func:`load_learned_forecaster`.
+
+    Attributes:
+        config: the architecture and training settings. network: the torch module (eval mode).
+        training: what it was trained on (scenario names, hours, final loss, seconds).
+    """
+
+    name = "learned"
+
+    def __init__(self, network: nn.Module, config: LearnedForecasterConfig, training: dict | None = None):
+        self.network = network.eval()
+        self.config = config
+        self.training = dict(training or {})
+
+    def predict(self, scenario, t, horizon, rng=None):
+        return self.predict_episode(scenario, t, 1, horizon, rng)[0]
+
+    def predict_episode(self, scenario, start, hours, horizon, rng=None, chunk: int = 256):
+        out = np.empty((hours, horizon, n_signals(scenario)))
+        if horizon == 0:
+            return out
+        nonnegative = _signal_codes(scenario)[:, 0] == 0  # every signal but price
+        for begin in range(0, hours, chunk):
+            at = start + np.arange(begin, min(hours, begin + chunk))
+            features, level, spread = _features(scenario, at, self.config.history_hours)
+            with torch.no_grad():
+                output = self.network(torch.from_numpy(features)).numpy().astype(float)  # [B, S, H0]
+            values = level[:, :, None] + spread[:, :, None] * output
+            values[:, nonnegative] = np.maximum(values[:, nonnegative], 0.0)
+            out[begin : begin + len(at)] = values.transpose(0, 2, 1)[:, _lead_columns(horizon, self.config.horizon)]
+        return out
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``forecaster.json`` and ``weights.pt`` into ``folder`` (atomically, file by file)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {key: value.detach().clone() for key, value in self.network.state_dict().items()}
+        atomic_write(folder / WEIGHTS_FILE, lambda path: torch.save(state, path))
+        config = asdict(self.config)
+        config["hidden"] = list(self.config.hidden)
+        atomic_write_json(
+            folder / CONFIG_FILE,
+            {"format": FORMAT, "format_version": FORMAT_VERSION, "config": config, "training": self.training},
+        )
+        return folder
+
+
+def _lead_columns(horizon: int, trained: int) -> np.ndarray:
+    """Which predicted lead (0-based column) answers each requested lead; beyond ``trained`` the last
+    predicted day repeats."""
+    lead = np.arange(horizon)
+    if horizon <= trained:
+        return lead
+    day = min(24, trained)
+    beyond = trained - day + (lead - trained) % day
+    return np.where(lead < trained, lead, beyond)
+
+
+def training_windows(scenarios: Sequence[Scenario], config: LearnedForecasterConfig, rng: np.random.Generator):
+    """Inputs and targets cut from ``scenarios``: (features float32 [M, F], targets float32 [M, horizon]).
+
+    Every window has a full history and a full target; each scenario contributes up to an equal share
+    of ``max_samples`` windows, drawn at random hours.
+    """
+    inputs, targets = [], []
+    share = max(1, config.max_samples // max(1, len(scenarios)))
+    for scenario in scenarios:
+        first, last = config.history_hours - 1, scenario.n_hours - 1 - config.horizon
+        if last < first:
+            raise InputError(
+                f"training scenario {scenario.name!r} has {scenario.n_hours} hours; the learned forecaster needs at "
+                f"least history_hours + horizon = {config.history_hours + config.horizon}"
+            )
+        series = n_signals(scenario)
+        count = min(last - first + 1, max(1, share // series))
+        hours = np.sort(rng.choice(np.arange(first, last + 1), size=count, replace=False))
+        features, level, spread = _features(scenario, hours, config.history_hours)
+        future = input_rows(scenario, 0, scenario.n_hours)[hours[:, None] + np.arange(1, config.horizon + 1)[None, :]]
+        target = (future.transpose(0, 2, 1) - level[:, :, None]) / spread[:, :, None]  # [B, S, H]
+        inputs.append(features.reshape(-1, config.n_features))
+        targets.append(target.reshape(-1, config.horizon).astype(np.float32))
+    return np.concatenate(inputs), np.concatenate(targets)
+
+
+def train_learned_forecaster(
+    scenarios: Sequence[Scenario], config: LearnedForecasterConfig = LearnedForecasterConfig(), progress: bool = False
+) -> LearnedForecaster:
+    """Train a forecaster on windows of ``scenarios`` (any shapes; synthetic or real history)."""
+    if not scenarios:
+        raise InputError("the learned forecaster needs at least one training scenario")
+    begin = time.perf_counter()
+    rng = np.random.default_rng(config.seed)
+    torch.manual_seed(config.seed)
+    inputs, targets = training_windows(scenarios, config, rng)
+    inputs, targets = torch.from_numpy(inputs), torch.from_numpy(targets)
+    network = _network(config)
+    optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.steps)
+    generator = torch.Generator().manual_seed(config.seed)
+    recent = []
+    for step in range(config.steps):
+        batch = torch.randint(0, inputs.shape[0], (config.batch_size,), generator=generator)
+        loss = (network(inputs[batch]) - targets[batch]).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        recent = (recent + [loss.item()])[-100:]
+        if progress and (step + 1) % 500 == 0:
+            print(f"learned forecaster: step {step + 1}/{config.steps}, L1 loss {np.mean(recent):.4f}", flush=True)
+    training = {
+        "scenarios": [s.name for s in scenarios],
+        "hours": [s.n_hours for s in scenarios],
+        "windows": int(inputs.shape[0]),
+        "final_loss": float(np.mean(recent)),
+        "seconds": round(time.perf_counter() - begin, 2),
+    }
+    return LearnedForecaster(network, config, training)
+
+
+def load_learned_forecaster(folder: str | Path) -> LearnedForecaster:
+    """The forecaster saved in ``folder`` by :meth:`LearnedForecaster.save` (format version checked)."""
+    folder = Path(folder)
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        raise InputError(f"{folder} holds no learned forecaster: {CONFIG_FILE} not found")
+    try:
+        document = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"file {path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise InputError(f'file {path}: expected "format": "{FORMAT}"')
+    if document.get("format_version") != FORMAT_VERSION:
+        raise InputError(
+            f"file {path}: format_version {document.get('format_version')!r} is not supported "
+            f"(this version reads {FORMAT_VERSION})"
+        )
+    known = {f.name for f in fields(LearnedForecasterConfig)}
+    settings = document.get("config")
+    if not isinstance(settings, dict) or set(settings) - known:
+        raise InputError(f'file {path}: "config" must be an object with keys among {", ".join(sorted(known))}')
+    try:
+        config = LearnedForecasterConfig(**settings)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"file {path}: {exc}") from None
+    weights = folder / WEIGHTS_FILE
+    if not weights.is_file():
+        raise InputError(f"{folder}: {WEIGHTS_FILE} not found")
+    network = _network(config)
+    try:
+        network.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    except (RuntimeError, KeyError, TypeError) as exc:
+        raise InputError(f"file {weights}: the weights do not fit the configuration in {CONFIG_FILE}: {exc}") from None
+    return LearnedForecaster(network, config, document.get("training"))

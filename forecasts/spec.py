@@ -1,0 +1,62 @@
+"""Forecasters by name, as controller specs give them (``forecaster=noisy,noise=0.1``).
+
+==============  ===========================  ==========================================
+name            parameters                   forecaster
+==============  ===========================  ==========================================
+``perfect``                                  :class:`envs.forecast.PerfectForecaster`
+``noisy``       ``noise`` (default 0.1)      :class:`envs.forecast.NoisyTruthForecaster`
+``persistence``                              :class:`forecasts.naive.PersistenceForecaster`
+``seasonal``    ``period`` (hours, 24)       :class:`forecasts.naive.SeasonalNaiveForecaster`
+``learned``     ``model`` (folder, required) :func:`forecasts.learned.load_learned_forecaster`
+==============  ===========================  ==========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from envs.errors import InputError
+from envs.forecast import Forecaster, NoisyTruthForecaster, PerfectForecaster
+from forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
+
+FORECASTERS = ("perfect", "noisy", "persistence", "seasonal", "learned")
+#: The parameters each forecaster reads from a spec.
+PARAMETERS = {"perfect": (), "noisy": ("noise",), "persistence": (), "seasonal": ("period",), "learned": ("model",)}
+
+
+def _number(params: Mapping[str, str], key: str, default: float, kind=float):
+    text = params.get(key)
+    if text is None:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise InputError(f"forecaster parameter {key}={text!r}: expected {'an integer' if kind is int else 'a number'}") from None
+    return value
+
+
+def build_forecaster(name: str, params: Mapping[str, str] | None = None) -> Forecaster:
+    """The forecaster ``name`` with its parameters (strings, as parsed from a spec).
+
+    Parameters that belong to other forecasters are an error, so that a typo cannot pass silently.
+    """
+    params = dict(params or {})
+    if name not in FORECASTERS:
+        raise InputError(f"unknown forecaster {name!r}; expected one of {', '.join(FORECASTERS)}")
+    stray = sorted(set(params) - set(PARAMETERS[name]))
+    if stray:
+        allowed = ", ".join(PARAMETERS[name]) or "none"
+        raise InputError(f"forecaster {name!r} takes no parameter {', '.join(stray)} (its parameters: {allowed})")
+    if name == "perfect":
+        return PerfectForecaster()
+    if name == "noisy":
+        return NoisyTruthForecaster(_number(params, "noise", 0.1))
+    if name == "persistence":
+        return PersistenceForecaster()
+    if name == "seasonal":
+        return SeasonalNaiveForecaster(_number(params, "period", 24, int))
+    if "model" not in params:
+        raise InputError("forecaster 'learned' needs model=FOLDER (a folder written by python -m forecasts.train)")
+    from forecasts.learned import load_learned_forecaster  # torch only when asked for
+
+    return load_learned_forecaster(params["model"])
