@@ -47,6 +47,7 @@ class PolicyIO:
         observation_scale: divisors of the observation (envs.observation.ObservationScale).
         shape: (regions, gateways) the policy was trained for.
         robust: the layer trained inside the environment, {"lam", "b", "slack"}, or None.
+        forecaster: the forecaster of the forecast window (forecasts/spec.py), empty for the noisy truth.
     """
 
     observation_scale: ObservationScale
@@ -57,6 +58,7 @@ class PolicyIO:
     forecast_noise: float = 0.0
     routing_temperature: float = 5.0
     robust: dict | None = field(default=None)
+    forecaster: str = ""
 
     def extra_features(self) -> int:
         """Observation entries appended to the environment's: the expert's duals (residual) or the layer's features."""
@@ -144,7 +146,10 @@ class LearnedPolicy(Policy):
         self.predict = predict
         self.io = io
         self.shape = tuple(io.shape)
-        self.builder = ObservationBuilder(io.shape[0], io.shape[1], io.observation_scale, io.forecast_hours, io.forecast_noise)
+        from forecasts.spec import forecaster_from_spec
+
+        self.builder = ObservationBuilder(io.shape[0], io.shape[1], io.observation_scale, io.forecast_hours, io.forecast_noise,
+                                          forecaster_from_spec(io.forecaster))
         self.name = name
         self.seed = seed
 

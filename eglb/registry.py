@@ -169,7 +169,7 @@ def _foreign_sb3(spec: str, rest: str, options: AlgorithmOptions) -> Policy:
     io = variant_policy_io(env_id)
     if model.observation_space.shape != (io.observation_size(),):
         raise InputError(f"{spec}: the model observes {model.observation_space.shape}, but {env_id} gives ({io.observation_size()},)")
-    if options.forecast_noise is not None:
+    if options.forecast_noise is not None and not io.forecaster:
         io = PolicyIO(**{**io.__dict__, "forecast_noise": float(options.forecast_noise)})
     return policy_from_predictor(Sb3Predictor(model), io, spec)
 

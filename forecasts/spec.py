@@ -60,3 +60,19 @@ def build_forecaster(name: str, params: Mapping[str, str] | None = None) -> Fore
     from forecasts.learned import load_learned_forecaster  # torch only when asked for
 
     return load_learned_forecaster(params["model"])
+
+
+def forecaster_from_spec(text: str) -> Forecaster | None:
+    """``NAME[:key=value,...]`` (e.g. ``seasonal:period=168``, ``learned:model=runs/fc``) into a forecaster;
+    the empty spec gives None (the environment's own noisy truth)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    name, _, rest = text.partition(":")
+    params = {}
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise InputError(f"forecaster spec {text!r}: expected NAME[:key=value,...], got {part!r}")
+        params[key.strip()] = value.strip()
+    return build_forecaster(name.strip(), params)

@@ -39,7 +39,7 @@ def load_learned(folder: Path | str, name: str | None = None, which: str = "best
     """
     card = PolicyCard.load(folder)
     io = card.io
-    if forecast_noise is not None:
+    if forecast_noise is not None and not io.forecaster:  # the shift noises the default (noisy-truth) forecast
         io = PolicyIO(**{**io.__dict__, "forecast_noise": float(forecast_noise)})
     predictor = load_predictor(card, weights_path(folder, which))
     return card, learned_policy(predictor, io, name or f"{card.algo}:{folder}")

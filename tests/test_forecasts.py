@@ -275,3 +275,28 @@ def test_forecaster_names_and_parameters():
         build_forecaster("learned")
     with pytest.raises(InputError, match="forecast hour t=12"):
         PersistenceForecaster().forecast(random_scenario(0), 12, 3)
+
+
+def test_learned_policies_see_the_forecaster_they_were_trained_with():
+    """A run's env.forecaster reaches its training environment and its policy at evaluation alike."""
+    from agents.base import HourView
+    from agents.learned import LearnedPolicy
+    from envs.glb_env import GLBEnv
+    from envs.metrics import FootprintState
+    from forecasts.naive import SeasonalNaiveForecaster
+    from training.config import EnvConfig, RunConfig, policy_io
+
+    scenario = make_synthetic(2, hours=96)
+    config = RunConfig("bc", env=EnvConfig(forecast_hours=4, forecaster="seasonal", reward="J")).for_scenario(scenario)
+    io = policy_io(config)
+    assert io.forecaster == "seasonal"
+    policy = LearnedPolicy(lambda obs: np.zeros(20), io, "probe")
+    policy.reset(scenario)
+    env = GLBEnv(scenario, forecast_hours=4, forecaster=SeasonalNaiveForecaster(), observation_scale=config.observation_scale)
+    obs, _ = env.reset(seed=0)
+    for t in range(30):
+        view = HourView(scenario, t, FootprintState(env.state.cost, env.state.footprint.copy()))
+        np.testing.assert_array_equal(policy.observe(view), obs)
+        obs, *_ = env.step(env.action_space.sample())
+    with pytest.raises(InputError, match="exclude each other"):
+        EnvConfig(forecaster="seasonal", forecast_noise=0.1)

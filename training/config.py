@@ -124,7 +124,11 @@ class EnvConfig:
     Attributes:
         action_mode: "routing" or "dual" (see envs.actions; "share" is for replays, not learning).
         episode_hours: length of a training episode, hours.
-        forecast_hours, forecast_noise: forecast window in the observation (hours, relative noise).
+        forecast_hours, forecast_noise: forecast window in the observation (hours, relative noise of
+            the default noisy-truth forecast).
+        forecaster: the forecaster of the observation's forecast window instead of the noisy truth,
+            ``NAME[:key=value,...]`` (forecasts/spec.py: perfect, noisy, persistence, seasonal,
+            learned:model=FOLDER), the same forecasters RHC and AFHC use; empty for the noisy truth.
         reward: "J" or "vs-expert" (see envs/rewards.py).
         reward_scale: multiplies the reward (USD -> reward units).
         routing_temperature: softmax temperature of the routing mode.
@@ -136,6 +140,7 @@ class EnvConfig:
     episode_hours: int = 168
     forecast_hours: int = 0
     forecast_noise: float = 0.0
+    forecaster: str = ""
     reward: str = "vs-expert"
     reward_scale: float = 1e-3
     routing_temperature: float = 5.0
@@ -152,6 +157,12 @@ class EnvConfig:
         check_range("env.episode_hours", self.episode_hours, 2, MAX_HOURS)
         check_range("env.forecast_hours", self.forecast_hours, 0, 168)
         check_range("env.forecast_noise", self.forecast_noise, 0, 10)
+        if self.forecaster:
+            from forecasts.spec import forecaster_from_spec
+
+            if self.forecast_noise:
+                raise InputError("env.forecaster and env.forecast_noise exclude each other: the noise belongs to the default forecast")
+            forecaster_from_spec(self.forecaster)  # a bad spec fails now
         check_range("env.reward_scale", self.reward_scale, 0, 1e6, low_open=True)
         check_range("env.routing_temperature", self.routing_temperature, 0, 1000, low_open=True)
 
@@ -510,6 +521,7 @@ def policy_io(config: RunConfig):
         observation_scale=config.observation_scale, shape=tuple(config.scenario_shape), action_mode=env.action_mode,
         residual=env.residual, forecast_hours=env.forecast_hours, forecast_noise=env.forecast_noise,
         routing_temperature=env.routing_temperature, robust=asdict(config.robust) if config.robust else None,
+        forecaster=env.forecaster,
     )
 
 

@@ -10,6 +10,7 @@ from envs.errors import InputError
 from envs.glb_env import GLBEnv
 from envs.scenario import Scenario
 from envs.synthetic import SyntheticSource
+from forecasts.spec import forecaster_from_spec
 from robust.layer import Slack
 from robust.wrapper import RobustTrainingEnv
 from training.config import RunConfig
@@ -35,6 +36,7 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
         action_mode="share" if config.robust or env_config.residual else env_config.action_mode,
         forecast_hours=env_config.forecast_hours,
         forecast_noise=env_config.forecast_noise,
+        forecaster=forecaster_from_spec(env_config.forecaster),
         reward_scale=env_config.reward_scale,
         observation_scale=config.observation_scale,
         routing_temperature=env_config.routing_temperature,
