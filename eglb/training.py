@@ -68,7 +68,10 @@ def vary(config: RunConfig, values: dict[str, object]) -> RunConfig:
         for part in reversed(parts):
             nested = {part: nested}
         merged = deep_merge(merged, nested)
-    varied = RunConfig.from_dict(merged, "the varied configuration")
+    try:
+        varied = RunConfig.from_dict(merged, "varied")
+    except InputError as exc:
+        raise InputError(str(exc).removeprefix("varied: ")) from None
     if config.data.eval_synthetic_hours == config.env.episode_hours:
         varied = replace(varied, data=replace(varied.data, eval_synthetic_hours=varied.env.episode_hours))
     return varied

@@ -100,7 +100,7 @@ class TuneOutcome:
 
 
 def _metrics(row: dict) -> dict:
-    return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for k, v in row.items()}
+    return {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}  # numpy scalars as plain numbers
 
 
 def make_trainable(trial: TrialFunction, runs: Path | None) -> Callable[[dict], None]:
@@ -140,7 +140,9 @@ def run_tune(trial: TrialFunction, space: SearchSpace, settings: TuneSettings) -
     else:
         scheduler = None
         if settings.scheduler == "asha":
-            scheduler = tune.schedulers.ASHAScheduler(time_attr="training_iteration", max_t=settings.max_evaluations,
+            # max_t one past the last evaluation: a trial that reaches its end finishes its run folder
+            # (final checkpoint, results) instead of being stopped at its last report.
+            scheduler = tune.schedulers.ASHAScheduler(time_attr="training_iteration", max_t=settings.max_evaluations + 1,
                                                       grace_period=settings.grace_evaluations, reduction_factor=2)
         tuner = tune.Tuner(
             trainable,
