@@ -69,8 +69,9 @@ def check_space(base: RunConfig, space) -> int:
     cpus = cpus_per_run(base)
     for key, values in space.examples.items():
         if key in ("n_envs", "model.workers"):
-            raise InputError(f"{space.where(key)}: {key} sets the CPUs a trial reserves: "
-                             "give it with --n-envs or --set, not in the space")
+            raise InputError(
+                f"{space.where(key)}: {key} sets the CPUs a trial reserves: give it with --n-envs or --set, not in the space"
+            )
         for value in values:
             try:
                 cpus = max(cpus, cpus_per_run(vary(base, {key: value})))
@@ -94,10 +95,18 @@ def tune(config: TuneConfig, callbacks: tuple[Callable[[dict], None], ...] = ())
     cpus = check_space(config.base, space)
     name = check_run_name(config.name or "tune-" + default_run_name(config.base))
     evaluations = -(-config.base.timesteps // config.base.evaluation_interval)
-    settings = TuneSettings(samples=config.samples, scheduler=config.scheduler, storage=config.storage, name=name,
-                            cpus_per_trial=cpus, seed=config.base.seed, grace_evaluations=config.grace_evaluations,
-                            max_evaluations=max(config.grace_evaluations, evaluations), max_failures=config.max_failures,
-                            verbose=int(config.verbose))
+    settings = TuneSettings(
+        samples=config.samples,
+        scheduler=config.scheduler,
+        storage=config.storage,
+        name=name,
+        cpus_per_trial=cpus,
+        seed=config.base.seed,
+        grace_evaluations=config.grace_evaluations,
+        max_evaluations=max(config.grace_evaluations, evaluations),
+        max_failures=config.max_failures,
+        verbose=int(config.verbose),
+    )
     with ray_session(config.address):
         outcome = run_tune(trial_runner(config.base, tuple(callbacks)), space, settings)
     out = Path(settings.experiment) if not settings.is_uri else Path("runs") / name

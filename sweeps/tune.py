@@ -142,17 +142,28 @@ def run_tune(trial: TrialFunction, space: SearchSpace, settings: TuneSettings) -
         if settings.scheduler == "asha":
             # max_t one past the last evaluation: a trial that reaches its end finishes its run folder
             # (final checkpoint, results) instead of being stopped at its last report.
-            scheduler = tune.schedulers.ASHAScheduler(time_attr="training_iteration", max_t=settings.max_evaluations + 1,
-                                                      grace_period=settings.grace_evaluations, reduction_factor=2)
+            scheduler = tune.schedulers.ASHAScheduler(
+                time_attr="training_iteration",
+                max_t=settings.max_evaluations + 1,
+                grace_period=settings.grace_evaluations,
+                reduction_factor=2,
+            )
         tuner = tune.Tuner(
             trainable,
             param_space=dict(space.domains),
-            tune_config=tune.TuneConfig(metric=METRIC, mode="min", num_samples=settings.samples, scheduler=scheduler,
-                                        search_alg=tune.search.BasicVariantGenerator(random_state=settings.seed)),
+            tune_config=tune.TuneConfig(
+                metric=METRIC,
+                mode="min",
+                num_samples=settings.samples,
+                scheduler=scheduler,
+                search_alg=tune.search.BasicVariantGenerator(random_state=settings.seed),
+            ),
             run_config=tune.RunConfig(
-                name=settings.name, storage_path=settings.storage if settings.is_uri else str(Path(settings.storage).resolve()),
+                name=settings.name,
+                storage_path=settings.storage if settings.is_uri else str(Path(settings.storage).resolve()),
                 failure_config=tune.FailureConfig(max_failures=settings.max_failures),
-                checkpoint_config=tune.CheckpointConfig(num_to_keep=1), verbose=settings.verbose,
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                verbose=settings.verbose,
             ),
         )
     grid = tuner.fit()
@@ -166,12 +177,18 @@ def run_tune(trial: TrialFunction, space: SearchSpace, settings: TuneSettings) -
             folder = str(runs / f"trial-{trial_id}")
         else:
             folder = result.checkpoint.path if result.checkpoint else None
-        trials.append({
-            "trial_id": trial_id, "status": "error" if result.error else "done", "folder": folder,
-            **{f"param.{k}": v for k, v in (result.config or {}).items()},
-            "best_ratio": min(history) if history else None, "last_ratio": history[-1] if history else None,
-            "evaluations": len(history), "steps": metrics.get("steps"),
-        })
+        trials.append(
+            {
+                "trial_id": trial_id,
+                "status": "error" if result.error else "done",
+                "folder": folder,
+                **{f"param.{k}": v for k, v in (result.config or {}).items()},
+                "best_ratio": min(history) if history else None,
+                "last_ratio": history[-1] if history else None,
+                "evaluations": len(history),
+                "steps": metrics.get("steps"),
+            }
+        )
     ranked = sorted(trials, key=lambda r: (r["best_ratio"] is None, r["best_ratio"] if r["best_ratio"] is not None else 0))
     if not ranked or ranked[0]["best_ratio"] is None:
         errors = [str(r.error).strip().splitlines()[-1] for r in grid if r.error]

@@ -88,8 +88,11 @@ def node_recording(mapper, nodes: set):
 
 
 def sweep_config(out: Path) -> eglb.SweepConfig:
-    evaluation = eglb.EvaluationConfig(algos=("eglb", "glb-cost", "robust(glb-cost,lambda=0.05)"),
-                                       scenario=eglb.ScenarioConfig(synthetic=(0,), synthetic_hours=48), out=str(out))
+    evaluation = eglb.EvaluationConfig(
+        algos=("eglb", "glb-cost", "robust(glb-cost,lambda=0.05)"),
+        scenario=eglb.ScenarioConfig(synthetic=(0,), synthetic_hours=48),
+        out=str(out),
+    )
     return eglb.SweepConfig(evaluation, shifts=("heat-wave", "outage", "surge"), severities=(1.0, 2.0), lambdas=(0.0, 0.1))
 
 
@@ -132,9 +135,26 @@ def test_dagger_labels_on_ray_equal_the_local_ones(local_ray, tmp_path):
     remote = RayMapper(items_per_task=3)(label, jobs)
     assert len(remote) == len(local) and all(np.array_equal(a, b) for a, b in zip(local, remote))
     # train.py --ray: the same run, number for number (the labels and so the network are the same).
-    common = ["--algo", "bc", "--synthetic", "--timesteps", "96", "--eval-freq", "48", "--set", "env.episode_hours=24",
-              "--eval-seeds", "0", "--set", "model.episodes_per_iteration=2", "--set", "model.epochs=3", "--out", str(tmp_path),
-              "--no-progress"]
+    common = [
+        "--algo",
+        "bc",
+        "--synthetic",
+        "--timesteps",
+        "96",
+        "--eval-freq",
+        "48",
+        "--set",
+        "env.episode_hours=24",
+        "--eval-seeds",
+        "0",
+        "--set",
+        "model.episodes_per_iteration=2",
+        "--set",
+        "model.epochs=3",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    ]
     assert train.main([*common, "--name", "local", "--set", "model.workers=2"]) == 0
     assert train.main([*common, "--name", "ray", "--ray"]) == 0
     rows = {name: (tmp_path / name / "eval.csv").read_text().splitlines() for name in ("local", "ray")}
@@ -152,13 +172,20 @@ def test_an_interrupted_tune_resumes_its_trials_from_their_checkpoints(local_ray
         if row["steps"] == 48:
             raise RuntimeError("interrupted")
 
-    config = eglb.TuneConfig(tiny_bc(), space=write_space(tmp_path / "space.yml"), samples=1, storage=str(tmp_path / "tune"),
-                             name="resumed", max_failures=0)
+    config = eglb.TuneConfig(
+        tiny_bc(),
+        space=write_space(tmp_path / "space.yml"),
+        samples=1,
+        storage=str(tmp_path / "tune"),
+        name="resumed",
+        max_failures=0,
+    )
     first = eglb.tune(config, callbacks=(stop_at_48,))
     assert [(row["status"], row["evaluations"]) for row in first.trials] == [("error", 2)]
     again = eglb.tune(config)
-    assert [row["trial_id"] for row in sorted(again.trials, key=lambda r: r["trial_id"])] == \
-        [row["trial_id"] for row in sorted(first.trials, key=lambda r: r["trial_id"])]
+    assert [row["trial_id"] for row in sorted(again.trials, key=lambda r: r["trial_id"])] == [
+        row["trial_id"] for row in sorted(first.trials, key=lambda r: r["trial_id"])
+    ]
     for row in again.trials:
         folder = Path(row["folder"])
         assert row["status"] == "done"
@@ -200,8 +227,9 @@ def test_a_worker_killed_mid_sweep_loses_and_doubles_no_row(two_nodes, tmp_path)
 
 def tiny_bc(**sets) -> eglb.TrainingSummary:
     values = {"env.episode_hours": 24, "model.episodes_per_iteration": 1, "model.epochs": 2, "model.workers": 1, **sets}
-    return eglb.training_config("bc", data=DataConfig(eval_seeds=(0,)), timesteps=72, eval_freq=24,
-                                sets=[f"{k}={v}" for k, v in values.items()])
+    return eglb.training_config(
+        "bc", data=DataConfig(eval_seeds=(0,)), timesteps=72, eval_freq=24, sets=[f"{k}={v}" for k, v in values.items()]
+    )
 
 
 def write_space(path: Path) -> Path:
@@ -215,8 +243,14 @@ def test_a_two_trial_tune_spreads_over_both_nodes_and_gives_run_folders(two_node
     nodes = tmp_path / "nodes"
     nodes.mkdir()
     note_node = lambda row: (nodes / ray.get_runtime_context().get_node_id()).touch()  # noqa: E731
-    config = eglb.TuneConfig(tiny_bc(), space=write_space(tmp_path / "space.yml"), samples=2, scheduler="asha",
-                             storage=str(tmp_path / "tune"), name="bc-search")
+    config = eglb.TuneConfig(
+        tiny_bc(),
+        space=write_space(tmp_path / "space.yml"),
+        samples=2,
+        scheduler="asha",
+        storage=str(tmp_path / "tune"),
+        name="bc-search",
+    )
     outcome = eglb.tune(config, callbacks=(note_node,))
     assert len(list(nodes.iterdir())) == 2, "both trials ran on one node"
     assert len(outcome.trials) == 2 and outcome.best == outcome.trials[0]
@@ -236,17 +270,26 @@ def test_a_two_trial_tune_spreads_over_both_nodes_and_gives_run_folders(two_node
 
 
 # ----------------------------------------------------------------------------------- space files
-@pytest.mark.parametrize("text, message", [
-    ("model.learning_rate: {loguniform: [0, 1]}\n", r"space.yml, line 1, model.learning_rate: loguniform takes \[LOW, HIGH\] with 0 < LOW"),
-    ("model.epochs: {choice: [2]}\nmodel.lr: {uniform: [1, 2]}\n", r"space.yml, line 2: unknown bc hyperparameter|space.yml, line 2: .*model.lr"),
-    ("model.epochs: {pick: [1, 2]}\n", r"line 1, model.epochs: a distribution is one of \{uniform: ...\}"),
-    ("learning_rate: 0.1\n", r"line 1: unknown configuration key 'learning_rate'"),
-    ("model.epochs: {randint: [5, 2]}\n", r"randint takes .* with LOW < HIGH"),
-    ("model.workers: {choice: [1, 2]}\n", r"model.workers sets the CPUs a trial reserves"),
-    ("model.epochs: {choice: [0, 2]}\n", r"line 1: model.epochs must be >= 1"),
-    ("- a\n- b\n", r"must be a mapping of dotted keys"),
-    ("model.epochs: [1, 2\n", r"line 2: not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "model.learning_rate: {loguniform: [0, 1]}\n",
+            r"space.yml, line 1, model.learning_rate: loguniform takes \[LOW, HIGH\] with 0 < LOW",
+        ),
+        (
+            "model.epochs: {choice: [2]}\nmodel.lr: {uniform: [1, 2]}\n",
+            r"space.yml, line 2: unknown bc hyperparameter|space.yml, line 2: .*model.lr",
+        ),
+        ("model.epochs: {pick: [1, 2]}\n", r"line 1, model.epochs: a distribution is one of \{uniform: ...\}"),
+        ("learning_rate: 0.1\n", r"line 1: unknown configuration key 'learning_rate'"),
+        ("model.epochs: {randint: [5, 2]}\n", r"randint takes .* with LOW < HIGH"),
+        ("model.workers: {choice: [1, 2]}\n", r"model.workers sets the CPUs a trial reserves"),
+        ("model.epochs: {choice: [0, 2]}\n", r"line 1: model.epochs must be >= 1"),
+        ("- a\n- b\n", r"must be a mapping of dotted keys"),
+        ("model.epochs: [1, 2\n", r"line 2: not valid YAML"),
+    ],
+)
 def test_space_file_mistakes_name_the_file_line_and_key(tmp_path, text, message):
     from eglb.tuning import check_space
     from sweeps.spaces import load_space
@@ -268,6 +311,8 @@ def test_the_shipped_space_of_each_algorithm_is_valid(algo):
 
 def test_tune_options_need_tune_and_give_one_line(run_cli):
     result = run_cli("train.py", "--algo", "bc", "--samples", "3")
-    assert result.returncode == 2 and result.stderr.strip().endswith("--samples, --scheduler and --storage go with --tune SPACE.yml")
+    assert result.returncode == 2 and result.stderr.strip().endswith(
+        "--samples, --scheduler and --storage go with --tune SPACE.yml"
+    )
     result = run_cli("train.py", "--algo", "bc", "--tune", "missing.yml", "--no-progress")
     assert result.returncode == 2 and "cannot read search space missing.yml" in result.stderr and "Traceback" not in result.stderr
