@@ -269,6 +269,27 @@ def test_a_two_trial_tune_spreads_over_both_nodes_and_gives_run_folders(two_node
     assert json.loads((tmp_path / "tune" / "bc-search" / "trials.json").read_text())[0]["folder"] == outcome.best["folder"]
 
 
+@pytest.mark.slow
+def test_the_rllib_example_trains_on_our_env_and_is_scored_by_our_metrics(local_ray):
+    """examples/rllib_ppo.py (the optional ``rllib`` extra): RLlib's PPO on gymnasium 1.4 and our env."""
+    import importlib.util
+
+    from agents.eglb_online import EGLBOnline
+    from agents.offline import EGLBOffline
+    from agents.rollout import rollout
+
+    for module in ("tree", "lz4", "ormsgpack"):
+        pytest.importorskip(module, reason="the rllib extra is not installed (pip install -e '.[rllib]')")
+    spec = importlib.util.spec_from_file_location("rllib_ppo", Path(__file__).resolve().parents[1] / "examples" / "rllib_ppo.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    means = example.main(["--iterations", "2", "--episode-hours", "24", "--batch", "96", "--eval-seeds", "0"])
+    scenario = make_synthetic(0, hours=24)
+    expert = rollout(EGLBOnline(), scenario).metrics.J / EGLBOffline().solve(scenario).objective
+    assert means["eglb"] == pytest.approx(expert, rel=1e-12)
+    assert 1.0 <= means["rllib-ppo"] < 2.0  # a feasible policy, scored like every other
+
+
 # ----------------------------------------------------------------------------------- space files
 @pytest.mark.parametrize(
     "text, message",
