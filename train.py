@@ -35,8 +35,9 @@ from training.algorithms import ALGOS
 from training.config import DataConfig, RobustConfig
 from training.run_folder import check_run_name
 
-#: Labelling LPs per Ray task with --ray (a few LPs amortize Ray's per-task overhead; benchmarks/bench_ray.py).
-LABELS_PER_TASK = 4
+#: Labelling LPs per Ray task with --ray: None groups them into a few tasks per CPU of the cluster (one
+#: LP per task costs more in Ray's overhead than it gains; benchmarks/bench_ray.py).
+LABELS_PER_TASK = None
 
 
 def build_parser() -> ArgumentParser:

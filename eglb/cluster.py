@@ -9,14 +9,15 @@ from eglb.evaluation import Mapper
 
 
 @contextlib.contextmanager
-def mapper_for(address: str | None, items_per_task: int = 1) -> Iterator[Mapper | None]:
+def mapper_for(address: str | None, items_per_task: int | None = 1) -> Iterator[Mapper | None]:
     """The mapper of evaluation cases or labelling LPs for the block.
 
     Args:
         address: None: this machine, no Ray (yields None: each function's own local default);
             "local": a local Ray started for the block; "auto", "HOST:PORT" or "ray://HOST:PORT": a
             running cluster.
-        items_per_task: items each Ray task handles (more for tiny items such as labelling LPs).
+        items_per_task: items each Ray task handles (more for tiny items such as labelling LPs; None: a
+            few tasks per CPU of the cluster).
     """
     if address is None:
         yield None

@@ -12,6 +12,7 @@ one line). Results come back in order, one per item, whatever the retries: no ro
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 
@@ -22,6 +23,9 @@ from envs.errors import InputError, SolverError
 
 #: ``--ray`` given without an address: start a local Ray for the run.
 LOCAL = "local"
+#: Tasks per CPU when items are grouped automatically: enough to balance uneven items, few enough
+#: that Ray's per-task cost (about a millisecond; benchmarks/bench_ray.py) stays small.
+TASKS_PER_CPU = 4
 
 
 @contextlib.contextmanager
@@ -60,11 +64,12 @@ class RayMapper:
     Args:
         cpus_per_task: CPUs each task reserves (1: one LP or one rollout at a time per CPU).
         max_retries: runs of a task again after its worker or node died.
-        items_per_task: items handled by one task (more amortizes Ray's per-task overhead on tiny items).
+        items_per_task: items handled by one task (more amortizes Ray's per-task overhead on tiny
+            items); None: about ``TASKS_PER_CPU`` tasks per CPU of the cluster.
     """
 
-    def __init__(self, cpus_per_task: float = 1, max_retries: int = 3, items_per_task: int = 1):
-        if cpus_per_task <= 0 or max_retries < 0 or items_per_task < 1:
+    def __init__(self, cpus_per_task: float = 1, max_retries: int = 3, items_per_task: int | None = 1):
+        if cpus_per_task <= 0 or max_retries < 0 or (items_per_task is not None and items_per_task < 1):
             raise InputError("RayMapper needs cpus_per_task > 0, max_retries >= 0 and items_per_task >= 1")
         self.cpus_per_task, self.max_retries, self.items_per_task = cpus_per_task, max_retries, items_per_task
 
@@ -76,7 +81,7 @@ class RayMapper:
             raise InputError("RayMapper needs a connected Ray (use sweeps.ray_map.ray_session)")
         shared = ray.put(function)  # shipped once, not once per task
         task = _remote_apply.options(num_cpus=self.cpus_per_task, max_retries=self.max_retries, retry_exceptions=False)
-        size = self.items_per_task
+        size = self.items_per_task or max(1, math.ceil(len(items) / (TASKS_PER_CPU * cluster_cpus())))
         refs = [task.remote(shared, items[k : k + size]) for k in range(0, len(items), size)]
         try:
             chunks = ray.get(refs)
