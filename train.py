@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_search(args, config) -> int:
     outcome = tune(TuneConfig(config, space=args.tune, samples=args.samples, scheduler=args.scheduler,
-                              storage=args.storage or args.out, name=args.name, address=args.ray, verbose=not args.no_progress))
+                              storage=args.storage or args.out, name=args.name, address=args.ray, verbose=not args.no_progress,
+                              out=args.out))
     print(f"{len(outcome.trials)} trials in {outcome.experiment}; held-out J / J(eGLB-Off), best first:")
     for row in outcome.trials:
         params = ", ".join(f"{k.removeprefix('param.')}={v:.4g}" if isinstance(v, float) else f"{k.removeprefix('param.')}={v}"

@@ -35,7 +35,8 @@ class TuneConfig:
         address: the Ray to run on: None or "local" starts one for the search; "auto" or an
             address joins a running cluster.
         grace_evaluations: evaluations before ASHA may stop a trial. max_failures: restarts of a trial.
-        verbose: Tune's status tables in the terminal.
+        verbose: Tune's status tables in the terminal. out: the local folder of the trials table when
+            ``storage`` is a URI (``out/name/trials.*``).
     """
 
     base: RunConfig
@@ -48,6 +49,7 @@ class TuneConfig:
     grace_evaluations: int = 2
     max_failures: int = 2
     verbose: bool = False
+    out: str = "runs"
 
 
 def trial_runner(base: RunConfig, callbacks: tuple[Callable[[dict], None], ...] = ()) -> Callable:
@@ -83,7 +85,7 @@ def check_space(base: RunConfig, space) -> int:
 def tune(config: TuneConfig, callbacks: tuple[Callable[[dict], None], ...] = ()):
     """Run (or resume) the search on Ray; returns sweeps.tune.TuneOutcome (trials best first, the
     best trial's run folder in ``outcome.best["folder"]``) and writes ``trials.json/.csv`` beside
-    the run folders (in ``storage/name``, or ``runs/name`` with a URI storage).
+    the run folders (in ``storage/name``, or ``out/name`` with a URI storage).
 
     ``callbacks`` get every evaluation's row inside the trials (they run in Ray workers)."""
     from report.tables import write_rows
@@ -109,6 +111,6 @@ def tune(config: TuneConfig, callbacks: tuple[Callable[[dict], None], ...] = ())
     )
     with ray_session(config.address):
         outcome = run_tune(trial_runner(config.base, tuple(callbacks)), space, settings)
-    out = Path(settings.experiment) if not settings.is_uri else Path("runs") / name
+    out = Path(settings.experiment) if not settings.is_uri else Path(config.out) / name
     outcome.files = write_rows(outcome.trials, out, "trials")
     return outcome

@@ -23,6 +23,7 @@ unfinished ones continue.
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ from sweeps.spaces import SearchSpace
 #: The metric trials are compared on: held-out J / J(eGLB-Off), lower is better.
 METRIC = "ratio_to_offline"
 SCHEDULERS = ("fifo", "asha")
+#: Marks the report that uploads a finished run folder (URI storage): it repeats the last evaluation.
+FINAL = "run_folder_final"
 #: trial(params, folder, report): train one run into folder, calling report(row) after each evaluation.
 TrialFunction = Callable[[dict, Path, Callable[[dict], None]], None]
 
@@ -125,7 +128,7 @@ def make_trainable(trial: TrialFunction, runs: Path | None) -> Callable[[dict], 
 
         trial(params, folder, report)
         if last:  # the finished run folder (results, summary), after the last evaluation's report
-            tune.report(dict(last), checkpoint=tune.Checkpoint.from_directory(folder))
+            tune.report({**last, FINAL: 1}, checkpoint=tune.Checkpoint.from_directory(folder))
 
     return trainable
 
@@ -134,6 +137,8 @@ def run_tune(trial: TrialFunction, space: SearchSpace, settings: TuneSettings) -
     """Run (or resume) the trials on the connected Ray; return them, best first."""
     experiment = settings.experiment
     runs = None if settings.is_uri else Path(experiment) / "runs"
+    # Run folders go up as checkpoints at every evaluation by design: Tune's warning about it is noise.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     trainable = tune.with_resources(make_trainable(trial, runs), {"cpu": settings.cpus_per_trial})
     if tune.Tuner.can_restore(experiment):
         tuner = tune.Tuner.restore(experiment, trainable, resume_unfinished=True, resume_errored=True)
@@ -170,13 +175,20 @@ def run_tune(trial: TrialFunction, space: SearchSpace, settings: TuneSettings) -
     trials = []
     for result in grid:
         frame = result.metrics_dataframe
+        if frame is not None and FINAL in frame:
+            frame = frame[frame[FINAL] != 1]
         history = [] if frame is None or METRIC not in frame else [v for v in frame[METRIC].tolist() if not math.isnan(v)]
         metrics = result.metrics or {}
         trial_id = metrics.get("trial_id") or Path(result.path).name
         if runs is not None:
             folder = str(runs / f"trial-{trial_id}")
         else:
-            folder = result.checkpoint.path if result.checkpoint else None
+            scheme = settings.storage.split("://", 1)[0]
+            folder = (
+                f"{scheme}://{result.checkpoint.path.lstrip('/') if scheme != 'file' else result.checkpoint.path}"
+                if result.checkpoint
+                else None
+            )
         trials.append(
             {
                 "trial_id": trial_id,

@@ -270,6 +270,29 @@ def test_a_two_trial_tune_spreads_over_both_nodes_and_gives_run_folders(two_node
 
 
 @pytest.mark.slow
+def test_a_tune_on_uri_storage_uploads_each_trials_run_folder(local_ray, tmp_path):
+    """With a URI storage (file:// here, s3:// on a cluster) each finished run folder comes back as the
+    trial's Tune checkpoint, and the trials table goes to ``out``."""
+    from robust.learned import load_learned
+
+    config = eglb.TuneConfig(
+        tiny_bc(),
+        space=write_space(tmp_path / "space.yml"),
+        samples=1,
+        storage=f"file://{tmp_path / 'store'}",
+        name="uri",
+        out=str(tmp_path / "out"),
+    )
+    outcome = eglb.tune(config)
+    (row,) = outcome.trials
+    assert row["evaluations"] == 3 and row["folder"].startswith(f"file://{tmp_path / 'store' / 'uri'}")
+    folder = Path(row["folder"].removeprefix("file://"))
+    assert [int(line.split(",")[0]) for line in (folder / "eval.csv").read_text().splitlines()[1:]] == [24, 48, 72]
+    assert (folder / "results.json").is_file() and (tmp_path / "out" / "uri" / "trials.json").is_file()
+    load_learned(folder)
+
+
+@pytest.mark.slow
 def test_the_rllib_example_trains_on_our_env_and_is_scored_by_our_metrics(local_ray):
     """examples/rllib_ppo.py (the optional ``rllib`` extra): RLlib's PPO on gymnasium 1.4 and our env."""
     import importlib.util
