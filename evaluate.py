@@ -4,6 +4,7 @@
     python evaluate.py --traces ../shared/data/eglb-2022 --setting partial --out results/partial
     python evaluate.py --algos eglb,eglb-off,"robust(glb-cost,lambda=0.1)" --shift heat-wave:severity=2
     python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep
+    python evaluate.py --sweep --ray auto ...            # the sweep's cases as tasks on a running Ray cluster
 
 Algorithms (``--algos``, comma-separated): glb-cost, glb-carbon, glb-water, glb-dist, eglb-off, eglb,
 policies trained by train.py KIND:RUN_FOLDER, SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import sys
 
-from eglb.cli import ArgumentParser, numbers, parse_hours, parse_seeds, run_cli
+from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli
+from eglb.cluster import mapper_for
 from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
 from eglb.scenarios import ScenarioConfig
@@ -52,6 +54,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     parser.add_argument("--out", metavar="DIR", help="write results.json, results.csv and PNG plots here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_ray_option(parser, "the scenarios of several seeds and the sweep's cases")
     shift = parser.add_argument_group("distribution shift")
     shift.add_argument("--shift", action="append", default=[], metavar="NAME[:p=v,...]",
                        help=f"apply a shift before evaluating (repeatable; names: {', '.join(SHIFTS)})")
@@ -83,10 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from_args(args, argv)
     if args.sweep:
         shifts = tuple(parse_shift(name).name for name in args.shifts.split(",")) if args.shifts else tuple(SHIFTS)
-        sweep(SweepConfig(config, shifts=shifts, severities=tuple(numbers(args.severities, "--severities")), ml=args.ml,
-                          lambdas=tuple(numbers(args.lambdas, "--lambdas"))))
-    else:
-        evaluate(config)
+        sweep_config = SweepConfig(config, shifts=shifts, severities=tuple(numbers(args.severities, "--severities")), ml=args.ml,
+                                   lambdas=tuple(numbers(args.lambdas, "--lambdas")))
+    with mapper_for(args.ray) as mapper:
+        if args.sweep:
+            sweep(sweep_config, mapper)
+        else:
+            evaluate(config, mapper)
     return 0
 
 

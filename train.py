@@ -4,6 +4,8 @@
     python train.py --algo sac --synthetic --timesteps 200000 --n-envs 2
     python train.py --algo ppo --traces ../shared/data/eglb-2022 --hours 0:300 --eval-hours 300:457
     python train.py --resume runs/ppo-synthetic-s0                   # continue an interrupted run
+    python train.py --algo bc --synthetic --ray                      # DAgger's labelling LPs as Ray tasks
+    python train.py --algo ppo --synthetic --tune sweeps/spaces/ppo.yml --samples 8 --scheduler asha --ray auto
 
 Every run gets a folder (``--out``, default runs/) with config.yaml (the exact configuration),
 command.txt, the policy card and weights (policy.json, policy.pt, best_policy.pt), TensorBoard logs
@@ -11,6 +13,11 @@ command.txt, the policy card and weights (policy.json, policy.pt, best_policy.pt
 held-out traces against training steps) and results.json/.csv comparing the trained policy with the
 classical algorithms on the held-out traces. Evaluate it later with
 ``python evaluate.py --algos ppo:runs/NAME,eglb,...``.
+
+``--tune SPACE.yml`` runs Ray Tune trials instead (sweeps/spaces/ALGO.yml ships a space per
+algorithm; the format is in sweeps/spaces.py): each trial is a run folder under
+``STORAGE/NAME/runs/``, the best one is reported, and running the same command again resumes an
+interrupted search.
 """
 
 from __future__ import annotations
@@ -18,13 +25,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from eglb.cli import ArgumentParser, parse_hours, parse_seeds, run_cli
+from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, run_cli
+from eglb.cluster import mapper_for
 from eglb.evaluation import command_line
 from eglb.training import train, training_config
+from eglb.tuning import TuneConfig, tune
 from envs.errors import InputError
 from training.algorithms import ALGOS
 from training.config import DataConfig, RobustConfig
 from training.run_folder import check_run_name
+
+#: Labelling LPs per Ray task with --ray: None groups them into a few tasks per CPU of the cluster (one
+#: LP per task costs more in Ray's overhead than it gains; benchmarks/bench_ray.py).
+LABELS_PER_TASK = None
 
 
 def build_parser() -> ArgumentParser:
@@ -58,6 +71,16 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--torch-threads", type=int, default=1,
                      help="threads torch may use (default 1: faster for these small networks on a shared CPU)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_ray_option(run, "bc's labelling LPs (and, with --tune, the trials)")
+    search = parser.add_argument_group("hyperparameter search (Ray Tune)")
+    search.add_argument("--tune", metavar="SPACE.yml",
+                        help="run trials over this search space (dotted keys as --set; see sweeps/spaces/)")
+    search.add_argument("--samples", type=int, default=8, help="points drawn from the space (default 8)")
+    search.add_argument("--scheduler", choices=("fifo", "asha"), default="fifo",
+                        help="asha: stop trials whose held-out J / J(eGLB-Off) lags (default fifo: run every trial to its end)")
+    search.add_argument("--storage", metavar="DIR_OR_URI",
+                        help="where trials and Tune's state go: a folder shared by the cluster's nodes or a URI "
+                             "such as s3://bucket/path (default --out)")
     return parser
 
 
@@ -81,8 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.torch_threads < 1:
         raise InputError(f"--torch-threads must be >= 1, got {args.torch_threads}")
     progress = not args.no_progress
+    if args.tune and args.resume:
+        raise InputError("--tune starts or resumes a search by its --name; --resume continues one run")
+    if not args.tune and (args.storage or args.samples != 8 or args.scheduler != "fifo"):
+        raise InputError("--samples, --scheduler and --storage go with --tune SPACE.yml")
     if args.resume:
-        summary = train(folder=args.resume, resume=True, timesteps=args.timesteps, progress=progress, torch_threads=args.torch_threads)
+        with mapper_for(args.ray, items_per_task=LABELS_PER_TASK) as labels:
+            summary = train(folder=args.resume, resume=True, timesteps=args.timesteps, progress=progress,
+                            torch_threads=args.torch_threads, label_mapper=labels)
     else:
         if args.algo is None:
             raise InputError("--algo is required (or --resume RUN)")
@@ -100,10 +129,29 @@ def main(argv: list[str] | None = None) -> int:
         config = training_config(args.algo, data=data, seed=args.seed, timesteps=args.timesteps, n_envs=args.n_envs,
                                  eval_freq=args.eval_freq, sets=args.set, robust=parse_robust(args.robust) if args.robust else None,
                                  command=command_line("train.py", argv))
+        if args.tune:
+            return run_search(args, config)
         folder = Path(args.out) / check_run_name(args.name) if args.name is not None else None
-        summary = train(config, folder, progress=progress, torch_threads=args.torch_threads, out=args.out)
+        with mapper_for(args.ray, items_per_task=LABELS_PER_TASK) as labels:
+            summary = train(config, folder, progress=progress, torch_threads=args.torch_threads, out=args.out,
+                            label_mapper=labels)
     print("mean J / J(eGLB-Off) over the held-out traces: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.means.items()))
     print(f"trained in {summary.seconds:.0f} s; results in {summary.folder}")
+    return 0
+
+
+def run_search(args, config) -> int:
+    outcome = tune(TuneConfig(config, space=args.tune, samples=args.samples, scheduler=args.scheduler,
+                              storage=args.storage or args.out, name=args.name, address=args.ray, verbose=not args.no_progress,
+                              out=args.out))
+    print(f"{len(outcome.trials)} trials in {outcome.experiment}; held-out J / J(eGLB-Off), best first:")
+    for row in outcome.trials:
+        params = ", ".join(f"{k.removeprefix('param.')}={v:.4g}" if isinstance(v, float) else f"{k.removeprefix('param.')}={v}"
+                           for k, v in row.items() if k.startswith("param."))
+        best = f"{row['best_ratio']:.4f}" if row["best_ratio"] is not None else "none"
+        print(f"  {best}  {row['evaluations']:>3} evaluations  {params}  {row['folder']}")
+    print(f"best trial: {outcome.best['folder']} (evaluate it with --algos {config.algo}:{outcome.best['folder']})")
+    print("wrote " + ", ".join(str(p) for p in outcome.files))
     return 0
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from envs.errors import InputError, SolverError
 from envs.validation import parse_hours
 
-__all__ = ["ArgumentParser", "numbers", "parse_hours", "parse_seeds", "run_cli"]
+__all__ = ["ArgumentParser", "add_ray_option", "numbers", "parse_hours", "parse_seeds", "run_cli"]
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -22,6 +22,13 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def add_ray_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--ray [ADDRESS]``: absent, this machine's processes; bare, a local Ray; else a running cluster."""
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help=f"run {what} as Ray tasks: a bare --ray starts a local Ray for the run; 'auto' or HOST:PORT "
+                             "(or ray://HOST:PORT) joins a running cluster (default: this machine's processes, no Ray)")
 
 
 def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:

@@ -95,8 +95,11 @@ def case_rows(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScen
     return result_rows(results, case.scenario, offline, case.unserved)
 
 
-def evaluate(config: EvaluationConfig, mapper: Mapper = local_map) -> EvaluationResult:
-    """Run every algorithm on every scenario; write tables and plots when ``config.out`` is set."""
+def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> EvaluationResult:
+    """Run every algorithm on every scenario; write tables and plots when ``config.out`` is set.
+
+    ``mapper`` maps the per-scenario work (default: one after the other in this process;
+    ``eglb.mapper_for(address)``: Ray tasks). The rows are the same, number for number, either way."""
     from report.plots import plot_cumulative, plot_ratios, plot_regions
     from report.tables import format_table, mean_rows, result_rows, write_rows
 
@@ -110,7 +113,7 @@ def evaluate(config: EvaluationConfig, mapper: Mapper = local_map) -> Evaluation
         rows = result_rows(results, case.scenario, offline, case.unserved)
         summary = rows
     else:
-        per_case = mapper(lambda c: case_rows(config.algos, config.options, c), cases)
+        per_case = (mapper or local_map)(lambda c: case_rows(config.algos, config.options, c), cases)
         rows = [{"scenario": case.scenario.name, **row} for case, case_rows_ in zip(cases, per_case) for row in case_rows_]
         summary = mean_rows(rows)
     result = EvaluationResult(rows, summary)
@@ -183,7 +186,7 @@ class SweepResult:
     files: list[Path] = field(default_factory=list)
 
 
-def sweep(config: SweepConfig, mapper: Mapper = local_map) -> SweepResult:
+def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     """Run the sweep (each case an independent task for ``mapper``) and write its tables, plots and report."""
     import numpy as np
 
@@ -214,7 +217,8 @@ def sweep(config: SweepConfig, mapper: Mapper = local_map) -> SweepResult:
     tradeoff_specs = [ml, "eglb"] + [f"robust({ml},lambda={lam:g})" for lam in config.lambdas]
     tasks = [("grid", "none", 0.0, base)] + [("grid", n, s, shifted(n, s)) for n, s in grid]
     tasks += [("tradeoff", "in distribution", 0.0, base)] + [("tradeoff", n, 1.0, shifted(n, 1.0)) for n in config.shifts]
-    outputs = mapper(lambda task: case_rows(evaluation.algos if task[0] == "grid" else tradeoff_specs, evaluation.options, task[3]), tasks)
+    outputs = (mapper or local_map)(
+        lambda task: case_rows(evaluation.algos if task[0] == "grid" else tradeoff_specs, evaluation.options, task[3]), tasks)
     rows = []
     for (kind, name, severity, _), task_rows in zip(tasks, outputs):
         if kind != "grid":

@@ -53,6 +53,39 @@ def training_config(algo: str, *, data: DataConfig = DataConfig(), seed: int = 0
     return replace(config, data=replace(config.data, eval_synthetic_hours=config.env.episode_hours))
 
 
+def vary(config: RunConfig, values: dict[str, object]) -> RunConfig:
+    """``config`` with dotted keys set (``{"model.learning_rate": 1e-4}``, the keys of ``--set`` and of
+    search spaces), checked like a loaded configuration; held-out synthetic traces follow
+    ``env.episode_hours`` as in :func:`training_config`."""
+    from training.config import BLOCK_KEYS, deep_merge
+
+    merged = config.to_dict()
+    for key, value in values.items():
+        parts = str(key).split(".")
+        if parts[0] not in BLOCK_KEYS or not all(parts):
+            raise InputError(f"unknown configuration key {key!r}: keys start with one of {', '.join(BLOCK_KEYS)} (as with --set)")
+        nested: object = value
+        for part in reversed(parts):
+            nested = {part: nested}
+        merged = deep_merge(merged, nested)
+    try:
+        varied = RunConfig.from_dict(merged, "varied")
+    except InputError as exc:
+        raise InputError(str(exc).removeprefix("varied: ")) from None
+    if config.data.eval_synthetic_hours == config.env.episode_hours:
+        varied = replace(varied, data=replace(varied.data, eval_synthetic_hours=varied.env.episode_hours))
+    return varied
+
+
+def cpus_per_run(config: RunConfig) -> int:
+    """CPUs a run keeps busy: its environments (RL) or its labelling processes (bc)."""
+    if algorithm(config.algo).family == "imitation":
+        from training.config import ImitationSettings
+
+        return ImitationSettings.from_dict(config.model).workers
+    return config.n_envs
+
+
 def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], Scenario]:
     """(training scenario, or None for synthetic traces; the held-out evaluation scenarios; the
     reference scenario the observation scale is measured on)."""
@@ -143,7 +176,7 @@ class TrainingSummary:
 
 def train(config: RunConfig | None = None, folder: str | Path | None = None, *, resume: bool = False,
           timesteps: int | None = None, callbacks: Sequence[Callback] = (), progress: bool = False,
-          torch_threads: int = 1, out: str | Path = "runs", label_mapper=None) -> TrainingSummary:
+          torch_threads: int = 1, out: str | Path = "runs", label_mapper=None, start_method: str = "fork") -> TrainingSummary:
     """Train a policy into a run folder and compare it with the classical algorithms on held-out traces.
 
     Args:
@@ -153,7 +186,9 @@ def train(config: RunConfig | None = None, folder: str | Path | None = None, *, 
         timesteps: with ``resume``, a new total of environment steps (to extend a finished run).
         callbacks: called with every periodic evaluation's row.
         progress: show progress bars. torch_threads: threads torch may use.
-        label_mapper: how bc's labelling LPs are mapped (default: a local process pool).
+        label_mapper: how bc's labelling LPs are mapped (default: a local process pool; sweeps.ray_map.RayMapper: Ray tasks).
+        start_method: how subprocess environments and the labelling pool start: "fork", or "spawn"
+            inside processes that run threads of their own (Ray workers, Tune trials).
     """
     import torch
 
@@ -164,6 +199,8 @@ def train(config: RunConfig | None = None, folder: str | Path | None = None, *, 
 
     if torch_threads < 1:
         raise InputError(f"torch_threads must be >= 1, got {torch_threads}")
+    if start_method not in ("fork", "spawn", "forkserver"):
+        raise InputError(f"start_method must be fork, spawn or forkserver, got {start_method!r}")
     if resume:
         if folder is None:
             raise InputError("resume needs the run folder")
@@ -198,11 +235,11 @@ def train(config: RunConfig | None = None, folder: str | Path | None = None, *, 
         if algorithm(config.algo).family == "imitation":
             from training.dagger import train_imitation
 
-            train_imitation(config, training, evaluator, run, logger, checkpoint, progress, label_mapper)
+            train_imitation(config, training, evaluator, run, logger, checkpoint, progress, label_mapper, start_method)
         else:
             from training.rl import train_rl
 
-            train_rl(config, training, evaluator, run, logger, checkpoint, progress)
+            train_rl(config, training, evaluator, run, logger, checkpoint, progress, start_method)
         logger.close()
         seconds = time.perf_counter() - start
         rows, means = compare_on_held_out(config, run.path, evaluation, seconds)

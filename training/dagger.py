@@ -190,17 +190,17 @@ class DAggerTrainer:
 
 
 @contextlib.contextmanager
-def local_mapper(workers: int):
+def local_mapper(workers: int, start_method: str = "fork"):
     """A process pool's ordered map for the labelling LPs, or the plain in-process map for one worker."""
     if workers <= 1:
         yield lambda function, jobs: [function(job) for job in jobs]
         return
-    with get_context("fork").Pool(workers) as pool:
+    with get_context(start_method).Pool(workers) as pool:
         yield lambda function, jobs: pool.map(function, jobs, chunksize=4)
 
 
 def train_imitation(config: RunConfig, training: Scenario | None, evaluator: PeriodicEvaluator, run: RunFolder, logger,
-                    checkpoint=None, progress: bool = True, mapper: Mapper | None = None) -> None:
+                    checkpoint=None, progress: bool = True, mapper: Mapper | None = None, start_method: str = "fork") -> None:
     """Run DAgger iterations until ``config.timesteps`` environment hours have been rolled out.
 
     After every iteration the network is scored on the held-out scenarios (best_policy.pt keeps the
@@ -209,6 +209,7 @@ def train_imitation(config: RunConfig, training: Scenario | None, evaluator: Per
 
     Args:
         mapper: how labelling LPs are mapped (default: a local process pool of ``model.workers``).
+        start_method: how that pool's processes start ("fork", or "spawn" inside Ray workers).
     """
     settings = ImitationSettings.from_dict(config.model)
     env = make_env(replace(config, env=replace(config.env, reward="J")), training, seed=config.seed)
@@ -218,7 +219,7 @@ def train_imitation(config: RunConfig, training: Scenario | None, evaluator: Per
     PolicyCard("bc", trainer.network.spec(), policy_io(config)).save(run.path)
     per_iteration = settings.episodes_per_iteration * config.env.episode_hours
     iterations = max(1, math.ceil(config.timesteps / per_iteration))
-    with contextlib.nullcontext(mapper) if mapper else local_mapper(settings.workers) as labels:
+    with contextlib.nullcontext(mapper) if mapper else local_mapper(settings.workers, start_method) as labels:
         for _ in tqdm(range(trainer.iteration, iterations), desc="DAgger iterations", disable=not progress,
                       initial=trainer.iteration, total=iterations):
             stats = trainer.run_iteration(labels)

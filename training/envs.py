@@ -72,11 +72,12 @@ class EnvFactory:
         return WorkerErrors(env, self.report) if self.report is not None else env
 
 
-def vector_env(config: RunConfig, scenario: Scenario | None, seed: int, folder: Path):
+def vector_env(config: RunConfig, scenario: Scenario | None, seed: int, folder: Path, start_method: str = "fork"):
     """SB3 vector environment of ``config.n_envs`` workers (subprocesses when more than one).
 
     The first environment is built in this process first, so a mistake in the configuration or the
-    data is reported here, before any worker starts.
+    data is reported here, before any worker starts. ``start_method``: "fork" (fast to start) or
+    "spawn" (safe inside processes with threads of their own, such as Ray workers).
     """
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
@@ -86,7 +87,7 @@ def vector_env(config: RunConfig, scenario: Scenario | None, seed: int, folder: 
     report = Path(folder) / WORKER_REPORT
     report.unlink(missing_ok=True)
     factories = [EnvFactory(config, scenario, seed + 1000 * k, report) for k in range(config.n_envs)]
-    return SubprocVecEnv(factories, start_method="fork")
+    return SubprocVecEnv(factories, start_method=start_method)
 
 
 def worker_failure(folder: Path) -> InputError:

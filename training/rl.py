@@ -70,17 +70,18 @@ class ProgressBar(BaseCallback):
 
 
 def train_rl(config: RunConfig, training: Scenario | None, evaluator: PeriodicEvaluator, run: RunFolder, logger,
-             checkpoint=None, progress: bool = True) -> None:
+             checkpoint=None, progress: bool = True, start_method: str = "fork") -> None:
     """Train ``config.algo`` for ``config.timesteps`` environment steps in total (across resumes).
 
     Args:
         training: the training scenario (random windows), or None for a new synthetic trace per episode.
         checkpoint: the (info, folder) to resume from, or None for a new run.
         logger: the run's SB3 logger (CSV + TensorBoard).
+        start_method: how subprocess environments start ("fork", or "spawn" inside Ray workers).
     """
     steps = checkpoint[0]["steps"] if checkpoint else 0
     # A resumed run draws other episodes than its first start: the environments' seed moves with the steps.
-    env = vector_env(config, training, config.seed + steps, run.path)
+    env = vector_env(config, training, config.seed + steps, run.path, start_method)
     try:
         model = build_model(config.algo, env, config.model, config.seed)
         if checkpoint:
