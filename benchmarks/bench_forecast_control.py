@@ -46,6 +46,8 @@ SWEEP_NOISE = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
 SWEEP_WINDOWS = (6, 24)
 SYNTHETIC_SEEDS = (0, 1, 2)
 SYNTHETIC_HOURS = 336
+#: Prefix of the tasks of other policies run next to the controllers (``--also``).
+ALSO = "also:"
 #: The forecasters for which all three tail rules are compared (the others run with the prorate tail).
 TAIL_STUDY = ("perfect", "seasonal-day", "learned")
 
@@ -77,17 +79,22 @@ def run(task: tuple[str, str]) -> dict:
     if spec == "eglb-off":
         solution = EGLBOffline().solve(scenario)
         return {"data": data, "spec": spec, "J": solution.objective, "seconds": solution.seconds}
-    policy = EGLBOnline() if spec == "eglb" else controller_from_spec(spec)
+    if spec.startswith(ALSO):
+        from eglb.registry import build
+
+        policy = build(spec[len(ALSO):])
+    else:
+        policy = EGLBOnline() if spec == "eglb" else controller_from_spec(spec)
     result = rollout(policy, scenario)
     row = {"data": data, "spec": spec, "J": result.metrics.J, "seconds": result.seconds}
-    if spec != "eglb":
+    if spec != "eglb" and not spec.startswith(ALSO):
         kind, params = parse_controller_spec(spec)
         info = result.infos[-1]
         row.update(kind=kind, w=int(params["w"]), tail=params["tail"], solves=info["solves"], solve_seconds=info["solve_seconds"])
     return row
 
 
-def tasks_for(data_sets: list[str], forecasters: dict[str, str], windows, quick: bool) -> list[tuple[str, str]]:
+def tasks_for(data_sets: list[str], forecasters: dict[str, str], windows, quick: bool, also=()) -> list[tuple[str, str]]:
     specs = []
     for w in windows:
         for label, forecaster in forecasters.items():
@@ -96,7 +103,7 @@ def tasks_for(data_sets: list[str], forecasters: dict[str, str], windows, quick:
             specs.append(f"afhc:w={w},{forecaster},tail=prorate")
     for w in SWEEP_WINDOWS:
         specs += [f"rhc:w={w},forecaster=noisy,noise={noise},tail=prorate" for noise in SWEEP_NOISE if noise not in (0.0, 0.1)]
-    tasks = [(data, spec) for data in data_sets for spec in ["eglb-off", "eglb"] + specs]
+    tasks = [(data, spec) for data in data_sets for spec in ["eglb-off", "eglb"] + [ALSO + a for a in also] + specs]
     return sorted(tasks, key=_expected_cost, reverse=True)  # longest first, so that the workers finish together
 
 
@@ -130,6 +137,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--quick", action="store_true", help="prorate tail only, published full and one synthetic seed")
     parser.add_argument("--render", metavar="DIR", help="write ratios.md and ratios.png again from DIR/ratios.json")
+    parser.add_argument("--also", action="append", default=[], metavar="SPEC",
+                        help="another policy to run next to the controllers (e.g. bc:runs/bc, robust(bc:runs/bc,lambda=0.05))")
     args = parser.parse_args()
     if args.render:
         render(Path(args.render))
@@ -142,7 +151,7 @@ def main() -> None:
     data_sets = (["published:full", "published:partial"] if published else []) + [f"synthetic:{s}" for s in SYNTHETIC_SEEDS]
     if args.quick:
         data_sets = data_sets[:1] + [f"synthetic:{SYNTHETIC_SEEDS[0]}"]
-    tasks = tasks_for(data_sets, forecasters, WINDOWS, args.quick)
+    tasks = tasks_for(data_sets, forecasters, WINDOWS, args.quick, args.also)
     print(f"{len(tasks)} episodes on {', '.join(data_sets)} with {args.jobs} workers", flush=True)
     begin = time.perf_counter()
     rows = []
@@ -235,6 +244,9 @@ def markdown(rows, data_sets, forecasters, errors) -> str:
             f"## {title}",
             "",
             f"eGLB (dual mirror descent): **{eglb:.4f}**",
+            "",
+            *[f"`{spec[len(ALSO):]}`: **{_ratio(rows, members, spec=spec):.4f}**  " for spec in dict.fromkeys(
+                row["spec"] for row in rows if row["spec"].startswith(ALSO))],
             "",
             "| controller | tail | forecaster | forecast error | " + " | ".join(f"w={w}" for w in WINDOWS) + " |",
             "|---|---|---|---|" + "---|" * len(WINDOWS),

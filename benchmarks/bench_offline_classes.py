@@ -176,7 +176,7 @@ def slope(x, y) -> float:
     return float(np.polyfit(np.log(x), np.log(y), 1)[0]) if len(x) > 1 else float("nan")
 
 
-def main(quick: bool = False) -> None:
+def main(quick: bool = False) -> str:
     hours_list = HOURS[:2] if quick else HOURS
     ours, previous = {}, {}
     for k in CLASSES:
@@ -221,20 +221,22 @@ def main(quick: bool = False) -> None:
             base_time, base_memory, ratio = seconds(base), gigabytes(base), f"{base['cpu'] / result['cpu']:.1f}x"
         rows.append([k, hours, seconds(result), gigabytes(result), result["hall_rows"], result["solves"],
                      base_time, base_memory, ratio])
-    print_table(
+    table = print_table(
         f"eGLB-Off, N = {N_REGIONS}, K gateway classes with random neighbourhoods: CPU time (wall), peak memory",
         ["K", "T", "ours", "ours memory", "Hall rows", "LP solves", "previous", "previous memory", "speed-up (CPU)"],
         rows,
     )
-    print("\ngrowth of our CPU time and memory (log-log slope):")
+    lines = ["growth of our CPU time and memory (log-log slope):"]
     for k in CLASSES:
         points = [ours[k, h] for h in hours_list]
-        print(f"  K = {k}: time ~ T^{slope(hours_list, [r['cpu'] for r in points]):.2f}, "
-              f"memory ~ T^{slope(hours_list, [r['peak'] - r['before'] for r in points]):.2f}")
+        lines.append(f"K = {k}: time ~ T^{slope(hours_list, [r['cpu'] for r in points]):.2f}, "
+                     f"memory ~ T^{slope(hours_list, [r['peak'] - r['before'] for r in points]):.2f}")
     for hours in hours_list:
         points = [ours[k, hours] for k in CLASSES]
-        print(f"  T = {hours}: time ~ K^{slope(CLASSES, [r['cpu'] for r in points]):.2f}, "
-              f"memory ~ K^{slope(CLASSES, [r['peak'] - r['before'] for r in points]):.2f}")
+        lines.append(f"T = {hours}: time ~ K^{slope(CLASSES, [r['cpu'] for r in points]):.2f}, "
+                     f"memory ~ K^{slope(CLASSES, [r['peak'] - r['before'] for r in points]):.2f}")
+    print("\n" + "\n  ".join(lines))
+    return table + "\n" + "; ".join(lines[1:]) + " (" + lines[0].rstrip(":") + ")\n"
 
 
 if __name__ == "__main__":

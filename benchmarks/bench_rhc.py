@@ -37,7 +37,7 @@ def alone(policy, scenario) -> None:
         state.add(float(scenario.price[:, t] @ energy), scenario.intensity[:, :, t] * energy)
 
 
-def main() -> None:
+def main() -> str:
     rows = []
     for setting in ("full", "partial"):
         scenario = published_or_synthetic(setting)
@@ -74,7 +74,7 @@ def main() -> None:
                 "",
             ]
         )
-    print_table(
+    return print_table(
         f"Forecast-driven control, one {scenario.n_hours}-hour episode on {scenario.name.split()[0]} (best of 2)",
         ["mask", "controller", "episode", "through env", "per hour", "LPs", "per LP", "vs eGLB-Off LP", "vs eGLB"],
         rows,

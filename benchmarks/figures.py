@@ -226,6 +226,55 @@ def plain_ppo() -> str:
                           ["steps", "training time", "PPO", "eGLB", "GLB-Cost"], rows)
 
 
+def _script(argv: list[str], produced: str | None = None, timeout: float = 4 * 3600) -> Callable[[], str]:
+    """A section made by running a script or module: its Markdown file if it writes one, else its
+    printed output as a text block."""
+    import subprocess
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.strip()[-2000:]}")
+        if produced:
+            return (ROOT / produced).read_text(encoding="utf-8")
+        return "```text\n" + done.stdout.strip() + "\n```\n"
+
+    return run
+
+
+def shift_sweep() -> str:
+    """The distribution-shift sweep with the learned policies of the `learned` section."""
+    import eglb
+
+    bc, ppo = RUNS / "bc", RUNS / "ppo"
+    if not (bc / "policy.json").is_file() or not (ppo / "policy.json").is_file():
+        raise RuntimeError("the sweep uses the runs of the `learned` section: run it first (make figures does)")
+    algos = ("eglb", "glb-cost", f"bc:{bc}", f"robust(bc:{bc},lambda=0.05)", f"ppo:{ppo}", f"robust(ppo:{ppo},lambda=0.05)")
+    config = eglb.SweepConfig(eglb.EvaluationConfig(algos=algos, out=str(ROOT / "results" / "sweep"),
+                                                    scenario=eglb.ScenarioConfig(synthetic=(3,), synthetic_hours=168)),
+                              severities=(0.0, 1.0), ml=f"bc:{bc}")
+    result = eglb.sweep(config)
+    names = {a: a.replace(str(RUNS) + "/", "runs/figures/") for a in algos}
+    at_one = [r for r in result.rows if r["severity"] == 1.0]
+    shifts = list(dict.fromkeys(r["shift"] for r in at_one))
+    rows = [[shift] + [f"{next(r['ratio_to_offline'] for r in at_one if r['shift'] == shift and r['algo'] == a):.4f}" for a in algos]
+            for shift in shifts]
+    base = [r for r in result.rows if r["severity"] == 0.0 and r["shift"] == shifts[0]]
+    rows.insert(0, ["(none: in distribution)"] + [f"{next(r['ratio_to_offline'] for r in base if r['algo'] == a):.4f}" for a in algos])
+    means = [np.mean([float(x[k]) for x in rows[1:]]) for k in range(1, len(algos) + 1)]
+    rows.append(["mean over shifts"] + [f"{m:.4f}" for m in means])
+    rows.append(["worst shift"] + [f"{max(float(x[k]) for x in rows[1:-1]):.4f}" for k in range(1, len(algos) + 1)])
+    bounds = [r for r in result.rows if "bound" in r]
+    held = sum(r["J"] <= r["bound"] * (1 + 1e-12) for r in bounds)
+    table = markdown_table("J / J(eGLB-Off) under each shift at severity 1 (synthetic seed 3, 168 hours)",
+                           ["shift"] + [f"`{names[a]}`" for a in algos], rows)
+    curve = [[f"`{names.get(r['algo'], r['algo']).replace(str(RUNS) + '/', 'runs/figures/')}`", "-" if r["lambda"] is None else f"{r['lambda']:g}",
+              f"{r['in_distribution']:.4f}", f"{r['shifted_mean']:.4f}", f"{r['shifted_worst']:.4f}"] for r in result.tradeoff]
+    return (table + f"\nEvery robust run stayed within its reported bound: {held} of {len(bounds)}.\n\n"
+            + markdown_table("The lambda trade-off of robust(bc, lambda): in distribution and over the shifts at severity 1",
+                             ["policy", "lambda", "in distribution", "mean over shifts", "worst shift"], curve))
+
+
 SECTIONS = {
     "published": Section(published, 0.3, "the published table (SPEC section 5)"),
     "eta-scale": Section(eta_scale, 3, "eGLB's step size"),
@@ -237,7 +286,19 @@ SECTIONS = {
     "speed-robust": Section(_bench("bench_robust"), 1, "the layer's overhead"),
     "speed-scaling": Section(_bench("bench_scaling"), 4, "scaling in N and T"),
     "speed-history": Section(_bench("bench_history"), 1, "loading history scenarios"),
+    "speed-offline-classes": Section(_bench("bench_offline_classes"), 15, "eGLB-Off with many gateway classes"),
+    "speed-rhc": Section(_bench("bench_rhc"), 2, "RHC and AFHC episode times"),
+    "speed-ray": Section(_script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"), 6,
+                         "local processes against Ray tasks"),
+    "water": Section(_script(["-m", "importers.validate_water"]), 1, "the water model against the published set"),
+    "workload": Section(_script(["-m", "importers.workload"]), 3, "the workload model fitted to real traces"),
+    "forecast-errors": Section(_script(["benchmarks/bench_forecasters.py"], "results/forecasters/errors.md"), 10,
+                               "forecasters' errors on held-out data (trains the learned forecaster)"),
     "learned": Section(learned, 45, "bc and PPO trained on synthetic traces (trains)"),
+    "forecast-control": Section(_script(["benchmarks/bench_forecast_control.py", "--also", f"bc:{RUNS / 'bc'}",
+                                         "--also", f"robust(bc:{RUNS / 'bc'},lambda=0.05)"], "results/forecast-control/ratios.md"), 45,
+                                "RHC and AFHC by window, forecaster and tail rule, next to eGLB and bc"),
+    "sweep": Section(shift_sweep, 10, "the shift sweep with the learned policies"),
     "plain-ppo": Section(plain_ppo, 8, "plain PPO on GLB-Synthetic-v0 (trains)"),
 }
 
