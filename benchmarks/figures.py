@@ -352,7 +352,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated sections (default: all)")
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
+    parser.add_argument("--place", action="store_true",
+                        help="only put the tables already measured (results/figures/*.md) into README.md")
     args = parser.parse_args(argv)
+    if args.place:
+        for path in sorted(OUT.glob("*.md")):
+            placed = update_readme(path.stem, path.read_text(encoding="utf-8"))
+            print(f"[figures] {path.stem}: {'placed' if placed else 'no block in README.md'}", file=sys.stderr)
+        return 0
     if args.list:
         for name, section in SECTIONS.items():
             print(f"{name:<16} ~{section.minutes:g} min  {section.what}")
