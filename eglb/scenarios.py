@@ -112,6 +112,16 @@ def history_scenario(config: ScenarioConfig, years: str | None = None, hours=Non
                         workload=FittedLoads(config.workload), seed=config.seed, mask=mask)
 
 
+def named_windows(scenario: Scenario, hours: int, starts) -> list[Scenario]:
+    """The windows ``[start, start + hours)`` of ``scenario`` for each start, each named after its first hour."""
+    windows = []
+    for start in starts:
+        window = scenario.window(int(start), int(start) + int(hours))
+        first = str(window.timestamps[0].astype("datetime64[h]"))
+        windows.append(window.with_changes(name=f"{scenario.name}, {hours} h from {first}"))
+    return windows
+
+
 def is_history_folder(path) -> bool:
     from importers.history import is_history_folder as detect
 

@@ -92,13 +92,19 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
 def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scenario]:
     """Training years as one scenario (random windows of it are the episodes) and ``eval_windows``
     evenly spaced episode-long windows of the selection years (2024 stays the test year)."""
-    import numpy as np
-
-    from eglb.scenarios import ScenarioConfig, history_scenario
-    from importers.history import parse_years
+    from eglb.scenarios import ScenarioConfig, history_scenario, named_windows
+    from importers.history import HELD_OUT_YEARS, parse_years
 
     data = config.data
+    if data.train_hours or data.eval_hours:
+        raise InputError("--hours and --eval-hours select hours of a trace folder; with the history folder choose "
+                         "--years (training) and --eval-years (held-out selection)")
     train_years, eval_years = parse_years(data.years or "2021-2022"), parse_years(data.eval_years or "2023")
+    for option, years in (("--years", train_years), ("--eval-years", eval_years)):
+        test = sorted(set(years) & set(HELD_OUT_YEARS))
+        if test:
+            raise InputError(f"{option} includes {test[0]}, the test year: train and select on other years "
+                             "(evaluate.py --benchmark history reports the test year)")
     if set(train_years) & set(eval_years):
         raise InputError(f"training years {data.years or '2021-2022'} and evaluation years {data.eval_years or '2023'} overlap")
     source = ScenarioConfig(traces=data.traces, regions=data.regions, workload=data.workload, seed=config.seed,
@@ -109,7 +115,7 @@ def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scen
     if hours > min(training.n_hours, held.n_hours):
         raise InputError(f"env.episode_hours={hours} is longer than the history years chosen")
     starts = np.linspace(0, held.n_hours - hours, data.eval_windows).astype(int)
-    return training, [held.window(int(s), int(s) + hours) for s in starts], training
+    return training, named_windows(held, hours, starts), training
 
 
 def default_run_name(config: RunConfig) -> str:
