@@ -39,7 +39,9 @@ def build_parser() -> ArgumentParser:
                        "complete14 (default), eglb2022 (the published regions' stand-ins) or a region table CSV")
     group.add_argument("--years", help="with the history folder: UTC years, e.g. 2023 or 2021-2022 (default 2023; 2024 is the test year)")
     group.add_argument("--workload", default="bloom", choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
-                       help="with the history folder: the fitted gateway-load model (default bloom)")
+                       help="with the history folder or --zones: the fitted gateway-load model (default bloom)")
+    group.add_argument("--zones", help="with --synthetic: draw these history zones from the generator calibrated on the "
+                       "2021-2022 history (complete14 or zone names, e.g. US-TEX-ERCO,DE-LU; default: the published-set generator)")
     group.add_argument("--carbon", default="direct", choices=("direct", "lca"), help="with the history folder: carbon intensity (default direct)")
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
@@ -83,7 +85,7 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         traces=traces, synthetic=parse_seeds(args.synthetic or "0"), synthetic_hours=args.synthetic_hours,
         setting=args.setting, hours=parse_hours(args.hours) if args.hours else None, mu_water=args.mu_water,
         mu_carbon=args.mu_carbon, shifts=tuple(args.shift), seed=args.seed, regions=args.regions, years=args.years,
-        workload=args.workload, carbon=args.carbon,
+        workload=args.workload, carbon=args.carbon, zones=args.zones,
     )
     options = AlgorithmOptions(eta=args.eta, eta_scale=args.eta_scale, nearest=args.nearest.split(",") if args.nearest else None,
                                allow_pickle=args.allow_pickle)

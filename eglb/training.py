@@ -64,9 +64,22 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
         return history_scenarios(config)
     if data.regions or data.years or data.eval_years:
         raise InputError("--regions, --years and --eval-years select the history folder's data: give it with --traces")
+    if data.zones and data.traces is not None:
+        raise InputError("--zones picks zones of the history-calibrated synthetic generator (--synthetic); "
+                         "for the history folder itself use --regions")
     if data.traces is None:
         if any(not 0 <= s < HELD_OUT_SEEDS for s in data.eval_seeds):
             raise InputError(f"--eval-seeds must be held-out seeds in 0..{HELD_OUT_SEEDS - 1} (training draws above)")
+        if data.zones:
+            from importers.synthetic import make_history_synthetic
+
+            if data.setting != "full":
+                raise InputError("the history-calibrated generator has the full mask: --setting partial does not apply to --zones")
+            evaluation = [make_history_synthetic(seed, hours=data.eval_synthetic_hours, zones=data.zones, workload=data.workload)
+                          for seed in data.eval_seeds]
+            # A whole calendar year of seed 0 as the reference of the observation scale: every season.
+            year = make_history_synthetic(0, hours=8760, zones=data.zones, start="2022-01-01T00", workload=data.workload)
+            return None, evaluation, year
         evaluation = [make_synthetic(seed, hours=data.eval_synthetic_hours, setting=data.setting) for seed in data.eval_seeds]
         return None, evaluation, make_synthetic(0, hours=457, setting=data.setting)
     scenario = load_traces(data.traces, data.setting)
@@ -119,7 +132,10 @@ def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scen
 
 
 def default_run_name(config: RunConfig) -> str:
-    data = "synthetic" if config.data.traces is None else Path(config.data.traces).name
+    if config.data.traces is None:
+        data = "synthetic-history" if config.data.zones else "synthetic"
+    else:
+        data = Path(config.data.traces).name
     robust = f"-robust{config.robust.lam:g}" if config.robust else ""
     return check_run_name(f"{config.algo}-{data}{robust}-s{config.seed}")
 
