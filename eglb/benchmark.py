@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from eglb.evaluation import EvaluationConfig, Mapper, _check_out, case_rows, local_map
-from eglb.registry import CLASSICAL, build
+from eglb.registry import CLASSICAL, build, split_specs
 from eglb.scenarios import history_scenario, is_history_folder, named_windows
 from envs.errors import InputError
 from envs.files import exclusive_lock
@@ -109,6 +109,25 @@ def history_traces(traces: str | None) -> str:
 def benchmark_algos(specs) -> tuple[str, ...]:
     """Every classical algorithm, then the given specs that are not among them (in their order)."""
     return tuple(dict.fromkeys((*CLASSICAL, *specs)))
+
+
+def trained_on(spec: str) -> str:
+    """What a learned policy (``KIND:RUN_FOLDER``, also inside ``robust(...)``) was trained on, from its
+    run's config.yaml; "" for classical and other policies."""
+    from training.algorithms import ALGOS
+    from training.run_folder import read_run_config
+
+    if spec.startswith("robust(") and spec.endswith(")"):
+        spec = split_specs(spec[len("robust(") : -1])[0]
+    kind, sep, folder = spec.partition(":")
+    if not sep or kind not in ALGOS:
+        return ""
+    data = read_run_config(folder).data
+    if data.traces is None:
+        return f"synthetic history ({data.zones})" if data.zones else "synthetic (published-set generator)"
+    if is_history_folder(data.traces):
+        return f"history {data.years or '2021-2022'} ({data.regions or 'complete14'}), selected on {data.eval_years or '2023'}"
+    return f"{Path(data.traces).name}, hours {data.train_hours or 'default'}"
 
 
 def season(timestamps: np.ndarray) -> str:
@@ -198,12 +217,14 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper = local_map) -> BenchmarkR
                 }
             )
     summary, seasons = summarize(rows)
+    for row in summary:
+        row["trained_on"] = trained_on(row["algo"])
     result = BenchmarkResult(rows, summary, seasons, str(year))
     if evaluation.report:
         for line in scenario.metadata.get("summary", []):
             print(line)
         print(f"{scenario!r}: {len(windows)} windows of {config.window_hours} hours of {year}; eGLB-Off solved per window")
-        print(format_table(summary, extra_columns=("ratio_worst", "below_eglb", "within_bound")))
+        print(format_table(summary, extra_columns=("ratio_worst", "below_eglb", "within_bound", "trained_on")))
         matrix = [
             {"algo": r["algo"], **{s["season"]: s["ratio_to_offline"] for s in seasons if s["algo"] == r["algo"]}}
             for r in summary

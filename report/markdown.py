@@ -94,8 +94,8 @@ def write_benchmark_report(path: Path, scenario: Scenario, year: str, window_hou
     for r in summary:
         below = f"{r['below_eglb']} / {r['windows']}" if "below_eglb" in r else "-"
         bound = f"{r['within_bound']} / {r['windows']}" if "within_bound" in r else "-"
-        headline.append([f"`{r['algo']}`", f"{r['ratio_to_offline']:.4f}", f"{r['ratio_worst']:.4f}", below, bound,
-                         f"{r['cost']:,.0f}", f"{r['par_water']:.3f}", f"{r['par_carbon']:.3f}"])
+        headline.append([f"`{r['algo']}`", r.get("trained_on") or "-", f"{r['ratio_to_offline']:.4f}", f"{r['ratio_worst']:.4f}",
+                         below, bound, f"{r['cost']:,.0f}", f"{r['par_water']:.3f}", f"{r['par_carbon']:.3f}"])
     names = list(dict.fromkeys(s["season"] for s in seasons))
     matrix = []
     for r in summary:
@@ -103,7 +103,7 @@ def write_benchmark_report(path: Path, scenario: Scenario, year: str, window_hou
         for name in names:
             found = [s for s in seasons if s["algo"] == r["algo"] and s["season"] == name]
             cells.append(f"{found[0]['ratio_to_offline']:.4f} ({found[0]['windows']})" if found else "-")
-        matrix.append([f"`{r['algo']}`"] + cells + [f"{r['ratio_to_offline']:.4f}"])
+        matrix.append([f"`{r['algo']}`", r.get("trained_on") or "-"] + cells + [f"{r['ratio_to_offline']:.4f}"])
     notices = (scenario.metadata or {}).get("attribution", [])
     text = f"""# Cross-year benchmark on {year}
 
@@ -116,14 +116,17 @@ algorithm can do; lower is better), averaged over the windows. Command:
 
 ## Over the year
 
-{_table(["algorithm", "mean", "worst window", "windows below eGLB", "robust: windows within bound", "Cost (US$)",
-         "PAR water", "PAR carbon"], headline)}
+{_table(["algorithm", "trained on", "mean", "worst window", "windows below eGLB", "robust: windows within bound",
+         "Cost (US$)", "PAR water", "PAR carbon"], headline)}
 
 ![J / J(eGLB-Off) per window](windows.png)
 
 ## By season (mean over the windows whose middle hour falls in the season; windows in brackets)
 
-{_table(["algorithm"] + names + ["year"], matrix)}
+Policies trained on different years or seasons make this a real-shift matrix: training data by row,
+test season by column.
+
+{_table(["algorithm", "trained on"] + names + ["year"], matrix)}
 
 ![regional footprints summed over the windows](regions.png)
 

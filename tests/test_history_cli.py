@@ -19,6 +19,7 @@ from history_files import make_history
 
 import evaluate
 import train
+from eglb.benchmark import trained_on
 from eglb.cli import run_cli
 from eglb.training import history_scenarios, training_config
 from envs.csv_format import save_scenario
@@ -210,6 +211,9 @@ def test_train_on_history_years_holds_out_windows_of_the_selection_year(history,
     )
     evaluated = json.loads((out / "results.json").read_text())
     assert evaluated[0]["ratio_to_offline"] >= 1.0 - 1e-9
+    # The benchmark says what the policy was trained on, also inside the robust layer.
+    assert trained_on(f"bc:{folder}") == "history 2021 (US-TEX-ERCO,DE-LU), selected on 2022"
+    assert trained_on(f"robust(bc:{folder},lambda=0.1)") == trained_on(f"bc:{folder}") and trained_on("eglb") == ""
 
 
 def test_history_scenarios_split_training_and_selection_years(history):

@@ -16,6 +16,7 @@ from scipy.special import ndtri
 
 import evaluate
 import train
+from eglb.benchmark import trained_on
 from eglb.cli import run_cli
 from envs.errors import InputError
 from envs.synthetic import HELD_OUT_SEEDS
@@ -270,6 +271,7 @@ def test_train_on_history_synthetic_then_act_on_real_history(tmp_path, monkeypat
         == 0
     )
     assert json.loads((out / "results.json").read_text())[0]["ratio_to_offline"] >= 1 - 1e-9
+    assert trained_on(f"bc:{folder}") == "synthetic history (US-TEX-ERCO,DE-LU)"
 
 
 def test_train_zone_mistakes(tmp_path, capsys):
