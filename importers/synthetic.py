@@ -22,6 +22,7 @@ with ``--synthetic SEEDS --zones complete14`` (evaluate.py) or ``--synthetic --z
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -182,3 +183,64 @@ class HistorySyntheticSource:
     def __call__(self, rng: np.random.Generator) -> Scenario:
         seed = int(rng.integers(self.first_seed, self.last_seed))
         return make_history_synthetic(seed=seed, hours=self.hours, zones=self.zones, workload=self.workload)
+
+
+def validation_rows(seeds: int = 20, history: str | None = None) -> list[dict]:
+    """The generator against the calibration years: per signal and zone, the mean and standard deviation
+    of ``seeds`` drawn pairs of years (2021-2022) next to the real 2021-2022 ones, and the selection
+    year 2023's real mean (the drift a year later, which no calibration of 2021-2022 can know)."""
+    from importers.history import load_history
+    from importers.synthetic_calibration import calibration_scenario
+
+    real, _ = calibration_scenario(history)
+    later = load_history(history, regions=CALIBRATION_TABLE, years=2023, workload=np.zeros((14, 8760)), capacity=1.0)
+    drawn = [make_history_synthetic(seed, hours=real.n_hours, start="2021-01-01T00") for seed in range(seeds)]
+    rows = []
+    for name in SIGNALS:
+        values = np.concatenate([getattr(d, name) for d in drawn], axis=1)
+        for k, zone in enumerate(real.regions):
+            rows.append(
+                {
+                    "signal": name,
+                    "zone": zone,
+                    "mean_2021_2022": float(getattr(real, name)[k].mean()),
+                    "mean_drawn": float(values[k].mean()),
+                    "std_2021_2022": float(getattr(real, name)[k].std()),
+                    "std_drawn": float(values[k].std()),
+                    "mean_2023": float(getattr(later, name)[k].mean()),
+                }
+            )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m importers.synthetic", description="Validate the history-calibrated generator."
+    )
+    parser.add_argument("--seeds", type=int, default=20, help="drawn pairs of years (default 20)")
+    parser.add_argument("--history", help="the history folder (default $EGLB_HISTORY_DATA or ../shared/data/history)")
+    args = parser.parse_args(argv)
+    try:
+        rows = validation_rows(args.seeds, args.history)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    units = calibration()["units"]
+    print(f"drawn (mean over {args.seeds} seeds of 2021-2022) vs real 2021-2022, and the real 2023 mean")
+    print(
+        f"{'signal':7} {'zone':12} {'unit':8} {'mean real':>10} {'drawn':>10} {'ratio':>6} "
+        f"{'std real':>9} {'drawn':>9} {'ratio':>6} {'2023':>10}"
+    )
+    for r in rows:
+        print(
+            f"{r['signal']:7} {r['zone']:12} {units[r['signal']]:8} {r['mean_2021_2022']:10.4g} {r['mean_drawn']:10.4g} "
+            f"{r['mean_drawn'] / r['mean_2021_2022']:6.3f} {r['std_2021_2022']:9.4g} {r['std_drawn']:9.4g} "
+            f"{r['std_drawn'] / r['std_2021_2022']:6.3f} {r['mean_2023']:10.4g}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
