@@ -77,6 +77,8 @@ def build_parser() -> ArgumentParser:
 def config_from_args(args, argv: list[str]) -> EvaluationConfig:
     algos = tuple(split_specs(args.algos))
     traces = args.traces
+    if not args.benchmark and (args.windows or args.window_hours != 168):
+        raise InputError("--windows and --window-hours choose the windows of --benchmark history")
     if args.benchmark:
         if args.synthetic or args.sweep:
             raise InputError("--benchmark runs on the history folder: it takes neither --synthetic nor --sweep")

@@ -166,6 +166,11 @@ def test_benchmark_mistakes_give_one_line(history, capsys, args, message):
     assert len(lines) == 1 and message in lines[0], lines
 
 
+def test_window_options_need_the_benchmark(capsys):
+    assert run_cli(evaluate.main, ["--windows", "0-3", "--no-progress"]) == 2
+    assert "--windows and --window-hours choose the windows of --benchmark history" in capsys.readouterr().err
+
+
 def test_the_benchmark_needs_the_history_folder(tmp_path):
     with pytest.raises(InputError, match="the history benchmark needs the history folder"):
         BenchmarkConfig(EvaluationConfig(scenario=ScenarioConfig(traces=str(tmp_path))))
