@@ -41,7 +41,8 @@ def build_parser() -> ArgumentParser:
     data.add_argument("--years", help="with the history folder: training years (default 2021-2022)")
     data.add_argument("--eval-years", help="with the history folder: held-out selection years (default 2023; 2024 is the test year)")
     data.add_argument("--eval-windows", type=int, help="with the history folder: held-out windows of an episode's length (default 8)")
-    data.add_argument("--workload", choices=("bloom", "alibaba-genai", "alibaba-dlrm"), help="with the history folder or --zones: gateway-load model (default bloom)")
+    data.add_argument("--workload", choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
+                      help="with the history folder or --zones: gateway-load model (default bloom)")
     data.add_argument("--zones", help="with --synthetic: draw these history zones from the generator calibrated on the "
                       "2021-2022 history (complete14 or zone names; default: the published-set generator)")
     data.add_argument("--eval-seeds", metavar="S1,S2,...", help="held-out synthetic seeds for evaluation (default 0,1,2)")

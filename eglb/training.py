@@ -74,7 +74,9 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
             from importers.synthetic import make_history_synthetic
 
             if data.setting != "full":
-                raise InputError("the history-calibrated generator has the full mask: --setting partial does not apply to --zones")
+                raise InputError(
+                    "the history-calibrated generator has the full mask: --setting partial does not apply to --zones"
+                )
             evaluation = [make_history_synthetic(seed, hours=data.eval_synthetic_hours, zones=data.zones, workload=data.workload)
                           for seed in data.eval_seeds]
             # A whole calendar year of seed 0 as the reference of the observation scale: every season.
