@@ -224,3 +224,13 @@ def make_history(root, years=(2021, 2022)):
         "Brussels,DE-LU,BE,DE-LU,BE,,carbon weather,Belgian price with DE-LU carbon and weather\n"
     )
     return root
+
+
+def history_args(root: Path, years: str, hours: str | None = None, regions: str = "US-TEX-ERCO,DE-LU") -> list[str]:
+    """Command-line options selecting regions, years (and hours) of a history folder."""
+    return ["--traces", str(root), "--regions", regions, "--years", years] + (["--hours", hours] if hours else [])
+
+
+#: train.py options for a bc run of a few seconds (two DAgger iterations of two one-day episodes).
+TINY_BC = ["--timesteps", "48", "--set", "env.episode_hours=24", "--set", "model.episodes_per_iteration=2",
+           "--set", "model.epochs=2", "--set", "model.workers=1", "--no-progress"]

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from history_files import make_history
+from history_files import history_args
 
 import evaluate
 from eglb.benchmark import BenchmarkConfig, benchmark, benchmark_algos, season, summarize
@@ -23,48 +23,22 @@ from importers.workload import FittedLoads
 ROBUST = "robust(glb-cost,lambda=0.05)"
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory):
-    return make_history(tmp_path_factory.mktemp("history"))
-
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("EGLB_CACHE", str(tmp_path_factory.getbasetemp() / "parsed-cache"))
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.fixture(scope="module")
-def run(history, tmp_path_factory):
+def run(small_history, tmp_path_factory):
     """Three day-long windows of 2022 (January, April, July), every classical algorithm and a robust one."""
     out = tmp_path_factory.mktemp("bench")
-    argv = [
-        "--benchmark",
-        "history",
-        "--traces",
-        str(history),
-        "--regions",
-        "US-TEX-ERCO,DE-LU",
-        "--years",
-        "2022",
-        "--window-hours",
-        "24",
-        "--windows",
-        "0,100,200",
-        "--algos",
-        ROBUST,
-        "--seed",
-        "2",
-        "--out",
-        str(out),
-        "--no-progress",
-    ]
+    argv = ["--benchmark", "history", *history_args(small_history, "2022"), "--window-hours", "24", "--windows", "0,100,200",
+            "--algos", ROBUST, "--seed", "2", "--out", str(out), "--no-progress"]  # fmt: skip
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EGLB_CACHE", str(tmp_path_factory.getbasetemp() / "parsed-cache"))
         assert evaluate.main(argv) == 0
     return out
 
 
-def test_every_window_runs_every_classical_algorithm_and_the_given_policies(run, history):
+def test_every_window_runs_every_classical_algorithm_and_the_given_policies(run, small_history):
     rows = json.loads((run / "results.json").read_text())
     assert [r["algo"] for r in rows[:7]] == [*CLASSICAL, ROBUST]
     assert len(rows) == 3 * 7
@@ -74,7 +48,7 @@ def test_every_window_runs_every_classical_algorithm_and_the_given_policies(run,
         (200, "2022-07-20T00", "Jun-Aug"),
     ]
     # The offline optimum is per window; GLB-Cost's J is recomputed on the window independently.
-    scenario = load_history(history, regions="US-TEX-ERCO,DE-LU", years=2022, workload=FittedLoads("bloom"), seed=2)
+    scenario = load_history(small_history, regions="US-TEX-ERCO,DE-LU", years=2022, workload=FittedLoads("bloom"), seed=2)
     for k, window in enumerate((0, 100, 200)):
         part = scenario.window(24 * window, 24 * window + 24)
         mine = rows[7 * k : 7 * k + 7]
@@ -156,10 +130,10 @@ def test_summaries_count_windows_below_the_expert():
         (["--algos", "glb-magic"], "unknown algorithm 'glb-magic'"),
     ],
 )
-def test_benchmark_mistakes_give_one_line(history, capsys, args, message):
+def test_benchmark_mistakes_give_one_line(small_history, capsys, args, message):
     argv = ["--benchmark", "history", "--regions", "US-TEX-ERCO", "--years", "2022", "--window-hours", "24", "--no-progress"]
     if "--synthetic" not in args:
-        argv += ["--traces", str(history)]
+        argv += ["--traces", str(small_history)]
     argv += args
     assert run_cli(evaluate.main, argv) == 2
     lines = capsys.readouterr().err.strip().splitlines()
@@ -176,19 +150,14 @@ def test_the_benchmark_needs_the_history_folder(tmp_path):
         BenchmarkConfig(EvaluationConfig(scenario=ScenarioConfig(traces=str(tmp_path))))
 
 
-def test_the_api_takes_a_mapper(history):
+def test_the_api_takes_a_mapper(small_history):
     seen = []
 
     def mapper(function, items):
         seen.append(len(items))
         return [function(item) for item in items]
 
-    config = BenchmarkConfig(
-        EvaluationConfig(
-            algos=("eglb-off", "eglb"), scenario=ScenarioConfig(traces=str(history), regions="US-TEX-ERCO,DE-LU", years="2021")
-        ),
-        window_hours=48,
-        windows=(3, 4),
-    )
+    scenario = ScenarioConfig(traces=str(small_history), regions="US-TEX-ERCO,DE-LU", years="2021")
+    config = BenchmarkConfig(EvaluationConfig(algos=("eglb-off", "eglb"), scenario=scenario), window_hours=48, windows=(3, 4))
     result = benchmark(config, mapper)
     assert seen == [2] and result.year == "2021" and len(result.rows) == 4 and result.files == []

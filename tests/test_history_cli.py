@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from history_files import make_history
+from history_files import TINY_BC, history_args
 
 import evaluate
 import train
@@ -31,16 +31,10 @@ from importers.workload import FittedLoads
 from training.config import DataConfig
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def history(tmp_path_factory):
-    return make_history(tmp_path_factory.mktemp("history"))
-
-
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("EGLB_CACHE", str(tmp_path_factory.getbasetemp() / "parsed-cache"))
+TWO = "US-TEX-ERCO,DE-LU"
+SAME_TEXT = "--regions and --years select regions and years of the history folder: give it with --traces"
+NOT_SYNTHETIC = "--regions, --years and --eval-years select the history folder's data: give it with --traces"
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def error_line(main, argv, capsys) -> str:
@@ -51,26 +45,10 @@ def error_line(main, argv, capsys) -> str:
     return lines[0]
 
 
-def test_evaluate_on_history_regions_years_and_hours(history, tmp_path, capsys):
+def test_evaluate_on_history_regions_years_and_hours(small_history, tmp_path, capsys):
     out = tmp_path / "res"
-    args = [
-        "--traces",
-        str(history),
-        "--regions",
-        "US-TEX-ERCO,DE-LU",
-        "--years",
-        "2022",
-        "--hours",
-        "24:72",
-        "--algos",
-        "glb-cost,eglb-off,eglb",
-        "--seed",
-        "3",
-        "--out",
-        str(out),
-        "--no-progress",
-    ]
-    assert evaluate.main(args) == 0
+    algos = ["--algos", "glb-cost,eglb-off,eglb", "--seed", "3", "--out", str(out), "--no-progress"]
+    assert evaluate.main(history_args(small_history, "2022", "24:72") + algos) == 0
     printed = capsys.readouterr().out
     # The importer's report: one line per zone and signal, before the table.
     assert "US-TEX-ERCO carbon: 2022: 8760 rows" in printed and "DE-LU price" in printed
@@ -79,35 +57,14 @@ def test_evaluate_on_history_regions_years_and_hours(history, tmp_path, capsys):
     assert [r["algo"] for r in rows] == ["glb-cost", "eglb-off", "eglb"]
     assert set(rows[0]["region_water"]) == {"US-TEX-ERCO", "DE-LU"}
     # Recompute GLB-Cost independently on the same scenario (same regions, hours and workload seed).
-    scenario = load_history(
-        history, regions="US-TEX-ERCO,DE-LU", years=2022, hours=(24, 72), workload=FittedLoads("bloom"), seed=3
-    )
+    scenario = load_history(small_history, regions=TWO, years=2022, hours=(24, 72), workload=FittedLoads("bloom"), seed=3)
     energy = fill_cheapest(scenario.price, scenario.total_workload, scenario.capacity)
     assert rows[0]["J"] == pytest.approx(metrics_from_energy(scenario, energy).J, rel=1e-9)
     assert rows[1]["ratio_to_offline"] == 1.0 and rows[0]["ratio_to_offline"] >= 1.0
     # A region table of one's own, and the carbon basis.
-    assert (
-        evaluate.main(
-            [
-                "--traces",
-                str(history),
-                "--regions",
-                str(history / "my_regions.csv"),
-                "--years",
-                "2021",
-                "--hours",
-                "0:24",
-                "--carbon",
-                "lca",
-                "--algos",
-                "glb-cost",
-                "--out",
-                str(tmp_path / "b"),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    table = str(small_history / "my_regions.csv")
+    more = ["--carbon", "lca", "--algos", "glb-cost", "--out", str(tmp_path / "b"), "--no-progress"]
+    assert evaluate.main(history_args(small_history, "2021", "0:24", regions=table) + more) == 0
     rows = json.loads((tmp_path / "b" / "results.json").read_text())
     assert set(rows[0]["region_carbon"]) == {"Dallas", "Frankfurt", "Brussels"}
 
@@ -115,100 +72,43 @@ def test_evaluate_on_history_regions_years_and_hours(history, tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (
-            ["--regions", "complete14"],
-            "--regions and --years select regions and years of the history folder: give it with --traces",
-        ),
-        (["--years", "2023"], "--regions and --years select regions and years of the history folder: give it with --traces"),
+        (["--regions", "complete14"], SAME_TEXT),
+        (["--years", "2023"], SAME_TEXT),
         (["--traces", "{csv}", "--years", "2022"], "is not the history folder"),
         (["--traces", "{history}", "--years", "2019"], "missing file"),
         (["--traces", "{history}", "--years", "twenty"], "years must look like 2022, 2021-2022 or 2021,2022"),
         (["--traces", "{history}", "--years", "2021,2023"], "years must be one year or consecutive years"),
         (["--traces", "{history}", "--regions", "Atlantis"], "unknown region 'Atlantis'"),
         (["--traces", "{history}", "--regions", "US-TEX-ERCO,US-TEX-ERCO"], "region 'US-TEX-ERCO' is chosen twice"),
-        (
-            ["--traces", "{history}", "--regions", "US-TEX-ERCO", "--setting", "partial"],
-            "--setting partial is the published mask",
-        ),
-        (
-            ["--traces", "{history}", "--regions", "US-TEX-ERCO", "--years", "2022", "--hours", "0:9000"],
-            "hours 0:9000 are not inside the 8760 hours",
-        ),
+        (["--traces", "{history}", "--regions", "US-TEX-ERCO", "--setting", "partial"], "--setting partial is the published"),
+        (["--traces", "{history}", "--years", "2022", "--hours", "0:9000"], "hours 0:9000 are not inside the 8760 hours"),
     ],
 )
-def test_evaluate_mistakes_give_one_line(history, tmp_path, capsys, args, message):
+def test_evaluate_mistakes_give_one_line(small_history, tmp_path, capsys, args, message):
     csv_folder = tmp_path / "csv"
     save_scenario(make_synthetic(0, hours=4), csv_folder)
-    argv = [a.format(history=history, csv=csv_folder) for a in args] + ["--algos", "glb-cost", "--no-progress"]
+    argv = [a.format(history=small_history, csv=csv_folder) for a in args] + ["--algos", "glb-cost", "--no-progress"]
     line = error_line(evaluate.main, argv, capsys)
     assert "error: " in line and message in line, line
 
 
-def test_train_on_history_years_holds_out_windows_of_the_selection_year(history, tmp_path):
-    args = [
-        "--algo",
-        "bc",
-        "--traces",
-        str(history),
-        "--regions",
-        "US-TEX-ERCO,DE-LU",
-        "--years",
-        "2021",
-        "--eval-years",
-        "2022",
-        "--eval-windows",
-        "2",
-        "--timesteps",
-        "48",
-        "--set",
-        "env.episode_hours=24",
-        "--set",
-        "model.episodes_per_iteration=2",
-        "--set",
-        "model.epochs=2",
-        "--set",
-        "model.workers=1",
-        "--out",
-        str(tmp_path),
-        "--name",
-        "bc",
-        "--no-progress",
-    ]
-    assert train.main(args) == 0
+def test_train_on_history_years_holds_out_windows_of_the_selection_year(small_history, tmp_path):
+    held_out = ["--eval-years", "2022", "--eval-windows", "2", "--out", str(tmp_path), "--name", "bc"]
+    assert train.main(["--algo", "bc"] + history_args(small_history, "2021") + held_out + TINY_BC) == 0
     folder = tmp_path / "bc"
     config = yaml.safe_load((folder / "config.yaml").read_text())
     assert config["data"]["years"] == "2021" and config["data"]["eval_years"] == "2022"
-    assert config["data"]["regions"] == "US-TEX-ERCO,DE-LU" and config["scenario_shape"] == [2, 2]
+    assert config["data"]["regions"] == TWO and config["scenario_shape"] == [2, 2]
     rows = json.loads((folder / "results.json").read_text())
     windows = sorted({r["scenario"] for r in rows})
     # Two evenly spaced 24-hour windows of 2022, the first and the last day, each named by its first hour.
-    assert windows == [
-        "history 2022-2022 2 regions, 24 h from 2022-01-01T00",
-        "history 2022-2022 2 regions, 24 h from 2022-12-31T00",
-    ]
+    first, last = (f"history 2022-2022 2 regions, 24 h from 2022-{day}T00" for day in ("01-01", "12-31"))
+    assert windows == [first, last]
     assert {r["algo"] for r in rows} == {f"bc:{folder}", "eglb", "eglb-off", "glb-cost"}
     # The trained policy reloads and acts on a history scenario of the same regions.
     out = tmp_path / "eval"
-    assert (
-        evaluate.main(
-            [
-                "--traces",
-                str(history),
-                "--regions",
-                "US-TEX-ERCO,DE-LU",
-                "--years",
-                "2022",
-                "--hours",
-                "0:24",
-                "--algos",
-                f"bc:{folder},eglb-off",
-                "--out",
-                str(out),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    algos = ["--algos", f"bc:{folder},eglb-off", "--out", str(out), "--no-progress"]
+    assert evaluate.main(history_args(small_history, "2022", "0:24") + algos) == 0
     evaluated = json.loads((out / "results.json").read_text())
     assert evaluated[0]["ratio_to_offline"] >= 1.0 - 1e-9
     # The benchmark says what the policy was trained on, also inside the robust layer.
@@ -216,8 +116,8 @@ def test_train_on_history_years_holds_out_windows_of_the_selection_year(history,
     assert trained_on(f"robust(bc:{folder},lambda=0.1)") == trained_on(f"bc:{folder}") and trained_on("eglb") == ""
 
 
-def test_history_scenarios_split_training_and_selection_years(history):
-    data = DataConfig(traces=str(history), regions="US-TEX-ERCO,DE-LU", years="2021", eval_years="2022", eval_windows=3)
+def test_history_scenarios_split_training_and_selection_years(small_history):
+    data = DataConfig(traces=str(small_history), regions=TWO, years="2021", eval_years="2022", eval_windows=3)
     config = training_config("bc", data=data, sets=["env.episode_hours=48"])
     training, held_out, reference = history_scenarios(config)
     assert reference is training
@@ -230,29 +130,19 @@ def test_history_scenarios_split_training_and_selection_years(history):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (
-            ["--synthetic", "--years", "2021"],
-            "--regions, --years and --eval-years select the history folder's data: give it with --traces",
-        ),
-        (["--synthetic", "--regions", "complete14"], "--regions, --years and --eval-years select the history folder's data"),
-        (
-            ["--traces", "{history}", "--years", "2021-2022", "--eval-years", "2022"],
-            "training years 2021-2022 and evaluation years 2022 overlap",
-        ),
+        (["--synthetic", "--years", "2021"], NOT_SYNTHETIC),
+        (["--synthetic", "--regions", "complete14"], NOT_SYNTHETIC),
+        (["--traces", "{history}", "--years", "2021-2022", "--eval-years", "2022"], "and evaluation years 2022 overlap"),
         (["--traces", "{history}", "--years", "2021", "--eval-years", "2024"], "--eval-years includes 2024, the test year"),
         (["--traces", "{history}", "--years", "2023-2024", "--eval-years", "2022"], "--years includes 2024, the test year"),
-        (
-            ["--traces", "{history}", "--years", "2021", "--eval-years", "2022", "--hours", "0:100"],
-            "with the history folder choose --years (training) and --eval-years",
-        ),
-        (
-            ["--traces", "{history}", "--years", "2021", "--eval-years", "2022", "--set", "env.episode_hours=9000"],
-            "env.episode_hours=9000 is longer than the history years chosen",
-        ),
+        (["--traces", "{history}", "--years", "2021", "--eval-years", "2022", "--hours", "0:100"],
+         "with the history folder choose --years (training) and --eval-years"),
+        (["--traces", "{history}", "--years", "2021", "--eval-years", "2022", "--set", "env.episode_hours=9000"],
+         "env.episode_hours=9000 is longer than the history years chosen"),
     ],
-)
-def test_train_mistakes_give_one_line(history, capsys, tmp_path, args, message):
-    argv = ["--algo", "bc", *[a.format(history=history) for a in args], "--out", str(tmp_path), "--no-progress"]
+)  # fmt: skip
+def test_train_mistakes_give_one_line(small_history, capsys, tmp_path, args, message):
+    argv = ["--algo", "bc", *[a.format(history=small_history) for a in args], "--out", str(tmp_path), "--no-progress"]
     if "--traces" in args:
         argv += ["--regions", "US-TEX-ERCO"]
     line = error_line(train.main, argv, capsys)
@@ -260,13 +150,9 @@ def test_train_mistakes_give_one_line(history, capsys, tmp_path, args, message):
     assert not any(tmp_path.iterdir())  # nothing written
 
 
-def test_a_history_mistake_is_one_line_without_traceback_from_the_console(history):
-    done = subprocess.run(
-        [sys.executable, "evaluate.py", "--traces", str(history), "--years", "2019", "--no-progress"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+def test_a_history_mistake_is_one_line_without_traceback_from_the_console(small_history):
+    done = subprocess.run([sys.executable, "evaluate.py", "--traces", str(small_history), "--years", "2019", "--no-progress"],
+                          cwd=ROOT, capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert "missing file" in done.stderr and "2019" in done.stderr
@@ -276,26 +162,8 @@ def test_a_history_mistake_is_one_line_without_traceback_from_the_console(histor
 def test_evaluate_on_the_real_history_folder(history_path, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("EGLB_CACHE")  # the shared parsed-file cache keeps this to seconds
     out = tmp_path / "real"
-    assert (
-        evaluate.main(
-            [
-                "--traces",
-                str(history_path),
-                "--regions",
-                "US-TEX-ERCO,DE-LU,JP-TK",
-                "--years",
-                "2023",
-                "--hours",
-                "0:48",
-                "--algos",
-                "eglb-off,eglb",
-                "--out",
-                str(out),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    options = ["--algos", "eglb-off,eglb", "--out", str(out), "--no-progress"]
+    assert evaluate.main(history_args(history_path, "2023", "0:48", regions="US-TEX-ERCO,DE-LU,JP-TK") + options) == 0
     printed = capsys.readouterr().out
     assert "hours 2023-01-01T00:00:00 .. 2023-01-02T23:00:00" in printed
     rows = json.loads((out / "results.json").read_text())

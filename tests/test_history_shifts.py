@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from history_files import make_history
+from history_files import history_args
 
 import evaluate
 from envs.shifts import ShiftSpec, apply_shift
@@ -42,32 +42,10 @@ def test_zones_standing_for_no_published_region_fall_back_to_the_first_ones():
     assert changed_rows(scenario.water, named.water) == [1]
 
 
-def test_the_sweep_runs_on_a_history_scenario(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("EGLB_CACHE", str(tmp_path / "cache"))
-    history = make_history(tmp_path / "history", years=(2022,))
+def test_the_sweep_runs_on_a_history_scenario(small_history, tmp_path, private_cache, capsys):
     out = tmp_path / "sweep"
-    argv = [
-        "--traces",
-        str(history),
-        "--regions",
-        "US-TEX-ERCO,DE-LU",
-        "--years",
-        "2022",
-        "--hours",
-        "0:48",
-        "--sweep",
-        "--shifts",
-        "heat-wave,outage,negative-prices",
-        "--severities",
-        "0,1",
-        "--lambdas",
-        "0,1",
-        "--algos",
-        "eglb,glb-cost",
-        "--out",
-        str(out),
-        "--no-progress",
-    ]
+    sweep = ["--sweep", "--shifts", "heat-wave,outage,negative-prices", "--severities", "0,1", "--lambdas", "0,1"]
+    argv = history_args(small_history, "2022", "0:48") + sweep + ["--algos", "eglb,glb-cost", "--out", str(out), "--no-progress"]
     assert evaluate.main(argv) == 0
     rows = json.loads((out / "sweep.json").read_text())
     assert {(r["shift"], r["severity"]) for r in rows} == {

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 import yaml
-from history_files import make_history
+from history_files import TINY_BC, history_args
 from scipy.special import ndtri
 
 import evaluate
@@ -217,59 +217,18 @@ def test_evaluate_zone_mistakes(tmp_path, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
-def test_train_on_history_synthetic_then_act_on_real_history(tmp_path, monkeypatch):
+def test_train_on_history_synthetic_then_act_on_real_history(small_history, tmp_path, private_cache):
     """A policy trained on drawn zones only acts on a history scenario of the same zones."""
-    monkeypatch.setenv("EGLB_CACHE", str(tmp_path / "cache"))
-    history = make_history(tmp_path / "history", years=(2022,))
-    args = [
-        "--algo",
-        "bc",
-        "--synthetic",
-        "--zones",
-        "US-TEX-ERCO,DE-LU",
-        "--timesteps",
-        "48",
-        "--eval-seeds",
-        "0",
-        "--set",
-        "env.episode_hours=24",
-        "--set",
-        "model.episodes_per_iteration=2",
-        "--set",
-        "model.epochs=2",
-        "--set",
-        "model.workers=1",
-        "--out",
-        str(tmp_path),
-        "--no-progress",
-    ]
-    assert train.main(args) == 0
+    args = ["--algo", "bc", "--synthetic", "--zones", "US-TEX-ERCO,DE-LU", "--eval-seeds", "0", "--out", str(tmp_path)]
+    assert train.main(args + TINY_BC) == 0
     folder = tmp_path / "bc-synthetic-history-s0"
     config = yaml.safe_load((folder / "config.yaml").read_text())
     assert config["data"]["zones"] == "US-TEX-ERCO,DE-LU" and config["scenario_shape"] == [2, 2]
     rows = json.loads((folder / "results.json").read_text())
     assert {r["scenario"] for r in rows} == {make_history_synthetic(0, hours=24, zones="US-TEX-ERCO,DE-LU").name}
     out = tmp_path / "real"
-    assert (
-        evaluate.main(
-            [
-                "--traces",
-                str(history),
-                "--regions",
-                "US-TEX-ERCO,DE-LU",
-                "--years",
-                "2022",
-                "--hours",
-                "0:24",
-                "--algos",
-                f"bc:{folder},eglb-off",
-                "--out",
-                str(out),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    algos = ["--algos", f"bc:{folder},eglb-off", "--out", str(out), "--no-progress"]
+    assert evaluate.main(history_args(small_history, "2022", "0:24") + algos) == 0
     assert json.loads((out / "results.json").read_text())[0]["ratio_to_offline"] >= 1 - 1e-9
     assert trained_on(f"bc:{folder}") == "synthetic history (US-TEX-ERCO,DE-LU)"
 
