@@ -5,6 +5,7 @@
     python evaluate.py --algos eglb,eglb-off,"robust(glb-cost,lambda=0.1)" --shift heat-wave:severity=2
     python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep
     python evaluate.py --sweep --ray auto ...            # the sweep's cases as tasks on a running Ray cluster
+    python evaluate.py --benchmark history --algos bc:runs/bc-history --out results/benchmark   # the 52 weeks of 2024
 
 Algorithms (``--algos``, comma-separated): glb-cost, glb-carbon, glb-water, glb-dist, eglb-off, eglb,
 policies trained by train.py KIND:RUN_FOLDER, SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import sys
 
+from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, benchmark_algos, history_traces
 from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli
 from eglb.cluster import mapper_for
 from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
 from eglb.scenarios import ScenarioConfig
+from envs.errors import InputError
 from envs.shifts import SHIFTS, parse_shift
 
 
@@ -38,7 +41,9 @@ def build_parser() -> ArgumentParser:
                        "complete14 (default), eglb2022 (the published regions' stand-ins) or a region table CSV")
     group.add_argument("--years", help="with the history folder: UTC years, e.g. 2023 or 2021-2022 (default 2023; 2024 is the test year)")
     group.add_argument("--workload", default="bloom", choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
-                       help="with the history folder: the fitted gateway-load model (default bloom)")
+                       help="with the history folder or --zones: the fitted gateway-load model (default bloom)")
+    group.add_argument("--zones", help="with --synthetic: draw these history zones from the generator calibrated on the "
+                       "2021-2022 history (complete14 or zone names, e.g. US-TEX-ERCO,DE-LU; default: the published-set generator)")
     group.add_argument("--carbon", default="direct", choices=("direct", "lca"), help="with the history folder: carbon intensity (default direct)")
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
@@ -64,19 +69,34 @@ def build_parser() -> ArgumentParser:
     shift.add_argument("--ml", default=None, help="the ML policy of the lambda trade-off (default: the first learned "
                        "or robust-wrapped algorithm of --algos, else glb-cost)")
     shift.add_argument("--lambdas", default="0,0.02,0.05,0.1,0.2,0.5,1", help="lambdas of the trade-off curve")
+    bench = parser.add_argument_group("cross-year benchmark")
+    bench.add_argument("--benchmark", choices=BENCHMARKS,
+                       help="history: every classical algorithm and the --algos policies on the windows of a history year "
+                            "(--traces default ../shared/data/history, --years default 2024, the test year), eGLB-Off per window")
+    bench.add_argument("--window-hours", type=int, default=168, help="hours of each benchmark window (default 168, a week)")
+    bench.add_argument("--windows", metavar="INDICES",
+                       help="benchmark windows to run: 0-51, 0,13,26,39 (default: every whole window)")
     return parser
 
 
 def config_from_args(args, argv: list[str]) -> EvaluationConfig:
+    algos = tuple(split_specs(args.algos))
+    traces = args.traces
+    if not args.benchmark and (args.windows or args.window_hours != 168):
+        raise InputError("--windows and --window-hours choose the windows of --benchmark history")
+    if args.benchmark:
+        if args.synthetic or args.sweep:
+            raise InputError("--benchmark runs on the history folder: it takes neither --synthetic nor --sweep")
+        algos, traces = benchmark_algos(algos), history_traces(traces)
     scenario = ScenarioConfig(
-        traces=args.traces, synthetic=parse_seeds(args.synthetic or "0"), synthetic_hours=args.synthetic_hours,
+        traces=traces, synthetic=parse_seeds(args.synthetic or "0"), synthetic_hours=args.synthetic_hours,
         setting=args.setting, hours=parse_hours(args.hours) if args.hours else None, mu_water=args.mu_water,
         mu_carbon=args.mu_carbon, shifts=tuple(args.shift), seed=args.seed, regions=args.regions, years=args.years,
-        workload=args.workload, carbon=args.carbon,
+        workload=args.workload, carbon=args.carbon, zones=args.zones,
     )
     options = AlgorithmOptions(eta=args.eta, eta_scale=args.eta_scale, nearest=args.nearest.split(",") if args.nearest else None,
                                allow_pickle=args.allow_pickle, offline_time_limit=args.time_limit)
-    return EvaluationConfig(algos=tuple(split_specs(args.algos)), scenario=scenario, options=options, out=args.out,
+    return EvaluationConfig(algos=algos, scenario=scenario, options=options, out=args.out,
                             progress=not args.no_progress, report=True, command=command_line("evaluate.py", argv))
 
 
@@ -89,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         sweep_config = SweepConfig(config, shifts=shifts, severities=tuple(numbers(args.severities, "--severities")), ml=args.ml,
                                    lambdas=tuple(numbers(args.lambdas, "--lambdas")))
     with mapper_for(args.ray) as mapper:
-        if args.sweep:
+        if args.benchmark:
+            windows = parse_seeds(args.windows, "--windows") if args.windows else None
+            benchmark(BenchmarkConfig(config, window_hours=args.window_hours, windows=windows), mapper)
+        elif args.sweep:
             sweep(sweep_config, mapper)
         else:
             evaluate(config, mapper)

@@ -54,7 +54,10 @@ def build_parser() -> ArgumentParser:
     data.add_argument("--years", help="with the history folder: training years (default 2021-2022)")
     data.add_argument("--eval-years", help="with the history folder: held-out selection years (default 2023; 2024 is the test year)")
     data.add_argument("--eval-windows", type=int, help="with the history folder: held-out windows of an episode's length (default 8)")
-    data.add_argument("--workload", choices=("bloom", "alibaba-genai", "alibaba-dlrm"), help="with the history folder: gateway-load model (default bloom)")
+    data.add_argument("--workload", choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
+                      help="with the history folder or --zones: gateway-load model (default bloom)")
+    data.add_argument("--zones", help="with --synthetic: draw these history zones from the generator calibrated on the "
+                      "2021-2022 history (complete14 or zone names; default: the published-set generator)")
     data.add_argument("--eval-seeds", metavar="S1,S2,...", help="held-out synthetic seeds for evaluation (default 0,1,2)")
     run = parser.add_argument_group("run")
     run.add_argument("--timesteps", type=int, help="environment steps to train for (default: the hyperparameter file's)")
@@ -125,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             eval_seeds=parse_seeds(args.eval_seeds, "--eval-seeds") if args.eval_seeds else DataConfig.eval_seeds,
             regions=args.regions, years=args.years, eval_years=args.eval_years,
             eval_windows=args.eval_windows or DataConfig.eval_windows, workload=args.workload or DataConfig.workload,
+            zones=args.zones,
         )
         config = training_config(args.algo, data=data, seed=args.seed, timesteps=args.timesteps, n_envs=args.n_envs,
                                  eval_freq=args.eval_freq, sets=args.set, robust=parse_robust(args.robust) if args.robust else None,

@@ -32,6 +32,9 @@ class ScenarioConfig:
         workload: with the history folder: the gateway-load source ("bloom", "alibaba-genai",
             "alibaba-dlrm"; importers/workload.py).
         carbon: with the history folder: "direct" or "lca" carbon intensity.
+        zones: with synthetic seeds: draw these zones from the history-calibrated generator
+            (importers/synthetic.py: "complete14" or zone names) instead of the published-set one;
+            ``workload`` then names the gateways' workload model too.
     """
 
     traces: str | None = None
@@ -47,10 +50,16 @@ class ScenarioConfig:
     years: str | None = None
     workload: str = "bloom"
     carbon: str = "direct"
+    zones: str | None = None
 
     def __post_init__(self):
         if (self.regions or self.years) and not self.traces:
             raise InputError("--regions and --years select regions and years of the history folder: give it with --traces")
+        if self.zones and self.traces:
+            raise InputError("--zones picks zones of the history-calibrated synthetic generator (--synthetic); "
+                             "for the history folder itself use --regions")
+        if self.zones and self.setting == "partial":
+            raise InputError("--setting partial is the published mask; the history-calibrated generator has the full mask")
         if self.traces is None:
             if not self.synthetic:
                 raise InputError("give at least one synthetic seed (--synthetic)")
@@ -73,6 +82,11 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
         raise InputError(f"--regions and --years select the history folder's data; {config.traces} is not the history folder")
     elif config.traces:
         scenarios = [load_traces(config.traces, config.setting)]
+    elif config.zones:
+        from importers.synthetic import make_history_synthetic
+
+        scenarios = [make_history_synthetic(seed=seed, hours=config.synthetic_hours, zones=config.zones, workload=config.workload)
+                     for seed in config.synthetic]
     else:
         scenarios = [make_synthetic(seed=seed, hours=config.synthetic_hours, setting=config.setting or "full")
                      for seed in config.synthetic]
@@ -110,6 +124,16 @@ def history_scenario(config: ScenarioConfig, years: str | None = None, hours=Non
     return load_history(config.traces, regions=config.regions, years=years or config.years or 2023,
                         hours=hours if hours is not None else config.hours, carbon=config.carbon,
                         workload=FittedLoads(config.workload), seed=config.seed, mask=mask)
+
+
+def named_windows(scenario: Scenario, hours: int, starts) -> list[Scenario]:
+    """The windows ``[start, start + hours)`` of ``scenario`` for each start, each named after its first hour."""
+    windows = []
+    for start in starts:
+        window = scenario.window(int(start), int(start) + int(hours))
+        first = str(window.timestamps[0].astype("datetime64[h]"))
+        windows.append(window.with_changes(name=f"{scenario.name}, {hours} h from {first}"))
+    return windows
 
 
 def is_history_folder(path) -> bool:

@@ -97,9 +97,24 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
         return history_scenarios(config)
     if data.regions or data.years or data.eval_years:
         raise InputError("--regions, --years and --eval-years select the history folder's data: give it with --traces")
+    if data.zones and data.traces is not None:
+        raise InputError("--zones picks zones of the history-calibrated synthetic generator (--synthetic); "
+                         "for the history folder itself use --regions")
     if data.traces is None:
         if any(not 0 <= s < HELD_OUT_SEEDS for s in data.eval_seeds):
             raise InputError(f"--eval-seeds must be held-out seeds in 0..{HELD_OUT_SEEDS - 1} (training draws above)")
+        if data.zones:
+            from importers.synthetic import make_history_synthetic
+
+            if data.setting != "full":
+                raise InputError(
+                    "the history-calibrated generator has the full mask: --setting partial does not apply to --zones"
+                )
+            evaluation = [make_history_synthetic(seed, hours=data.eval_synthetic_hours, zones=data.zones, workload=data.workload)
+                          for seed in data.eval_seeds]
+            # A whole calendar year of seed 0 as the reference of the observation scale: every season.
+            year = make_history_synthetic(0, hours=8760, zones=data.zones, start="2022-01-01T00", workload=data.workload)
+            return None, evaluation, year
         evaluation = [make_synthetic(seed, hours=data.eval_synthetic_hours, setting=data.setting) for seed in data.eval_seeds]
         return None, evaluation, make_synthetic(0, hours=457, setting=data.setting)
     scenario = load_traces(data.traces, data.setting)
@@ -125,13 +140,19 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
 def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scenario]:
     """Training years as one scenario (random windows of it are the episodes) and ``eval_windows``
     evenly spaced episode-long windows of the selection years (2024 stays the test year)."""
-    import numpy as np
-
-    from eglb.scenarios import ScenarioConfig, history_scenario
-    from importers.history import parse_years
+    from eglb.scenarios import ScenarioConfig, history_scenario, named_windows
+    from importers.history import HELD_OUT_YEARS, parse_years
 
     data = config.data
+    if data.train_hours or data.eval_hours:
+        raise InputError("--hours and --eval-hours select hours of a trace folder; with the history folder choose "
+                         "--years (training) and --eval-years (held-out selection)")
     train_years, eval_years = parse_years(data.years or "2021-2022"), parse_years(data.eval_years or "2023")
+    for option, years in (("--years", train_years), ("--eval-years", eval_years)):
+        test = sorted(set(years) & set(HELD_OUT_YEARS))
+        if test:
+            raise InputError(f"{option} includes {test[0]}, the test year: train and select on other years "
+                             "(evaluate.py --benchmark history reports the test year)")
     if set(train_years) & set(eval_years):
         raise InputError(f"training years {data.years or '2021-2022'} and evaluation years {data.eval_years or '2023'} overlap")
     source = ScenarioConfig(traces=data.traces, regions=data.regions, workload=data.workload, seed=config.seed,
@@ -142,11 +163,14 @@ def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scen
     if hours > min(training.n_hours, held.n_hours):
         raise InputError(f"env.episode_hours={hours} is longer than the history years chosen")
     starts = np.linspace(0, held.n_hours - hours, data.eval_windows).astype(int)
-    return training, [held.window(int(s), int(s) + hours) for s in starts], training
+    return training, named_windows(held, hours, starts), training
 
 
 def default_run_name(config: RunConfig) -> str:
-    data = "synthetic" if config.data.traces is None else Path(config.data.traces).name
+    if config.data.traces is None:
+        data = "synthetic-history" if config.data.zones else "synthetic"
+    else:
+        data = Path(config.data.traces).name
     robust = f"-robust{config.robust.lam:g}" if config.robust else ""
     return check_run_name(f"{config.algo}-{data}{robust}-s{config.seed}")
 

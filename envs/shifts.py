@@ -3,7 +3,9 @@
 Each shift takes a scenario and returns a new (validated) one; ``severity`` scales its magnitude
 (0: no change, 1: the default magnitude, 2: twice that). Windows ``start`` and ``end`` are fractions
 of the horizon. Regions are named, several joined by ``+`` (``regions=Texas+Georgia``); the default
-regions are chosen by name when the scenario has the published regions, else by index.
+regions are chosen by name when the scenario has the published regions, else the history zones that
+stand for them (:data:`HISTORY_ZONES`: heat-wave US-TEX-ERCO and US-CAL-CISO, negative-prices DE-LU,
+outage US-MIDA-PJM), else by index.
 
 ==================  =========================================================================
 name                what changes
@@ -125,10 +127,18 @@ def _regions(scenario: Scenario, spec: ShiftSpec, value) -> np.ndarray:
     return np.array(sorted(set(index)))
 
 
+#: The history zones (importers/regions/complete14.csv) that stand for published regions in the
+#: default choices of the shifts (Georgia and Denmark have no zone of their own there).
+HISTORY_ZONES = {"Texas": "US-TEX-ERCO", "Virginia": "US-MIDA-PJM", "Nevada": "US-CAL-CISO", "Germany": "DE-LU",
+                 "Japan": "JP-TK", "Singapore": "SG"}
+
+
 def _default_regions(scenario: Scenario, preferred: tuple[str, ...], fallback: np.ndarray) -> list:
+    """The preferred published regions; on history zones the ones standing for them; else ``fallback`` indices."""
     if all(name in scenario.regions for name in preferred):
         return list(preferred)
-    return [str(i) for i in fallback]
+    zones = [HISTORY_ZONES[name] for name in preferred if HISTORY_ZONES.get(name) in scenario.regions]
+    return zones if zones else [str(i) for i in fallback]
 
 
 def _window(scenario: Scenario, spec: ShiftSpec, start, end, ramp_hours: int = 0) -> np.ndarray:

@@ -48,20 +48,30 @@ def _calibration() -> dict:
     return figures
 
 
-def _correlated_ar1(rng: np.random.Generator, figures: dict, hours: int) -> np.ndarray:
-    """AR(1) deviations [K, hours] with the measured spread, autocorrelation and cross-correlation."""
-    spread = np.asarray(figures["residual_std"])
-    phi = np.asarray(figures["autocorrelation"])
-    correlation = np.asarray(figures["innovation_correlation"])
-    values, vectors = np.linalg.eigh(correlation)
+def correlated_ar1(rng: np.random.Generator, spread, autocorrelation, correlation, steps: int) -> np.ndarray:
+    """Stationary AR(1) deviations [K, steps] with cross-correlated innovations.
+
+    Args:
+        rng: the random generator.
+        spread: [K] standard deviation of each series. autocorrelation: [K] lag-one autocorrelation.
+        correlation: [K, K] correlation of the innovations across series (its PSD part is used).
+        steps: length of each series.
+    """
+    spread, phi = np.asarray(spread, dtype=float), np.asarray(autocorrelation, dtype=float)
+    values, vectors = np.linalg.eigh(np.asarray(correlation, dtype=float))
     root = vectors * np.sqrt(np.clip(values, 0.0, None))  # root @ root.T == correlation (PSD part)
-    shocks = root @ rng.standard_normal((len(spread), hours + 1))
-    out = np.empty((len(spread), hours))
+    shocks = root @ rng.standard_normal((len(spread), steps + 1))
+    out = np.empty((len(spread), steps))
     for k in range(len(spread)):
         initial = spread[k] * shocks[k, 0]
         innovations = spread[k] * np.sqrt(1.0 - phi[k] ** 2) * shocks[k, 1:]
         out[k], _ = lfilter([1.0], [1.0, -phi[k]], innovations, zi=[phi[k] * initial])
     return out
+
+
+def _correlated_ar1(rng: np.random.Generator, figures: dict, hours: int) -> np.ndarray:
+    """AR(1) deviations [K, hours] with the measured spread, autocorrelation and cross-correlation."""
+    return correlated_ar1(rng, figures["residual_std"], figures["autocorrelation"], figures["innovation_correlation"], hours)
 
 
 def workload_shape(rng: np.random.Generator, hour: np.ndarray) -> np.ndarray:

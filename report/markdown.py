@@ -82,3 +82,56 @@ Guarantee check: {sum(bound_rows)} of {len(bound_rows)} robust runs in the sweep
 (1 + lambda) J(eGLB) + B_T{' (all of them)' if all(bound_rows) else ''}.
 """
     return atomic_write_text(path, text)
+
+
+def write_benchmark_report(path: Path, scenario: Scenario, year: str, window_hours: int, summary: list[dict],
+                           seasons: list[dict], command: str) -> Path:
+    """report.md of the cross-year benchmark (eglb/benchmark.py): the table, the seasons, the plots."""
+    windows = summary[0]["windows"] if summary else 0
+    purpose = ("the test year: the final report, nothing is tuned on it" if str(year) == "2024"
+               else "not the test year: a selection or analysis run")
+    headline = []
+    for r in summary:
+        below = f"{r['below_eglb']} / {r['windows']}" if "below_eglb" in r else "-"
+        bound = f"{r['within_bound']} / {r['windows']}" if "within_bound" in r else "-"
+        headline.append([f"`{r['algo']}`", r.get("trained_on") or "-", f"{r['ratio_to_offline']:.4f}", f"{r['ratio_worst']:.4f}",
+                         below, bound, f"{r['cost']:,.0f}", f"{r['par_water']:.3f}", f"{r['par_carbon']:.3f}"])
+    names = list(dict.fromkeys(s["season"] for s in seasons))
+    matrix = []
+    for r in summary:
+        cells = []
+        for name in names:
+            found = [s for s in seasons if s["algo"] == r["algo"] and s["season"] == name]
+            cells.append(f"{found[0]['ratio_to_offline']:.4f} ({found[0]['windows']})" if found else "-")
+        matrix.append([f"`{r['algo']}`", r.get("trained_on") or "-"] + cells + [f"{r['ratio_to_offline']:.4f}"])
+    notices = (scenario.metadata or {}).get("attribution", [])
+    text = f"""# Cross-year benchmark on {year}
+
+{scenario.n_regions} regions ({', '.join(scenario.regions)}), {windows} windows of {window_hours} hours of UTC {year}
+({purpose}); mu_w = {scenario.mu_water:g} USD/m^3, mu_c = {scenario.mu_carbon:g} USD/t. Every figure is
+J / J(eGLB-Off) of a window, eGLB-Off being the hindsight optimum of that window (1 is the best any
+algorithm can do; lower is better), averaged over the windows. Command:
+
+    {command}
+
+## Over the year
+
+{_table(["algorithm", "trained on", "mean", "worst window", "windows below eGLB", "robust: windows within bound",
+         "Cost (US$)", "PAR water", "PAR carbon"], headline)}
+
+![J / J(eGLB-Off) per window](windows.png)
+
+## By season (mean over the windows whose middle hour falls in the season; windows in brackets)
+
+Policies trained on different years or seasons make this a real-shift matrix: training data by row,
+test season by column.
+
+{_table(["algorithm", "trained on"] + names + ["year"], matrix)}
+
+![regional footprints summed over the windows](regions.png)
+
+## Data
+
+{chr(10).join(f"- {n}" for n in notices)}
+"""
+    return atomic_write_text(path, text)

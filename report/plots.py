@@ -24,22 +24,31 @@ def save_figure(figure, path: Path) -> Path:
     return path
 
 
-def plot_regions(results: list[AlgorithmResult], scenario: Scenario, path: Path) -> Path:
-    """Grouped bars: each region's total water and carbon footprint, one bar per algorithm."""
-    figure, axes = plt.subplots(2, 1, figsize=(max(8, 0.9 * scenario.n_regions * max(1, len(results)) / 3), 7), sharex=True)
-    x = np.arange(scenario.n_regions)
-    width = 0.8 / max(len(results), 1)
+def footprint_bars(footprints: dict[str, dict[str, np.ndarray]], regions: tuple[str, ...], path: Path, title: str) -> Path:
+    """Grouped bars of each region's water and carbon footprint, one bar per algorithm.
+
+    Args:
+        footprints: algorithm -> {"water": [N] m^3, "carbon": [N] t}.
+    """
+    figure, axes = plt.subplots(2, 1, figsize=(max(8, 0.9 * len(regions) * max(1, len(footprints)) / 3), 7), sharex=True)
+    x = np.arange(len(regions))
+    width = 0.8 / max(len(footprints), 1)
     for k, (name, label) in enumerate(FOOTPRINTS):
-        ax = axes[k]
-        for a, result in enumerate(results):
-            values = getattr(result.metrics, f"region_{name}")
-            ax.bar(x + (a - (len(results) - 1) / 2) * width, values, width, label=result.name)
-        ax.set_ylabel(label)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].set_title(f"Regional footprints on {scenario.name} (the tallest bar is what equity penalises)")
-    axes[0].legend(ncol=min(len(results), 4), fontsize=8)
-    axes[1].set_xticks(x, scenario.regions, rotation=30, ha="right")
+        for a, (algo, values) in enumerate(footprints.items()):
+            axes[k].bar(x + (a - (len(footprints) - 1) / 2) * width, values[name], width, label=algo)
+        axes[k].set_ylabel(label)
+        axes[k].grid(axis="y", alpha=0.3)
+    axes[0].set_title(title)
+    axes[0].legend(ncol=min(len(footprints), 4), fontsize=8)
+    axes[1].set_xticks(x, regions, rotation=30, ha="right")
     return save_figure(figure, path)
+
+
+def plot_regions(results: list[AlgorithmResult], scenario: Scenario, path: Path) -> Path:
+    """Each region's total water and carbon footprint, one bar per algorithm."""
+    footprints = {r.name: {name: getattr(r.metrics, f"region_{name}") for name, _ in FOOTPRINTS} for r in results}
+    return footprint_bars(footprints, scenario.regions, path,
+                          f"Regional footprints on {scenario.name} (the tallest bar is what equity penalises)")
 
 
 #: Line styles cycled with the colors, so that many algorithms stay distinguishable (also in grey print).
@@ -143,3 +152,35 @@ def plot_learning_curve(history: list[dict], path: Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     ax.legend()
     return save_figure(figure, path)
+
+
+def plot_windows(rows: list[dict], path: Path, title: str) -> Path:
+    """J / J(eGLB-Off) of every window over the year, one line per algorithm (rows carry ``start``): all
+    of them above, and below a close-up of those within 30 % of the hindsight optimum on average."""
+    figure, axes = plt.subplots(2, 1, figsize=(11, 8), sharex=True)
+    styles = ["-", "--", ":", "-."]
+    algos = [a for a in dict.fromkeys(r["algo"] for r in rows) if a != "eglb-off"]
+    means = {a: np.mean([r["ratio_to_offline"] for r in rows if r["algo"] == a]) for a in algos}
+    for panel, chosen in ((axes[0], algos), (axes[1], [a for a in algos if means[a] < 1.3])):
+        for k, algo in enumerate(chosen):
+            points = sorted((np.datetime64(r["start"]), r["ratio_to_offline"]) for r in rows if r["algo"] == algo)
+            panel.plot(*zip(*points), marker="o", markersize=2.5, linewidth=1, linestyle=styles[(k // 10) % len(styles)],
+                       label=f"{algo} ({means[algo]:.4f})")
+        panel.axhline(1.0, color="black", linewidth=0.8, label="eGLB-Off (hindsight optimum of each window)")
+        panel.set_ylabel("J / J(eGLB-Off)")
+        panel.grid(alpha=0.3)
+        panel.legend(fontsize=7, ncol=2)
+    axes[0].set_title(title + " (mean over the windows in brackets)")
+    axes[1].set_title("close-up: the algorithms within 30 % of the hindsight optimum on average")
+    figure.autofmt_xdate()
+    return save_figure(figure, path)
+
+
+def plot_region_totals(rows: list[dict], regions: tuple[str, ...], path: Path, title: str) -> Path:
+    """Each region's water and carbon footprint summed over the rows (e.g. the windows of a year), one bar per algorithm."""
+    footprints = {
+        algo: {name: np.sum([[r[f"region_{name}"][region] for region in regions] for r in rows if r["algo"] == algo], axis=0)
+               for name, _ in FOOTPRINTS}
+        for algo in dict.fromkeys(r["algo"] for r in rows)
+    }
+    return footprint_bars(footprints, regions, path, title)

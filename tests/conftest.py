@@ -69,3 +69,18 @@ def workload_history_path():
     if not (path / "workload").is_dir():
         pytest.skip(f"history data with workload traces not found at {path} (set EGLB_HISTORY_DATA)")
     return path
+
+
+@pytest.fixture(scope="session")
+def small_history(tmp_path_factory):
+    """A small history folder in the real formats, written once (tests/history_files.py: two zones,
+    2021-2022, and a region table of its own)."""
+    from history_files import make_history
+
+    return make_history(tmp_path_factory.mktemp("small-history"))
+
+
+@pytest.fixture
+def private_cache(tmp_path_factory, monkeypatch):
+    """A parsed-file cache of the test session's own ($EGLB_CACHE), outside the user's."""
+    monkeypatch.setenv("EGLB_CACHE", str(tmp_path_factory.getbasetemp() / "parsed-cache"))

@@ -204,6 +204,9 @@ class DataConfig:
             2021-2022), the held-out selection years (default 2023; 2024 is for the final report
             only), how many windows of an episode's length of them evaluate the policy, and the
             gateway-load model.
+        zones: with synthetic traces (``traces`` None): draw these history zones ("complete14" or
+            zone names) from the history-calibrated generator (importers/synthetic.py), a new seed and
+            start day per episode, with the ``workload`` model; None: the published-set generator.
     """
 
     traces: str | None = None
@@ -217,6 +220,7 @@ class DataConfig:
     eval_years: str | None = None
     eval_windows: int = 8
     workload: str = "bloom"
+    zones: str | None = None
 
     def __post_init__(self):
         typed_fields(DataConfig, asdict(self), "data.")

@@ -11,6 +11,7 @@ from envs.glb_env import GLBEnv
 from envs.scenario import Scenario
 from envs.synthetic import SyntheticSource
 from forecasts.spec import forecaster_from_spec
+from importers.synthetic import HistorySyntheticSource
 from robust.layer import Slack
 from robust.wrapper import RobustTrainingEnv
 from training.config import RunConfig
@@ -24,11 +25,17 @@ WORKER_REPORT = ".worker-error"
 
 
 def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, render_mode: str | None = None) -> gym.Env:
-    """One training environment: random windows of ``scenario`` (or a new synthetic trace per episode,
-    when None) of ``env.episode_hours`` hours; residual actions, the robustification layer or the
-    vs-expert reward as the configuration says."""
+    """One training environment: random windows of ``scenario`` (or, when None, a new synthetic trace
+    per episode: from the history-calibrated generator when ``data.zones`` is set) of
+    ``env.episode_hours`` hours; residual actions, the robustification layer or the vs-expert reward
+    as the configuration says."""
     env_config = config.env
-    source = scenario if scenario is not None else SyntheticSource(hours=env_config.episode_hours, setting=config.data.setting)
+    if scenario is not None:
+        source = scenario
+    elif config.data.zones:
+        source = HistorySyntheticSource(hours=env_config.episode_hours, zones=config.data.zones, workload=config.data.workload)
+    else:
+        source = SyntheticSource(hours=env_config.episode_hours, setting=config.data.setting)
     env: gym.Env = GLBEnv(
         source,
         episode_hours=env_config.episode_hours,
