@@ -1,11 +1,11 @@
 # Two commands: `make run` (set up .venv, run the benchmark on the embedded synthetic default) and
-# `make test` (set up .venv, run the test suite; CI runs exactly this through .ci/run).
+# `make test` (set up .venv, lint, run the test suite; CI runs exactly this through .ci/run).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-all bench figures clean
+.PHONY: setup run lint test test-all bench figures clean
 
 setup: $(STAMP)
 
@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) evaluate.py --out results/default
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
 	$(PY) -m pytest -n 2 -m "not slow" -q
 
-test-all: $(STAMP)
+test-all: lint
 	$(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -50,40 +50,75 @@ def build_parser() -> ArgumentParser:
     data.add_argument("--setting", choices=("full", "partial"), default=None, help="mask (default full)")
     data.add_argument("--hours", metavar="START:END", help="training hours of --traces (default: the first two thirds)")
     data.add_argument("--eval-hours", metavar="START:END", help="held-out evaluation hours of --traces (default: the rest)")
-    data.add_argument("--regions", help="with the history folder: region names, complete14 (default) or eglb2022 (the published regions' stand-ins)")
+    data.add_argument(
+        "--regions",
+        help="with the history folder: region names, complete14 (default) or eglb2022 (the published regions' stand-ins)",
+    )
     data.add_argument("--years", help="with the history folder: training years (default 2021-2022)")
-    data.add_argument("--eval-years", help="with the history folder: held-out selection years (default 2023; 2024 is the test year)")
-    data.add_argument("--eval-windows", type=int, help="with the history folder: held-out windows of an episode's length (default 8)")
-    data.add_argument("--workload", choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
-                      help="with the history folder or --zones: gateway-load model (default bloom)")
-    data.add_argument("--zones", help="with --synthetic: draw these history zones from the generator calibrated on the "
-                      "2021-2022 history (complete14 or zone names; default: the published-set generator)")
+    data.add_argument(
+        "--eval-years", help="with the history folder: held-out selection years (default 2023; 2024 is the test year)"
+    )
+    data.add_argument(
+        "--eval-windows", type=int, help="with the history folder: held-out windows of an episode's length (default 8)"
+    )
+    data.add_argument(
+        "--workload",
+        choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
+        help="with the history folder or --zones: gateway-load model (default bloom)",
+    )
+    data.add_argument(
+        "--zones",
+        help="with --synthetic: draw these history zones from the generator calibrated on the "
+        "2021-2022 history (complete14 or zone names; default: the published-set generator)",
+    )
     data.add_argument("--eval-seeds", metavar="S1,S2,...", help="held-out synthetic seeds for evaluation (default 0,1,2)")
     run = parser.add_argument_group("run")
     run.add_argument("--timesteps", type=int, help="environment steps to train for (default: the hyperparameter file's)")
     run.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     run.add_argument("--n-envs", type=int, help="parallel environments (subprocesses when > 1)")
     run.add_argument("--eval-freq", type=int, help="environment steps between evaluations (default: about 20 per run)")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a hyperparameter, e.g. --set model.learning_rate=1e-4 --set env.episode_hours=96")
-    run.add_argument("--robust", metavar="LAMBDA[,B[,SCHEDULE]]",
-                     help="robustification-aware training: the layer with this lambda (slack b, schedule const|sqrt|linear) inside the environment")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a hyperparameter, e.g. --set model.learning_rate=1e-4 --set env.episode_hours=96",
+    )
+    run.add_argument(
+        "--robust",
+        metavar="LAMBDA[,B[,SCHEDULE]]",
+        help="robustification-aware training: the layer with this lambda (slack b, schedule const|sqrt|linear) inside the environment",
+    )
     run.add_argument("--out", default="runs", metavar="DIR", help="parent folder of run folders (default runs/)")
     run.add_argument("--name", help="run folder name (default: ALGO-DATA-sSEED)")
-    run.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint (its config is reused)")
-    run.add_argument("--torch-threads", type=int, default=1,
-                     help="threads torch may use (default 1: faster for these small networks on a shared CPU)")
+    run.add_argument(
+        "--resume", metavar="RUN", help="continue the run in this folder from its last checkpoint (its config is reused)"
+    )
+    run.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="threads torch may use (default 1: faster for these small networks on a shared CPU)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_ray_option(run, "bc's labelling LPs (and, with --tune, the trials)")
     search = parser.add_argument_group("hyperparameter search (Ray Tune)")
-    search.add_argument("--tune", metavar="SPACE.yml",
-                        help="run trials over this search space (dotted keys as --set; see sweeps/spaces/)")
+    search.add_argument(
+        "--tune", metavar="SPACE.yml", help="run trials over this search space (dotted keys as --set; see sweeps/spaces/)"
+    )
     search.add_argument("--samples", type=int, default=8, help="points drawn from the space (default 8)")
-    search.add_argument("--scheduler", choices=("fifo", "asha"), default="fifo",
-                        help="asha: stop trials whose held-out J / J(eGLB-Off) lags (default fifo: run every trial to its end)")
-    search.add_argument("--storage", metavar="DIR_OR_URI",
-                        help="where trials and Tune's state go: a folder shared by the cluster's nodes or a URI "
-                             "such as s3://bucket/path (default --out)")
+    search.add_argument(
+        "--scheduler",
+        choices=("fifo", "asha"),
+        default="fifo",
+        help="asha: stop trials whose held-out J / J(eGLB-Off) lags (default fifo: run every trial to its end)",
+    )
+    search.add_argument(
+        "--storage",
+        metavar="DIR_OR_URI",
+        help="where trials and Tune's state go: a folder shared by the cluster's nodes or a URI "
+        "such as s3://bucket/path (default --out)",
+    )
     return parser
 
 
@@ -113,8 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError("--samples, --scheduler and --storage go with --tune SPACE.yml")
     if args.resume:
         with mapper_for(args.ray, items_per_task=LABELS_PER_TASK) as labels:
-            summary = train(folder=args.resume, resume=True, timesteps=args.timesteps, progress=progress,
-                            torch_threads=args.torch_threads, label_mapper=labels)
+            summary = train(
+                folder=args.resume,
+                resume=True,
+                timesteps=args.timesteps,
+                progress=progress,
+                torch_threads=args.torch_threads,
+                label_mapper=labels,
+            )
     else:
         if args.algo is None:
             raise InputError("--algo is required (or --resume RUN)")
@@ -126,32 +167,57 @@ def main(argv: list[str] | None = None) -> int:
             train_hours=parse_hours(args.hours) if args.hours else None,
             eval_hours=parse_hours(args.eval_hours, "--eval-hours") if args.eval_hours else None,
             eval_seeds=parse_seeds(args.eval_seeds, "--eval-seeds") if args.eval_seeds else DataConfig.eval_seeds,
-            regions=args.regions, years=args.years, eval_years=args.eval_years,
-            eval_windows=args.eval_windows or DataConfig.eval_windows, workload=args.workload or DataConfig.workload,
+            regions=args.regions,
+            years=args.years,
+            eval_years=args.eval_years,
+            eval_windows=args.eval_windows or DataConfig.eval_windows,
+            workload=args.workload or DataConfig.workload,
             zones=args.zones,
         )
-        config = training_config(args.algo, data=data, seed=args.seed, timesteps=args.timesteps, n_envs=args.n_envs,
-                                 eval_freq=args.eval_freq, sets=args.set, robust=parse_robust(args.robust) if args.robust else None,
-                                 command=command_line("train.py", argv))
+        config = training_config(
+            args.algo,
+            data=data,
+            seed=args.seed,
+            timesteps=args.timesteps,
+            n_envs=args.n_envs,
+            eval_freq=args.eval_freq,
+            sets=args.set,
+            robust=parse_robust(args.robust) if args.robust else None,
+            command=command_line("train.py", argv),
+        )
         if args.tune:
             return run_search(args, config)
         folder = Path(args.out) / check_run_name(args.name) if args.name is not None else None
         with mapper_for(args.ray, items_per_task=LABELS_PER_TASK) as labels:
-            summary = train(config, folder, progress=progress, torch_threads=args.torch_threads, out=args.out,
-                            label_mapper=labels)
+            summary = train(
+                config, folder, progress=progress, torch_threads=args.torch_threads, out=args.out, label_mapper=labels
+            )
     print("mean J / J(eGLB-Off) over the held-out traces: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.means.items()))
     print(f"trained in {summary.seconds:.0f} s; results in {summary.folder}")
     return 0
 
 
 def run_search(args, config) -> int:
-    outcome = tune(TuneConfig(config, space=args.tune, samples=args.samples, scheduler=args.scheduler,
-                              storage=args.storage or args.out, name=args.name, address=args.ray, verbose=not args.no_progress,
-                              out=args.out))
+    outcome = tune(
+        TuneConfig(
+            config,
+            space=args.tune,
+            samples=args.samples,
+            scheduler=args.scheduler,
+            storage=args.storage or args.out,
+            name=args.name,
+            address=args.ray,
+            verbose=not args.no_progress,
+            out=args.out,
+        )
+    )
     print(f"{len(outcome.trials)} trials in {outcome.experiment}; held-out J / J(eGLB-Off), best first:")
     for row in outcome.trials:
-        params = ", ".join(f"{k.removeprefix('param.')}={v:.4g}" if isinstance(v, float) else f"{k.removeprefix('param.')}={v}"
-                           for k, v in row.items() if k.startswith("param."))
+        params = ", ".join(
+            f"{k.removeprefix('param.')}={v:.4g}" if isinstance(v, float) else f"{k.removeprefix('param.')}={v}"
+            for k, v in row.items()
+            if k.startswith("param.")
+        )
         best = f"{row['best_ratio']:.4f}" if row["best_ratio"] is not None else "none"
         print(f"  {best}  {row['evaluations']:>3} evaluations  {params}  {row['folder']}")
     print(f"best trial: {outcome.best['folder']} (evaluate it with --algos {config.algo}:{outcome.best['folder']})")

@@ -89,7 +89,9 @@ def resolve_nearest(scenario: Scenario, nearest: Sequence[str | int] | None) -> 
         elif scenario.n_gateways <= scenario.n_regions:
             index = list(range(scenario.n_gateways))
         else:
-            raise InputError("GLB-Dist needs the nearest region of every gateway (--nearest): the gateways are not named after regions")
+            raise InputError(
+                "GLB-Dist needs the nearest region of every gateway (--nearest): the gateways are not named after regions"
+            )
     else:
         if len(nearest) != scenario.n_gateways:
             raise InputError(f"--nearest lists {len(nearest)} regions, expected one per gateway ({scenario.n_gateways})")
@@ -108,5 +110,7 @@ def resolve_nearest(scenario: Scenario, nearest: Sequence[str | int] | None) -> 
     allowed = scenario.mask[index, np.arange(scenario.n_gateways)]
     if not allowed.all():
         j = int(np.argmin(allowed))
-        raise InputError(f"GLB-Dist: the mask does not let region {scenario.regions[index[j]]!r} serve gateway {scenario.gateways[j]!r}")
+        raise InputError(
+            f"GLB-Dist: the mask does not let region {scenario.regions[index[j]]!r} serve gateway {scenario.gateways[j]!r}"
+        )
     return index

@@ -39,8 +39,12 @@ class DualNetwork(nn.Module):
 
     def spec(self) -> dict:
         """The architecture as JSON-ready data (the ``network`` entry of a policy card)."""
-        return {"kind": "dual-mlp", "observation_size": self.observation_size, "n_regions": self.n_regions,
-                "hidden": list(self.hidden)}
+        return {
+            "kind": "dual-mlp",
+            "observation_size": self.observation_size,
+            "n_regions": self.n_regions,
+            "hidden": list(self.hidden),
+        }
 
 
 class NetworkPredictor:

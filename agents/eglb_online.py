@@ -90,8 +90,9 @@ class EGLBOnline(Policy):
 
     name = "eglb"
 
-    def __init__(self, eta: float | None = None, eta_scale: float = ETA_SCALE, z_max: np.ndarray | None = None,
-                 name: str = "eglb"):
+    def __init__(
+        self, eta: float | None = None, eta_scale: float = ETA_SCALE, z_max: np.ndarray | None = None, name: str = "eglb"
+    ):
         super().__init__()
         if eta is not None and (not np.isfinite(eta) or eta < 0):
             raise InputError(f"eGLB step size eta must be a finite number >= 0, got {eta}")
@@ -124,8 +125,9 @@ class EGLBOnline(Policy):
         """Calibrated prices q [N] (USD/MWh) of hour t at duals gamma [2, N] (steps 1 of SPEC 4)."""
         scenario = self.scenario
         intensity = scenario.intensity[:, :, t]
-        return calibrated_price(scenario.price[:, t], intensity[0], intensity[1], gamma[0], gamma[1],
-                                scenario.mu_water, scenario.mu_carbon)
+        return calibrated_price(
+            scenario.price[:, t], intensity[0], intensity[1], gamma[0], gamma[1], scenario.mu_water, scenario.mu_carbon
+        )
 
     def learn(self, energy: np.ndarray, t: int) -> None:
         """Steps 3 and 4 of SPEC 4: move the duals by the hour's weighted footprint of ``energy`` [N]."""

@@ -66,8 +66,9 @@ class PolicyIO:
         return 2 * n if self.residual else (3 * n + 1 if self.robust else 0)
 
     def observation_size(self) -> int:
-        builder = ObservationBuilder(self.shape[0], self.shape[1], self.observation_scale, self.forecast_hours,
-                                     self.forecast_noise)
+        builder = ObservationBuilder(
+            self.shape[0], self.shape[1], self.observation_scale, self.forecast_hours, self.forecast_noise
+        )
         return builder.size + self.extra_features()
 
 
@@ -148,8 +149,14 @@ class LearnedPolicy(Policy):
         self.shape = tuple(io.shape)
         from forecasts.spec import forecaster_from_spec
 
-        self.builder = ObservationBuilder(io.shape[0], io.shape[1], io.observation_scale, io.forecast_hours, io.forecast_noise,
-                                          forecaster_from_spec(io.forecaster))
+        self.builder = ObservationBuilder(
+            io.shape[0],
+            io.shape[1],
+            io.observation_scale,
+            io.forecast_hours,
+            io.forecast_noise,
+            forecaster_from_spec(io.forecaster),
+        )
         self.name = name
         self.seed = seed
 
@@ -224,8 +231,11 @@ def load_predictor(card: PolicyCard, path: Path) -> Callable[[np.ndarray], np.nd
         from agents.dual_network import DualNetwork, NetworkPredictor
 
         try:
-            network = DualNetwork(int(card.network["observation_size"]), int(card.network["n_regions"]),
-                                  tuple(int(h) for h in card.network["hidden"]))
+            network = DualNetwork(
+                int(card.network["observation_size"]),
+                int(card.network["n_regions"]),
+                tuple(int(h) for h in card.network["hidden"]),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"policy card of {path.parent}: bad dual-mlp network {card.network!r} ({exc})") from None
         _load_state(network, state, path)

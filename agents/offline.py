@@ -48,15 +48,15 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+# HiGHS's own bindings (the solver scipy's linprog runs on): its incremental API re-solves from the
+# last basis after adding Hall's rows, which linprog cannot (cold re-solves are 2-4x slower).
+from highspy import _core as highs
+
 from agents.base import OfflineSolution, OfflineSolver
 from envs.errors import InputError, SolverError
 from envs.flow import adjacency, augment, flow_eps, greedy_start, hall_sets, receivable, residual_reach
 from envs.metrics import objective
 from envs.scenario import Scenario
-
-# HiGHS's own bindings (the solver scipy's linprog runs on): its incremental API re-solves from the
-# last basis after adding Hall's rows, which linprog cannot (cold re-solves are 2-4x slower).
-from highspy import _core as highs
 
 #: Seconds a solve may take before it ends with a SolverError (model building and checks included).
 DEFAULT_TIME_LIMIT = 1800.0
@@ -134,8 +134,14 @@ class EGLBOffline(OfflineSolver):
         duals = np.divide(marginals, weights[:, None], out=np.zeros_like(marginals), where=weights[:, None] > 0)
         footprint = initial + (scenario.intensity * energy).sum(axis=2)
         value = objective(float((scenario.price * energy).sum()), footprint, weights)
-        extra = {"solver_objective": model.objective(), "iterations": model.iterations, "solves": model.solves,
-                 "columns": model.highs.getNumCol(), "rows": model.highs.getNumRow(), "nonzeros": model.highs.getNumNz()}
+        extra = {
+            "solver_objective": model.objective(),
+            "iterations": model.iterations,
+            "solves": model.solves,
+            "columns": model.highs.getNumCol(),
+            "rows": model.highs.getNumRow(),
+            "nonzeros": model.highs.getNumNz(),
+        }
         if hall is not None:
             extra.update(hall_rows=hall.rows, hall_sets=len(hall.sets))
         return OfflineSolution(
@@ -238,8 +244,15 @@ class _EnergyModel:
     def add_lower_rows(self, lower: np.ndarray, starts: np.ndarray, columns: np.ndarray) -> None:
         """Add rows sum_{k in row} e[column k] >= lower (CSR layout: ``starts`` into ``columns``)."""
         count = lower.size
-        status = self.highs.addRows(count, lower, np.full(count, highs.kHighsInf), columns.size,
-                                    starts.astype(np.int32), columns.astype(np.int32), np.ones(columns.size))
+        status = self.highs.addRows(
+            count,
+            lower,
+            np.full(count, highs.kHighsInf),
+            columns.size,
+            starts.astype(np.int32),
+            columns.astype(np.int32),
+            np.ones(columns.size),
+        )
         self._check(status, "adding Hall rows")
 
     def _check(self, status, doing: str) -> None:

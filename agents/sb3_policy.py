@@ -84,8 +84,9 @@ class Sb3Predictor:
 
     def __call__(self, observation: np.ndarray) -> np.ndarray:
         if self.recurrent:
-            action, self.state = self.policy.predict(observation, state=self.state, episode_start=self.episode_start,
-                                                     deterministic=True)
+            action, self.state = self.policy.predict(
+                observation, state=self.state, episode_start=self.episode_start, deterministic=True
+            )
             self.episode_start = np.zeros((1,), dtype=bool)
             return action
         return self.policy.predict(observation, deterministic=True)[0]

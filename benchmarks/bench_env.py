@@ -8,10 +8,9 @@ Baselines measured in the same run:
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 from common import best_time, print_table
-
-import gymnasium as gym
 
 from envs.glb_env import GLBEnv
 from envs.metrics import metrics_from_energy

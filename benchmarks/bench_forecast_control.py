@@ -82,7 +82,7 @@ def run(task: tuple[str, str]) -> dict:
     if spec.startswith(ALSO):
         from eglb.registry import build
 
-        policy = build(spec[len(ALSO):])
+        policy = build(spec[len(ALSO) :])
     else:
         policy = EGLBOnline() if spec == "eglb" else controller_from_spec(spec)
     result = rollout(policy, scenario)
@@ -137,8 +137,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--quick", action="store_true", help="prorate tail only, published full and one synthetic seed")
     parser.add_argument("--render", metavar="DIR", help="write ratios.md and ratios.png again from DIR/ratios.json")
-    parser.add_argument("--also", action="append", default=[], metavar="SPEC",
-                        help="another policy to run next to the controllers (e.g. bc:runs/bc, robust(bc:runs/bc,lambda=0.05))")
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="another policy to run next to the controllers (e.g. bc:runs/bc, robust(bc:runs/bc,lambda=0.05))",
+    )
     args = parser.parse_args()
     if args.render:
         render(Path(args.render))
@@ -245,8 +250,10 @@ def markdown(rows, data_sets, forecasters, errors) -> str:
             "",
             f"eGLB (dual mirror descent): **{eglb:.4f}**",
             "",
-            *[f"`{spec[len(ALSO):]}`: **{_ratio(rows, members, spec=spec):.4f}**  " for spec in dict.fromkeys(
-                row["spec"] for row in rows if row["spec"].startswith(ALSO))],
+            *[
+                f"`{spec[len(ALSO) :]}`: **{_ratio(rows, members, spec=spec):.4f}**  "
+                for spec in dict.fromkeys(row["spec"] for row in rows if row["spec"].startswith(ALSO))
+            ],
             "",
             "| controller | tail | forecaster | forecast error | " + " | ".join(f"w={w}" for w in WINDOWS) + " |",
             "|---|---|---|---|" + "---|" * len(WINDOWS),

@@ -44,8 +44,9 @@ BASELINE_CAP_SECONDS = 300.0
 BASELINE_MEMORY_CAP_GB = 8.0
 
 
-def class_scenario(n_regions: int, n_classes: int, hours: int, seed: int = 0, utilization: float = 0.95,
-                   neighbourhood: tuple[int, int] = (3, 20)) -> Scenario:
+def class_scenario(
+    n_regions: int, n_classes: int, hours: int, seed: int = 0, utilization: float = 0.95, neighbourhood: tuple[int, int] = (3, 20)
+) -> Scenario:
     """A feasible scenario with ``n_classes`` gateways of distinct random neighbourhoods (one class each).
 
     Each region's capacity (1 MW) is split among the classes that may use it in random shares; a
@@ -72,8 +73,15 @@ def class_scenario(n_regions: int, n_classes: int, hours: int, seed: int = 0, ut
     trace = signals.workload[rng.integers(n_regions, size=n_classes)] * (1 + 0.1 * rng.standard_normal((n_classes, hours)))
     names = [f"gateway-{c}" for c in range(n_classes)]
     return Scenario(
-        regions=signals.regions, gateways=names, timestamps=signals.timestamps, price=signals.price, carbon=signals.carbon,
-        water=signals.water, workload=peak[:, None] * np.clip(trace, 0.3, 1.0), capacity=capacity, mask=mask,
+        regions=signals.regions,
+        gateways=names,
+        timestamps=signals.timestamps,
+        price=signals.price,
+        carbon=signals.carbon,
+        water=signals.water,
+        workload=peak[:, None] * np.clip(trace, 0.3, 1.0),
+        capacity=capacity,
+        mask=mask,
         name=f"classes N={n_regions} K={n_classes} T={hours}",
     )
 
@@ -122,16 +130,28 @@ def previous_method(scenario: Scenario, time_limit: float) -> float:
         b_ub = scenario.capacity.T.ravel()
     columns = cost.size
     footprint = sp.csr_matrix(
-        (np.r_[scenario.water[var_region, var_hour], scenario.carbon[var_region, var_hour], -np.ones(2 * n)],
-         (np.r_[var_region, n + var_region, np.arange(2 * n)],
-          np.r_[np.arange(columns), np.arange(columns), columns + np.repeat([0, 1], n)])),
+        (
+            np.r_[scenario.water[var_region, var_hour], scenario.carbon[var_region, var_hour], -np.ones(2 * n)],
+            (
+                np.r_[var_region, n + var_region, np.arange(2 * n)],
+                np.r_[np.arange(columns), np.arange(columns), columns + np.repeat([0, 1], n)],
+            ),
+        ),
         shape=(2 * n, columns + 2),
     )
     a_ub = sp.vstack([sp.hstack([a_ub, sp.csr_matrix((a_ub.shape[0], 2))]), footprint]).tocsr()
     a_eq = sp.hstack([a_eq, sp.csr_matrix((a_eq.shape[0], 2))]).tocsr()
     bounds = np.column_stack([np.r_[np.zeros(columns), -np.inf, -np.inf], np.r_[upper, np.inf, np.inf]])
-    result = linprog(np.r_[cost, scenario.footprint_weights], A_ub=a_ub, b_ub=np.r_[b_ub, np.zeros(2 * n)], A_eq=a_eq, b_eq=b_eq,
-                     bounds=bounds, method="highs-ds", options={"time_limit": time_limit})
+    result = linprog(
+        np.r_[cost, scenario.footprint_weights],
+        A_ub=a_ub,
+        b_ub=np.r_[b_ub, np.zeros(2 * n)],
+        A_eq=a_eq,
+        b_eq=b_eq,
+        bounds=bounds,
+        method="highs-ds",
+        options={"time_limit": time_limit},
+    )
     if result.status == 1:
         raise TimeoutError
     assert result.status == 0, result.message
@@ -155,8 +175,12 @@ def measure_one(method: str, n_classes: int, hours: int, time_limit: float) -> d
             out.update(objective=previous_method(scenario, time_limit))
     except (TimeoutError, SolverError):
         out["finished"] = False
-    out.update(seconds=time.perf_counter() - start, cpu=time.process_time() - cpu,
-               peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, before=before)
+    out.update(
+        seconds=time.perf_counter() - start,
+        cpu=time.process_time() - cpu,
+        peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        before=before,
+    )
     return out
 
 
@@ -219,8 +243,9 @@ def main(quick: bool = False) -> str:
             ratio = f"> {BASELINE_CAP_SECONDS / result['seconds']:.0f}x (wall)"
         else:
             base_time, base_memory, ratio = seconds(base), gigabytes(base), f"{base['cpu'] / result['cpu']:.1f}x"
-        rows.append([k, hours, seconds(result), gigabytes(result), result["hall_rows"], result["solves"],
-                     base_time, base_memory, ratio])
+        rows.append(
+            [k, hours, seconds(result), gigabytes(result), result["hall_rows"], result["solves"], base_time, base_memory, ratio]
+        )
     table = print_table(
         f"eGLB-Off, N = {N_REGIONS}, K gateway classes with random neighbourhoods: CPU time (wall), peak memory",
         ["K", "T", "ours", "ours memory", "Hall rows", "LP solves", "previous", "previous memory", "speed-up (CPU)"],
@@ -229,12 +254,16 @@ def main(quick: bool = False) -> str:
     lines = ["growth of our CPU time and memory (log-log slope):"]
     for k in CLASSES:
         points = [ours[k, h] for h in hours_list]
-        lines.append(f"K = {k}: time ~ T^{slope(hours_list, [r['cpu'] for r in points]):.2f}, "
-                     f"memory ~ T^{slope(hours_list, [r['peak'] - r['before'] for r in points]):.2f}")
+        lines.append(
+            f"K = {k}: time ~ T^{slope(hours_list, [r['cpu'] for r in points]):.2f}, "
+            f"memory ~ T^{slope(hours_list, [r['peak'] - r['before'] for r in points]):.2f}"
+        )
     for hours in hours_list:
         points = [ours[k, hours] for k in CLASSES]
-        lines.append(f"T = {hours}: time ~ K^{slope(CLASSES, [r['cpu'] for r in points]):.2f}, "
-                     f"memory ~ K^{slope(CLASSES, [r['peak'] - r['before'] for r in points]):.2f}")
+        lines.append(
+            f"T = {hours}: time ~ K^{slope(CLASSES, [r['cpu'] for r in points]):.2f}, "
+            f"memory ~ K^{slope(CLASSES, [r['peak'] - r['before'] for r in points]):.2f}"
+        )
     print("\n" + "\n  ".join(lines))
     return table + "\n" + "; ".join(lines[1:]) + " (" + lines[0].rstrip(":") + ")\n"
 

@@ -32,13 +32,20 @@ class LPStepEGLB(EGLBOnline):
         a_eq[gateway, np.arange(region.size)] = 1
         a_ub = np.zeros((n, region.size))
         a_ub[region, np.arange(region.size)] = 1
-        flows = linprog(q[region], A_ub=a_ub, b_ub=scenario.capacity[:, t], A_eq=a_eq, b_eq=scenario.workload[:, t], method="highs").x
+        flows = linprog(
+            q[region], A_ub=a_ub, b_ub=scenario.capacity[:, t], A_eq=a_eq, b_eq=scenario.workload[:, t], method="highs"
+        ).x
         routing = np.zeros((n, j))
         routing[region, gateway] = flows
         z = np.zeros((2, n))
         for k in range(2):  # min s - gamma.z  s.t. z_i <= s, 0 <= z <= z_max
-            result = linprog(np.r_[1.0, -self.gamma[k]], A_ub=np.c_[-np.ones(n), np.eye(n)], b_ub=np.zeros(n),
-                             bounds=[(0, None)] + [(0, m) for m in self.z_max[k]], method="highs")
+            result = linprog(
+                np.r_[1.0, -self.gamma[k]],
+                A_ub=np.c_[-np.ones(n), np.eye(n)],
+                b_ub=np.zeros(n),
+                bounds=[(0, None)] + [(0, m) for m in self.z_max[k]],
+                method="highs",
+            )
             z[k] = result.x[1:]
         footprint = self._weights * intensity * routing.sum(axis=1)
         self.gamma = self.gamma + self.eta * (footprint - z)
@@ -63,8 +70,17 @@ def main() -> str:
         J_lp = rollout(LPStepEGLB(), scenario).metrics.J
         assert abs(J - J_lp) <= 1e-6 * J, (J, J_lp)  # the same algorithm
         per_hour = ours / scenario.n_hours * 1e6
-        rows.append([setting, f"{ours * 1000:.1f} ms", f"{per_hour:.0f} us", f"{through_env * 1000:.0f} ms",
-                     f"{baseline:.2f} s", f"{baseline / ours:.0f}x", f"{13.5 / ours:,.0f}x"])
+        rows.append(
+            [
+                setting,
+                f"{ours * 1000:.1f} ms",
+                f"{per_hour:.0f} us",
+                f"{through_env * 1000:.0f} ms",
+                f"{baseline:.2f} s",
+                f"{baseline / ours:.0f}x",
+                f"{13.5 / ours:,.0f}x",
+            ]
+        )
     return print_table(
         f"eGLB online, one {scenario.n_hours}-hour episode on {scenario.name.split()[0]}",
         ["mask", "episode", "per hour", "through env", "per-hour LPs", "speed-up", "vs published ~13.5 s"],

@@ -25,8 +25,17 @@ def main() -> str:
         for lam in (0.0, 0.05, 1.0):
             robust = best_time(lambda: alone(RobustPolicy(glb_cost(), lam=lam), scenario)) / hours
             overhead = robust - expert - ml
-            rows.append([setting, f"{lam:g}", f"{expert * 1e6:.0f} us", f"{ml * 1e6:.0f} us", f"{robust * 1e6:.0f} us",
-                         f"{overhead * 1e6:.0f} us", f"{overhead / expert:.2f}x"])
+            rows.append(
+                [
+                    setting,
+                    f"{lam:g}",
+                    f"{expert * 1e6:.0f} us",
+                    f"{ml * 1e6:.0f} us",
+                    f"{robust * 1e6:.0f} us",
+                    f"{overhead * 1e6:.0f} us",
+                    f"{overhead / expert:.2f}x",
+                ]
+            )
     return print_table(
         f"Robustification layer per hour ({hours} hours of {scenario.name.split()[0]}, best of 5)",
         ["mask", "lambda", "expert alone", "ML alone", "robust(ML)", "layer overhead", "overhead / expert"],

@@ -43,8 +43,17 @@ def main(quick: bool = False) -> str:
                 assert abs(value - solution.objective) <= 1e-6 * value
                 baseline = f"{lp_seconds:.1f} s ({lp_seconds / offline_seconds:.0f}x)"
             points.append((n * hours, offline_seconds, online_seconds))
-            rows.append([n, hours, f"{n * hours:,}", f"{offline_seconds:.2f} s", baseline,
-                         f"{online_seconds:.2f} s", f"{online_seconds / hours * 1e6:.0f} us"])
+            rows.append(
+                [
+                    n,
+                    hours,
+                    f"{n * hours:,}",
+                    f"{offline_seconds:.2f} s",
+                    baseline,
+                    f"{online_seconds:.2f} s",
+                    f"{online_seconds / hours * 1e6:.0f} us",
+                ]
+            )
             print(f"  N={n} T={hours}: offline {offline_seconds:.2f} s, online {online_seconds:.2f} s", file=sys.stderr)
     size, offline, online = (np.array(v) for v in zip(*points))
     slope_off = np.polyfit(np.log(size), np.log(offline), 1)[0]

@@ -49,9 +49,16 @@ def tiled_synthetic(n_regions: int, hours: int, seed: int = 0):
     names = [f"{r}-{k}" for k, part in enumerate(parts) for r in part.regions]
     stack = lambda field: np.concatenate([getattr(p, field) for p in parts])  # noqa: E731
     return Scenario(
-        regions=names, gateways=names, timestamps=parts[0].timestamps, price=stack("price"), carbon=stack("carbon"),
-        water=stack("water"), workload=stack("workload"), capacity=stack("capacity"),
-        mask=np.ones((n_regions, n_regions), dtype=bool), name=f"tiled synthetic N={n_regions} T={hours}",
+        regions=names,
+        gateways=names,
+        timestamps=parts[0].timestamps,
+        price=stack("price"),
+        carbon=stack("carbon"),
+        water=stack("water"),
+        workload=stack("workload"),
+        capacity=stack("capacity"),
+        mask=np.ones((n_regions, n_regions), dtype=bool),
+        name=f"tiled synthetic N={n_regions} T={hours}",
     )
 
 

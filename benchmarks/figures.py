@@ -59,10 +59,16 @@ def evaluate_rows(algos, **scenario) -> list[dict]:
 
 # ----------------------------------------------------------------------------------- sections
 PUBLISHED = {  # SPEC section 5: Cost, PAR water, PAR carbon
-    ("full", "glb-cost"): (29170, 1.71, 1.68), ("full", "glb-carbon"): (45535, 1.85, 1.70), ("full", "glb-dist"): (47038, 1.44, 1.41),
-    ("full", "eglb-off"): (33669, 1.27, 1.13), ("full", "eglb"): (33752, 1.37, 1.22),
-    ("partial", "glb-cost"): (29659, 1.72, 1.69), ("partial", "glb-carbon"): (45535, 1.84, 1.71),
-    ("partial", "glb-dist"): (47038, 1.44, 1.41), ("partial", "eglb-off"): (34186, 1.30, 1.12), ("partial", "eglb"): (34162, 1.38, 1.22),
+    ("full", "glb-cost"): (29170, 1.71, 1.68),
+    ("full", "glb-carbon"): (45535, 1.85, 1.70),
+    ("full", "glb-dist"): (47038, 1.44, 1.41),
+    ("full", "eglb-off"): (33669, 1.27, 1.13),
+    ("full", "eglb"): (33752, 1.37, 1.22),
+    ("partial", "glb-cost"): (29659, 1.72, 1.69),
+    ("partial", "glb-carbon"): (45535, 1.84, 1.71),
+    ("partial", "glb-dist"): (47038, 1.44, 1.41),
+    ("partial", "eglb-off"): (34186, 1.30, 1.12),
+    ("partial", "eglb"): (34162, 1.38, 1.22),
 }
 
 
@@ -71,14 +77,39 @@ def published() -> str:
 
     rows = []
     for setting in ("full", "partial"):
-        for row in evaluate_rows(("glb-cost", "glb-carbon", "glb-dist", "eglb-off", "eglb"), traces=str(default_data_path()), setting=setting):
+        for row in evaluate_rows(
+            ("glb-cost", "glb-carbon", "glb-dist", "eglb-off", "eglb"), traces=str(default_data_path()), setting=setting
+        ):
             cost, water, carbon = PUBLISHED[(setting, row["algo"])]
             ratio = f"1 (J = {row['J']:,.2f})" if row["algo"] == "eglb-off" else f"{row['ratio_to_offline']:.4f}"
-            rows.append([setting, row["algo"], f"{row['cost']:,.0f}", cost, f"{row['par_water']:.3f}", water, f"{row['par_carbon']:.3f}",
-                         carbon, ratio])
-    return markdown_table("The published table, reproduced (published data, mu_w = 60, mu_c = 1500, T = 457; eGLB at eta_scale 0.25)",
-                          ["setting", "algorithm", "Cost (US$)", "published", "PAR water", "published", "PAR carbon", "published",
-                           "J / J(eGLB-Off)"], rows)
+            rows.append(
+                [
+                    setting,
+                    row["algo"],
+                    f"{row['cost']:,.0f}",
+                    cost,
+                    f"{row['par_water']:.3f}",
+                    water,
+                    f"{row['par_carbon']:.3f}",
+                    carbon,
+                    ratio,
+                ]
+            )
+    return markdown_table(
+        "The published table, reproduced (published data, mu_w = 60, mu_c = 1500, T = 457; eGLB at eta_scale 0.25)",
+        [
+            "setting",
+            "algorithm",
+            "Cost (US$)",
+            "published",
+            "PAR water",
+            "published",
+            "PAR carbon",
+            "published",
+            "J / J(eGLB-Off)",
+        ],
+        rows,
+    )
 
 
 def eta_scale() -> str:
@@ -93,10 +124,15 @@ def eta_scale() -> str:
         seeds = range(1000, 1012) if hours < 2190 else range(1000, 1004)
         scenarios = [make_synthetic(seed, hours=hours) for seed in seeds]
         offline = [EGLBOffline().solve(s).objective for s in scenarios]
-        ratios = [np.mean([rollout(EGLBOnline(eta_scale=k), s).metrics.J / o for s, o in zip(scenarios, offline)]) for k in scales]
+        ratios = [
+            np.mean([rollout(EGLBOnline(eta_scale=k), s).metrics.J / o for s, o in zip(scenarios, offline)]) for k in scales
+        ]
         table.append([f"T = {hours} ({len(scenarios)} seeds)"] + [f"{r:.4f}" for r in ratios])
-    return markdown_table("eGLB's mean J / J(eGLB-Off) against eta_scale (synthetic training seeds 1000 and up)",
-                          ["horizon"] + [f"{k:g}" for k in scales], table)
+    return markdown_table(
+        "eGLB's mean J / J(eGLB-Off) against eta_scale (synthetic training seeds 1000 and up)",
+        ["horizon"] + [f"{k:g}" for k in scales],
+        table,
+    )
 
 
 def eglb_scale() -> str:
@@ -112,13 +148,18 @@ def eglb_scale() -> str:
         base = load_eglb2022(setting=setting)
         for factor in (1, 10, 1000):
             scenario = base.with_changes(capacity=base.capacity * factor)
-            nominal = scenario.footprint_weights[:, None] * scenario.capacity.max(axis=1)[None, :] * scenario.intensity.max(axis=2)
+            nominal = (
+                scenario.footprint_weights[:, None] * scenario.capacity.max(axis=1)[None, :] * scenario.intensity.max(axis=2)
+            )
             offline = EGLBOffline().solve(scenario).objective
             ours = rollout(EGLBOnline(), scenario).metrics.J / offline
             spec = rollout(EGLBOnline(z_max=nominal), scenario).metrics.J / offline
             rows.append([setting, f"x{factor}", f"{ours:.4f}", f"{spec:.4f}"])
-    return markdown_table("eGLB's J / J(eGLB-Off) on the published data with every capacity multiplied",
-                          ["setting", "capacity", "receivable bound (default)", "nominal bound mu M max intensity"], rows)
+    return markdown_table(
+        "eGLB's J / J(eGLB-Off) on the published data with every capacity multiplied",
+        ["setting", "capacity", "receivable bound (default)", "nominal bound mu M max intensity"],
+        rows,
+    )
 
 
 def dual_gap() -> str:
@@ -139,7 +180,9 @@ def dual_gap() -> str:
 
         def act(self, view: HourView):
             s, t = view.scenario, view.t
-            q = calibrated_price(s.price[:, t], s.water[:, t], s.carbon[:, t], self.gamma[0], self.gamma[1], s.mu_water, s.mu_carbon)
+            q = calibrated_price(
+                s.price[:, t], s.water[:, t], s.carbon[:, t], self.gamma[0], self.gamma[1], s.mu_water, s.mu_carbon
+            )
             return self.router.cheapest(q, t)
 
     rows = []
@@ -148,8 +191,11 @@ def dual_gap() -> str:
     for label, scenarios in cases:
         ratios = np.array([rollout(FixedDuals(), s).metrics.J / EGLBOffline().solve(s).objective for s in scenarios])
         rows.append([label, f"{ratios.min():.4f}", f"{ratios.mean():.4f}", f"{ratios.max():.4f}"])
-    return markdown_table("J / J(eGLB-Off) of the expert's routing at the hindsight optimum's duals (fixed over the episode)",
-                          ["traces", "best", "mean", "worst"], rows)
+    return markdown_table(
+        "J / J(eGLB-Off) of the expert's routing at the hindsight optimum's duals (fixed over the episode)",
+        ["traces", "best", "mean", "worst"],
+        rows,
+    )
 
 
 def robust_bound() -> str:
@@ -160,11 +206,23 @@ def robust_bound() -> str:
     for spec in ("robust(glb-carbon,lambda=0.1)", "robust(glb-cost,lambda=0.05)", "robust(glb-cost,lambda=0)"):
         for setting in ("full", "partial"):
             row = evaluate_rows((spec,), traces=str(default_data_path()), setting=setting)[0]
-            rows.append([f"`{spec}`", setting, f"{row['J']:,.0f}", f"{row['expert_J']:,.0f}",
-                         f"{(1 + row['lambda']) * row['expert_J']:,.0f}", f"{row['bound']:,.0f}", "yes" if row["J"] <= row["bound"] else "NO",
-                         f"{row['followed_share']:.3f}"])
-    return markdown_table("The layer's guarantee on the published data (prices down to the negative floor)",
-                          ["policy", "setting", "J", "J(eGLB)", "(1 + lambda) J(eGLB)", "reported bound", "J <= bound", "hours followed"], rows)
+            rows.append(
+                [
+                    f"`{spec}`",
+                    setting,
+                    f"{row['J']:,.0f}",
+                    f"{row['expert_J']:,.0f}",
+                    f"{(1 + row['lambda']) * row['expert_J']:,.0f}",
+                    f"{row['bound']:,.0f}",
+                    "yes" if row["J"] <= row["bound"] else "NO",
+                    f"{row['followed_share']:.3f}",
+                ]
+            )
+    return markdown_table(
+        "The layer's guarantee on the published data (prices down to the negative floor)",
+        ["policy", "setting", "J", "J(eGLB)", "(1 + lambda) J(eGLB)", "reported bound", "J <= bound", "hours followed"],
+        rows,
+    )
 
 
 def _bench(module: str, *args) -> Callable[[], str]:
@@ -199,7 +257,9 @@ def learned() -> str:
     for hours in (168, 457):
         import eglb
 
-        result = eglb.evaluate(eglb.EvaluationConfig(algos=algos, scenario=eglb.ScenarioConfig(synthetic=TEST_SEEDS, synthetic_hours=hours)))
+        result = eglb.evaluate(
+            eglb.EvaluationConfig(algos=algos, scenario=eglb.ScenarioConfig(synthetic=TEST_SEEDS, synthetic_hours=hours))
+        )
         columns[hours] = {r["algo"]: f"{r['ratio_to_offline']:.4f} ({r['ratio_worst']:.4f})" for r in result.summary}
     rows = []
     for algo in algos:
@@ -210,15 +270,33 @@ def learned() -> str:
             seconds = f"{summary[0]['training_seconds']:,.0f} s"
         label = algo.replace(str(RUNS) + "/", "runs/figures/")
         rows.append([f"`{label}`", seconds, columns[168][algo], columns[457][algo]])
-    table = markdown_table(f"Held-out synthetic seeds {TEST_SEEDS[0]}..{TEST_SEEDS[-1]}: mean (worst) J / J(eGLB-Off)",
-                           ["policy", "training time", "168-hour traces", "457-hour traces"], rows)
+    table = markdown_table(
+        f"Held-out synthetic seeds {TEST_SEEDS[0]}..{TEST_SEEDS[-1]}: mean (worst) J / J(eGLB-Off)",
+        ["policy", "training time", "168-hour traces", "457-hour traces"],
+        rows,
+    )
     from envs.eglb2022 import default_data_path
 
     held = evaluate_rows(algos, traces=str(default_data_path()), hours=(300, 457))
-    rows = [[f"`{r['algo'].replace(str(RUNS) + '/', 'runs/figures/')}`", f"{r['ratio_to_offline']:.4f}", f"{r['cost']:,.0f}",
-             f"{r['par_water']:.3f}", f"{r['par_carbon']:.3f}"] for r in held]
-    return table + "\n" + markdown_table("Published data, held-out hours 300..457 (the policies never saw the published data)",
-                                         ["policy", "J / J(eGLB-Off)", "Cost (US$)", "PAR water", "PAR carbon"], rows)
+    rows = [
+        [
+            f"`{r['algo'].replace(str(RUNS) + '/', 'runs/figures/')}`",
+            f"{r['ratio_to_offline']:.4f}",
+            f"{r['cost']:,.0f}",
+            f"{r['par_water']:.3f}",
+            f"{r['par_carbon']:.3f}",
+        ]
+        for r in held
+    ]
+    return (
+        table
+        + "\n"
+        + markdown_table(
+            "Published data, held-out hours 300..457 (the policies never saw the published data)",
+            ["policy", "J / J(eGLB-Off)", "Cost (US$)", "PAR water", "PAR carbon"],
+            rows,
+        )
+    )
 
 
 def plain_ppo() -> str:
@@ -239,13 +317,26 @@ def plain_ppo() -> str:
             model.save(path)
         seconds = time.perf_counter() - start
         spec = f"sb3:ppo:{path}"
-        config = eglb.EvaluationConfig(algos=(spec, "eglb", "glb-cost"), options=eglb.AlgorithmOptions(allow_pickle=True),
-                                       scenario=eglb.ScenarioConfig(synthetic=TEST_SEEDS, synthetic_hours=168))
+        config = eglb.EvaluationConfig(
+            algos=(spec, "eglb", "glb-cost"),
+            options=eglb.AlgorithmOptions(allow_pickle=True),
+            scenario=eglb.ScenarioConfig(synthetic=TEST_SEEDS, synthetic_hours=168),
+        )
         summary = {r["algo"]: r["ratio_to_offline"] for r in eglb.evaluate(config).summary}
-        rows.append([f"{steps:,}", f"{seconds:,.0f} s" if seconds > 1 else "(saved model)", f"{summary[spec]:.4f}",
-                     f"{summary['eglb']:.4f}", f"{summary['glb-cost']:.4f}"])
-    return markdown_table('`PPO("MlpPolicy", gym.make("GLB-Synthetic-v0"))`, SB3 defaults: mean J / J(eGLB-Off) on seeds 3..12 (168 h)',
-                          ["steps", "training time", "PPO", "eGLB", "GLB-Cost"], rows)
+        rows.append(
+            [
+                f"{steps:,}",
+                f"{seconds:,.0f} s" if seconds > 1 else "(saved model)",
+                f"{summary[spec]:.4f}",
+                f"{summary['eglb']:.4f}",
+                f"{summary['glb-cost']:.4f}",
+            ]
+        )
+    return markdown_table(
+        '`PPO("MlpPolicy", gym.make("GLB-Synthetic-v0"))`, SB3 defaults: mean J / J(eGLB-Off) on seeds 3..12 (168 h)',
+        ["steps", "training time", "PPO", "eGLB", "GLB-Cost"],
+        rows,
+    )
 
 
 def _script(argv: list[str], produced: str | None = None, timeout: float = 4 * 3600) -> Callable[[], str]:
@@ -272,29 +363,223 @@ def shift_sweep() -> str:
     if not (bc / "policy.json").is_file() or not (ppo / "policy.json").is_file():
         raise RuntimeError("the sweep uses the runs of the `learned` section: run it first (make figures does)")
     algos = ("eglb", "glb-cost", f"bc:{bc}", f"robust(bc:{bc},lambda=0.05)", f"ppo:{ppo}", f"robust(ppo:{ppo},lambda=0.05)")
-    config = eglb.SweepConfig(eglb.EvaluationConfig(algos=algos, out=str(ROOT / "results" / "sweep"),
-                                                    scenario=eglb.ScenarioConfig(synthetic=(3,), synthetic_hours=168)),
-                              severities=(0.0, 1.0), ml=f"bc:{bc}")
+    config = eglb.SweepConfig(
+        eglb.EvaluationConfig(
+            algos=algos, out=str(ROOT / "results" / "sweep"), scenario=eglb.ScenarioConfig(synthetic=(3,), synthetic_hours=168)
+        ),
+        severities=(0.0, 1.0),
+        ml=f"bc:{bc}",
+    )
     result = eglb.sweep(config)
     names = {a: a.replace(str(RUNS) + "/", "runs/figures/") for a in algos}
     at_one = [r for r in result.rows if r["severity"] == 1.0]
     shifts = list(dict.fromkeys(r["shift"] for r in at_one))
-    rows = [[shift] + [f"{next(r['ratio_to_offline'] for r in at_one if r['shift'] == shift and r['algo'] == a):.4f}" for a in algos]
-            for shift in shifts]
+    rows = [
+        [shift] + [f"{next(r['ratio_to_offline'] for r in at_one if r['shift'] == shift and r['algo'] == a):.4f}" for a in algos]
+        for shift in shifts
+    ]
     base = [r for r in result.rows if r["severity"] == 0.0 and r["shift"] == shifts[0]]
-    rows.insert(0, ["(none: in distribution)"] + [f"{next(r['ratio_to_offline'] for r in base if r['algo'] == a):.4f}" for a in algos])
+    rows.insert(
+        0, ["(none: in distribution)"] + [f"{next(r['ratio_to_offline'] for r in base if r['algo'] == a):.4f}" for a in algos]
+    )
     means = [np.mean([float(x[k]) for x in rows[1:]]) for k in range(1, len(algos) + 1)]
     rows.append(["mean over shifts"] + [f"{m:.4f}" for m in means])
     rows.append(["worst shift"] + [f"{max(float(x[k]) for x in rows[1:-1]):.4f}" for k in range(1, len(algos) + 1)])
     bounds = [r for r in result.rows if "bound" in r]
     held = sum(r["J"] <= r["bound"] * (1 + 1e-12) for r in bounds)
-    table = markdown_table("J / J(eGLB-Off) under each shift at severity 1 (synthetic seed 3, 168 hours)",
-                           ["shift"] + [f"`{names[a]}`" for a in algos], rows)
-    curve = [[f"`{names.get(r['algo'], r['algo']).replace(str(RUNS) + '/', 'runs/figures/')}`", "-" if r["lambda"] is None else f"{r['lambda']:g}",
-              f"{r['in_distribution']:.4f}", f"{r['shifted_mean']:.4f}", f"{r['shifted_worst']:.4f}"] for r in result.tradeoff]
-    return (table + f"\nEvery robust run stayed within its reported bound: {held} of {len(bounds)}.\n\n"
-            + markdown_table("The lambda trade-off of robust(bc, lambda): in distribution and over the shifts at severity 1",
-                             ["policy", "lambda", "in distribution", "mean over shifts", "worst shift"], curve))
+    table = markdown_table(
+        "J / J(eGLB-Off) under each shift at severity 1 (synthetic seed 3, 168 hours)",
+        ["shift"] + [f"`{names[a]}`" for a in algos],
+        rows,
+    )
+    curve = [
+        [
+            f"`{names.get(r['algo'], r['algo']).replace(str(RUNS) + '/', 'runs/figures/')}`",
+            "-" if r["lambda"] is None else f"{r['lambda']:g}",
+            f"{r['in_distribution']:.4f}",
+            f"{r['shifted_mean']:.4f}",
+            f"{r['shifted_worst']:.4f}",
+        ]
+        for r in result.tradeoff
+    ]
+    return (
+        table
+        + f"\nEvery robust run stayed within its reported bound: {held} of {len(bounds)}.\n\n"
+        + markdown_table(
+            "The lambda trade-off of robust(bc, lambda): in distribution and over the shifts at severity 1",
+            ["policy", "lambda", "in distribution", "mean over shifts", "worst shift"],
+            curve,
+        )
+    )
+
+
+HISTORY_RUNS = RUNS / "history"
+#: The cross-year benchmark's policies: run name -> train.py arguments (README, "The cross-year benchmark").
+HISTORY_TRAINING = {
+    "bc-history14": ["--algo", "bc", "--traces", "HISTORY", "--regions", "complete14"],
+    "ppo-history14": ["--algo", "ppo", "--traces", "HISTORY", "--regions", "complete14"],
+    "bc-synthetic-history14": ["--algo", "bc", "--synthetic", "--zones", "complete14", "--eval-seeds", "0-7"],
+    "bc-history14-2021": [
+        "--algo",
+        "bc",
+        "--traces",
+        "HISTORY",
+        "--regions",
+        "complete14",
+        "--years",
+        "2021",
+        "--eval-years",
+        "2023",
+    ],
+    "bc-history14-2022": [
+        "--algo",
+        "bc",
+        "--traces",
+        "HISTORY",
+        "--regions",
+        "complete14",
+        "--years",
+        "2022",
+        "--eval-years",
+        "2023",
+    ],
+}
+
+
+def _history_run(name: str) -> Path:
+    """A run of the history benchmark (trained now, resumed, or reused when finished)."""
+    import train
+    from importers.paths import default_history_path
+    from training.run_folder import RunFolder
+
+    folder = HISTORY_RUNS / name
+    if folder.is_dir() and RunFolder(folder).checkpoints():
+        if not (folder / "summary.json").is_file():
+            quiet(train.main, ["--resume", str(folder), "--no-progress"])
+        return folder
+    argv = [str(default_history_path()) if a == "HISTORY" else a for a in HISTORY_TRAINING[name]]
+    quiet(train.main, [*argv, "--out", str(HISTORY_RUNS), "--name", name, "--no-progress"])
+    return folder
+
+
+def _history_benchmark(algos, years: str, windows=None, options=None):
+    import eglb
+    from eglb.benchmark import BenchmarkConfig, benchmark, benchmark_algos
+    from importers.paths import default_history_path
+
+    config = eglb.EvaluationConfig(
+        algos=benchmark_algos(algos),
+        options=options or eglb.AlgorithmOptions(),
+        scenario=eglb.ScenarioConfig(traces=str(default_history_path()), years=years),
+    )
+    return quiet(benchmark, BenchmarkConfig(config, windows=windows))
+
+
+def _short(spec: str) -> str:
+    return spec.replace(str(HISTORY_RUNS) + "/", "runs/").replace(str(RUNS) + "/", "runs/figures/")
+
+
+def history_benchmark() -> str:
+    """The cross-year benchmark: policies trained on 2021-2022 (or the generator), tested on the 52 weeks of 2024."""
+    import json
+
+    import eglb
+    from eglb.benchmark import SEASON_ORDER
+
+    bc, ppo, generated = (_history_run(n) for n in ("bc-history14", "ppo-history14", "bc-synthetic-history14"))
+    algos = (
+        f"bc:{bc}",
+        f"ppo:{ppo}",
+        f"bc:{generated}",
+        f"robust(bc:{bc},lambda=0.1)",
+        f"robust(bc:{bc},lambda=0.05)",
+        f"robust(ppo:{ppo},lambda=0.1)",
+    )
+    result = _history_benchmark(algos, "2024")
+    step = _history_benchmark((), "2024", options=eglb.AlgorithmOptions(eta_scale=0.5))
+    eglb_05 = next(r for r in step.summary if r["algo"] == "eglb")
+    seasons = {
+        (r["algo"], r["season"]): r["ratio_to_offline"]
+        for r in result.seasons + [dict(s, algo="eglb 0.5") for s in step.seasons if s["algo"] == "eglb"]
+    }
+    rows = []
+    for row in (
+        [r for r in result.summary if r["algo"] == "eglb"]
+        + [dict(eglb_05, algo="eglb 0.5")]
+        + [r for r in result.summary if r["algo"] not in ("eglb", "eglb-off")]
+    ):
+        label = {"eglb": "eGLB (default eta_scale 0.25)", "eglb 0.5": "eGLB, eta_scale 0.5 (chosen on 2023)"}.get(
+            row["algo"], f"`{_short(row['algo'])}`"
+        )
+        rows.append(
+            [
+                label,
+                f"{row['ratio_to_offline']:.4f}",
+                f"{row['ratio_worst']:.4f}",
+                "-" if row["algo"] in ("eglb", "eglb 0.5") else f"{row.get('below_eglb', 0)} / {row['windows']}",
+            ]
+            + [f"{seasons[(row['algo'], s)]:.4f}" for s in SEASON_ORDER]
+            + [f"{row['within_bound']} / {row['windows']}" if "within_bound" in row else "-"]
+        )
+    times = []
+    for folder in (bc, ppo, generated):
+        summary = json.loads((folder / "summary.json").read_text())
+        times.append(f"`{_short(str(folder))}` {summary[0]['training_seconds']:,.0f} s")
+    return (
+        markdown_table(
+            "J / J(eGLB-Off) over the 52 weeks of 2024 (14 complete zones; eGLB-Off solved per week)",
+            ["policy", "mean", "worst week", "weeks below eGLB", *SEASON_ORDER, "within bound"],
+            rows,
+        )
+        + "\nTraining time: "
+        + ", ".join(times)
+        + ".\n"
+    )
+
+
+def history_select() -> str:
+    """Selection on 2023 (never 2024): the layer's lambda and eGLB's step, on 13 weeks of 2023."""
+    import eglb
+
+    bc = _history_run("bc-history14")
+    weeks = tuple(range(0, 52, 4))
+    lambdas = (0.02, 0.05, 0.1, 0.2)
+    result = _history_benchmark((f"bc:{bc}", *[f"robust(bc:{bc},lambda={lam:g})" for lam in lambdas]), "2023", weeks)
+    means = {r["algo"]: r["ratio_to_offline"] for r in result.summary}
+    rows = [[f"`{_short(a)}`", f"{means[a]:.4f}"] for a in (f"bc:{bc}", *[f"robust(bc:{bc},lambda={lam:g})" for lam in lambdas])]
+    for scale in (0.25, 0.5, 1.0):
+        step = _history_benchmark((), "2023", weeks, eglb.AlgorithmOptions(eta_scale=scale))
+        rows.append(
+            [f"eGLB, eta_scale {scale:g}", f"{next(r['ratio_to_offline'] for r in step.summary if r['algo'] == 'eglb'):.4f}"]
+        )
+    return markdown_table("Selection on 13 weeks of 2023 (weeks 0, 4, .., 48): mean J / J(eGLB-Off)", ["policy", "2023"], rows)
+
+
+def history_shift() -> str:
+    """Real shift: bc trained on one year (or the generator), tested season by season on 2023 (the selection year)."""
+    from eglb.benchmark import SEASON_ORDER
+
+    names = ("bc-history14-2021", "bc-history14-2022", "bc-history14", "ppo-history14", "bc-synthetic-history14")
+    runs = {name: _history_run(name) for name in names}
+    algos = tuple(f"{'ppo' if n.startswith('ppo') else 'bc'}:{runs[n]}" for n in names)
+    result = _history_benchmark(algos, "2023")
+    seasons = {(r["algo"], r["season"]): (r["ratio_to_offline"], r["windows"]) for r in result.seasons}
+    summary = {r["algo"]: r for r in result.summary}
+    rows = []
+    for algo in ("eglb", *algos):
+        row = summary[algo]
+        trained = row.get("trained_on") or "-"
+        rows.append(
+            [f"`{_short(algo)}`", trained]
+            + [f"{seasons[(algo, s)][0]:.4f}" for s in SEASON_ORDER]
+            + [f"{row['ratio_to_offline']:.4f}", "-" if algo == "eglb" else f"{row.get('below_eglb', 0)} / {row['windows']}"]
+        )
+    counts = [f"{s} {seasons[('eglb', s)][1]}" for s in SEASON_ORDER]
+    return markdown_table(
+        f"Trained on one year, tested on the seasons of 2023 (weeks per season: {', '.join(counts)})",
+        ["policy", "trained on", *SEASON_ORDER, "2023", "weeks below eGLB"],
+        rows,
+    )
 
 
 SECTIONS = {
@@ -311,16 +596,39 @@ SECTIONS = {
     "speed-history": Section(_bench("bench_history"), 1, "loading history scenarios"),
     "speed-offline-classes": Section(_bench("bench_offline_classes"), 15, "eGLB-Off with many gateway classes"),
     "speed-rhc": Section(_bench("bench_rhc"), 2, "RHC and AFHC episode times"),
-    "speed-ray": Section(_script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"), 6,
-                         "local processes against Ray tasks"),
+    "speed-ray": Section(
+        _script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"),
+        6,
+        "local processes against Ray tasks",
+    ),
     "water": Section(_script(["-m", "importers.validate_water"]), 1, "the water model against the published set"),
     "workload": Section(_script(["-m", "importers.workload"]), 3, "the workload model fitted to real traces"),
-    "forecast-errors": Section(_script(["benchmarks/bench_forecasters.py"], "results/forecasters/errors.md"), 10,
-                               "forecasters' errors on held-out data (trains the learned forecaster)"),
+    "history-synthetic": Section(
+        _script(["-m", "importers.synthetic"]), 5, "the history-calibrated generator against the real years"
+    ),
+    "history-benchmark": Section(history_benchmark, 60, "the cross-year benchmark on 2024 (trains three policies)"),
+    "history-select": Section(history_select, 20, "selection of lambda and eGLB's step on 2023"),
+    "history-shift": Section(history_shift, 40, "trained on one year, tested on 2023's seasons (trains two more)"),
+    "forecast-errors": Section(
+        _script(["benchmarks/bench_forecasters.py"], "results/forecasters/errors.md"),
+        10,
+        "forecasters' errors on held-out data (trains the learned forecaster)",
+    ),
     "learned": Section(learned, 45, "bc and PPO trained on synthetic traces (trains)"),
-    "forecast-control": Section(_script(["benchmarks/bench_forecast_control.py", "--also", f"bc:{RUNS / 'bc'}",
-                                         "--also", f"robust(bc:{RUNS / 'bc'},lambda=0.05)"], "results/forecast-control/ratios.md"), 45,
-                                "RHC and AFHC by window, forecaster and tail rule, next to eGLB and bc"),
+    "forecast-control": Section(
+        _script(
+            [
+                "benchmarks/bench_forecast_control.py",
+                "--also",
+                f"bc:{RUNS / 'bc'}",
+                "--also",
+                f"robust(bc:{RUNS / 'bc'},lambda=0.05)",
+            ],
+            "results/forecast-control/ratios.md",
+        ),
+        45,
+        "RHC and AFHC by window, forecaster and tail rule, next to eGLB and bc",
+    ),
     "sweep": Section(shift_sweep, 10, "the shift sweep with the learned policies"),
     "plain-ppo": Section(plain_ppo, 8, "plain PPO on GLB-Synthetic-v0 (trains)"),
 }
@@ -339,7 +647,9 @@ def machine() -> str:
 
 
 def update_readme(name: str, text: str) -> bool:
-    """Replace the README block of section ``name``; False when the README has no such block."""
+    """Replace the README block of section ``name``; False when the README has no such block.
+    Headings of a generated table become bold lines, so they do not enter the README's outline."""
+    text = re.sub(r"^#+ (.*)$", r"**\1**", text, flags=re.M)
     readme = README.read_text(encoding="utf-8")
     pattern = re.compile(rf"(<!-- figures:{re.escape(name)} -->\n).*?(<!-- /figures:{re.escape(name)} -->)", re.S)
     if not pattern.search(readme):
@@ -352,8 +662,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated sections (default: all)")
     parser.add_argument("--list", action="store_true", help="list the sections and exit")
-    parser.add_argument("--place", action="store_true",
-                        help="only put the tables already measured (results/figures/*.md) into README.md")
+    parser.add_argument(
+        "--place", action="store_true", help="only put the tables already measured (results/figures/*.md) into README.md"
+    )
     args = parser.parse_args(argv)
     if args.place:
         for path in sorted(OUT.glob("*.md")):
@@ -373,12 +684,16 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         print(f"[figures] {name}: {SECTIONS[name].what} ...", file=sys.stderr, flush=True)
         body = SECTIONS[name].make()
-        stamp = (f"\n<sub>Measured by `make figures` (section `{name}`, {time.perf_counter() - start:,.0f} s) on "
-                 f"{time.strftime('%Y-%m-%d')}, {machine()}.</sub>\n")
+        stamp = (
+            f"\n<sub>Measured by `make figures` (section `{name}`, {time.perf_counter() - start:,.0f} s) on "
+            f"{time.strftime('%Y-%m-%d')}, {machine()}.</sub>\n"
+        )
         text = body + stamp
         (OUT / f"{name}.md").write_text(text, encoding="utf-8")
         placed = update_readme(name, text)
-        print(f"[figures] {name}: wrote {OUT / name}.md{'' if placed else ' (no block in README.md)'}", file=sys.stderr, flush=True)
+        print(
+            f"[figures] {name}: wrote {OUT / name}.md{'' if placed else ' (no block in README.md)'}", file=sys.stderr, flush=True
+        )
     return 0
 
 

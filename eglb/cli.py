@@ -26,9 +26,15 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def add_ray_option(parser: argparse.ArgumentParser, what: str) -> None:
     """``--ray [ADDRESS]``: absent, this machine's processes; bare, a local Ray; else a running cluster."""
-    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
-                        help=f"run {what} as Ray tasks: a bare --ray starts a local Ray for the run; 'auto' or HOST:PORT "
-                             "(or ray://HOST:PORT) joins a running cluster (default: this machine's processes, no Ray)")
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help=f"run {what} as Ray tasks: a bare --ray starts a local Ray for the run; 'auto' or HOST:PORT "
+        "(or ray://HOST:PORT) joins a running cluster (default: this machine's processes, no Ray)",
+    )
 
 
 def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:

@@ -30,7 +30,6 @@ from training.config import DataConfig, EnvConfig, RunConfig, load_hyperparams, 
 from training.envs import VARIANTS
 
 
-
 def variant_config(env_id: str, **changes) -> RunConfig:
     """The run configuration behind a registered id (PPO's environment block for that data)."""
     block = VARIANTS[env_id]

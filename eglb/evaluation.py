@@ -125,7 +125,9 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
             print(f"{scenario!r}, hours {scenario.timestamps[0]} .. {scenario.timestamps[-1]}")
             print(format_table(rows, extra_columns=EXTRA_COLUMNS))
         else:
-            print(f"mean over {len(cases)} scenarios ({cases[0].scenario.n_hours} hours each: {', '.join(c.scenario.name for c in cases)})")
+            print(
+                f"mean over {len(cases)} scenarios ({cases[0].scenario.n_hours} hours each: {', '.join(c.scenario.name for c in cases)})"
+            )
             print(format_table(summary, extra_columns=("ratio_std", "ratio_worst", "unserved_mwh")))
     if out is not None:
         with exclusive_lock(out, "an evaluation"):
@@ -218,7 +220,8 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     tasks = [("grid", "none", 0.0, base)] + [("grid", n, s, shifted(n, s)) for n, s in grid]
     tasks += [("tradeoff", "in distribution", 0.0, base)] + [("tradeoff", n, 1.0, shifted(n, 1.0)) for n in config.shifts]
     outputs = (mapper or local_map)(
-        lambda task: case_rows(evaluation.algos if task[0] == "grid" else tradeoff_specs, evaluation.options, task[3]), tasks)
+        lambda task: case_rows(evaluation.algos if task[0] == "grid" else tradeoff_specs, evaluation.options, task[3]), tasks
+    )
     rows = []
     for (kind, name, severity, _), task_rows in zip(tasks, outputs):
         if kind != "grid":
@@ -236,14 +239,16 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     tradeoff = []
     for spec in tradeoff_specs:
         shifted_ratios = [v for k, v in ratios[spec].items() if k != "in distribution"]
-        tradeoff.append({
-            "algo": spec,
-            "lambda": next((lam for lam in config.lambdas if spec == f"robust({ml},lambda={lam:g})"), None),
-            "in_distribution": ratios[spec]["in distribution"],
-            "shifted_mean": float(np.mean(shifted_ratios)) if shifted_ratios else None,
-            "shifted_worst": float(np.max(shifted_ratios)) if shifted_ratios else None,
-            **{f"shift_{k}": v for k, v in ratios[spec].items() if k != "in distribution"},
-        })
+        tradeoff.append(
+            {
+                "algo": spec,
+                "lambda": next((lam for lam in config.lambdas if spec == f"robust({ml},lambda={lam:g})"), None),
+                "in_distribution": ratios[spec]["in distribution"],
+                "shifted_mean": float(np.mean(shifted_ratios)) if shifted_ratios else None,
+                "shifted_worst": float(np.max(shifted_ratios)) if shifted_ratios else None,
+                **{f"shift_{k}": v for k, v in ratios[spec].items() if k != "in distribution"},
+            }
+        )
     result = SweepResult(rows, tradeoff, ml)
     with exclusive_lock(out, "a sweep"):
         files = write_rows(rows, out, "sweep") + write_rows(tradeoff, out, "tradeoff")
@@ -255,11 +260,15 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     if evaluation.report:
         for shift in config.shifts:
             print(f"\n{shift} (severity 1)")
-            print(format_table([r for r in rows if r["shift"] == shift and r["severity"] == 1.0], extra_columns=("followed_share",)))
+            print(
+                format_table([r for r in rows if r["shift"] == shift and r["severity"] == 1.0], extra_columns=("followed_share",))
+            )
         print(f"\nlambda trade-off of robust({ml})")
         for row in tradeoff:
-            print(f"  {row['algo']:<40} in distribution {row['in_distribution']:.4f}  shifted mean {row['shifted_mean']:.4f}  "
-                  f"worst {row['shifted_worst']:.4f}")
+            print(
+                f"  {row['algo']:<40} in distribution {row['in_distribution']:.4f}  shifted mean {row['shifted_mean']:.4f}  "
+                f"worst {row['shifted_worst']:.4f}"
+            )
         print("wrote " + ", ".join(str(p) for p in files))
     return result
 

@@ -119,8 +119,10 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
             raise InputError(f"{rest} holds a {card.algo} run, not {kind} (use {card.algo}:{rest})")
         return policy
     if sep:
-        raise InputError(f"unknown algorithm kind {kind!r} in {spec!r}; expected KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
-                         "sb3:ALGO:MODEL.zip or py:MODULE:FUNCTION")
+        raise InputError(
+            f"unknown algorithm kind {kind!r} in {spec!r}; expected KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
+            "sb3:ALGO:MODEL.zip or py:MODULE:FUNCTION"
+        )
     raise InputError(
         f"unknown algorithm {spec!r}; expected one of {', '.join(CLASSICAL)}, KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
         "sb3:ALGO:MODEL.zip, py:MODULE:FUNCTION or robust(SPEC, lambda=...)"
@@ -147,7 +149,9 @@ def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
         raise InputError(f"{spec}: {exc}") from None
     if inner.startswith("robust("):
         raise InputError(f"{spec}: a robust layer inside another is not supported")
-    return RobustPolicy(build(inner, options), lam=lam, slack=Slack(b, settings.get("slack", "const")), price_floor=floor, name=spec)
+    return RobustPolicy(
+        build(inner, options), lam=lam, slack=Slack(b, settings.get("slack", "const")), price_floor=floor, name=spec
+    )
 
 
 def _foreign_sb3(spec: str, rest: str, options: AlgorithmOptions) -> Policy:
@@ -168,7 +172,9 @@ def _foreign_sb3(spec: str, rest: str, options: AlgorithmOptions) -> Policy:
     model = load_foreign_zip(ALGORITHMS[algo].cls, Path(path), options.allow_pickle)
     io = variant_policy_io(env_id)
     if model.observation_space.shape != (io.observation_size(),):
-        raise InputError(f"{spec}: the model observes {model.observation_space.shape}, but {env_id} gives ({io.observation_size()},)")
+        raise InputError(
+            f"{spec}: the model observes {model.observation_space.shape}, but {env_id} gives ({io.observation_size()},)"
+        )
     if options.forecast_noise is not None and not io.forecaster:
         io = PolicyIO(**{**io.__dict__, "forecast_noise": float(options.forecast_noise)})
     return policy_from_predictor(Sb3Predictor(model), io, spec)
@@ -203,7 +209,9 @@ def _python_policy(spec: str, rest: str) -> Policy:
         return made
     if callable(made):
         return _CallablePolicy(made, spec)
-    raise InputError(f"{spec}: {function_name}() returned {type(made).__name__}; expected a Policy or a callable (HourView) -> routing")
+    raise InputError(
+        f"{spec}: {function_name}() returned {type(made).__name__}; expected a Policy or a callable (HourView) -> routing"
+    )
 
 
 _CLASSICAL = {

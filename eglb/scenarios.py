@@ -56,8 +56,10 @@ class ScenarioConfig:
         if (self.regions or self.years) and not self.traces:
             raise InputError("--regions and --years select regions and years of the history folder: give it with --traces")
         if self.zones and self.traces:
-            raise InputError("--zones picks zones of the history-calibrated synthetic generator (--synthetic); "
-                             "for the history folder itself use --regions")
+            raise InputError(
+                "--zones picks zones of the history-calibrated synthetic generator (--synthetic); "
+                "for the history folder itself use --regions"
+            )
         if self.zones and self.setting == "partial":
             raise InputError("--setting partial is the published mask; the history-calibrated generator has the full mask")
         if self.traces is None:
@@ -85,11 +87,14 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     elif config.zones:
         from importers.synthetic import make_history_synthetic
 
-        scenarios = [make_history_synthetic(seed=seed, hours=config.synthetic_hours, zones=config.zones, workload=config.workload)
-                     for seed in config.synthetic]
+        scenarios = [
+            make_history_synthetic(seed=seed, hours=config.synthetic_hours, zones=config.zones, workload=config.workload)
+            for seed in config.synthetic
+        ]
     else:
-        scenarios = [make_synthetic(seed=seed, hours=config.synthetic_hours, setting=config.setting or "full")
-                     for seed in config.synthetic]
+        scenarios = [
+            make_synthetic(seed=seed, hours=config.synthetic_hours, setting=config.setting or "full") for seed in config.synthetic
+        ]
     if config.hours and not is_history_folder(config.traces or ""):
         first, last = config.hours
         scenarios = [s.window(first, s.n_hours if last == -1 else last) for s in scenarios]
@@ -121,9 +126,16 @@ def history_scenario(config: ScenarioConfig, years: str | None = None, hours=Non
         if config.regions != "eglb2022":
             raise InputError("--setting partial is the published mask: it needs --regions eglb2022")
         mask = setting_mask("partial")
-    return load_history(config.traces, regions=config.regions, years=years or config.years or 2023,
-                        hours=hours if hours is not None else config.hours, carbon=config.carbon,
-                        workload=FittedLoads(config.workload), seed=config.seed, mask=mask)
+    return load_history(
+        config.traces,
+        regions=config.regions,
+        years=years or config.years or 2023,
+        hours=hours if hours is not None else config.hours,
+        carbon=config.carbon,
+        workload=FittedLoads(config.workload),
+        seed=config.seed,
+        mask=mask,
+    )
 
 
 def named_windows(scenario: Scenario, hours: int, starts) -> list[Scenario]:

@@ -36,9 +36,18 @@ def scenario_key(traces: str | None) -> str:
     return "eglb2022" if is_eglb2022_folder(Path(traces)) else "traces"
 
 
-def training_config(algo: str, *, data: DataConfig = DataConfig(), seed: int = 0, timesteps: int | None = None,
-                    n_envs: int | None = None, eval_freq: int | None = None, sets: Sequence[str] = (),
-                    robust: RobustConfig | None = None, command: str = "") -> RunConfig:
+def training_config(
+    algo: str,
+    *,
+    data: DataConfig = DataConfig(),  # noqa: B008  (frozen: an immutable default)
+    seed: int = 0,
+    timesteps: int | None = None,
+    n_envs: int | None = None,
+    eval_freq: int | None = None,
+    sets: Sequence[str] = (),
+    robust: RobustConfig | None = None,
+    command: str = "",
+) -> RunConfig:
     """A run configuration: the algorithm's hyperparameter file (default block and the block of the
     data), then the given options, then ``sets`` (``"model.learning_rate=1e-4"``, ...), all checked."""
     algorithm(algo)
@@ -98,8 +107,10 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
     if data.regions or data.years or data.eval_years:
         raise InputError("--regions, --years and --eval-years select the history folder's data: give it with --traces")
     if data.zones and data.traces is not None:
-        raise InputError("--zones picks zones of the history-calibrated synthetic generator (--synthetic); "
-                         "for the history folder itself use --regions")
+        raise InputError(
+            "--zones picks zones of the history-calibrated synthetic generator (--synthetic); "
+            "for the history folder itself use --regions"
+        )
     if data.traces is None:
         if any(not 0 <= s < HELD_OUT_SEEDS for s in data.eval_seeds):
             raise InputError(f"--eval-seeds must be held-out seeds in 0..{HELD_OUT_SEEDS - 1} (training draws above)")
@@ -110,8 +121,10 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
                 raise InputError(
                     "the history-calibrated generator has the full mask: --setting partial does not apply to --zones"
                 )
-            evaluation = [make_history_synthetic(seed, hours=data.eval_synthetic_hours, zones=data.zones, workload=data.workload)
-                          for seed in data.eval_seeds]
+            evaluation = [
+                make_history_synthetic(seed, hours=data.eval_synthetic_hours, zones=data.zones, workload=data.workload)
+                for seed in data.eval_seeds
+            ]
             # A whole calendar year of seed 0 as the reference of the observation scale: every season.
             year = make_history_synthetic(0, hours=8760, zones=data.zones, start="2022-01-01T00", workload=data.workload)
             return None, evaluation, year
@@ -145,18 +158,23 @@ def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scen
 
     data = config.data
     if data.train_hours or data.eval_hours:
-        raise InputError("--hours and --eval-hours select hours of a trace folder; with the history folder choose "
-                         "--years (training) and --eval-years (held-out selection)")
+        raise InputError(
+            "--hours and --eval-hours select hours of a trace folder; with the history folder choose "
+            "--years (training) and --eval-years (held-out selection)"
+        )
     train_years, eval_years = parse_years(data.years or "2021-2022"), parse_years(data.eval_years or "2023")
     for option, years in (("--years", train_years), ("--eval-years", eval_years)):
         test = sorted(set(years) & set(HELD_OUT_YEARS))
         if test:
-            raise InputError(f"{option} includes {test[0]}, the test year: train and select on other years "
-                             "(evaluate.py --benchmark history reports the test year)")
+            raise InputError(
+                f"{option} includes {test[0]}, the test year: train and select on other years "
+                "(evaluate.py --benchmark history reports the test year)"
+            )
     if set(train_years) & set(eval_years):
         raise InputError(f"training years {data.years or '2021-2022'} and evaluation years {data.eval_years or '2023'} overlap")
-    source = ScenarioConfig(traces=data.traces, regions=data.regions, workload=data.workload, seed=config.seed,
-                            setting=data.setting)
+    source = ScenarioConfig(
+        traces=data.traces, regions=data.regions, workload=data.workload, seed=config.seed, setting=data.setting
+    )
     training = history_scenario(source, years=f"{train_years[0]}-{train_years[-1]}")
     held = history_scenario(source, years=f"{eval_years[0]}-{eval_years[-1]}")
     hours = config.env.episode_hours
@@ -198,9 +216,19 @@ class TrainingSummary:
     means: dict = field(default_factory=dict)
 
 
-def train(config: RunConfig | None = None, folder: str | Path | None = None, *, resume: bool = False,
-          timesteps: int | None = None, callbacks: Sequence[Callback] = (), progress: bool = False,
-          torch_threads: int = 1, out: str | Path = "runs", label_mapper=None, start_method: str = "fork") -> TrainingSummary:
+def train(
+    config: RunConfig | None = None,
+    folder: str | Path | None = None,
+    *,
+    resume: bool = False,
+    timesteps: int | None = None,
+    callbacks: Sequence[Callback] = (),
+    progress: bool = False,
+    torch_threads: int = 1,
+    out: str | Path = "runs",
+    label_mapper=None,
+    start_method: str = "fork",
+) -> TrainingSummary:
     """Train a policy into a run folder and compare it with the classical algorithms on held-out traces.
 
     Args:
@@ -251,10 +279,14 @@ def train(config: RunConfig | None = None, folder: str | Path | None = None, *, 
             run.write_eval_history(history)
             plot_learning_curve(history, run.path / "learning_curve.png", f"Learning curve ({run.path.name})")
 
-        listeners = [write_history, tensorboard_listener(logger)] + [lambda row, history, cb=cb: cb(dict(row)) for cb in callbacks]
+        listeners = [write_history, tensorboard_listener(logger)] + [
+            lambda row, history, cb=cb: cb(dict(row)) for cb in callbacks
+        ]
         if progress:
-            print(f"run folder {run.path} ({'resuming' if resume else 'new'}): {config.algo}, {config.timesteps:,} steps, "
-                  f"{'synthetic traces' if training is None else training.name + ' training hours'}")
+            print(
+                f"run folder {run.path} ({'resuming' if resume else 'new'}): {config.algo}, {config.timesteps:,} steps, "
+                f"{'synthetic traces' if training is None else training.name + ' training hours'}"
+            )
         evaluator = PeriodicEvaluator(evaluation, history=run.eval_history(), listeners=listeners)
         if algorithm(config.algo).family == "imitation":
             from training.dagger import train_imitation
@@ -268,8 +300,17 @@ def train(config: RunConfig | None = None, folder: str | Path | None = None, *, 
         seconds = time.perf_counter() - start
         rows, means = compare_on_held_out(config, run.path, evaluation, seconds)
     history = evaluator.history
-    return TrainingSummary(Path(folder), config.algo, int(history[-1]["steps"]) if history else 0, seconds, history,
-                           min(r["ratio_to_offline"] for r in history), evaluator.expert, rows, means)
+    return TrainingSummary(
+        Path(folder),
+        config.algo,
+        int(history[-1]["steps"]) if history else 0,
+        seconds,
+        history,
+        min(r["ratio_to_offline"] for r in history),
+        evaluator.expert,
+        rows,
+        means,
+    )
 
 
 def compare_on_held_out(config: RunConfig, folder: Path, evaluation: list[Scenario], seconds: float) -> tuple[list[dict], dict]:
@@ -284,8 +325,10 @@ def compare_on_held_out(config: RunConfig, folder: Path, evaluation: list[Scenar
         results, offline = run_algorithms([(spec, build(spec)) for spec in specs], scenario, progress=False)
         rows += [{"scenario": scenario.name, **row} for row in result_rows(results, scenario, offline)]
     means = {spec: float(np.mean([r["ratio_to_offline"] for r in rows if r["algo"] == spec])) for spec in specs}
-    summary = [{"algo": spec, "mean_ratio_to_offline": value, "training_seconds": seconds if spec == specs[0] else None}
-               for spec, value in means.items()]
+    summary = [
+        {"algo": spec, "mean_ratio_to_offline": value, "training_seconds": seconds if spec == specs[0] else None}
+        for spec, value in means.items()
+    ]
     write_rows(rows, folder, "results")
     write_rows(summary, folder, "summary")
     return rows, means

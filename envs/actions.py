@@ -120,7 +120,12 @@ class ActionDecoder:
         scenario = self.router.scenario
         gamma_water, gamma_carbon = dual_from_action(np.nan_to_num(np.asarray(action, dtype=float)), scenario.n_regions)
         q = calibrated_price(
-            scenario.price[:, t], scenario.water[:, t], scenario.carbon[:, t],
-            gamma_water, gamma_carbon, scenario.mu_water, scenario.mu_carbon,
+            scenario.price[:, t],
+            scenario.water[:, t],
+            scenario.carbon[:, t],
+            gamma_water,
+            gamma_carbon,
+            scenario.mu_water,
+            scenario.mu_carbon,
         )
         return self.router.cheapest(q, t)

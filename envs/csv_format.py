@@ -85,9 +85,7 @@ def save_scenario(scenario: Scenario, folder: str | Path) -> Path:
         mask_file.unlink(missing_ok=True)
     else:
         rows, cols = np.nonzero(scenario.mask)
-        pairs = pd.DataFrame(
-            {"region": [scenario.regions[i] for i in rows], "gateway": [scenario.gateways[j] for j in cols]}
-        )
+        pairs = pd.DataFrame({"region": [scenario.regions[i] for i in rows], "gateway": [scenario.gateways[j] for j in cols]})
         _write_csv(pairs, mask_file)
     return folder
 

@@ -106,8 +106,10 @@ def _common_hours(files: list[tuple[Path, np.ndarray]], folder: Path) -> np.ndar
     naming it and the hours it lacks, rather than silently dropping those hours everywhere."""
     starts = np.array([stamps.min() for _, stamps in files])
     ends = np.array([stamps.max() for _, stamps in files])
-    for edge, limit, typical, word in ((ends, ends.min(), np.median(ends.astype(np.int64)), "end"),
-                                       (starts, starts.max(), np.median(starts.astype(np.int64)), "start")):
+    for edge, limit, typical, word in (
+        (ends, ends.min(), np.median(ends.astype(np.int64)), "end"),
+        (starts, starts.max(), np.median(starts.astype(np.int64)), "start"),
+    ):
         limiting = np.flatnonzero(edge == limit)
         if len(limiting) < len(files) / 2 and limit.astype(np.int64) != typical:
             path = files[int(limiting[0])][0]
@@ -151,7 +153,7 @@ def load_eglb2022(
     paths = [workload_path]
     for field, subfolder, suffix, column, negative in _SIGNALS:
         paths += [folder / subfolder / f"{name}_{suffix}.csv" for name in FILE_NAMES]
-        series[field] = [_read_series(path, column, negative) for path in paths[-len(FILE_NAMES):]]
+        series[field] = [_read_series(path, column, negative) for path in paths[-len(FILE_NAMES) :]]
     workload_stamps, power = _read_series(workload_path, "Power (Watt)", False)
 
     files = [(path, stamps) for path, stamps in zip(paths, [workload_stamps] + [st for f in series for st, _ in series[f]])]

@@ -32,9 +32,7 @@ def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise InputError(f"file {path} is not a readable CSV table: {str(exc).strip()}") from None
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise InputError(
-            f"file {path} has no column {missing[0]!r} (columns found: {', '.join(map(repr, table.columns))})"
-        )
+        raise InputError(f"file {path} has no column {missing[0]!r} (columns found: {', '.join(map(repr, table.columns))})")
     if len(table) == 0:
         raise InputError(f"file {path} has a header but no rows")
     return table
@@ -79,7 +77,9 @@ def timestamp_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray
     ok = ~bad & ~wrong_zone
     if ok.any():
         f = fields[ok]
-        iso = (f[0] + "-" + f[1] + "-" + f[2] + "T" + f[3] + ":" + f[4].fillna("00") + ":" + f[5].fillna("00")).to_numpy(dtype=str)
+        iso = (f[0] + "-" + f[1] + "-" + f[2] + "T" + f[3] + ":" + f[4].fillna("00") + ":" + f[5].fillna("00")).to_numpy(
+            dtype=str
+        )
         try:
             stamps[ok] = iso.astype("datetime64[s]")
         except ValueError:  # an impossible date (2022-02-30, hour 25): find which
@@ -121,7 +121,9 @@ def require_consecutive_hours(hours: np.ndarray, path: Path) -> None:
         first, missing = hours[k] + np.timedelta64(1, "h"), int(steps[k]) - 1
         last = first + np.timedelta64(missing - 1, "h")
         span = np.datetime_as_string(first, unit="h") + ("" if missing == 1 else f" .. {np.datetime_as_string(last, unit='h')}")
-        raise InputError(f"file {path} has no row for {missing} hour{'s' if missing > 1 else ''} ({span}): hourly rows must not skip hours")
+        raise InputError(
+            f"file {path} has no row for {missing} hour{'s' if missing > 1 else ''} ({span}): hourly rows must not skip hours"
+        )
 
 
 def require_unique_rows(keys: np.ndarray, path: Path, what: str) -> None:

@@ -162,7 +162,9 @@ class GLBEnv(gym.Env):
         options = options or {}
         unknown = sorted(set(options) - {"start", "scenario"})
         if unknown:
-            raise InputError(f"unknown reset option {unknown[0]!r}: options are 'start' (an hour index) and 'scenario' (a Scenario)")
+            raise InputError(
+                f"unknown reset option {unknown[0]!r}: options are 'start' (an hour index) and 'scenario' (a Scenario)"
+            )
         scenario = options.get("scenario")
         if scenario is None:
             scenario = self._pick(self.np_random)
@@ -175,9 +177,7 @@ class GLBEnv(gym.Env):
             )
         hours = self.episode_hours or scenario.n_hours
         if hours > scenario.n_hours:
-            raise InputError(
-                f"episode_hours={hours} is longer than scenario {scenario.name!r} ({scenario.n_hours} hours)"
-            )
+            raise InputError(f"episode_hours={hours} is longer than scenario {scenario.name!r} ({scenario.n_hours} hours)")
         if "start" in options:
             start = options["start"]
             if isinstance(start, bool) or not isinstance(start, (int, np.integer)):

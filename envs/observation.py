@@ -97,8 +97,15 @@ class ObservationBuilder:
             t covers hours t+1 .. t+H, as the environment has always shown it.
     """
 
-    def __init__(self, n_regions: int, n_gateways: int, scale: ObservationScale, forecast_hours: int = 0,
-                 forecast_noise: float = 0.0, forecaster: Forecaster | None = None):
+    def __init__(
+        self,
+        n_regions: int,
+        n_gateways: int,
+        scale: ObservationScale,
+        forecast_hours: int = 0,
+        forecast_noise: float = 0.0,
+        forecaster: Forecaster | None = None,
+    ):
         if int(forecast_hours) != forecast_hours or forecast_hours < 0:
             raise InputError(f"argument 'forecast_hours' must be an integer >= 0, got {forecast_hours}")
         if not np.isfinite(forecast_noise) or forecast_noise < 0:

@@ -30,7 +30,9 @@ class FrameRenderer:
         x = np.arange(len(regions))
         self.load = axes[0].barh(x, np.zeros(len(regions)), color="tab:blue")
         self.capacity = axes[0].barh(x, np.zeros(len(regions)), color="none", edgecolor="black", linewidth=0.8)
-        self.footprints = [axes[k].barh(x, np.zeros(len(regions)), color=color) for k, color in ((1, "tab:cyan"), (2, "tab:gray"))]
+        self.footprints = [
+            axes[k].barh(x, np.zeros(len(regions)), color=color) for k, color in ((1, "tab:cyan"), (2, "tab:gray"))
+        ]
         self.worst = [axes[k].axvline(0.0, color="tab:red", linewidth=1.2) for k in (1, 2)]
         for ax, title in zip(axes, ("load / capacity (MW)", "water footprint (USD)", "carbon footprint (USD)")):
             ax.set_title(title, fontsize=9)

@@ -61,8 +61,9 @@ def split_energy(energy: np.ndarray, workload: np.ndarray) -> np.ndarray:
     return np.outer(energy, workload / total)
 
 
-def cheapest_on_classes(price: np.ndarray, demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray,
-                        links: tuple[list, list] | None = None) -> np.ndarray:
+def cheapest_on_classes(
+    price: np.ndarray, demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray, links: tuple[list, list] | None = None
+) -> np.ndarray:
     """Masked cheapest routing on columns (gateway classes): greedy fill with augmenting paths.
 
     Regions are taken in increasing price; each first takes what its own columns still need, then

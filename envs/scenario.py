@@ -247,9 +247,7 @@ class Scenario:
     def window(self, start: int, stop: int) -> Scenario:
         """The hours ``start <= t < stop`` as a scenario (indices into this scenario)."""
         if not (0 <= start < stop <= self.n_hours):
-            raise InputError(
-                f"hour window {start}:{stop} is not inside this scenario's 0:{self.n_hours} hours"
-            )
+            raise InputError(f"hour window {start}:{stop} is not inside this scenario's 0:{self.n_hours} hours")
         sliced = {
             name: getattr(self, name)[..., start:stop]
             for name in ("timestamps", "price", "carbon", "water", "workload", "capacity")

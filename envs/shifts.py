@@ -129,8 +129,14 @@ def _regions(scenario: Scenario, spec: ShiftSpec, value) -> np.ndarray:
 
 #: The history zones (importers/regions/complete14.csv) that stand for published regions in the
 #: default choices of the shifts (Georgia and Denmark have no zone of their own there).
-HISTORY_ZONES = {"Texas": "US-TEX-ERCO", "Virginia": "US-MIDA-PJM", "Nevada": "US-CAL-CISO", "Germany": "DE-LU",
-                 "Japan": "JP-TK", "Singapore": "SG"}
+HISTORY_ZONES = {
+    "Texas": "US-TEX-ERCO",
+    "Virginia": "US-MIDA-PJM",
+    "Nevada": "US-CAL-CISO",
+    "Germany": "DE-LU",
+    "Japan": "JP-TK",
+    "Singapore": "SG",
+}
 
 
 def _default_regions(scenario: Scenario, preferred: tuple[str, ...], fallback: np.ndarray) -> list:
@@ -161,7 +167,9 @@ def _scaled(values: np.ndarray, rows: np.ndarray, factor: np.ndarray) -> np.ndar
 
 # ----------------------------------------------------------------------------------- the shifts
 def heat_wave(s, severity, rng, spec, regions, increase, start, end):
-    rows = _regions(s, spec, regions if regions else _default_regions(s, ("Texas", "Georgia", "Nevada"), np.arange(min(3, s.n_regions))))
+    rows = _regions(
+        s, spec, regions if regions else _default_regions(s, ("Texas", "Georgia", "Nevada"), np.arange(min(3, s.n_regions)))
+    )
     weight = _window(s, spec, start, end, ramp_hours=24)
     return s.with_changes(water=_scaled(s.water, rows, 1 + severity * _number(spec, "increase", increase) * weight))
 
@@ -242,15 +250,27 @@ def noisy_forecast(s, severity, rng, spec, noise):
 
 
 SHIFTS = {
-    "heat-wave": (heat_wave, {"regions": "", "increase": 0.6, "start": 0.3, "end": 0.8},
-                  "water intensity +60 % in Texas, Georgia, Nevada for half the horizon"),
+    "heat-wave": (
+        heat_wave,
+        {"regions": "", "increase": 0.6, "start": 0.3, "end": 0.8},
+        "water intensity +60 % in Texas, Georgia, Nevada for half the horizon",
+    ),
     "drought": (drought, {"increase": 0.5}, "water intensity everywhere ramps up to +50 %"),
-    "price-spike": (price_spike, {"regions": "", "factor": 4.0, "start": 0.4, "end": 0.6},
-                    "prices x4 in the three cheapest regions for a fifth of the horizon"),
-    "negative-prices": (negative_prices, {"regions": "", "depth": 400.0, "hours": "10-16"},
-                        "prices -400 USD/MWh in Germany and Denmark at midday"),
-    "carbon-shift": (carbon_shift, {"regions": "", "increase": 0.8, "start": 0.25},
-                     "carbon intensity +80 % in the four cleanest regions (renewables drop)"),
+    "price-spike": (
+        price_spike,
+        {"regions": "", "factor": 4.0, "start": 0.4, "end": 0.6},
+        "prices x4 in the three cheapest regions for a fifth of the horizon",
+    ),
+    "negative-prices": (
+        negative_prices,
+        {"regions": "", "depth": 400.0, "hours": "10-16"},
+        "prices -400 USD/MWh in Germany and Denmark at midday",
+    ),
+    "carbon-shift": (
+        carbon_shift,
+        {"regions": "", "increase": 0.8, "start": 0.25},
+        "carbon intensity +80 % in the four cleanest regions (renewables drop)",
+    ),
     "surge": (surge, {"increase": 0.25}, "every gateway's load +25 %, within capacity"),
     "phase-shift": (phase_shift, {"hours": 8}, "the workload's daily cycle 8 hours later"),
     "outage": (outage, {"regions": "", "start": 0.45, "end": 0.55}, "Virginia down for a tenth of the horizon"),

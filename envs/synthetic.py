@@ -175,6 +175,9 @@ class SyntheticSource:
     def __call__(self, rng: np.random.Generator) -> Scenario:
         seed = int(rng.integers(self.first_seed, self.last_seed))
         return make_synthetic(
-            seed=seed, hours=self.hours, setting=self.setting,
-            level_jitter=self.level_jitter, gateway_spread=self.gateway_spread,
+            seed=seed,
+            hours=self.hours,
+            setting=self.setting,
+            level_jitter=self.level_jitter,
+            gateway_spread=self.gateway_spread,
         )

@@ -57,9 +57,7 @@ def require_nonnegative(values: np.ndarray, what: str, locate: Locate) -> None:
 def require_shape(values: np.ndarray, shape: tuple[int, ...], name: str, meaning: str) -> None:
     """Raise when an array does not have the expected shape."""
     if values.shape != shape:
-        raise InputError(
-            f"argument {name!r} has shape {values.shape}, expected {shape} ({meaning})"
-        )
+        raise InputError(f"argument {name!r} has shape {values.shape}, expected {shape} ({meaning})")
 
 
 def as_float_array(values, name: str) -> np.ndarray:

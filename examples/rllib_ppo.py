@@ -81,9 +81,13 @@ def main(argv: list[str] | None = None) -> dict:
     with ray_session(args.ray):
         register_env("eglb-ppo", make_env_creator(config))
         fragment = max(1, args.batch // max(1, args.env_runners))
-        ppo = (PPOConfig().environment("eglb-ppo").framework("torch")
-               .env_runners(num_env_runners=args.env_runners, rollout_fragment_length=fragment)
-               .training(train_batch_size=args.batch, minibatch_size=min(256, args.batch), num_epochs=4, lr=3e-4, gamma=1.0))
+        ppo = (
+            PPOConfig()
+            .environment("eglb-ppo")
+            .framework("torch")
+            .env_runners(num_env_runners=args.env_runners, rollout_fragment_length=fragment)
+            .training(train_batch_size=args.batch, minibatch_size=min(256, args.batch), num_epochs=4, lr=3e-4, gamma=1.0)
+        )
         algo = ppo.build_algo()
         try:
             for _ in range(args.iterations):
@@ -99,8 +103,12 @@ def main(argv: list[str] | None = None) -> dict:
         ratios["rllib-ppo"].append(rollout(policy, scenario).metrics.J / offline)
         ratios["eglb"].append(rollout(eglb.build("eglb"), scenario).metrics.J / offline)
     means = {name: float(np.mean(values)) for name, values in ratios.items()}
-    print("mean J / J(eGLB-Off) on held-out synthetic seeds " + args.eval_seeds + ": "
-          + ", ".join(f"{name} {value:.4f}" for name, value in means.items()))
+    print(
+        "mean J / J(eGLB-Off) on held-out synthetic seeds "
+        + args.eval_seeds
+        + ": "
+        + ", ".join(f"{name} {value:.4f}" for name, value in means.items())
+    )
     return means
 
 

@@ -443,5 +443,7 @@ class FittedLoads:
         return workload_for(timestamps, offsets, seed=int(rng.integers(2**31 - 1)), peak_mw=self.peak_mw, source=self.source)
 
     def describe(self) -> str:
-        return (f"fitted workload model of source {self.source!r} (importers/workload.py) at each gateway's local clock, "
-                f"independent per gateway, long-run peak {self.peak_mw:g} MW per gateway")
+        return (
+            f"fitted workload model of source {self.source!r} (importers/workload.py) at each gateway's local clock, "
+            f"independent per gateway, long-run peak {self.peak_mw:g} MW per gateway"
+        )

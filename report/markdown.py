@@ -33,19 +33,35 @@ def write_report(path: Path, scenario: Scenario, rows: list[dict], tradeoff: lis
     for a in algos:
         at_one = [ratio(a, s, 1.0) for s in shifts]
         at_top = [ratio(a, s, top) for s in shifts]
-        headline.append([f"`{a}`", f"{in_distribution[a]:.4f}", f"{np.nanmean(at_one):.4f}", f"{np.nanmax(at_one):.4f}",
-                         f"{np.nanmean(at_top):.4f}"])
+        headline.append(
+            [
+                f"`{a}`",
+                f"{in_distribution[a]:.4f}",
+                f"{np.nanmean(at_one):.4f}",
+                f"{np.nanmax(at_one):.4f}",
+                f"{np.nanmean(at_top):.4f}",
+            ]
+        )
     per_shift = [[s] + [f"{ratio(a, s, 1.0):.4f}" for a in algos] for s in shifts]
     bound_rows = []
     for r in rows:
         if "bound" in r:
             bound_rows.append(r["J"] <= r["bound"] * (1 + 1e-12))
-    curve = [[f"`{r['algo']}`", "-" if r["lambda"] is None else f"{r['lambda']:g}", f"{r['in_distribution']:.4f}",
-              f"{r['shifted_mean']:.4f}", f"{r['shifted_worst']:.4f}"] for r in tradeoff]
-    text = f"""# Learning-augmented against classical online algorithms under distribution shift
+    curve = [
+        [
+            f"`{r['algo']}`",
+            "-" if r["lambda"] is None else f"{r['lambda']:g}",
+            f"{r['in_distribution']:.4f}",
+            f"{r['shifted_mean']:.4f}",
+            f"{r['shifted_worst']:.4f}",
+        ]
+        for r in tradeoff
+    ]
+    text = (
+        f"""# Learning-augmented against classical online algorithms under distribution shift
 
 Scenario: **{scenario.name}** ({scenario.n_regions} regions, {scenario.n_gateways} gateways, {scenario.n_hours} hours,
-{'full' if scenario.full_mask else 'partial'} mask, mu_w = {scenario.mu_water:g} USD/m^3, mu_c = {scenario.mu_carbon:g} USD/t).
+{"full" if scenario.full_mask else "partial"} mask, mu_w = {scenario.mu_water:g} USD/m^3, mu_c = {scenario.mu_carbon:g} USD/t).
 Every figure is J / J(eGLB-Off) on the shifted trace: the objective relative to the hindsight optimum
 of that same trace (1 is the best any algorithm can do; lower is better). Command:
 
@@ -55,7 +71,9 @@ of that same trace (1 is the best any algorithm can do; lower is better). Comman
 
 | algorithm | in distribution | mean over shifts (severity 1) | worst shift (severity 1) | mean over shifts (severity {top:g}) |
 |---|---|---|---|---|
-""" + "\n".join("| " + " | ".join(r) + " |" for r in headline) + f"""
+"""
+        + "\n".join("| " + " | ".join(r) + " |" for r in headline)
+        + f"""
 
 ![J / J(eGLB-Off) against severity](sweep.png)
 
@@ -79,23 +97,39 @@ under shift).
 ![consistency-robustness trade-off](tradeoff.png)
 
 Guarantee check: {sum(bound_rows)} of {len(bound_rows)} robust runs in the sweep stay within their bound
-(1 + lambda) J(eGLB) + B_T{' (all of them)' if all(bound_rows) else ''}.
+(1 + lambda) J(eGLB) + B_T{" (all of them)" if all(bound_rows) else ""}.
 """
+    )
     return atomic_write_text(path, text)
 
 
-def write_benchmark_report(path: Path, scenario: Scenario, year: str, window_hours: int, summary: list[dict],
-                           seasons: list[dict], command: str) -> Path:
+def write_benchmark_report(
+    path: Path, scenario: Scenario, year: str, window_hours: int, summary: list[dict], seasons: list[dict], command: str
+) -> Path:
     """report.md of the cross-year benchmark (eglb/benchmark.py): the table, the seasons, the plots."""
     windows = summary[0]["windows"] if summary else 0
-    purpose = ("the test year: the final report, nothing is tuned on it" if str(year) == "2024"
-               else "not the test year: a selection or analysis run")
+    purpose = (
+        "the test year: the final report, nothing is tuned on it"
+        if str(year) == "2024"
+        else "not the test year: a selection or analysis run"
+    )
     headline = []
     for r in summary:
         below = f"{r['below_eglb']} / {r['windows']}" if "below_eglb" in r else "-"
         bound = f"{r['within_bound']} / {r['windows']}" if "within_bound" in r else "-"
-        headline.append([f"`{r['algo']}`", r.get("trained_on") or "-", f"{r['ratio_to_offline']:.4f}", f"{r['ratio_worst']:.4f}",
-                         below, bound, f"{r['cost']:,.0f}", f"{r['par_water']:.3f}", f"{r['par_carbon']:.3f}"])
+        headline.append(
+            [
+                f"`{r['algo']}`",
+                r.get("trained_on") or "-",
+                f"{r['ratio_to_offline']:.4f}",
+                f"{r['ratio_worst']:.4f}",
+                below,
+                bound,
+                f"{r['cost']:,.0f}",
+                f"{r['par_water']:.3f}",
+                f"{r['par_carbon']:.3f}",
+            ]
+        )
     names = list(dict.fromkeys(s["season"] for s in seasons))
     matrix = []
     for r in summary:
@@ -107,7 +141,7 @@ def write_benchmark_report(path: Path, scenario: Scenario, year: str, window_hou
     notices = (scenario.metadata or {}).get("attribution", [])
     text = f"""# Cross-year benchmark on {year}
 
-{scenario.n_regions} regions ({', '.join(scenario.regions)}), {windows} windows of {window_hours} hours of UTC {year}
+{scenario.n_regions} regions ({", ".join(scenario.regions)}), {windows} windows of {window_hours} hours of UTC {year}
 ({purpose}); mu_w = {scenario.mu_water:g} USD/m^3, mu_c = {scenario.mu_carbon:g} USD/t. Every figure is
 J / J(eGLB-Off) of a window, eGLB-Off being the hindsight optimum of that window (1 is the best any
 algorithm can do; lower is better), averaged over the windows. Command:
@@ -116,8 +150,22 @@ algorithm can do; lower is better), averaged over the windows. Command:
 
 ## Over the year
 
-{_table(["algorithm", "trained on", "mean", "worst window", "windows below eGLB", "robust: windows within bound",
-         "Cost (US$)", "PAR water", "PAR carbon"], headline)}
+{
+        _table(
+            [
+                "algorithm",
+                "trained on",
+                "mean",
+                "worst window",
+                "windows below eGLB",
+                "robust: windows within bound",
+                "Cost (US$)",
+                "PAR water",
+                "PAR carbon",
+            ],
+            headline,
+        )
+    }
 
 ![J / J(eGLB-Off) per window](windows.png)
 

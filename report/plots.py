@@ -47,8 +47,9 @@ def footprint_bars(footprints: dict[str, dict[str, np.ndarray]], regions: tuple[
 def plot_regions(results: list[AlgorithmResult], scenario: Scenario, path: Path) -> Path:
     """Each region's total water and carbon footprint, one bar per algorithm."""
     footprints = {r.name: {name: getattr(r.metrics, f"region_{name}") for name, _ in FOOTPRINTS} for r in results}
-    return footprint_bars(footprints, scenario.regions, path,
-                          f"Regional footprints on {scenario.name} (the tallest bar is what equity penalises)")
+    return footprint_bars(
+        footprints, scenario.regions, path, f"Regional footprints on {scenario.name} (the tallest bar is what equity penalises)"
+    )
 
 
 #: Line styles cycled with the colors, so that many algorithms stay distinguishable (also in grey print).
@@ -69,8 +70,14 @@ def plot_cumulative(results: list[AlgorithmResult], scenario: Scenario, path: Pa
         for a, result in enumerate(results):
             cumulative = np.cumsum(intensity * result.energy, axis=1)
             worst = int(np.argmax(cumulative[:, -1]))
-            axes[k].plot(hours, cumulative[worst], color=colors[a % len(colors)], linestyle=_STYLES[(a // len(colors) + a) % len(_STYLES)],
-                         linewidth=1.4, label=f"{result.name} (worst: {scenario.regions[worst]})")
+            axes[k].plot(
+                hours,
+                cumulative[worst],
+                color=colors[a % len(colors)],
+                linestyle=_STYLES[(a // len(colors) + a) % len(_STYLES)],
+                linewidth=1.4,
+                label=f"{result.name} (worst: {scenario.regions[worst]})",
+            )
         axes[k].set_ylabel(f"cumulative {label}")
         axes[k].grid(alpha=0.3)
         axes[k].legend(fontsize=7, ncol=2)
@@ -126,10 +133,14 @@ def plot_tradeoff(tradeoff: list[dict], ml: str, path: Path) -> Path:
     for key, marker, label in (("shifted_mean", "o", "mean over shifts"), ("shifted_worst", "s", "worst shift")):
         ax.plot([r["in_distribution"] for r in robust], [r[key] for r in robust], marker=marker, label=f"robust({ml}), {label}")
         for r in robust:
-            ax.annotate(f"λ={r['lambda']:g}", (r["in_distribution"], r[key]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                f"λ={r['lambda']:g}", (r["in_distribution"], r[key]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+            )
     for r in tradeoff:
         if r["lambda"] is None:
-            ax.scatter([r["in_distribution"]], [r["shifted_mean"]], marker="*", s=120, zorder=3, label=f"{r['algo']} (mean over shifts)")
+            ax.scatter(
+                [r["in_distribution"]], [r["shifted_mean"]], marker="*", s=120, zorder=3, label=f"{r['algo']} (mean over shifts)"
+            )
     ax.set_xlabel("J / J(eGLB-Off) in distribution (consistency)")
     ax.set_ylabel("J / J(eGLB-Off) on shifted traces (robustness)")
     ax.set_title("Consistency-robustness trade-off of the robustification layer")
@@ -164,8 +175,14 @@ def plot_windows(rows: list[dict], path: Path, title: str) -> Path:
     for panel, chosen in ((axes[0], algos), (axes[1], [a for a in algos if means[a] < 1.3])):
         for k, algo in enumerate(chosen):
             points = sorted((np.datetime64(r["start"]), r["ratio_to_offline"]) for r in rows if r["algo"] == algo)
-            panel.plot(*zip(*points), marker="o", markersize=2.5, linewidth=1, linestyle=styles[(k // 10) % len(styles)],
-                       label=f"{algo} ({means[algo]:.4f})")
+            panel.plot(
+                *zip(*points),
+                marker="o",
+                markersize=2.5,
+                linewidth=1,
+                linestyle=styles[(k // 10) % len(styles)],
+                label=f"{algo} ({means[algo]:.4f})",
+            )
         panel.axhline(1.0, color="black", linewidth=0.8, label="eGLB-Off (hindsight optimum of each window)")
         panel.set_ylabel("J / J(eGLB-Off)")
         panel.grid(alpha=0.3)
@@ -179,8 +196,10 @@ def plot_windows(rows: list[dict], path: Path, title: str) -> Path:
 def plot_region_totals(rows: list[dict], regions: tuple[str, ...], path: Path, title: str) -> Path:
     """Each region's water and carbon footprint summed over the rows (e.g. the windows of a year), one bar per algorithm."""
     footprints = {
-        algo: {name: np.sum([[r[f"region_{name}"][region] for region in regions] for r in rows if r["algo"] == algo], axis=0)
-               for name, _ in FOOTPRINTS}
+        algo: {
+            name: np.sum([[r[f"region_{name}"][region] for region in regions] for r in rows if r["algo"] == algo], axis=0)
+            for name, _ in FOOTPRINTS
+        }
         for algo in dict.fromkeys(r["algo"] for r in rows)
     }
     return footprint_bars(footprints, regions, path, title)

@@ -51,8 +51,12 @@ def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenar
     return AlgorithmResult(spec, episode.metrics, episode.energy, time.perf_counter() - start, extra, episode.infos)
 
 
-def run_algorithms(algorithms: list[tuple[str, Policy | OfflineSolver]], scenario: Scenario,
-                   progress: bool = True, reference: OfflineSolver | None = None) -> tuple[list[AlgorithmResult], float]:
+def run_algorithms(
+    algorithms: list[tuple[str, Policy | OfflineSolver]],
+    scenario: Scenario,
+    progress: bool = True,
+    reference: OfflineSolver | None = None,
+) -> tuple[list[AlgorithmResult], float]:
     """Run every (name, algorithm) on ``scenario``; also return J of eGLB-Off (solved by ``reference``,
     default EGLBOffline(), if not among them)."""
     results = []

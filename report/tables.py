@@ -74,16 +74,37 @@ def flat_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(flat)
 
 
-def format_table(rows: list[dict], extra_columns: tuple[str, ...] = (), columns: tuple[str, ...] = COLUMNS,
-                 formats: dict[str, str] | None = None) -> str:
+def format_table(
+    rows: list[dict],
+    extra_columns: tuple[str, ...] = (),
+    columns: tuple[str, ...] = COLUMNS,
+    formats: dict[str, str] | None = None,
+) -> str:
     """A plain-text table of ``columns`` (default the headline ones) plus any extras present; ``formats``
     adds format strings for columns of one's own."""
     columns = list(columns) + [c for c in extra_columns if any(c in r for r in rows)]
-    headers = {"algo": "algorithm", "cost": "Cost (US$)", "par_water": "PAR water", "par_carbon": "PAR carbon",
-               "J": "J (US$)", "ratio_to_offline": "J / J(eGLB-Off)"}
-    formats = {"cost": "{:,.0f}", "J": "{:,.0f}", "bound": "{:,.0f}", "par_water": "{:.3f}", "par_carbon": "{:.3f}",
-               "ratio_to_offline": "{:.4f}", "followed_share": "{:.3f}", "mean_theta": "{:.3f}", "ratio_std": "{:.4f}",
-               "ratio_worst": "{:.4f}", "unserved_mwh": "{:,.1f}", **(formats or {})}
+    headers = {
+        "algo": "algorithm",
+        "cost": "Cost (US$)",
+        "par_water": "PAR water",
+        "par_carbon": "PAR carbon",
+        "J": "J (US$)",
+        "ratio_to_offline": "J / J(eGLB-Off)",
+    }
+    formats = {
+        "cost": "{:,.0f}",
+        "J": "{:,.0f}",
+        "bound": "{:,.0f}",
+        "par_water": "{:.3f}",
+        "par_carbon": "{:.3f}",
+        "ratio_to_offline": "{:.4f}",
+        "followed_share": "{:.3f}",
+        "mean_theta": "{:.3f}",
+        "ratio_std": "{:.4f}",
+        "ratio_worst": "{:.4f}",
+        "unserved_mwh": "{:,.1f}",
+        **(formats or {}),
+    }
     cells = [[headers.get(c, c) for c in columns]]
     for row in rows:
         line = []

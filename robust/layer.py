@@ -68,8 +68,9 @@ def mismatch(cost: float, footprint: np.ndarray, expert: FootprintState, weights
     return float(cost - expert.cost + weights @ (footprint - expert.footprint).max(axis=1))
 
 
-def largest_admissible_theta(base: float, slope: float, offsets: np.ndarray, slopes: np.ndarray, weights: np.ndarray,
-                             budget: float) -> float:
+def largest_admissible_theta(
+    base: float, slope: float, offsets: np.ndarray, slopes: np.ndarray, weights: np.ndarray, budget: float
+) -> float:
     """Largest theta in [0, 1] with  base + slope*theta + sum_k w_k max_i(offsets[k,i] + slopes[k,i]*theta) <= budget.
 
     The left side is convex and piecewise linear; its breakpoints are among the pairwise crossings
@@ -121,8 +122,15 @@ class RobustPolicy(Policy):
     (the shadow expert's region energies [N]).
     """
 
-    def __init__(self, ml: Policy | OfflineSolver, lam: float = 0.1, slack: Slack = Slack(),
-                 price_floor: float | None = None, expert: EGLBOnline | None = None, name: str | None = None):
+    def __init__(
+        self,
+        ml: Policy | OfflineSolver,
+        lam: float = 0.1,
+        slack: Slack = Slack(),
+        price_floor: float | None = None,
+        expert: EGLBOnline | None = None,
+        name: str | None = None,
+    ):
         super().__init__()
         if not np.isfinite(lam) or lam < 0:
             raise InputError(f"robust lambda must be a finite number >= 0, got {lam}")

@@ -28,8 +28,9 @@ def learned_policy(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, na
     return layer
 
 
-def load_learned(folder: Path | str, name: str | None = None, which: str = "best",
-                 forecast_noise: float | None = None) -> tuple[PolicyCard, Policy]:
+def load_learned(
+    folder: Path | str, name: str | None = None, which: str = "best", forecast_noise: float | None = None
+) -> tuple[PolicyCard, Policy]:
     """The card and the policy of a run folder (see agents/learned.py; no code in the folder runs).
 
     Args:

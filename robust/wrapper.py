@@ -43,8 +43,9 @@ class RobustTrainingEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, env: GLBEnv, action_mode: str, lam: float, slack: Slack, reward: str = "vs-expert",
-                 routing_temperature: float = 5.0):
+    def __init__(
+        self, env: GLBEnv, action_mode: str, lam: float, slack: Slack, reward: str = "vs-expert", routing_temperature: float = 5.0
+    ):
         if env.action_mode != "share":
             raise ValueError("the inner environment must execute routings (action_mode='share')")
         self.env = env
@@ -75,7 +76,9 @@ class RobustTrainingEnv(gym.Env):
         routing = self.layer.blend(k, self.decoder.decode(action, k))
         obs, reward, terminated, truncated, info = self.env.step(shares_from_routing(routing, self.window.workload[:, k]))
         if self.reward_mode == "vs-expert":
-            reward = hour_reward(self.layer.info["J"] - before, self.env.reward_scale, self.layer.shadow.objective - expert_before)
+            reward = hour_reward(
+                self.layer.info["J"] - before, self.env.reward_scale, self.layer.shadow.objective - expert_before
+            )
         info.update({key: self.layer.info[key] for key in ("theta", "delta", "budget", "slack", "expert_J")})
         self._step += 1
         if not terminated:

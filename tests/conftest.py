@@ -12,9 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from envs.eglb2022 import default_data_path, load_eglb2022
 
-settings.register_profile(
-    "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
+settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 settings.load_profile("ci")
 
 

@@ -232,5 +232,16 @@ def history_args(root: Path, years: str, hours: str | None = None, regions: str 
 
 
 #: train.py options for a bc run of a few seconds (two DAgger iterations of two one-day episodes).
-TINY_BC = ["--timesteps", "48", "--set", "env.episode_hours=24", "--set", "model.episodes_per_iteration=2",
-           "--set", "model.epochs=2", "--set", "model.workers=1", "--no-progress"]
+TINY_BC = [
+    "--timesteps",
+    "48",
+    "--set",
+    "env.episode_hours=24",
+    "--set",
+    "model.episodes_per_iteration=2",
+    "--set",
+    "model.epochs=2",
+    "--set",
+    "model.workers=1",
+    "--no-progress",
+]

@@ -17,8 +17,9 @@ def cheapest_hour_cost(scenario: Scenario, t: int, price: np.ndarray) -> float:
     a_eq[pairs[:, 1], np.arange(len(pairs))] = 1
     a_ub = np.zeros((n, len(pairs)))
     a_ub[pairs[:, 0], np.arange(len(pairs))] = 1
-    result = linprog(cost, A_ub=a_ub, b_ub=scenario.capacity[:, t], A_eq=a_eq, b_eq=scenario.workload[:, t],
-                     bounds=(0, None), method="highs")
+    result = linprog(
+        cost, A_ub=a_ub, b_ub=scenario.capacity[:, t], A_eq=a_eq, b_eq=scenario.workload[:, t], bounds=(0, None), method="highs"
+    )
     assert result.status == 0, result.message
     return float(result.fun)
 
@@ -30,8 +31,9 @@ def offline_optimum(scenario: Scenario) -> float:
     pairs = np.argwhere(scenario.mask)
     p = len(pairs)
     nvar = p * t_count + 2
-    cost = np.concatenate([np.concatenate([scenario.price[pairs[:, 0], t] for t in range(t_count)]),
-                           [scenario.mu_water, scenario.mu_carbon]])
+    cost = np.concatenate(
+        [np.concatenate([scenario.price[pairs[:, 0], t] for t in range(t_count)]), [scenario.mu_water, scenario.mu_carbon]]
+    )
     rows_eq, rhs_eq, rows_ub, rhs_ub = [], [], [], []
     for t in range(t_count):
         for g in range(j):
@@ -53,7 +55,14 @@ def offline_optimum(scenario: Scenario) -> float:
             row[p * t_count + k] = -1
             rows_ub.append(row)
             rhs_ub.append(0.0)
-    result = linprog(cost, A_ub=np.array(rows_ub), b_ub=rhs_ub, A_eq=np.array(rows_eq), b_eq=rhs_eq,
-                     bounds=[(0, None)] * (p * t_count) + [(None, None)] * 2, method="highs")
+    result = linprog(
+        cost,
+        A_ub=np.array(rows_ub),
+        b_ub=rhs_ub,
+        A_eq=np.array(rows_eq),
+        b_eq=rhs_eq,
+        bounds=[(0, None)] * (p * t_count) + [(None, None)] * 2,
+        method="highs",
+    )
     assert result.status == 0, result.message
     return float(result.fun)

@@ -157,7 +157,11 @@ def test_eglb_improves_on_glb_cost_and_stays_above_the_optimum():
 def test_registry_parses_and_rejects():
     assert split_specs("eglb, robust(glb-cost,lambda=0.1),ppo:runs/x") == ["eglb", "robust(glb-cost,lambda=0.1)", "ppo:runs/x"]
     assert build("eglb", AlgorithmOptions(eta=1e-4)).eta_setting == 1e-4
-    for bad, message in (("glb-magic", "unknown algorithm 'glb-magic'"), ("eglb,,glb-cost", "empty algorithm name"),
-                         ("robust(eglb", "unbalanced"), ("dqn:runs/x", "unknown algorithm kind 'dqn'")):
+    for bad, message in (
+        ("glb-magic", "unknown algorithm 'glb-magic'"),
+        ("eglb,,glb-cost", "empty algorithm name"),
+        ("robust(eglb", "unbalanced"),
+        ("dqn:runs/x", "unknown algorithm kind 'dqn'"),
+    ):
         with pytest.raises(InputError, match=message):
             [build(s) for s in split_specs(bad)]

@@ -23,16 +23,24 @@ def most_energy_lp(scenario, i: int, t: int) -> float:
     a_eq[pairs[:, 1], np.arange(len(pairs))] = 1
     a_ub = np.zeros((n, len(pairs)))
     a_ub[pairs[:, 0], np.arange(len(pairs))] = 1
-    result = linprog(-(pairs[:, 0] == i).astype(float), A_ub=a_ub, b_ub=scenario.capacity[:, t], A_eq=a_eq,
-                     b_eq=scenario.workload[:, t], bounds=(0, None), method="highs")
+    result = linprog(
+        -(pairs[:, 0] == i).astype(float),
+        A_ub=a_ub,
+        b_ub=scenario.capacity[:, t],
+        A_eq=a_eq,
+        b_eq=scenario.workload[:, t],
+        bounds=(0, None),
+        method="highs",
+    )
     assert result.status == 0, result.message
     return -float(result.fun)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_receivable_energy_is_the_most_a_feasible_routing_gives_a_region(seed):
-    scenario = random_scenario(seed, n_regions=5, n_gateways=4, hours=5, masked=seed % 2 == 0, slack=1.5,
-                               hourly_capacity=seed > 1)
+    scenario = random_scenario(
+        seed, n_regions=5, n_gateways=4, hours=5, masked=seed % 2 == 0, slack=1.5, hourly_capacity=seed > 1
+    )
     receivable = receivable_energy(scenario)
     expected = np.array([[most_energy_lp(scenario, i, t) for t in range(5)] for i in range(5)])
     np.testing.assert_allclose(receivable, expected, rtol=1e-9, atol=1e-9)

@@ -103,8 +103,15 @@ def test_dual_action_routes_at_the_calibrated_prices():
     for t in range(5):
         gamma_w, gamma_c = rng.random(5), rng.random(5)
         _, _, _, _, info = env.step(action_from_dual(gamma_w, gamma_c))
-        q = calibrated_price(scenario.price[:, t], scenario.water[:, t], scenario.carbon[:, t], gamma_w, gamma_c,
-                             scenario.mu_water, scenario.mu_carbon)
+        q = calibrated_price(
+            scenario.price[:, t],
+            scenario.water[:, t],
+            scenario.carbon[:, t],
+            gamma_w,
+            gamma_c,
+            scenario.mu_water,
+            scenario.mu_carbon,
+        )
         assert q @ info["energy"] == pytest.approx(cheapest_hour_cost(scenario, t, q), rel=1e-9, abs=1e-9)
 
 
@@ -131,11 +138,13 @@ def test_observation_holds_inputs_time_and_equity_state():
     forecast = obs[4 * n + j + 3 : 4 * n + j + 3 + 2 * (3 * n + j)].reshape(2, 3 * n + j)
     np.testing.assert_allclose(forecast[1, :n], scenario.price[:, 2] / scale.price, rtol=1e-6)
     weights = scenario.footprint_weights
-    for k in range(5):
+    for _ in range(5):
         obs, _, _, _, _ = env.step(env.action_space.sample())
     state = env.state
     equity = obs[-4 * n :].reshape(4, n)
-    expected = np.array([weights[0] * state.water / (scale.footprint_water * 30), weights[1] * state.carbon / (scale.footprint_carbon * 30)])
+    expected = np.array(
+        [weights[0] * state.water / (scale.footprint_water * 30), weights[1] * state.carbon / (scale.footprint_carbon * 30)]
+    )
     np.testing.assert_allclose(equity[:2], expected, rtol=1e-5)
     np.testing.assert_allclose(equity[2:], expected.max(axis=1, keepdims=True) - expected, rtol=1e-5, atol=1e-7)
     assert obs[4 * n + j + 2] == pytest.approx(25 / 30)

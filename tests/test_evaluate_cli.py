@@ -77,8 +77,12 @@ def test_published_layout_and_setting(published_path, capsys):
     ],
 )
 def test_user_mistakes_give_one_line_and_status_2(args, message):
-    done = subprocess.run([sys.executable, "evaluate.py", "--no-progress", "--synthetic-hours", "48", *args],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "evaluate.py", "--no-progress", "--synthetic-hours", "48", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
@@ -87,7 +91,12 @@ def test_user_mistakes_give_one_line_and_status_2(args, message):
 
 def test_several_synthetic_seeds_give_per_seed_rows_and_their_mean(tmp_path, capsys):
     out = tmp_path / "multi"
-    assert evaluate.main(["--synthetic", "1-2,5", "--synthetic-hours", "30", "--algos", "eglb,glb-cost", "--out", str(out), "--no-progress"]) == 0
+    assert (
+        evaluate.main(
+            ["--synthetic", "1-2,5", "--synthetic-hours", "30", "--algos", "eglb,glb-cost", "--out", str(out), "--no-progress"]
+        )
+        == 0
+    )
     rows = json.loads((out / "results.json").read_text())
     assert sorted({r["scenario"] for r in rows}) == ["synthetic seed 1 full", "synthetic seed 2 full", "synthetic seed 5 full"]
     summary = json.loads((out / "summary.json").read_text())
@@ -105,7 +114,10 @@ def test_several_synthetic_seeds_give_per_seed_rows_and_their_mean(tmp_path, cap
         (["--synthetic", "12-3"], "--synthetic range '12-3' runs backwards: write 3-12"),
         (["--synthetic-hours", "1000000000"], "--synthetic-hours must be in 1..87600"),
         (["--synthetic-hours", "1e9"], "argument --synthetic-hours: invalid int value"),
-        (["--shift", "outage:regions=0+1+2+3+4+5+6+7+8+9,start=0,end=1"], "has no load to route after the shifts (they shed all of it)"),
+        (
+            ["--shift", "outage:regions=0+1+2+3+4+5+6+7+8+9,start=0,end=1"],
+            "has no load to route after the shifts (they shed all of it)",
+        ),
         (["--shift", "outage:start=0.8,end=0.2"], "need 0 <= start < end <= 1, got start=0.8, end=0.2"),
         (["--out", "/proc/forbidden/results"], "cannot create --out folder /proc/forbidden/results"),
         (["--algos", "sb3:ppo:nowhere.zip"], "--allow-pickle"),
@@ -136,8 +148,17 @@ def test_a_read_only_out_folder_is_one_line(tmp_path, run_cli):
 
 def test_shed_load_is_reported_and_json_is_strict(tmp_path):
     out = tmp_path / "outage"
-    args = ["--synthetic-hours", "48", "--algos", "eglb,eglb-off", "--shift", "outage:regions=0+1+2+3+4+5,start=0.2,end=0.5",
-            "--out", str(out), "--no-progress"]
+    args = [
+        "--synthetic-hours",
+        "48",
+        "--algos",
+        "eglb,eglb-off",
+        "--shift",
+        "outage:regions=0+1+2+3+4+5,start=0.2,end=0.5",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert evaluate.main(args) == 0
     text = (out / "results.json").read_text()
     assert "NaN" not in text and "Infinity" not in text
@@ -165,7 +186,19 @@ def test_a_python_policy_is_scored_like_any_other(tmp_path, capsys, monkeypatch)
         "        return policy.act(view)\n    return act\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert evaluate.main(["--synthetic-hours", "30", "--algos", "py:my_policies:make,py:my_policies:cheapest_callable,glb-cost",
-                          "--no-progress", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        evaluate.main(
+            [
+                "--synthetic-hours",
+                "30",
+                "--algos",
+                "py:my_policies:make,py:my_policies:cheapest_callable,glb-cost",
+                "--no-progress",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     rows = json.loads((tmp_path / "out" / "results.json").read_text())
     assert rows[0]["J"] == rows[1]["J"] == rows[2]["J"]

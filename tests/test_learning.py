@@ -32,9 +32,28 @@ TINY = {
 
 
 def short_run(tmp_path: Path, algo: str, timesteps: int, *extra: str, name: str | None = None) -> Path:
-    args = ["--algo", algo, "--synthetic", "--timesteps", str(timesteps), "--eval-freq", str(max(timesteps // 2, 1)),
-            "--n-envs", "1", "--set", "env.episode_hours=24", "--eval-seeds", "0", "--out", str(tmp_path),
-            "--name", name or algo, "--no-progress", *TINY[algo], *extra]
+    args = [
+        "--algo",
+        algo,
+        "--synthetic",
+        "--timesteps",
+        str(timesteps),
+        "--eval-freq",
+        str(max(timesteps // 2, 1)),
+        "--n-envs",
+        "1",
+        "--set",
+        "env.episode_hours=24",
+        "--eval-seeds",
+        "0",
+        "--out",
+        str(tmp_path),
+        "--name",
+        name or algo,
+        "--no-progress",
+        *TINY[algo],
+        *extra,
+    ]
     assert train.main(args) == 0
     return tmp_path / (name or algo)
 
@@ -42,8 +61,17 @@ def short_run(tmp_path: Path, algo: str, timesteps: int, *extra: str, name: str 
 @pytest.mark.parametrize("algo", ["ppo", "a2c", "sac", "td3", "recurrent-ppo", "bc"])
 def test_each_algorithm_trains_saves_and_reloads_identically(tmp_path, algo, capsys):
     folder = short_run(tmp_path, algo, 72 if algo == "bc" else 200)
-    for name in ("config.yaml", "command.txt", "policy.json", "policy.pt", "best_policy.pt", "eval.csv",
-                 "learning_curve.png", "results.json", "summary.json"):
+    for name in (
+        "config.yaml",
+        "command.txt",
+        "policy.json",
+        "policy.pt",
+        "best_policy.pt",
+        "eval.csv",
+        "learning_curve.png",
+        "results.json",
+        "summary.json",
+    ):
         assert (folder / name).is_file(), name
     assert list((folder / "tb").glob("events.out.tfevents.*"))
     assert (folder / "progress.csv").read_text().strip()
@@ -100,8 +128,19 @@ def test_a_short_imitation_run_improves_J(tmp_path):
     """Two DAgger iterations on 12 episodes of 48 hours, every hour labelled: the trained network beats
     the untrained one by 8 to 14 points of J / J(eGLB-Off) on held-out traces (seeds 0..2 of training,
     1 to 4 threads). The test asks for 3 points, on the mean over three held-out traces."""
-    folder = short_run(tmp_path, "bc", 2 * 12 * 48, "--set", "env.episode_hours=48", "--set", "model.episodes_per_iteration=12",
-                       "--set", "model.epochs=60", "--set", "model.label_every=1")
+    folder = short_run(
+        tmp_path,
+        "bc",
+        2 * 12 * 48,
+        "--set",
+        "env.episode_hours=48",
+        "--set",
+        "model.episodes_per_iteration=12",
+        "--set",
+        "model.epochs=60",
+        "--set",
+        "model.label_every=1",
+    )
     card, trained = load_learned(folder)
     import torch
 
@@ -140,10 +179,24 @@ def test_configuration_merges_defaults_scenario_blocks_and_overrides():
 
 
 def test_trace_windows_must_not_overlap_and_must_fit(published_path, tmp_path, run_cli):
-    done = run_cli("train.py", "--algo", "bc", "--traces", str(published_path), "--hours", "0:300", "--eval-hours", "200:457",
-                   "--out", str(tmp_path), "--no-progress")
+    done = run_cli(
+        "train.py",
+        "--algo",
+        "bc",
+        "--traces",
+        str(published_path),
+        "--hours",
+        "0:300",
+        "--eval-hours",
+        "200:457",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    )
     assert done.returncode == 2 and "training hours 0:300 and evaluation hours 200:457 overlap" in done.stderr
-    done = run_cli("train.py", "--algo", "bc", "--traces", str(published_path), "--hours", "0:50", "--out", str(tmp_path), "--no-progress")
+    done = run_cli(
+        "train.py", "--algo", "bc", "--traces", str(published_path), "--hours", "0:50", "--out", str(tmp_path), "--no-progress"
+    )
     assert done.returncode == 2 and "longer than the 50 training hours" in done.stderr
     assert not list(tmp_path.iterdir())  # a start that failed leaves no folder behind
 
@@ -197,8 +250,26 @@ def test_ppo_training_improves_J_on_held_out_traces(tmp_path):
     from training.sb3 import build_model
 
     folder = tmp_path / "ppo"
-    args = ["--algo", "ppo", "--synthetic", "--timesteps", "60000", "--eval-freq", "20000", "--eval-seeds", "0",
-            "--set", "env.episode_hours=48", "--set", "env.residual=false", "--out", str(tmp_path), "--name", "ppo", "--no-progress"]
+    args = [
+        "--algo",
+        "ppo",
+        "--synthetic",
+        "--timesteps",
+        "60000",
+        "--eval-freq",
+        "20000",
+        "--eval-seeds",
+        "0",
+        "--set",
+        "env.episode_hours=48",
+        "--set",
+        "env.residual=false",
+        "--out",
+        str(tmp_path),
+        "--name",
+        "ppo",
+        "--no-progress",
+    ]
     assert train.main(args) == 0
     history = [float(line.split(",")[1]) for line in (folder / "eval.csv").read_text().splitlines()[1:]]
     config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()), "config")
@@ -239,8 +310,13 @@ def test_the_python_api_trains_and_calls_back(tmp_path):
     import eglb
     from training.config import DataConfig
 
-    config = eglb.training_config("bc", data=DataConfig(eval_seeds=(0,)), timesteps=48, eval_freq=24,
-                                  sets=["env.episode_hours=24", "model.episodes_per_iteration=1", "model.epochs=2", "model.workers=1"])
+    config = eglb.training_config(
+        "bc",
+        data=DataConfig(eval_seeds=(0,)),
+        timesteps=48,
+        eval_freq=24,
+        sets=["env.episode_hours=24", "model.episodes_per_iteration=1", "model.epochs=2", "model.workers=1"],
+    )
     seen = []
     summary = eglb.train(config, tmp_path / "api", callbacks=[seen.append])
     assert [row["steps"] for row in seen] == [24, 48] and all({"ratio_to_offline", "eglb_ratio"} <= set(r) for r in seen)

@@ -60,11 +60,26 @@ def rewrite_cell(path, line, column, value):
     [
         (lambda d: (d / "carbon" / "Japan_carbon.csv").unlink(), r"missing file .*Japan_carbon.csv"),
         (lambda d: rewrite_cell(d / "water" / "Texas_water.csv", 1, 1, "WUE"), r"Texas_water.csv has no column ' WUE \(L/kWh\)'"),
-        (lambda d: rewrite_cell(d / "price" / "Nevada_Price.csv", 42, 1, "n/a"), r"Nevada_Price.csv, line 42, column 'Price \(USD/MWh\)': expected a finite number, got 'n/a'"),
-        (lambda d: rewrite_cell(d / "carbon" / "Denmark_carbon.csv", 7, 1, ""), r"Denmark_carbon.csv, line 7, .*expected a finite number"),
-        (lambda d: rewrite_cell(d / "water" / "Georgia_water.csv", 9, 1, "-0.5"), r"Georgia_water.csv, line 9: column ' WUE \(L/kWh\)' must be >= 0"),
-        (lambda d: rewrite_cell(d / "AI_workload.csv", 12, 0, "2022-09-22 09"), r"AI_workload.csv, line 12: duplicated timestamp \(already on line 11\)"),
-        (lambda d: rewrite_cell(d / "price" / "Japan_Price.csv", 3, 0, "yesterday"), r"Japan_Price.csv, line 3, column 'Time \(UTC\)': expected a timestamp"),
+        (
+            lambda d: rewrite_cell(d / "price" / "Nevada_Price.csv", 42, 1, "n/a"),
+            r"Nevada_Price.csv, line 42, column 'Price \(USD/MWh\)': expected a finite number, got 'n/a'",
+        ),
+        (
+            lambda d: rewrite_cell(d / "carbon" / "Denmark_carbon.csv", 7, 1, ""),
+            r"Denmark_carbon.csv, line 7, .*expected a finite number",
+        ),
+        (
+            lambda d: rewrite_cell(d / "water" / "Georgia_water.csv", 9, 1, "-0.5"),
+            r"Georgia_water.csv, line 9: column ' WUE \(L/kWh\)' must be >= 0",
+        ),
+        (
+            lambda d: rewrite_cell(d / "AI_workload.csv", 12, 0, "2022-09-22 09"),
+            r"AI_workload.csv, line 12: duplicated timestamp \(already on line 11\)",
+        ),
+        (
+            lambda d: rewrite_cell(d / "price" / "Japan_Price.csv", 3, 0, "yesterday"),
+            r"Japan_Price.csv, line 3, column 'Time \(UTC\)': expected a timestamp",
+        ),
     ],
 )
 def test_published_layout_errors_name_file_line_and_column(data_copy, corrupt, message):
@@ -106,18 +121,45 @@ def edit_csv(path, edit):
 @pytest.mark.parametrize(
     "corrupt, message",
     [
-        (lambda d: edit_csv(d / "signals.csv", lambda r: r.pop(5)), r"signals.csv has no row for region '.*' at 2022-09-22T00:00:00"),
-        (lambda d: edit_csv(d / "signals.csv", lambda r: r.__setitem__(3, r[2])), r"signals.csv, line 4: region 'Virginia' at 2022-09-22T00:00:00 is listed twice"),
-        (lambda d: edit_csv(d / "signals.csv", lambda r: r[7].__setitem__(1, "Atlantis")), r"signals.csv, line 8, column 'region': unknown region 'Atlantis'"),
-        (lambda d: edit_csv(d / "signals.csv", lambda r: r[9].__setitem__(4, "-1")), r"signals.csv, line 10: column 'water_m3_mwh' must be >= 0"),
-        (lambda d: edit_csv(d / "signals.csv", lambda r: r[9].__setitem__(2, "cheap")), r"signals.csv, line 10, column 'price_usd_mwh': expected a finite number, got 'cheap'"),
-        (lambda d: edit_csv(d / "workload.csv", lambda r: r[4].__setitem__(2, "-3")), r"workload.csv, line 5: column 'load_mw' must be >= 0"),
-        (lambda d: edit_csv(d / "workload.csv", lambda r: [row.__setitem__(0, "2030-01-01T00:00:00") for row in r[1:11]]), r"timestamps of .*signals.csv and .*workload.csv differ"),
+        (
+            lambda d: edit_csv(d / "signals.csv", lambda r: r.pop(5)),
+            r"signals.csv has no row for region '.*' at 2022-09-22T00:00:00",
+        ),
+        (
+            lambda d: edit_csv(d / "signals.csv", lambda r: r.__setitem__(3, r[2])),
+            r"signals.csv, line 4: region 'Virginia' at 2022-09-22T00:00:00 is listed twice",
+        ),
+        (
+            lambda d: edit_csv(d / "signals.csv", lambda r: r[7].__setitem__(1, "Atlantis")),
+            r"signals.csv, line 8, column 'region': unknown region 'Atlantis'",
+        ),
+        (
+            lambda d: edit_csv(d / "signals.csv", lambda r: r[9].__setitem__(4, "-1")),
+            r"signals.csv, line 10: column 'water_m3_mwh' must be >= 0",
+        ),
+        (
+            lambda d: edit_csv(d / "signals.csv", lambda r: r[9].__setitem__(2, "cheap")),
+            r"signals.csv, line 10, column 'price_usd_mwh': expected a finite number, got 'cheap'",
+        ),
+        (
+            lambda d: edit_csv(d / "workload.csv", lambda r: r[4].__setitem__(2, "-3")),
+            r"workload.csv, line 5: column 'load_mw' must be >= 0",
+        ),
+        (
+            lambda d: edit_csv(d / "workload.csv", lambda r: [row.__setitem__(0, "2030-01-01T00:00:00") for row in r[1:11]]),
+            r"timestamps of .*signals.csv and .*workload.csv differ",
+        ),
         (lambda d: edit_csv(d / "regions.csv", lambda r: r[0].__setitem__(1, "cap")), r"regions.csv has no column 'capacity_mw'"),
-        (lambda d: edit_csv(d / "mask.csv", lambda r: r[1].__setitem__(1, "Mars")), r"mask.csv, line 2, column 'gateway': unknown gateway 'Mars'"),
+        (
+            lambda d: edit_csv(d / "mask.csv", lambda r: r[1].__setitem__(1, "Mars")),
+            r"mask.csv, line 2, column 'gateway': unknown gateway 'Mars'",
+        ),
         (lambda d: (d / "workload.csv").unlink(), r"missing file .*workload.csv"),
         (lambda d: (d / "scenario.json").write_text("{oops"), r"scenario.json is not valid JSON"),
-        (lambda d: edit_csv(d / "workload.csv", lambda r: [row.__setitem__(2, "5") for row in r[1:11]]), r"hour 0 .*cannot be served"),
+        (
+            lambda d: edit_csv(d / "workload.csv", lambda r: [row.__setitem__(2, "5") for row in r[1:11]]),
+            r"hour 0 .*cannot be served",
+        ),
     ],
 )
 def test_csv_format_errors_name_file_line_and_column(tmp_path, corrupt, message):
@@ -147,17 +189,38 @@ def shorten(path, keep):
     "corrupt, message",
     [
         # A truncated file would silently cut every file to the common hours (457 -> 200).
-        (lambda d: shorten(d / "carbon" / "Texas_carbon.csv", 200), r"Texas_carbon.csv ends at 2022-09-30T07 but most files .* end at 2022-10-11T00: it looks truncated \(aligning on it would drop 257 hours"),
+        (
+            lambda d: shorten(d / "carbon" / "Texas_carbon.csv", 200),
+            r"Texas_carbon.csv ends at 2022-09-30T07 but most files .* end at 2022-10-11T00: it looks truncated \(aligning on it would drop 257 hours",
+        ),
         (lambda d: shorten(d / "AI_workload.csv", 200), r"AI_workload.csv ends at .* looks truncated"),
         # Rows missing inside a file.
-        (lambda d: edit_csv(d / "water" / "Japan_water.csv", lambda r: r.pop(30)), r"Japan_water.csv has no row for 1 hour \(2022-09-23T05\)"),
+        (
+            lambda d: edit_csv(d / "water" / "Japan_water.csv", lambda r: r.pop(30)),
+            r"Japan_water.csv has no row for 1 hour \(2022-09-23T05\)",
+        ),
         # Day-first dates, offsets other than UTC, minutes, impossible dates.
-        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "22/09/2022 03:00"), r"Texas_Price.csv, line 5, column 'Time \(UTC\)': expected a timestamp like"),
-        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-09-22 03:00+05:00"), r"Texas_Price.csv, line 5, .*timestamps must be UTC, got offset \+05:00"),
-        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-09-22 03:30"), r"Texas_Price.csv, line 5, .*2022-09-22T03:30:00 is not the start of an hour"),
-        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-02-30 03"), r"Texas_Price.csv, line 5, .*expected a timestamp like"),
+        (
+            lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "22/09/2022 03:00"),
+            r"Texas_Price.csv, line 5, column 'Time \(UTC\)': expected a timestamp like",
+        ),
+        (
+            lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-09-22 03:00+05:00"),
+            r"Texas_Price.csv, line 5, .*timestamps must be UTC, got offset \+05:00",
+        ),
+        (
+            lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-09-22 03:30"),
+            r"Texas_Price.csv, line 5, .*2022-09-22T03:30:00 is not the start of an hour",
+        ),
+        (
+            lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 5, 0, "2022-02-30 03"),
+            r"Texas_Price.csv, line 5, .*expected a timestamp like",
+        ),
         # A year far away is a valid date, but then the file does not line up with the others.
-        (lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 458, 0, "2300-01-01 00"), r"Texas_Price.csv has no row for .* hours"),
+        (
+            lambda d: rewrite_cell(d / "price" / "Texas_Price.csv", 458, 0, "2300-01-01 00"),
+            r"Texas_Price.csv has no row for .* hours",
+        ),
     ],
 )
 def test_published_layout_refuses_what_would_misalign_silently(data_copy, corrupt, message):
@@ -175,8 +238,16 @@ def test_published_layout_accepts_utc_designators(data_copy, published_full):
 @pytest.mark.parametrize(
     "corrupt, message",
     [
-        (lambda d: edit_csv(d / "signals.csv", lambda r: [r.pop(11) for _ in range(10)]), r"signals.csv has no row for 1 hour \(2022-09-22T01\)"),
-        (lambda d: edit_csv(d / "signals.csv", lambda r: [row.__setitem__(0, row[0].replace(":00:00", ":30:00")) for row in r[1:11]]), r"signals.csv, line 2, column 'timestamp': 2022-09-22T00:30:00 is not the start of an hour"),
+        (
+            lambda d: edit_csv(d / "signals.csv", lambda r: [r.pop(11) for _ in range(10)]),
+            r"signals.csv has no row for 1 hour \(2022-09-22T01\)",
+        ),
+        (
+            lambda d: edit_csv(
+                d / "signals.csv", lambda r: [row.__setitem__(0, row[0].replace(":00:00", ":30:00")) for row in r[1:11]]
+            ),
+            r"signals.csv, line 2, column 'timestamp': 2022-09-22T00:30:00 is not the start of an hour",
+        ),
         (lambda d: (d / "scenario.json").write_bytes(b'{"name": "\xff\xfe"}'), r"scenario.json is not UTF-8 text"),
     ],
 )

@@ -36,8 +36,9 @@ from bench_offline_classes import class_scenario  # noqa: E402  (the benchmark's
     hourly=st.booleans(),
 )
 def test_objective_equals_the_transportation_lp_on_random_masks(seed, n_regions, n_gateways, hours, slack, hourly):
-    scenario = random_scenario(seed, n_regions=n_regions, n_gateways=n_gateways, hours=hours, masked=True, slack=slack,
-                               hourly_capacity=hourly)
+    scenario = random_scenario(
+        seed, n_regions=n_regions, n_gateways=n_gateways, hours=hours, masked=True, slack=slack, hourly_capacity=hourly
+    )
     reference = offline_optimum(scenario)
     with pytest.MonkeyPatch.context() as patch:  # every Hall row found lazily, even for few classes
         patch.setattr(offline, "FEW_CLASSES", 0)

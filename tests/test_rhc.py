@@ -248,7 +248,11 @@ def test_controller_specs_in_algorithm_lists_and_the_layer():
     from eglb.registry import build, split_specs
     from robust.layer import RobustPolicy
 
-    assert split_specs("eglb,rhc:w=24,forecaster=noisy,noise=0.2,glb-cost") == ["eglb", "rhc:w=24,forecaster=noisy,noise=0.2", "glb-cost"]
+    assert split_specs("eglb,rhc:w=24,forecaster=noisy,noise=0.2,glb-cost") == [
+        "eglb",
+        "rhc:w=24,forecaster=noisy,noise=0.2",
+        "glb-cost",
+    ]
     assert split_specs("robust(rhc:w=6,tail=prorate,lambda=0.1)") == ["robust(rhc:w=6,tail=prorate,lambda=0.1)"]
     layer = build("robust(rhc:w=6,tail=prorate,lambda=0.1)")
     assert isinstance(layer, RobustPolicy) and layer.lam == 0.1 and layer.ml.name == "rhc:w=6,tail=prorate"

@@ -66,15 +66,26 @@ def standalone_expert_energy(scenario, eta):
 
 
 scenarios = st.builds(
-    random_scenario, seed=st.integers(0, 100_000), n_regions=st.integers(1, 5), n_gateways=st.integers(1, 4),
-    hours=st.integers(2, 14), masked=st.booleans(), negative_prices=st.booleans(), slack=st.sampled_from([0.0, 0.3]),
+    random_scenario,
+    seed=st.integers(0, 100_000),
+    n_regions=st.integers(1, 5),
+    n_gateways=st.integers(1, 4),
+    hours=st.integers(2, 14),
+    masked=st.booleans(),
+    negative_prices=st.booleans(),
+    slack=st.sampled_from([0.0, 0.3]),
     hourly_capacity=st.booleans(),
 )
 
 
-@given(scenario=scenarios, kind=st.sampled_from(["random", "dirtiest", "mismatch", "boundary", "nan"]),
-       lam=st.sampled_from([0.0, 0.01, 0.1, 1.0]), b=st.sampled_from([0.0, 1.0, 100.0]),
-       schedule=st.sampled_from(["const", "sqrt", "linear"]), eta=st.sampled_from([None, 1e-3]))
+@given(
+    scenario=scenarios,
+    kind=st.sampled_from(["random", "dirtiest", "mismatch", "boundary", "nan"]),
+    lam=st.sampled_from([0.0, 0.01, 0.1, 1.0]),
+    b=st.sampled_from([0.0, 1.0, 100.0]),
+    schedule=st.sampled_from(["const", "sqrt", "linear"]),
+    eta=st.sampled_from([None, 1e-3]),
+)
 def test_guarantee_holds_at_every_hour_against_adversaries(scenario, kind, lam, b, schedule, eta):
     slack = Slack(b, schedule)
     layer = RobustPolicy(Adversary(kind), lam=lam, slack=slack, expert=EGLBOnline(eta=eta))

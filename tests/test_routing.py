@@ -44,7 +44,9 @@ def test_fill_cheapest_over_hours_equals_hour_by_hour():
     price = np.random.default_rng(0).normal(size=(6, 20))
     batch = fill_cheapest(price, scenario.total_workload, scenario.capacity)
     for t in range(20):
-        np.testing.assert_array_equal(batch[:, t], fill_cheapest(price[:, t], scenario.total_workload[t], scenario.capacity[:, t]))
+        np.testing.assert_array_equal(
+            batch[:, t], fill_cheapest(price[:, t], scenario.total_workload[t], scenario.capacity[:, t])
+        )
 
 
 @given(scenario=scenarios, seed=st.integers(0, 1000), concentrate=st.booleans())

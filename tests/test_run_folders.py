@@ -130,9 +130,32 @@ def test_a_failed_start_is_cleaned_and_a_leftover_one_reused(tmp_path):
 def test_resume_after_kill_9_trims_what_came_after_the_last_checkpoint(tmp_path):
     """A real kill -9 in the middle of training, then --resume: no duplicated evaluation rows, no
     temporary files, no unfinished checkpoints; the history ends where the training ends."""
-    args = [sys.executable, "train.py", "--algo", "bc", "--synthetic", "--timesteps", str(24 * 3 * 40), "--eval-freq", "72",
-            "--set", "env.episode_hours=24", "--eval-seeds", "0", "--out", str(tmp_path), "--name", "bc", "--no-progress",
-            "--set", "model.episodes_per_iteration=3", "--set", "model.epochs=3", "--set", "model.workers=1"]
+    args = [
+        sys.executable,
+        "train.py",
+        "--algo",
+        "bc",
+        "--synthetic",
+        "--timesteps",
+        str(24 * 3 * 40),
+        "--eval-freq",
+        "72",
+        "--set",
+        "env.episode_hours=24",
+        "--eval-seeds",
+        "0",
+        "--out",
+        str(tmp_path),
+        "--name",
+        "bc",
+        "--no-progress",
+        "--set",
+        "model.episodes_per_iteration=3",
+        "--set",
+        "model.epochs=3",
+        "--set",
+        "model.workers=1",
+    ]
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     folder = tmp_path / "bc"
     deadline = time.time() + 120

@@ -16,9 +16,17 @@ from envs.synthetic import make_synthetic
 
 def fields_of(scenario: Scenario) -> dict:
     return dict(
-        regions=scenario.regions, gateways=scenario.gateways, timestamps=scenario.timestamps,
-        price=scenario.price, carbon=scenario.carbon, water=scenario.water, workload=scenario.workload,
-        capacity=scenario.capacity, mask=scenario.mask, mu_water=scenario.mu_water, mu_carbon=scenario.mu_carbon,
+        regions=scenario.regions,
+        gateways=scenario.gateways,
+        timestamps=scenario.timestamps,
+        price=scenario.price,
+        carbon=scenario.carbon,
+        water=scenario.water,
+        workload=scenario.workload,
+        capacity=scenario.capacity,
+        mask=scenario.mask,
+        mu_water=scenario.mu_water,
+        mu_carbon=scenario.mu_carbon,
     )
 
 
@@ -60,7 +68,10 @@ def test_window_and_slicing_give_scenarios(base):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda s: {"price": np.where(np.arange(6) == 2, np.nan, s.price)}, r"price\[0, 2\] \(region 'r0', hour 2 \(2024-01-01T02:00\)\): price must be a finite number"),
+        (
+            lambda s: {"price": np.where(np.arange(6) == 2, np.nan, s.price)},
+            r"price\[0, 2\] \(region 'r0', hour 2 \(2024-01-01T02:00\)\): price must be a finite number",
+        ),
         (lambda s: {"carbon": s.carbon - np.eye(3, 6)}, r"carbon\[0, 0\] .*must be >= 0"),
         (lambda s: {"water": s.water * np.where(np.arange(6) == 5, -1, 1)}, r"water\[0, 5\] .*must be >= 0"),
         (lambda s: {"workload": -s.workload - 1}, r"workload\[0, 0\] \(gateway 'g0'.*must be >= 0"),
@@ -91,11 +102,19 @@ def test_an_hour_that_cannot_be_served_is_named(base):
 
 def test_infeasibility_under_a_mask_names_the_gateways_and_regions():
     mask = np.array([[1, 1], [0, 1]], dtype=bool)  # g0 can only use r0
-    with pytest.raises(InputError, match=r"hour 1 .*gateways \['g0'\] need 2 MW but the regions allowed to serve them \['r0'\] have 1 MW"):
+    with pytest.raises(
+        InputError, match=r"hour 1 .*gateways \['g0'\] need 2 MW but the regions allowed to serve them \['r0'\] have 1 MW"
+    ):
         Scenario(
-            regions=["r0", "r1"], gateways=["g0", "g1"], timestamps=hourly_timestamps("2024-01-01", 2),
-            price=np.ones((2, 2)), carbon=np.ones((2, 2)), water=np.ones((2, 2)),
-            workload=np.array([[1.0, 2.0], [0.0, 0.0]]), capacity=np.ones(2), mask=mask,
+            regions=["r0", "r1"],
+            gateways=["g0", "g1"],
+            timestamps=hourly_timestamps("2024-01-01", 2),
+            price=np.ones((2, 2)),
+            carbon=np.ones((2, 2)),
+            water=np.ones((2, 2)),
+            workload=np.array([[1.0, 2.0], [0.0, 0.0]]),
+            capacity=np.ones(2),
+            mask=mask,
         )
 
 
@@ -119,9 +138,15 @@ def test_hourly_feasibility_check_agrees_with_an_lp(seed, n, j, hall):
     capacity = rng.random(n) * (j / n)
     expected = lp_feasible(workload[:, 0], capacity, mask)
     build = lambda: Scenario(  # noqa: E731
-        regions=[f"r{i}" for i in range(n)], gateways=[f"g{k}" for k in range(j)],
-        timestamps=hourly_timestamps("2024-01-01", 1), price=np.zeros((n, 1)), carbon=np.zeros((n, 1)),
-        water=np.zeros((n, 1)), workload=workload, capacity=capacity, mask=mask,
+        regions=[f"r{i}" for i in range(n)],
+        gateways=[f"g{k}" for k in range(j)],
+        timestamps=hourly_timestamps("2024-01-01", 1),
+        price=np.zeros((n, 1)),
+        carbon=np.zeros((n, 1)),
+        water=np.zeros((n, 1)),
+        workload=workload,
+        capacity=capacity,
+        mask=mask,
     )
     if expected:
         build()
@@ -138,9 +163,15 @@ def test_many_distinct_neighbourhoods_use_the_max_flow_check():
     workload[0, 2] = 3.0  # gateway 0 may use regions 0 and 1 only: 3 MW > 2 MW
     with pytest.raises(InputError, match=r"hour 2 "):
         Scenario(
-            regions=[f"r{i}" for i in range(n)], gateways=[f"g{k}" for k in range(j)],
-            timestamps=hourly_timestamps("2024-01-01", 3), price=np.zeros((n, 3)), carbon=np.zeros((n, 3)),
-            water=np.zeros((n, 3)), workload=workload, capacity=np.ones(n), mask=mask,
+            regions=[f"r{i}" for i in range(n)],
+            gateways=[f"g{k}" for k in range(j)],
+            timestamps=hourly_timestamps("2024-01-01", 3),
+            price=np.zeros((n, 3)),
+            carbon=np.zeros((n, 3)),
+            water=np.zeros((n, 3)),
+            workload=workload,
+            capacity=np.ones(n),
+            mask=mask,
         )
 
 

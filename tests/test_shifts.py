@@ -112,7 +112,12 @@ def test_the_layer_under_shift_stays_within_its_bound_and_near_the_expert():
 
 
 def test_evaluate_shift_option(capsys):
-    assert evaluate.main(["--synthetic-hours", "48", "--algos", "eglb", "--shift", "drought:severity=2", "--shift", "surge", "--no-progress"]) == 0
+    assert (
+        evaluate.main(
+            ["--synthetic-hours", "48", "--algos", "eglb", "--shift", "drought:severity=2", "--shift", "surge", "--no-progress"]
+        )
+        == 0
+    )
     assert "drought:severity=2 + surge" in capsys.readouterr().out
     with pytest.raises(InputError, match="unknown shift 'flood'"):
         evaluate.main(["--synthetic-hours", "48", "--algos", "eglb", "--shift", "flood", "--no-progress"])
@@ -120,8 +125,22 @@ def test_evaluate_shift_option(capsys):
 
 def test_sweep_writes_tables_plots_and_a_report(tmp_path, capsys):
     out = tmp_path / "sweep"
-    args = ["--sweep", "--synthetic-hours", "48", "--shifts", "heat-wave,outage", "--severities", "1,2",
-            "--algos", "eglb,glb-cost,robust(glb-cost,lambda=0.05)", "--lambdas", "0,0.1", "--out", str(out), "--no-progress"]
+    args = [
+        "--sweep",
+        "--synthetic-hours",
+        "48",
+        "--shifts",
+        "heat-wave,outage",
+        "--severities",
+        "1,2",
+        "--algos",
+        "eglb,glb-cost,robust(glb-cost,lambda=0.05)",
+        "--lambdas",
+        "0,0.1",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert evaluate.main(args) == 0
     rows = json.loads((out / "sweep.json").read_text())
     assert {(r["shift"], r["severity"]) for r in rows} == {(s, v) for s in ("heat-wave", "outage") for v in (0.0, 1.0, 2.0)}

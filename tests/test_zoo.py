@@ -30,10 +30,37 @@ def test_rl_zoo3_trains_on_the_recommended_id(tmp_path):
     import eglb  # noqa: F401
 
     done = subprocess.run(
-        [sys.executable, "-m", "rl_zoo3.train", "--algo", "ppo", "--env", "GLB-Synthetic-v0", "--gym-packages", "eglb",
-         "-conf", str(ZOO_FOLDER / "ppo.yml"), "-n", "128", "--eval-freq", "64", "--eval-episodes", "1", "-f", str(tmp_path),
-         "--seed", "0", "-params", "n_steps:64", "batch_size:64", "n_epochs:1", "n_envs:1"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            "ppo",
+            "--env",
+            "GLB-Synthetic-v0",
+            "--gym-packages",
+            "eglb",
+            "-conf",
+            str(ZOO_FOLDER / "ppo.yml"),
+            "-n",
+            "128",
+            "--eval-freq",
+            "64",
+            "--eval-episodes",
+            "1",
+            "-f",
+            str(tmp_path),
+            "--seed",
+            "0",
+            "-params",
+            "n_steps:64",
+            "batch_size:64",
+            "n_epochs:1",
+            "n_envs:1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert list(tmp_path.glob("ppo/GLB-Synthetic-v0_*/GLB-Synthetic-v0.zip"))

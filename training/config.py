@@ -18,12 +18,11 @@ from pathlib import Path
 
 import yaml
 
-from envs.actions import ACTION_MODES
 from envs.artifacts import check_stamp, stamp
 from envs.errors import InputError
 from envs.observation import ObservationScale
 from envs.rewards import REWARDS
-from training.algorithms import ALGOS, algorithm
+from training.algorithms import algorithm
 
 CONFIG_FORMAT = "eglb-run-config"
 CONFIG_VERSION = 1
@@ -112,7 +111,9 @@ def typed_fields(cls, values: dict, prefix: str = "") -> dict:
     known = [f.name for f in fields(cls)]
     unknown = sorted(set(values) - set(known))
     if unknown:
-        raise InputError(f"unknown configuration key {prefix + str(unknown[0])!r} (known: {', '.join(prefix + k for k in known)})")
+        raise InputError(
+            f"unknown configuration key {prefix + str(unknown[0])!r} (known: {', '.join(prefix + k for k in known)})"
+        )
     return {key: check_value(prefix + key, value, hints[key]) for key, value in values.items()}
 
 
@@ -161,7 +162,9 @@ class EnvConfig:
             from forecasts.spec import forecaster_from_spec
 
             if self.forecast_noise:
-                raise InputError("env.forecaster and env.forecast_noise exclude each other: the noise belongs to the default forecast")
+                raise InputError(
+                    "env.forecaster and env.forecast_noise exclude each other: the noise belongs to the default forecast"
+                )
             forecaster_from_spec(self.forecaster)  # a bad spec fails now
         check_range("env.reward_scale", self.reward_scale, 0, 1e6, low_open=True)
         check_range("env.routing_temperature", self.routing_temperature, 0, 1000, low_open=True)
@@ -229,7 +232,9 @@ class DataConfig:
         for key in ("train_hours", "eval_hours"):
             hours = getattr(self, key)
             if hours is not None and (len(hours) != 2 or hours[0] < 0 or (hours[1] != -1 and hours[1] <= hours[0])):
-                raise InputError(f"data.{key} must be [START, END] with 0 <= START < END (END -1: the last hour), got {list(hours)}")
+                raise InputError(
+                    f"data.{key} must be [START, END] with 0 <= START < END (END -1: the last hour), got {list(hours)}"
+                )
         if not self.eval_seeds:
             raise InputError("data.eval_seeds must list at least one seed")
         check_range("data.eval_synthetic_hours", self.eval_synthetic_hours, 1, MAX_HOURS)
@@ -273,19 +278,53 @@ class ImitationSettings:
 
 # SB3 keyword arguments: ranges of the common ones (types come from the constructor's defaults).
 _SB3_RANGES = {
-    "learning_rate": (0, 10, True), "n_steps": (1, None, False), "batch_size": (1, None, False),
-    "n_epochs": (1, None, False), "gamma": (0, 1, True), "gae_lambda": (0, 1, False), "clip_range": (0, None, True),
-    "vf_coef": (0, None, False), "max_grad_norm": (0, None, True), "buffer_size": (1, None, False),
-    "learning_starts": (0, None, False), "tau": (0, 1, True), "gradient_steps": (-1, None, False),
-    "policy_delay": (1, None, False), "target_policy_noise": (0, None, False), "target_noise_clip": (0, None, False),
+    "learning_rate": (0, 10, True),
+    "n_steps": (1, None, False),
+    "batch_size": (1, None, False),
+    "n_epochs": (1, None, False),
+    "gamma": (0, 1, True),
+    "gae_lambda": (0, 1, False),
+    "clip_range": (0, None, True),
+    "vf_coef": (0, None, False),
+    "max_grad_norm": (0, None, True),
+    "buffer_size": (1, None, False),
+    "learning_starts": (0, None, False),
+    "tau": (0, 1, True),
+    "gradient_steps": (-1, None, False),
+    "policy_delay": (1, None, False),
+    "target_policy_noise": (0, None, False),
+    "target_noise_clip": (0, None, False),
     "action_noise_std": (0, None, False),
 }
 #: Our own keys understood in an SB3 model block, besides SB3's keyword arguments.
 SB3_EXTRA_KEYS = {"policy": str, "action_noise_std": float, "policy_kwargs": dict}
-_SB3_SKIP = {"self", "policy", "env", "seed", "device", "verbose", "tensorboard_log", "_init_setup_model", "action_noise",
-             "replay_buffer_class", "replay_buffer_kwargs", "rollout_buffer_class", "rollout_buffer_kwargs"}
-POLICY_KWARGS = {"net_arch": list, "activation_fn": str, "log_std_init": float, "ortho_init": bool, "lstm_hidden_size": int,
-                 "n_lstm_layers": int, "shared_lstm": bool, "enable_critic_lstm": bool, "n_critics": int, "share_features_extractor": bool}
+_SB3_SKIP = {
+    "self",
+    "policy",
+    "env",
+    "seed",
+    "device",
+    "verbose",
+    "tensorboard_log",
+    "_init_setup_model",
+    "action_noise",
+    "replay_buffer_class",
+    "replay_buffer_kwargs",
+    "rollout_buffer_class",
+    "rollout_buffer_kwargs",
+}
+POLICY_KWARGS = {
+    "net_arch": list,
+    "activation_fn": str,
+    "log_std_init": float,
+    "ortho_init": bool,
+    "lstm_hidden_size": int,
+    "n_lstm_layers": int,
+    "shared_lstm": bool,
+    "enable_critic_lstm": bool,
+    "n_critics": int,
+    "share_features_extractor": bool,
+}
 
 
 def check_sb3_model(name: str, model: dict) -> dict:
@@ -297,7 +336,9 @@ def check_sb3_model(name: str, model: dict) -> dict:
     known = {k: p.default for k, p in parameters.items() if k not in _SB3_SKIP}
     unknown = sorted(set(model) - set(known) - set(SB3_EXTRA_KEYS))
     if unknown:
-        raise InputError(f"unknown {name} hyperparameter 'model.{unknown[0]}' (known: {', '.join(sorted(set(known) | set(SB3_EXTRA_KEYS)))})")
+        raise InputError(
+            f"unknown {name} hyperparameter 'model.{unknown[0]}' (known: {', '.join(sorted(set(known) | set(SB3_EXTRA_KEYS)))})"
+        )
     for key, value in model.items():
         where = f"model.{key}"
         if key in SB3_EXTRA_KEYS:
@@ -323,7 +364,9 @@ def check_sb3_model(name: str, model: dict) -> dict:
         if key in kwargs:
             check_value(f"model.policy_kwargs.{key}", kwargs[key], kind)
     if "activation_fn" in kwargs and kwargs["activation_fn"] not in ACTIVATIONS:
-        raise InputError(f"model.policy_kwargs.activation_fn must be one of {', '.join(ACTIVATIONS)}, got {kwargs['activation_fn']!r}")
+        raise InputError(
+            f"model.policy_kwargs.activation_fn must be one of {', '.join(ACTIVATIONS)}, got {kwargs['activation_fn']!r}"
+        )
     return model
 
 
@@ -376,12 +419,16 @@ class RunConfig:
         check_range("eval_freq", self.eval_freq, 0)
         check_model(self.algo, self.model)
         if self.env.action_mode not in row.action_modes:
-            raise InputError(f"{self.algo} trains on the {' or '.join(row.action_modes)} action; env.action_mode is {self.env.action_mode!r}")
+            raise InputError(
+                f"{self.algo} trains on the {' or '.join(row.action_modes)} action; env.action_mode is {self.env.action_mode!r}"
+            )
         if row.family == "imitation":
             if self.env.residual:
                 raise InputError("bc imitates the hindsight optimum's duals directly; env.residual is for RL algorithms")
             if self.robust is not None:
-                raise InputError("--robust trains with the layer inside the environment: use an RL algorithm (ppo, sac, td3, a2c)")
+                raise InputError(
+                    "--robust trains with the layer inside the environment: use an RL algorithm (ppo, sac, td3, a2c)"
+                )
         if self.robust is not None and self.env.residual:
             raise InputError("--robust with env.residual is not supported: the layer already runs the expert")
 
@@ -422,8 +469,11 @@ class RunConfig:
 
     def for_scenario(self, reference) -> RunConfig:
         """Fix the observation scale and the shape from a reference scenario (at training start)."""
-        return replace(self, observation_scale=ObservationScale.from_scenario(reference),
-                       scenario_shape=(reference.n_regions, reference.n_gateways))
+        return replace(
+            self,
+            observation_scale=ObservationScale.from_scenario(reference),
+            scenario_shape=(reference.n_regions, reference.n_gateways),
+        )
 
 
 @dataclass(frozen=True)
@@ -494,8 +544,9 @@ def apply_sets(values: dict, assignments: list[str]) -> dict:
 BLOCK_KEYS = ("timesteps", "n_envs", "eval_freq", "env", "model")
 
 
-def config_from_values(algo: str, values: dict, seed: int = 0, data: DataConfig = DataConfig(),
-                       robust: RobustConfig | None = None, command: str = "") -> RunConfig:
+def config_from_values(
+    algo: str, values: dict, seed: int = 0, data: DataConfig = DataConfig(), robust: RobustConfig | None = None, command: str = ""
+) -> RunConfig:
     """A RunConfig from merged hyperparameter values (file blocks, CLI options and --set applied)."""
     algorithm(algo)
     unknown = sorted(set(values) - set(BLOCK_KEYS))
@@ -507,7 +558,13 @@ def config_from_values(algo: str, values: dict, seed: int = 0, data: DataConfig 
     env = EnvConfig(**typed_fields(EnvConfig, env_values, "env."))
     defaults = RunConfig.__dataclass_fields__
     return RunConfig(
-        algo=algo, seed=seed, robust=robust, data=data, env=env, model=dict(values.get("model") or {}), command=command,
+        algo=algo,
+        seed=seed,
+        robust=robust,
+        data=data,
+        env=env,
+        model=dict(values.get("model") or {}),
+        command=command,
         timesteps=values.get("timesteps", defaults["timesteps"].default),
         n_envs=values.get("n_envs", defaults["n_envs"].default),
         eval_freq=values.get("eval_freq", defaults["eval_freq"].default),
@@ -522,9 +579,14 @@ def policy_io(config: RunConfig):
         raise InputError("the run's observation scale and scenario shape are fixed at training start (RunConfig.for_scenario)")
     env = config.env
     return PolicyIO(
-        observation_scale=config.observation_scale, shape=tuple(config.scenario_shape), action_mode=env.action_mode,
-        residual=env.residual, forecast_hours=env.forecast_hours, forecast_noise=env.forecast_noise,
-        routing_temperature=env.routing_temperature, robust=asdict(config.robust) if config.robust else None,
+        observation_scale=config.observation_scale,
+        shape=tuple(config.scenario_shape),
+        action_mode=env.action_mode,
+        residual=env.residual,
+        forecast_hours=env.forecast_hours,
+        forecast_noise=env.forecast_noise,
+        routing_temperature=env.routing_temperature,
+        robust=asdict(config.robust) if config.robust else None,
         forecaster=env.forecaster,
     )
 

@@ -101,7 +101,9 @@ class DAggerTrainer:
         base = env.unwrapped
         size = base.observation_space.shape[0]
         self.network = DualNetwork(size, base.n_regions, settings.hidden)
-        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+        self.optimizer = torch.optim.Adam(
+            self.network.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+        )
         self.dataset = Dataset(np.zeros((0, size), np.float32), np.zeros((0, 2 * base.n_regions)))
         self.iteration = 0
         self.steps = 0
@@ -173,8 +175,9 @@ class DAggerTrainer:
         """Dataset (npz), weights and optimizer (torch state dicts) and counters and random state (JSON)."""
         self.dataset.save(folder / "dataset.npz")
         save_torch({"network": self.network.state_dict(), "optimizer": self.optimizer.state_dict()}, folder / "trainer.pt")
-        atomic_write_json(folder / "trainer.json", {"iteration": self.iteration, "steps": self.steps,
-                                                    "rng": self.rng.bit_generator.state})
+        atomic_write_json(
+            folder / "trainer.json", {"iteration": self.iteration, "steps": self.steps, "rng": self.rng.bit_generator.state}
+        )
 
     def load_checkpoint(self, folder: Path) -> None:
         saved = load_tensors(folder / "trainer.pt", "a checkpoint")
@@ -199,8 +202,17 @@ def local_mapper(workers: int, start_method: str = "fork"):
         yield lambda function, jobs: pool.map(function, jobs, chunksize=4)
 
 
-def train_imitation(config: RunConfig, training: Scenario | None, evaluator: PeriodicEvaluator, run: RunFolder, logger,
-                    checkpoint=None, progress: bool = True, mapper: Mapper | None = None, start_method: str = "fork") -> None:
+def train_imitation(
+    config: RunConfig,
+    training: Scenario | None,
+    evaluator: PeriodicEvaluator,
+    run: RunFolder,
+    logger,
+    checkpoint=None,
+    progress: bool = True,
+    mapper: Mapper | None = None,
+    start_method: str = "fork",
+) -> None:
     """Run DAgger iterations until ``config.timesteps`` environment hours have been rolled out.
 
     After every iteration the network is scored on the held-out scenarios (best_policy.pt keeps the
@@ -220,14 +232,20 @@ def train_imitation(config: RunConfig, training: Scenario | None, evaluator: Per
     per_iteration = settings.episodes_per_iteration * config.env.episode_hours
     iterations = max(1, math.ceil(config.timesteps / per_iteration))
     with contextlib.nullcontext(mapper) if mapper else local_mapper(settings.workers, start_method) as labels:
-        for _ in tqdm(range(trainer.iteration, iterations), desc="DAgger iterations", disable=not progress,
-                      initial=trainer.iteration, total=iterations):
+        for _ in tqdm(
+            range(trainer.iteration, iterations),
+            desc="DAgger iterations",
+            disable=not progress,
+            initial=trainer.iteration,
+            total=iterations,
+        ):
             stats = trainer.run_iteration(labels)
             policy = learned_policy(NetworkPredictor(trainer.network), policy_io(config), "bc", config.seed)
             for key, value in stats.items():
                 logger.record(f"train/{key}", value)
-            _, improved = evaluator.record(trainer.steps, policy, loss=stats["loss"], labels=stats["labels"],
-                                           steps_per_second=stats["steps_per_second"])
+            _, improved = evaluator.record(
+                trainer.steps, policy, loss=stats["loss"], labels=stats["labels"], steps_per_second=stats["steps_per_second"]
+            )
             if improved:
                 save_torch(trainer.network.state_dict(), run.path / "best_policy.pt")
             save_torch(trainer.network.state_dict(), run.path / "policy.pt")

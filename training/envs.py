@@ -52,8 +52,14 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
     if env_config.residual:
         env = ResidualDualEnv(env)
     if config.robust is not None:
-        env = RobustTrainingEnv(env, env_config.action_mode, config.robust.lam, Slack(config.robust.b, config.robust.slack),
-                                env_config.reward, env_config.routing_temperature)
+        env = RobustTrainingEnv(
+            env,
+            env_config.action_mode,
+            config.robust.lam,
+            Slack(config.robust.b, config.robust.slack),
+            env_config.reward,
+            env_config.routing_temperature,
+        )
     elif env_config.reward == "vs-expert":
         env = ExpertBaselineReward(env)
     if seed is not None:

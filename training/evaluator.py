@@ -82,6 +82,9 @@ def log_hyperparameters(logger, hyperparameters: dict) -> None:
     """The run's settings in TensorBoard's HPARAMS tab, tied to the held-out ratio."""
     from stable_baselines3.common.logger import HParam
 
-    logger.record("hparams", HParam(hyperparameters, {"eval/ratio_to_offline": 0.0, "eval/eglb_ratio": 0.0}),
-                  exclude=("stdout", "log", "json", "csv"))
+    logger.record(
+        "hparams",
+        HParam(hyperparameters, {"eval/ratio_to_offline": 0.0, "eval/eglb_ratio": 0.0}),
+        exclude=("stdout", "log", "json", "csv"),
+    )
     logger.dump(0)

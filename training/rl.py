@@ -69,8 +69,16 @@ class ProgressBar(BaseCallback):
         self.bar.close()
 
 
-def train_rl(config: RunConfig, training: Scenario | None, evaluator: PeriodicEvaluator, run: RunFolder, logger,
-             checkpoint=None, progress: bool = True, start_method: str = "fork") -> None:
+def train_rl(
+    config: RunConfig,
+    training: Scenario | None,
+    evaluator: PeriodicEvaluator,
+    run: RunFolder,
+    logger,
+    checkpoint=None,
+    progress: bool = True,
+    start_method: str = "fork",
+) -> None:
     """Train ``config.algo`` for ``config.timesteps`` environment steps in total (across resumes).
 
     Args:

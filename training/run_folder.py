@@ -72,8 +72,8 @@ class RunFolder:
         found = []
         for folder in self.path.glob("checkpoint-*"):
             info = folder / "checkpoint.json"
-            if folder.is_dir() and info.is_file() and folder.name[len("checkpoint-"):].isdigit():
-                found.append((int(folder.name[len("checkpoint-"):]), folder))
+            if folder.is_dir() and info.is_file() and folder.name[len("checkpoint-") :].isdigit():
+                found.append((int(folder.name[len("checkpoint-") :]), folder))
         return sorted(found)
 
     def latest_checkpoint(self) -> tuple[dict, Path] | None:
@@ -106,7 +106,9 @@ class RunFolder:
         best = self.path / "best_policy.pt"
         if best.is_file():
             atomic_write(folder / "best_policy.pt", lambda tmp: shutil.copyfile(best, tmp))
-        atomic_write_json(folder / "checkpoint.json", {**stamp(CHECKPOINT_FORMAT, CHECKPOINT_VERSION), "steps": int(steps), **info})
+        atomic_write_json(
+            folder / "checkpoint.json", {**stamp(CHECKPOINT_FORMAT, CHECKPOINT_VERSION), "steps": int(steps), **info}
+        )
         for _, older in self.checkpoints()[:-1]:
             shutil.rmtree(older, ignore_errors=True)
 

@@ -16,7 +16,6 @@ Regenerate after changing a hyperparameter file: ``python -m training.zoo``.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import yaml
 
@@ -41,8 +40,11 @@ def zoo_block(algo: str, block: str) -> dict:
     """One id's entry of an rl-zoo3 file."""
     values = load_hyperparams(algo, block)
     model = dict(values.get("model", {}))
-    entry = {"n_timesteps": float(values["timesteps"]), "n_envs": int(values.get("n_envs", 1)),
-             "policy": model.pop("policy", ALGORITHMS[algo].policy)}
+    entry = {
+        "n_timesteps": float(values["timesteps"]),
+        "n_envs": int(values.get("n_envs", 1)),
+        "policy": model.pop("policy", ALGORITHMS[algo].policy),
+    }
     noise = model.pop("action_noise_std", None)
     if noise:
         entry["noise_type"], entry["noise_std"] = "normal", float(noise)
