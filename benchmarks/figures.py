@@ -582,25 +582,12 @@ def history_shift() -> str:
     )
 
 
-SECTIONS = {
+SECTIONS = {  # timing sections last: they want a quiet machine
     "published": Section(published, 0.3, "the published table (SPEC section 5)"),
     "eta-scale": Section(eta_scale, 3, "eGLB's step size"),
     "eglb-scale": Section(eglb_scale, 1, "eGLB across capacity scales"),
     "dual-gap": Section(dual_gap, 1, "the expert's routing at the optimum's duals"),
     "robust-bound": Section(robust_bound, 0.5, "the layer's bound with negative prices"),
-    "speed-env": Section(_bench("bench_env"), 2, "environment steps per second"),
-    "speed-offline": Section(_bench("bench_offline"), 1, "eGLB-Off solve time"),
-    "speed-online": Section(_bench("bench_online"), 1, "eGLB episode time"),
-    "speed-robust": Section(_bench("bench_robust"), 1, "the layer's overhead"),
-    "speed-scaling": Section(_bench("bench_scaling"), 4, "scaling in N and T"),
-    "speed-history": Section(_bench("bench_history"), 1, "loading history scenarios"),
-    "speed-offline-classes": Section(_bench("bench_offline_classes"), 15, "eGLB-Off with many gateway classes"),
-    "speed-rhc": Section(_bench("bench_rhc"), 2, "RHC and AFHC episode times"),
-    "speed-ray": Section(
-        _script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"),
-        6,
-        "local processes against Ray tasks",
-    ),
     "water": Section(_script(["-m", "importers.validate_water"]), 1, "the water model against the published set"),
     "workload": Section(_script(["-m", "importers.workload"]), 3, "the workload model fitted to real traces"),
     "history-synthetic": Section(
@@ -631,6 +618,19 @@ SECTIONS = {
     ),
     "sweep": Section(shift_sweep, 10, "the shift sweep with the learned policies"),
     "plain-ppo": Section(plain_ppo, 8, "plain PPO on GLB-Synthetic-v0 (trains)"),
+    "speed-env": Section(_bench("bench_env"), 2, "environment steps per second"),
+    "speed-offline": Section(_bench("bench_offline"), 1, "eGLB-Off solve time"),
+    "speed-online": Section(_bench("bench_online"), 1, "eGLB episode time"),
+    "speed-robust": Section(_bench("bench_robust"), 1, "the layer's overhead"),
+    "speed-scaling": Section(_bench("bench_scaling"), 4, "scaling in N and T"),
+    "speed-history": Section(_bench("bench_history"), 1, "loading history scenarios"),
+    "speed-offline-classes": Section(_bench("bench_offline_classes"), 15, "eGLB-Off with many gateway classes"),
+    "speed-rhc": Section(_bench("bench_rhc"), 2, "RHC and AFHC episode times"),
+    "speed-ray": Section(
+        _script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"),
+        6,
+        "local processes against Ray tasks",
+    ),
 }
 
 
