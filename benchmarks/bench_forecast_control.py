@@ -7,7 +7,8 @@ and eGLB-Off (the hindsight optimum, the denominator). A noise sweep of the nois
 (RHC, prorate tail, w = 6 and 24) gives the ratio as a function of forecast error. Data: the
 published set (full and partial mask, 457 hours) and held-out synthetic seeds 0..2 shortened to 336
 hours (two weeks: the sweep runs ~85 episodes per data set, so shorter synthetic traces keep it near
-half an hour on 2 cores). The learned forecaster is loaded from ``--model`` (trained there first if
+half an hour on 2 cores), and, when the history folder is present, two weeks of 2023 of the 14
+complete zones (the selection year: 2024 stays the test year). The learned forecaster is loaded from ``--model`` (trained there first if
 absent: synthetic seeds 1000..1007).
 
 Writes ``ratios.json`` (every episode), ``ratios.md`` (the tables) and ``ratios.png`` (ratio against
@@ -46,6 +47,8 @@ SWEEP_NOISE = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
 SWEEP_WINDOWS = (6, 24)
 SYNTHETIC_SEEDS = (0, 1, 2)
 SYNTHETIC_HOURS = 336
+#: Weeks of real history (the 14 complete zones, 2023: the selection year, never the test year 2024).
+HISTORY_YEAR, HISTORY_WEEKS = "2023", (8, 30)
 #: Prefix of the tasks of other policies run next to the controllers (``--also``).
 ALSO = "also:"
 #: The forecasters for which all three tail rules are compared (the others run with the prorate tail).
@@ -69,6 +72,14 @@ def scenario_of(data: str):
     kind, _, arg = data.partition(":")
     if kind == "published":
         return load_eglb2022(default_data_path(), arg)
+    if kind == "history":  # a week of the selection year 2023, the 14 complete zones
+        from eglb.scenarios import ScenarioConfig, history_scenario
+        from importers.paths import default_history_path
+
+        week = int(arg)
+        return history_scenario(
+            ScenarioConfig(traces=str(default_history_path())), years=HISTORY_YEAR, hours=(week * 168, (week + 1) * 168)
+        )
     return make_synthetic(int(arg), hours=SYNTHETIC_HOURS)
 
 
@@ -103,7 +114,12 @@ def tasks_for(data_sets: list[str], forecasters: dict[str, str], windows, quick:
             specs.append(f"afhc:w={w},{forecaster},tail=prorate")
     for w in SWEEP_WINDOWS:
         specs += [f"rhc:w={w},forecaster=noisy,noise={noise},tail=prorate" for noise in SWEEP_NOISE if noise not in (0.0, 0.1)]
-    tasks = [(data, spec) for data in data_sets for spec in ["eglb-off", "eglb"] + [ALSO + a for a in also] + specs]
+    # Other policies (--also) run where they fit: a policy trained on the published regions cannot act on 14 zones.
+    tasks = [
+        (data, spec)
+        for data in data_sets
+        for spec in ["eglb-off", "eglb"] + ([] if data.startswith("history") else [ALSO + a for a in also]) + specs
+    ]
     return sorted(tasks, key=_expected_cost, reverse=True)  # longest first, so that the workers finish together
 
 
@@ -154,6 +170,11 @@ def main() -> None:
     forecasters = forecaster_specs(model)
     published = (default_data_path() / "AI_workload.csv").is_file()
     data_sets = (["published:full", "published:partial"] if published else []) + [f"synthetic:{s}" for s in SYNTHETIC_SEEDS]
+    from importers.history import is_history_folder
+    from importers.paths import default_history_path
+
+    if is_history_folder(default_history_path()):
+        data_sets += [f"history:{week}" for week in HISTORY_WEEKS]
     if args.quick:
         data_sets = data_sets[:1] + [f"synthetic:{SYNTHETIC_SEEDS[0]}"]
     tasks = tasks_for(data_sets, forecasters, WINDOWS, args.quick, args.also)
@@ -230,6 +251,10 @@ def groups_of(data_sets: list[str]) -> dict[str, list[str]]:
     if synthetic:
         seeds = ", ".join(d.split(":")[1] for d in synthetic)
         groups[f"held-out synthetic (seeds {seeds}, {SYNTHETIC_HOURS} h; mean ratio)"] = synthetic
+    history = [d for d in data_sets if d.startswith("history")]
+    if history:
+        weeks = ", ".join(d.split(":")[1] for d in history)
+        groups[f"real history, 14 zones, weeks {weeks} of {HISTORY_YEAR} (mean ratio)"] = history
     return groups
 
 
