@@ -124,7 +124,7 @@ def tasks_for(data_sets: list[str], forecasters: dict[str, str], windows, quick:
 
 
 def _expected_cost(task: tuple[str, str]) -> float:
-    if ":" not in task[1]:
+    if ":" not in task[1] or task[1].startswith(ALSO):
         return 0.0
     kind, params = parse_controller_spec(task[1])
     return (2.0 if kind == "afhc" else 1.0) * (10 + int(params["w"]))

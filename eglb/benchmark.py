@@ -179,8 +179,9 @@ def summarize(rows: list[dict]) -> tuple[list[dict], list[dict]]:
     return summary, seasons
 
 
-def benchmark(config: BenchmarkConfig, mapper: Mapper = local_map) -> BenchmarkResult:
-    """Run every algorithm on every window of the year; write tables, plots and a report when ``out`` is set."""
+def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> BenchmarkResult:
+    """Run every algorithm on every window of the year; write tables, plots and a report when ``out`` is set.
+    ``mapper``: how the windows are mapped (None: in this process, in order)."""
     from report.markdown import write_benchmark_report
     from report.plots import plot_ratios, plot_region_totals, plot_windows
     from report.tables import format_table, write_rows
@@ -200,7 +201,7 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper = local_map) -> BenchmarkR
             f"--windows asks for {max(chosen)}"
         )
     windows = named_windows(scenario, config.window_hours, [k * config.window_hours for k in chosen])
-    per_window = mapper(partial(case_rows, evaluation.algos, evaluation.options), [ShiftedScenario(w) for w in windows])
+    per_window = (mapper or local_map)(partial(case_rows, evaluation.algos, evaluation.options), [ShiftedScenario(w) for w in windows])
     rows = []
     for index, window, window_rows in zip(chosen, windows, per_window):
         start = str(window.timestamps[0].astype("datetime64[h]"))
