@@ -89,9 +89,9 @@ def published() -> str:
                     f"{row['cost']:,.0f}",
                     cost,
                     f"{row['par_water']:.3f}",
-                    water,
+                    f"{water:.2f}",
                     f"{row['par_carbon']:.3f}",
-                    carbon,
+                    f"{carbon:.2f}",
                     ratio,
                 ]
             )

@@ -201,7 +201,9 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
             f"--windows asks for {max(chosen)}"
         )
     windows = named_windows(scenario, config.window_hours, [k * config.window_hours for k in chosen])
-    per_window = (mapper or local_map)(partial(case_rows, evaluation.algos, evaluation.options), [ShiftedScenario(w) for w in windows])
+    per_window = (mapper or local_map)(
+        partial(case_rows, evaluation.algos, evaluation.options), [ShiftedScenario(w) for w in windows]
+    )
     rows = []
     for index, window, window_rows in zip(chosen, windows, per_window):
         start = str(window.timestamps[0].astype("datetime64[h]"))
