@@ -277,7 +277,7 @@ def markdown(rows, data_sets, forecasters, errors) -> str:
             "",
             *[
                 f"`{spec[len(ALSO) :]}`: **{_ratio(rows, members, spec=spec):.4f}**  "
-                for spec in dict.fromkeys(row["spec"] for row in rows if row["spec"].startswith(ALSO))
+                for spec in dict.fromkeys(row["spec"] for row in rows if row["spec"].startswith(ALSO) and row["data"] in members)
             ],
             "",
             "| controller | tail | forecaster | forecast error | " + " | ".join(f"w={w}" for w in WINDOWS) + " |",

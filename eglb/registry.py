@@ -21,6 +21,7 @@ knows names.
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -203,6 +204,12 @@ def _python_policy(spec: str, rest: str) -> Policy:
     function = getattr(module, function_name, None)
     if not callable(function):
         raise InputError(f"{spec}: module {module_name!r} has no function {function_name!r}")
+    try:
+        inspect.signature(function).bind()
+    except TypeError:
+        raise InputError(f"{spec}: {function_name}() must take no arguments (it builds the policy)") from None
+    except ValueError:
+        pass  # a builtin without a signature: calling it says what it needs
     made = function()
     if isinstance(made, Policy):
         made.name = spec

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from envs.errors import InputError
+from envs.errors import InputError, existing_folder
 from envs.files import (
     atomic_write,
     atomic_write_json,
@@ -102,9 +102,7 @@ def load_scenario(folder: str | Path, setting: str | None = None) -> Scenario:
         folder: the folder.
         setting: None to use mask.csv as found, "full" to ignore it, "partial" to require it.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"scenario folder {folder} does not exist")
+    folder = existing_folder(folder, "scenario folder")
     header = _read_header(folder / "scenario.json")
 
     regions_path = folder / "regions.csv"

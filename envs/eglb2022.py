@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.errors import InputError
+from envs.errors import InputError, existing_folder
 from envs.files import (
     numeric_column,
     read_table,
@@ -145,9 +145,9 @@ def load_eglb2022(
         capacity_mw: capacity of every region, MW.
     """
     mask = setting_mask(setting)
-    folder = Path(path) if path is not None else default_data_path()
-    if not folder.is_dir():
-        raise InputError(f"data folder {folder} does not exist (set ${DATA_ENV} or pass the path)")
+    folder = existing_folder(
+        path if path is not None else default_data_path(), "data folder", f" (set ${DATA_ENV} or pass the path)"
+    )
     series: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     workload_path = folder / "AI_workload.csv"
     paths = [workload_path]

@@ -6,6 +6,8 @@ programs catch it, print the message on one line and exit with status 2; library
 (it is a ``ValueError``).
 """
 
+from pathlib import Path
+
 
 class InputError(ValueError):
     """Bad input data or a bad argument; the message says where and what was expected."""
@@ -13,3 +15,12 @@ class InputError(ValueError):
 
 class SolverError(RuntimeError):
     """An optimization solver failed or reported a status other than optimal; never a silent number."""
+
+
+def existing_folder(path: str | Path, what: str, hint: str = "") -> Path:
+    """``path`` as a Path if it is a folder; else InputError naming ``what`` and saying whether it is a file or missing."""
+    folder = Path(path)
+    if folder.is_dir():
+        return folder
+    state = "is a file, not a folder" if folder.exists() else "does not exist"
+    raise InputError(f"{what} {folder} {state}{hint}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from envs.csv_format import is_csv_folder, load_scenario
 from envs.eglb2022 import is_eglb2022_folder, load_eglb2022
-from envs.errors import InputError
+from envs.errors import InputError, existing_folder
 from envs.scenario import Scenario
 
 
@@ -18,9 +18,7 @@ def load_traces(path: str | Path, setting: str | None = None) -> Scenario:
         setting: "full" or "partial"; None means "full" for the published layout and the folder's
             own mask for the CSV format.
     """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise InputError(f"traces folder {folder} does not exist")
+    folder = existing_folder(path, "traces folder")
     if is_eglb2022_folder(folder):
         return load_eglb2022(folder, setting or "full")
     if is_csv_folder(folder):

@@ -122,6 +122,8 @@ def test_several_synthetic_seeds_give_per_seed_rows_and_their_mean(tmp_path, cap
         (["--out", "/proc/forbidden/results"], "cannot create --out folder /proc/forbidden/results"),
         (["--algos", "sb3:ppo:nowhere.zip"], "--allow-pickle"),
         (["--algos", "py:no_such_module:make"], "cannot import module 'no_such_module'"),
+        (["--algos", "py:json:loads"], "py:json:loads: loads() must take no arguments"),
+        (["--traces", __file__], "is a file, not a folder"),
         (["--regions", "Texas"], "--regions and --years select regions and years of the history folder"),
     ],
 )

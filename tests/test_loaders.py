@@ -91,6 +91,9 @@ def test_published_layout_errors_name_file_line_and_column(data_copy, corrupt, m
 def test_published_layout_bad_arguments(tmp_path, published_path):
     with pytest.raises(InputError, match="does not exist"):
         load_eglb2022(tmp_path / "nowhere")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(InputError, match="a-file is a file, not a folder"):
+        load_eglb2022(tmp_path / "a-file")
     with pytest.raises(InputError, match="setting must be 'full' or 'partial'"):
         load_eglb2022(published_path, "half")
 
