@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 
 from envs.artifacts import check_stamp, stamp
-from envs.errors import InputError
+from envs.errors import InputError, existing_folder
 from envs.files import atomic_write, atomic_write_json, atomic_write_text, exclusive_lock, remove_temporaries, require_no_symlinks
 from training.config import RunConfig
 
@@ -163,10 +163,8 @@ class RunFolder:
 
 def read_run_config(folder: Path | str) -> RunConfig:
     """The configuration of a run folder, with a clear error if it is not one."""
-    folder = Path(folder)
+    folder = existing_folder(folder, "run folder")
     path = folder / "config.yaml"
-    if not folder.is_dir():
-        raise InputError(f"run folder {folder} does not exist")
     if not path.is_file():
         raise InputError(f"{folder} is not a run folder: it has no config.yaml")
     try:
@@ -194,8 +192,8 @@ def open_run(path: Path | str, new: bool):
         except OSError as exc:
             raise InputError(f"cannot create run folder {path}: {exc.strerror}") from None
         created = not any(path.iterdir())
-    elif not path.is_dir():
-        raise InputError(f"run folder {path} does not exist")
+    elif not (existing_folder(path, "run folder") / "config.yaml").is_file():
+        raise InputError(f"{path} is not a run folder: it has no config.yaml")
     require_no_symlinks(path)
     run = RunFolder(path)
     with exclusive_lock(path, "a training run"):
