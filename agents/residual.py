@@ -17,11 +17,14 @@ import numpy as np
 
 from agents.base import HourView, Policy
 from agents.eglb_online import EGLBOnline
+from envs.actions import checked_action
 from envs.scenario import Scenario
 
 #: How far (in dual units, where the hindsight optimum's duals sum to 1 over regions) an action of
 #: +-1 moves a region's dual away from the expert's.
 RESIDUAL_SCALE = 0.25
+
+_MEANING = "corrections of the expert's water then carbon duals of every region in [-1, 1]"
 
 
 class ResidualDuals:
@@ -38,7 +41,8 @@ class ResidualDuals:
     def routing(self, action: np.ndarray, t: int) -> np.ndarray:
         """The routing [N, J] of hour t for an action in [-1, 1]^(2N) (NaN counts as 0); the expert's
         duals then learn from it, as the expert would from its own."""
-        correction = np.clip(np.nan_to_num(np.asarray(action, dtype=float)), -1.0, 1.0).reshape(self.expert.gamma.shape)
+        action = checked_action(action, (self.expert.gamma.size,), "residual action", _MEANING)
+        correction = np.clip(np.nan_to_num(action), -1.0, 1.0).reshape(self.expert.gamma.shape)
         gamma = self.expert.gamma + RESIDUAL_SCALE * correction
         routing = self.expert.router.cheapest(self.expert.prices(t, gamma), t)
         self.expert.learn(routing.sum(axis=1), t)

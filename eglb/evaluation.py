@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml
+from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml, split_specs
 from eglb.scenarios import ScenarioConfig, build_scenarios
 from envs.errors import InputError
 from envs.files import exclusive_lock, require_no_symlinks
@@ -32,7 +32,7 @@ class EvaluationConfig:
     """One evaluation: algorithms on the scenarios of ``scenario``.
 
     Attributes:
-        algos: algorithm specs (eglb/registry.py). scenario: which scenarios. options: shared algorithm settings.
+        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them. scenario: which scenarios. options: shared algorithm settings.
         out: folder for results.json/.csv and PNG plots (None: return the rows only).
         progress: show progress bars. report: print the tables in the terminal.
         command: the command line, for reports.
@@ -47,6 +47,8 @@ class EvaluationConfig:
     command: str = ""
 
     def __post_init__(self):
+        if isinstance(self.algos, str):  # "eglb,glb-cost" as on the command line
+            object.__setattr__(self, "algos", tuple(split_specs(self.algos)))
         if not self.algos:
             raise InputError("give at least one algorithm (--algos)")
         if len(set(self.algos)) != len(self.algos):

@@ -36,6 +36,20 @@ def calibrated_price(price, water, carbon, gamma_water, gamma_carbon, mu_water: 
     return price + mu_carbon * gamma_carbon * carbon + mu_water * gamma_water * water
 
 
+def checked_action(action, shape: tuple[int, ...], what: str, meaning: str) -> np.ndarray:
+    """``action`` as a float array of ``shape``, or InputError naming ``what`` it is and its ``meaning``."""
+    if isinstance(action, np.ndarray) and action.shape == shape:
+        return action
+    try:
+        array = np.asarray(action, dtype=float)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.size != int(np.prod(shape)):
+        got = "None" if action is None else f"{type(action).__name__} of shape {np.shape(action)}"
+        raise InputError(f"{what} must be an array of shape {shape} ({meaning}), got {got}")
+    return array.reshape(shape)
+
+
 def dual_from_action(action: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
     """Map a ``dual`` action in [-1, 1]^(2N) to (gamma_water [N], gamma_carbon [N]) in [0, 1]."""
     gamma = (np.clip(action, -1.0, 1.0) + 1.0) * 0.5
@@ -82,16 +96,7 @@ class ActionDecoder:
 
     def check(self, action) -> np.ndarray:
         """The action as an array of the mode's shape, or a clear error saying what is expected."""
-        if isinstance(action, np.ndarray) and action.shape == self.shape:
-            return action
-        try:
-            array = np.asarray(action, dtype=float)
-        except (TypeError, ValueError):
-            array = None
-        if array is None or array.size != int(np.prod(self.shape)):
-            got = "None" if action is None else f"{type(action).__name__} of shape {np.shape(action)}"
-            raise InputError(f"{self.mode} action must be an array of shape {self.shape} ({_MEANING[self.mode]}), got {got}")
-        return array.reshape(self.shape)
+        return checked_action(action, self.shape, f"{self.mode} action", _MEANING[self.mode])
 
     def decode(self, action: np.ndarray, t: int) -> np.ndarray:
         """A feasible routing [N, J] (MW) for hour t of the router's scenario."""

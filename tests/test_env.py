@@ -247,6 +247,16 @@ def test_malformed_actions_say_what_is_expected(mode, action):
         env.step(action)
 
 
+@pytest.mark.parametrize("action", [None, {"a": 1}, "left", [1.0, 2.0]])
+def test_the_training_ids_say_what_action_is_expected(action):
+    import eglb  # noqa: F401  (registers the ready-to-train ids)
+
+    env = gym.make("GLB-Synthetic-v0", episode_hours=5)
+    env.reset(seed=0)
+    with pytest.raises(InputError, match=r"residual action must be an array of shape \(20,\) \(corrections of the expert's"):
+        env.step(action)
+
+
 @pytest.mark.parametrize(
     "options, message",
     [

@@ -204,3 +204,13 @@ def test_a_python_policy_is_scored_like_any_other(tmp_path, capsys, monkeypatch)
     )
     rows = json.loads((tmp_path / "out" / "results.json").read_text())
     assert rows[0]["J"] == rows[1]["J"] == rows[2]["J"]
+
+
+def test_the_api_takes_algos_as_one_comma_separated_string():
+    import eglb
+
+    scenario = eglb.ScenarioConfig(synthetic_hours=24)
+    from_string = eglb.evaluate(eglb.EvaluationConfig(algos="eglb,robust(glb-cost,lambda=0.1)", scenario=scenario))
+    from_tuple = eglb.evaluate(eglb.EvaluationConfig(algos=("eglb", "robust(glb-cost,lambda=0.1)"), scenario=scenario))
+    assert [row["algo"] for row in from_string.rows] == ["eglb", "robust(glb-cost,lambda=0.1)"]
+    assert [row["J"] for row in from_string.rows] == [row["J"] for row in from_tuple.rows]
