@@ -183,6 +183,11 @@ def _read_header(path: Path) -> dict:
     unknown = set(header) - {"name", "mu_water", "mu_carbon"}
     if unknown:
         raise InputError(f"file {path}: unknown key {sorted(unknown)[0]!r} (expected name, mu_water, mu_carbon)")
+    for key in ("mu_water", "mu_carbon"):
+        if key in header and (isinstance(header[key], bool) or not isinstance(header[key], (int, float))):
+            raise InputError(f"file {path}: {key} must be a number (USD per unit), got {header[key]!r}")
+    if not isinstance(header.get("name", ""), str):
+        raise InputError(f"file {path}: name must be a string, got {header['name']!r}")
     return header
 
 

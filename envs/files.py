@@ -32,7 +32,9 @@ def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise InputError(f"file {path} is not a readable CSV table: {str(exc).strip()}") from None
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise InputError(f"file {path} has no column {missing[0]!r} (columns found: {', '.join(map(repr, table.columns))})")
+        found = ", ".join(map(repr, table.columns))
+        found = found if len(found) <= 200 else found[:200] + " ..."  # a binary file's "header" can be megabytes
+        raise InputError(f"file {path} has no column {missing[0]!r} (columns found: {found})")
     if len(table) == 0:
         raise InputError(f"file {path} has a header but no rows")
     return table

@@ -160,6 +160,15 @@ def edit_csv(path, edit):
         (lambda d: (d / "workload.csv").unlink(), r"missing file .*workload.csv"),
         (lambda d: (d / "scenario.json").write_text("{oops"), r"scenario.json is not valid JSON"),
         (
+            lambda d: (d / "scenario.json").write_text('{"mu_water": "60"}'),
+            r"scenario.json: mu_water must be a number .*got '60'",
+        ),
+        (
+            lambda d: (d / "scenario.json").write_text('{"mu_carbon": true}'),
+            r"scenario.json: mu_carbon must be a number .*got True",
+        ),
+        (lambda d: (d / "scenario.json").write_text('{"name": 7}'), r"scenario.json: name must be a string, got 7"),
+        (
             lambda d: edit_csv(d / "workload.csv", lambda r: [row.__setitem__(2, "5") for row in r[1:11]]),
             r"hour 0 .*cannot be served",
         ),
