@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from common import markdown_table
 
+from envs.files import atomic_write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 OUT = ROOT / "results" / "figures"
@@ -317,7 +319,7 @@ def plain_ppo() -> str:
             model = PPO("MlpPolicy", gym.make("GLB-Synthetic-v0"), seed=0, verbose=0)
             model.learn(steps)
             model.save(path)
-            record.write_text(json.dumps({"steps": steps, "training_seconds": time.perf_counter() - start}))
+            atomic_write_text(record, json.dumps({"steps": steps, "training_seconds": time.perf_counter() - start}))
         seconds = json.loads(record.read_text())["training_seconds"]
         spec = f"sb3:ppo:{path}"
         config = eglb.EvaluationConfig(
@@ -656,7 +658,7 @@ def update_readme(name: str, text: str) -> bool:
     pattern = re.compile(rf"(<!-- figures:{re.escape(name)} -->\n).*?(<!-- /figures:{re.escape(name)} -->)", re.S)
     if not pattern.search(readme):
         return False
-    README.write_text(pattern.sub(lambda m: m.group(1) + text + m.group(2), readme), encoding="utf-8")
+    atomic_write_text(README, pattern.sub(lambda m: m.group(1) + text + m.group(2), readme))
     return True
 
 
@@ -691,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{time.strftime('%Y-%m-%d')}, {machine()}.</sub>\n"
         )
         text = body + stamp
-        (OUT / f"{name}.md").write_text(text, encoding="utf-8")
+        atomic_write_text(OUT / f"{name}.md", text)
         placed = update_readme(name, text)
         print(
             f"[figures] {name}: wrote {OUT / name}.md{'' if placed else ' (no block in README.md)'}", file=sys.stderr, flush=True
