@@ -23,7 +23,7 @@ import numpy as np
 from agents.base import HourView, Policy
 from envs.actions import ACTION_MODES, ActionDecoder
 from envs.artifacts import check_stamp, stamp
-from envs.errors import InputError
+from envs.errors import InputError, existing_folder
 from envs.files import atomic_write_json
 from envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
 from envs.scenario import Scenario
@@ -109,10 +109,8 @@ class PolicyCard:
 
     @classmethod
     def load(cls, folder: Path | str) -> PolicyCard:
-        folder = Path(folder)
+        folder = existing_folder(folder, "run folder")
         path = folder / CARD_FILE
-        if not folder.is_dir():
-            raise InputError(f"run folder {folder} does not exist")
         if not path.is_file():
             raise InputError(f"{folder} is not a run folder with a trained policy: it has no {CARD_FILE}")
         try:
