@@ -5,7 +5,7 @@
   a forecast window says so and reads it through its observation builder); classical policies,
   learned policies and the robustification layer are all policies.
 * :class:`OfflineSolver` sees the whole scenario at once (the hindsight optimum). Its solution
-  becomes a policy through :class:`agents.replay.Replay`, so offline results are replayed through
+  becomes a policy through :class:`eglb.agents.replay.Replay`, so offline results are replayed through
   the environment and measured by the same metrics code as everything else.
 """
 
@@ -15,10 +15,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from envs.metrics import FootprintState
-from envs.routing import Router
-from envs.scenario import Scenario
+from eglb.envs.metrics import FootprintState
+from eglb.envs.routing import Router
+from eglb.envs.scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from agents.base import HourView, Policy
-from envs.errors import InputError
-from envs.flow import FEASIBILITY_TOLERANCE
-from envs.scenario import Scenario
+from eglb.agents.base import HourView, Policy
+from eglb.envs.errors import InputError
+from eglb.envs.flow import FEASIBILITY_TOLERANCE
+from eglb.envs.scenario import Scenario
 
 SIGNALS = ("price", "carbon", "water")
 

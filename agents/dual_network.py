@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn as nn
-
-from envs.actions import action_from_dual
+from eglb.envs.actions import action_from_dual
 
 
 class DualNetwork(nn.Module):

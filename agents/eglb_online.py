@@ -5,7 +5,7 @@ region's footprint) start at 0. Every hour, knowing only the present:
 
 1. q[i] = p[i] + sum_k mu_k gamma[k, i] intensity[k, i]      (calibrated price, USD/MWh)
 2. route the cheapest way at q (full mask: sort and fill; with a mask: greedy with augmenting
-   paths, exact; :class:`envs.routing.Router`)
+   paths, exact; :class:`eglb.envs.routing.Router`)
 3. z = argmin_{0 <= z <= z_max} sum_k ||z_k||_inf - gamma . z, in closed form per footprint k:
    z[k, i] = min(s, z_max[k, i]) where gamma[k, i] > 0 (else 0), s from {0} U {z_max[k, i]}
 4. gamma <- gamma + eta (b - z), b[k, i] = mu_k intensity[k, i] e[i] (the hour's weighted footprint).
@@ -38,16 +38,15 @@ with capacity x10, against 1.03 at x1).
 from __future__ import annotations
 
 import numpy as np
-
-from agents.base import HourView, Policy
-from envs.actions import calibrated_price
-from envs.errors import InputError
-from envs.flow import receivable
-from envs.scenario import Scenario
+from eglb.agents.base import HourView, Policy
+from eglb.envs.actions import calibrated_price
+from eglb.envs.errors import InputError
+from eglb.envs.flow import receivable
+from eglb.envs.scenario import Scenario
 
 
 def receivable_energy(scenario: Scenario) -> np.ndarray:
-    """[N, T] the most energy (MW) region i can receive in hour t of a feasible routing (:func:`envs.flow.receivable`)."""
+    """[N, T] the most energy (MW) region i can receive in hour t of a feasible routing (:func:`eglb.envs.flow.receivable`)."""
     return receivable(scenario.capacity, scenario.mask, scenario.workload)
 
 

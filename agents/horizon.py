@@ -1,14 +1,14 @@
 """Planning a window of hours with forecast inputs: the step shared by RHC and AFHC.
 
 At hour t a forecast-driven controller plans the window [t, stop) from the cumulative footprint
-E_t it has reached, by solving eGLB-Off (:class:`agents.offline.EGLBOffline`, one small LP) on a
+E_t it has reached, by solving eGLB-Off (:class:`eglb.agents.offline.EGLBOffline`, one small LP) on a
 window scenario built with :meth:`Scenario.with_changes`:
 
 * hour t has its true inputs (the present is observed), hours t+1 .. stop-1 the forecaster's
-  (:mod:`envs.forecast`: made at hour t, reading hours <= t only); capacity and mask are the
+  (:mod:`eglb.envs.forecast`: made at hour t, reading hours <= t only); capacity and mask are the
   operator's own and known. Forecast intensities and workloads are clipped at 0, and a forecast hour
   whose workload could not be served is scaled down to the largest servable multiple
-  (:func:`envs.flow.servable_scale`), so every window is a valid scenario.
+  (:func:`eglb.envs.flow.servable_scale`), so every window is a valid scenario.
 
 **The hours beyond the window.** J charges the worst region's footprint over the *whole* episode,
 so a window that ends before the episode must say something about the R - w hours after it (R = T - t
@@ -42,13 +42,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
-from agents.offline import EGLBOffline
-from envs.errors import InputError
-from envs.flow import servable_scale
-from envs.forecast import Forecaster, input_rows, signal_columns
-from envs.routing import Router, split_energy
-from envs.scenario import Scenario
+from eglb.agents.offline import EGLBOffline
+from eglb.envs.errors import InputError
+from eglb.envs.flow import servable_scale
+from eglb.envs.forecast import Forecaster, input_rows, signal_columns
+from eglb.envs.routing import Router, split_energy
+from eglb.envs.scenario import Scenario
 
 TAIL_RULES = ("none", "prorate", "seasonal")
 
@@ -74,7 +73,7 @@ class WindowPlanner:
         if int(tail_days) != tail_days or tail_days < 1:
             raise InputError(f"tail_days must be a positive integer, got {tail_days}")
         if not isinstance(forecaster, Forecaster):
-            raise InputError(f"forecaster must be an envs.forecast.Forecaster, got {type(forecaster).__name__}")
+            raise InputError(f"forecaster must be an eglb.envs.forecast.Forecaster, got {type(forecaster).__name__}")
         self.forecaster = forecaster
         self.tail = tail
         self.tail_days = int(tail_days)

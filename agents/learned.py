@@ -7,7 +7,7 @@ loaded with ``weights_only=True``. Nothing in a run folder is unpickled: loading
 from the folder. :func:`load_predictor` rebuilds the network from the card and loads the weights.
 
 Runs trained with the robustification layer inside the environment are composed with their layer by
-``robust.learned``; this module knows nothing of the layer.
+``eglb.robust.learned``; this module knows nothing of the layer.
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from agents.base import HourView, Policy
-from envs.actions import ACTION_MODES, ActionDecoder
-from envs.artifacts import check_stamp, stamp
-from envs.errors import InputError, existing_folder
-from envs.files import atomic_write_json
-from envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
-from envs.scenario import Scenario
+from eglb.agents.base import HourView, Policy
+from eglb.envs.actions import ACTION_MODES, ActionDecoder
+from eglb.envs.artifacts import check_stamp, stamp
+from eglb.envs.errors import InputError, existing_folder
+from eglb.envs.files import atomic_write_json
+from eglb.envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
+from eglb.envs.scenario import Scenario
 
 CARD_FILE = "policy.json"
 CARD_FORMAT = "eglb-policy"
@@ -145,7 +144,7 @@ class LearnedPolicy(Policy):
         self.predict = predict
         self.io = io
         self.shape = tuple(io.shape)
-        from forecasts.spec import forecaster_from_spec
+        from eglb.forecasts.spec import forecaster_from_spec
 
         self.builder = ObservationBuilder(
             io.shape[0],
@@ -183,7 +182,7 @@ def policy_from_predictor(predict: Callable[[np.ndarray], np.ndarray], io: Polic
     """The policy of a trained predictor: plain, or its corrections around the eGLB expert (residual runs)."""
     policy = LearnedPolicy(predict, io, name, seed)
     if io.residual:
-        from agents.residual import ResidualPolicy
+        from eglb.agents.residual import ResidualPolicy
 
         return ResidualPolicy(policy, name)
     return policy
@@ -226,7 +225,7 @@ def load_predictor(card: PolicyCard, path: Path) -> Callable[[np.ndarray], np.nd
             f"observation settings give {expected}"
         )
     if kind == "dual-mlp":
-        from agents.dual_network import DualNetwork, NetworkPredictor
+        from eglb.agents.dual_network import DualNetwork, NetworkPredictor
 
         try:
             network = DualNetwork(
@@ -239,7 +238,7 @@ def load_predictor(card: PolicyCard, path: Path) -> Callable[[np.ndarray], np.nd
         _load_state(network, state, path)
         return NetworkPredictor(network)
     if kind == "sb3":
-        from agents.sb3_policy import Sb3Predictor, build_policy
+        from eglb.agents.sb3_policy import Sb3Predictor, build_policy
 
         policy = build_policy(card.network, path.parent / CARD_FILE)
         _load_state(policy, state, path)

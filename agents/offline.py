@@ -9,7 +9,7 @@ SPEC section 4. With epigraph variables u_k >= (cumulative footprint k of every 
 The variables are the N*T region energies e[i, t] and the two u_k, whatever the mask; the model
 has one equality row per hour (sum_i e[i, t] = the hour's load), the 2N max rows and bounds
 0 <= e[i, t] <= receivable[i, t] (capacity, or the load the mask lets reach region i if smaller:
-:func:`envs.flow.receivable`). With the full mask that is the whole problem.
+:func:`eglb.envs.flow.receivable`). With the full mask that is the whole problem.
 
 With a mask, e_t is the region side of a feasible routing exactly when Hall's condition holds
 (Gale's theorem with equal totals): every set R of regions receives at least the load of the
@@ -20,7 +20,7 @@ gateway classes whose allowed regions all lie in R,
 There are up to 2^N such rows per hour, almost none of them binding, so they are added lazily
 (a cutting-plane loop, exact): solve; check every hour's e_t by max-flow (classes to regions, each
 region taking e[i, t]); where the flow falls short, the minimum cut names the most violated R
-(:func:`envs.flow.residual_reach`); add its row for that hour and for every other hour it
+(:func:`eglb.envs.flow.residual_reach`); add its row for that hour and for every other hour it
 violates; re-solve from the previous basis (dual simplex, warm start); stop when every hour routes.
 With at most FEW_CLASSES gateway classes the rows of every union of class neighbourhoods (at most
 2^K - 1 per hour) go in before the first solve, which then usually needs no second one.
@@ -38,7 +38,7 @@ The duals of the 2N max rows, divided by (mu_w, mu_c), are returned: per footpri
 over regions, the prices an online policy would ideally charge (``OfflineSolution.duals``).
 
 A time limit (default :data:`DEFAULT_TIME_LIMIT` seconds, for the whole loop) ends a solve with
-:class:`envs.errors.SolverError`, never with a partial answer.
+:class:`eglb.envs.errors.SolverError`, never with a partial answer.
 """
 
 from __future__ import annotations
@@ -47,16 +47,15 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
+from eglb.agents.base import OfflineSolution, OfflineSolver
+from eglb.envs.errors import InputError, SolverError
+from eglb.envs.flow import adjacency, augment, flow_eps, greedy_start, hall_sets, receivable, residual_reach
+from eglb.envs.metrics import objective
+from eglb.envs.scenario import Scenario
 
 # HiGHS's own bindings (the solver scipy's linprog runs on): its incremental API re-solves from the
 # last basis after adding Hall's rows, which linprog cannot (cold re-solves are 2-4x slower).
 from highspy import _core as highs
-
-from agents.base import OfflineSolution, OfflineSolver
-from envs.errors import InputError, SolverError
-from envs.flow import adjacency, augment, flow_eps, greedy_start, hall_sets, receivable, residual_reach
-from envs.metrics import objective
-from envs.scenario import Scenario
 
 #: Seconds a solve may take before it ends with a SolverError (model building and checks included).
 DEFAULT_TIME_LIMIT = 1800.0

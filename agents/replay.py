@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
-from agents.base import HourView, OfflineSolution, Policy
-from envs.routing import split_energy
+from eglb.agents.base import HourView, OfflineSolution, Policy
+from eglb.envs.routing import split_energy
 
 
 class Replay(Policy):

@@ -7,18 +7,17 @@ therefore exactly the expert (tested), an untrained policy is the expert plus no
 moves away from it where that pays. The policy observes the environment's observation plus
 gamma_eGLB.
 
-Training uses ``training.wrappers.ResidualDualEnv`` (a wrapper of a GLBEnv); evaluation uses
+Training uses ``eglb.training.wrappers.ResidualDualEnv`` (a wrapper of a GLBEnv); evaluation uses
 :class:`ResidualPolicy`; both go through :class:`ResidualDuals`, so they compute the same thing.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from agents.base import HourView, Policy
-from agents.eglb_online import EGLBOnline
-from envs.actions import checked_action
-from envs.scenario import Scenario
+from eglb.agents.base import HourView, Policy
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.envs.actions import checked_action
+from eglb.envs.scenario import Scenario
 
 #: How far (in dual units, where the hindsight optimum's duals sum to 1 over regions) an action of
 #: +-1 moves a region's dual away from the expert's.

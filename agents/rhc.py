@@ -1,10 +1,10 @@
 """Forecast-driven control: receding-horizon control (RHC) and averaging fixed-horizon control (AFHC).
 
 Lin, Liu, Wierman and Andrew, "Online algorithms for geographical load balancing" (IGCC 2012), in
-the eGLB setting. Both plan windows of ``w`` hours with :class:`agents.horizon.WindowPlanner` (one
+the eGLB setting. Both plan windows of ``w`` hours with :class:`eglb.agents.horizon.WindowPlanner` (one
 small eGLB-Off LP per plan, hour t's true inputs plus the forecaster's for the rest, a tail rule for
 the hours after the window) and route the hour they play on the true inputs
-(:func:`agents.horizon.route_energy`), so every action is feasible.
+(:func:`eglb.agents.horizon.route_energy`), so every action is feasible.
 
 * **RHC** (``rhc``): at every hour t, plan [t, min(t + w, T)) from the footprint actually reached so
   far (``view.state``) and play the plan's first hour. With perfect forecasts and w >= T it plays an
@@ -35,7 +35,7 @@ key                       value
 ``forecaster``            perfect | noisy | persistence | seasonal | learned (default seasonal)
 ``noise``                 noisy: standard deviation one hour ahead (default 0.1)
 ``period``                seasonal: the season in hours (default 24; 168 for last week)
-``model``                 learned: the folder written by ``python -m forecasts.train``
+``model``                 learned: the folder written by ``python -m eglb.forecasts.train``
 ``tail``                  none | prorate | seasonal: the hours after the window (default seasonal)
 ``tail_days``             seasonal tail: days of history averaged (default 7)
 ``seed``                  seed of the forecaster's random draws (noisy) (default 0)
@@ -48,13 +48,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-
-from agents.base import HourView, Policy
-from agents.horizon import TAIL_RULES, WindowPlanner, route_energy
-from envs.errors import InputError
-from envs.forecast import Forecaster
-from envs.scenario import Scenario
-from forecasts.spec import PARAMETERS, build_forecaster
+from eglb.agents.base import HourView, Policy
+from eglb.agents.horizon import TAIL_RULES, WindowPlanner, route_energy
+from eglb.envs.errors import InputError
+from eglb.envs.forecast import Forecaster
+from eglb.envs.scenario import Scenario
+from eglb.forecasts.spec import PARAMETERS, build_forecaster
 
 CONTROLLERS = ("rhc", "afhc")
 DEFAULT_WINDOW = 24
@@ -109,7 +108,7 @@ class RHC(_ForecastControl):
     Args:
         window: w, the hours planned at every hour (the current one included).
         forecaster: predicts hours t+1 .. t+w-1 at hour t.
-        tail: the rule for the hours after the window (:data:`agents.horizon.TAIL_RULES`).
+        tail: the rule for the hours after the window (:data:`eglb.agents.horizon.TAIL_RULES`).
         tail_days: days of history averaged by the "seasonal" tail.
         seed: seed of the forecaster's random draws (a new generator per episode).
         name: the label in tables.

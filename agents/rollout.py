@@ -6,13 +6,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from eglb.agents.base import HourView, Policy
+from eglb.envs.actions import shares_from_routing
+from eglb.envs.glb_env import GLBEnv
+from eglb.envs.metrics import Metrics, metrics_from_energy
+from eglb.envs.scenario import Scenario
 from tqdm.auto import tqdm
-
-from agents.base import HourView, Policy
-from envs.actions import shares_from_routing
-from envs.glb_env import GLBEnv
-from envs.metrics import Metrics, metrics_from_energy
-from envs.scenario import Scenario
 
 
 @dataclass
@@ -22,7 +21,7 @@ class Rollout:
     Attributes:
         name: the policy's label.
         energy: [N, T] executed region energies, MW.
-        metrics: computed by :func:`envs.metrics.metrics_from_energy` from ``energy``.
+        metrics: computed by :func:`eglb.envs.metrics.metrics_from_energy` from ``energy``.
         returns: the environment's undiscounted return (equals -metrics.J).
         infos: the policy's per-hour ``info`` dicts (empty dicts for policies that report nothing).
         seconds: wall-clock time of the episode.

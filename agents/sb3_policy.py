@@ -15,8 +15,7 @@ import importlib
 from pathlib import Path
 
 import numpy as np
-
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 #: Modules whose algorithm classes a policy card may name (nothing else is imported from a card).
 ALGORITHM_MODULES = ("stable_baselines3", "sb3_contrib")

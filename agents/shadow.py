@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-
-from agents.base import HourView
-from agents.eglb_online import EGLBOnline
-from envs.metrics import FootprintState
-from envs.scenario import Scenario
+from eglb.agents.base import HourView
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.envs.metrics import FootprintState
+from eglb.envs.scenario import Scenario
 
 
 class ShadowExpert:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 from common import best_time, print_table
-
-from envs.glb_env import GLBEnv
-from envs.metrics import metrics_from_energy
-from envs.synthetic import make_synthetic
+from eglb.envs.glb_env import GLBEnv
+from eglb.envs.metrics import metrics_from_energy
+from eglb.envs.synthetic import make_synthetic
 
 HOURS = 457
 
@@ -57,7 +56,7 @@ def main() -> str:
         scenario = make_synthetic(0, hours=HOURS, setting=setting)
         for mode in ("routing", "dual", "share"):
             rate = steps_per_second(GLBEnv(scenario, action_mode=mode))
-            made = steps_per_second(gym.make("envs:GLB-v0", scenario=scenario, action_mode=mode))
+            made = steps_per_second(gym.make("eglb.envs:GLB-v0", scenario=scenario, action_mode=mode))
             naive = steps_per_second(NaiveGLBEnv(scenario, action_mode=mode), repeats=2)
             rows.append([setting, mode, f"{rate:,.0f}", f"{made:,.0f}", f"{rate / naive:.1f}x", f"{rate / pendulum_rate:.2f}x"])
     return print_table(

@@ -2,7 +2,7 @@
 
 For every data set, forecaster, window w in {1, 6, 24, 72} and tail rule (RHC: prorate, and for the
 perfect, seasonal-day and learned forecasters also none and seasonal; AFHC: prorate) one episode
-through the environment (``agents.rollout``), next to eGLB (dual mirror descent, its default step)
+through the environment (``eglb.agents.rollout``), next to eGLB (dual mirror descent, its default step)
 and eGLB-Off (the hindsight optimum, the denominator). A noise sweep of the noisy-truth forecaster
 (RHC, prorate tail, w = 6 and 24) gives the ratio as a function of forecast error. Data: the
 published set (full and partial mask, 457 hours) and held-out synthetic seeds 3..5 shortened to 336
@@ -30,17 +30,16 @@ from pathlib import Path
 
 import numpy as np
 from common import learned_forecaster
-
-from agents.eglb_online import EGLBOnline
-from agents.offline import EGLBOffline
-from agents.rhc import controller_from_spec, parse_controller_spec
-from agents.rollout import rollout
-from envs.eglb2022 import default_data_path, load_eglb2022
-from envs.files import atomic_write, atomic_write_json, atomic_write_text
-from envs.forecast import SIGNALS
-from envs.synthetic import make_synthetic
-from forecasts.accuracy import forecast_errors
-from forecasts.spec import build_forecaster
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.rhc import controller_from_spec, parse_controller_spec
+from eglb.agents.rollout import rollout
+from eglb.envs.eglb2022 import default_data_path, load_eglb2022
+from eglb.envs.files import atomic_write, atomic_write_json, atomic_write_text
+from eglb.envs.forecast import SIGNALS
+from eglb.envs.synthetic import make_synthetic
+from eglb.forecasts.accuracy import forecast_errors
+from eglb.forecasts.spec import build_forecaster
 
 WINDOWS = (1, 6, 24, 72)
 SWEEP_NOISE = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4)
@@ -74,8 +73,9 @@ def scenario_of(data: str):
     if kind == "published":
         return load_eglb2022(default_data_path(), arg)
     if kind == "history":  # a week of the selection year 2023, the 14 complete zones
+        from eglb.importers.paths import default_history_path
+
         from eglb.scenarios import ScenarioConfig, history_scenario
-        from importers.paths import default_history_path
 
         week = int(arg)
         return history_scenario(
@@ -171,8 +171,8 @@ def main() -> None:
     forecasters = forecaster_specs(model)
     published = (default_data_path() / "AI_workload.csv").is_file()
     data_sets = (["published:full", "published:partial"] if published else []) + [f"synthetic:{s}" for s in SYNTHETIC_SEEDS]
-    from importers.history import is_history_folder
-    from importers.paths import default_history_path
+    from eglb.importers.history import is_history_folder
+    from eglb.importers.paths import default_history_path
 
     if is_history_folder(default_history_path()):
         data_sets += [f"history:{week}" for week in HISTORY_WEEKS]

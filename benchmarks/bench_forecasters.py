@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 from common import learned_forecaster
-
-from envs.eglb2022 import default_data_path, load_eglb2022
-from envs.files import atomic_write_json, atomic_write_text
-from envs.forecast import SIGNALS, NoisyTruthForecaster
-from envs.synthetic import make_synthetic
-from forecasts.accuracy import MEASURE, forecast_errors
-from forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
+from eglb.envs.eglb2022 import default_data_path, load_eglb2022
+from eglb.envs.files import atomic_write_json, atomic_write_text
+from eglb.envs.forecast import SIGNALS, NoisyTruthForecaster
+from eglb.envs.synthetic import make_synthetic
+from eglb.forecasts.accuracy import MEASURE, forecast_errors
+from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
 
 LEADS = (1, 6, 24, 72)
 

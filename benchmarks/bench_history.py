@@ -12,8 +12,7 @@ import os
 import tempfile
 
 from common import best_time, print_table
-
-from importers.history import HISTORY_ENV, default_history_path, is_history_folder, load_history
+from eglb.importers.history import HISTORY_ENV, default_history_path, is_history_folder, load_history
 
 
 def timed(years: str, cache_folder: str, fresh: bool, repeats: int) -> float:

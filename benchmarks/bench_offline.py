@@ -13,9 +13,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 from common import best_time, print_table, published_or_synthetic
+from eglb.agents.offline import EGLBOffline
 from scipy.optimize import linprog
-
-from agents.offline import EGLBOffline
 
 
 def gateway_level_lp(scenario) -> float:

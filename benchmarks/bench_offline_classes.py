@@ -5,7 +5,7 @@ T in (168, 457, 1000, 2000) hours; signals from the calibrated synthetic generat
 draws side by side), capacity 1 MW per region, every class's load a share of the capacity of its
 regions (up to 95 % of it at the peak), so every hour is feasible and Hall's condition binds often.
 
-Ours: :class:`agents.offline.EGLBOffline` (variables e[i, t], Hall rows added lazily, warm-started
+Ours: :class:`eglb.agents.offline.EGLBOffline` (variables e[i, t], Hall rows added lazily, warm-started
 dual simplex; with at most 5 classes every union's rows are added up front). Baseline measured in
 the same run: the previous method (Hall rows over every union of class neighbourhoods for K <= 10,
 the per-hour transportation form on classes above), one LP through scipy's linprog with dual
@@ -33,9 +33,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from common import print_table, tiled_synthetic
+from eglb.envs.scenario import Scenario
 from scipy.optimize import linprog
-
-from envs.scenario import Scenario
 
 N_REGIONS = 100
 CLASSES = (3, 10, 50)
@@ -160,8 +159,8 @@ def previous_method(scenario: Scenario, time_limit: float) -> float:
 
 def measure_one(method: str, n_classes: int, hours: int, time_limit: float) -> dict:
     """Build the scenario and solve it in this process; seconds, CPU seconds and memory in bytes."""
-    from agents.offline import EGLBOffline
-    from envs.errors import SolverError
+    from eglb.agents.offline import EGLBOffline
+    from eglb.envs.errors import SolverError
 
     scenario = class_scenario(N_REGIONS, n_classes, hours)
     _reset_peak()  # the peak of building the scenario and of the imports is not the solve's

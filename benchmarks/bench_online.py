@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 from common import best_time, print_table, published_or_synthetic
+from eglb.agents.base import HourView
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.agents.rollout import rollout
+from eglb.envs.metrics import FootprintState
 from scipy.optimize import linprog
-
-from agents.base import HourView
-from agents.eglb_online import EGLBOnline
-from agents.rollout import rollout
-from envs.metrics import FootprintState
 
 
 class LPStepEGLB(EGLBOnline):

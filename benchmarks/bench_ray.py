@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from common import print_table
+from eglb.envs.files import atomic_write_text
 
 import eglb
-from envs.files import atomic_write_text
 
 
 def timed(run) -> tuple[float, object]:
@@ -65,10 +65,11 @@ def sweep_config(out: Path) -> eglb.SweepConfig:
 
 def labelling_jobs(episodes: int = 24) -> list:
     """The labelling jobs of bc's first DAgger iteration (following the hindsight optimum), as collected."""
-    from eglb.training import scenarios_for, vary
-    from training.config import ImitationSettings
-    from training.dagger import DAggerTrainer
-    from training.envs import make_env
+    from eglb.training.config import ImitationSettings
+    from eglb.training.dagger import DAggerTrainer
+    from eglb.training.envs import make_env
+
+    from eglb.trainer import scenarios_for, vary
 
     config = vary(eglb.training_config("bc"), {"model.episodes_per_iteration": episodes})
     config = config.for_scenario(scenarios_for(config)[2])
@@ -89,9 +90,8 @@ def main() -> None:
     load_before = os.getloadavg()
 
     import ray
-
-    from sweeps.ray_map import RayMapper, ray_session
-    from training.dagger import label, local_mapper
+    from eglb.sweeps.ray_map import RayMapper, ray_session
+    from eglb.training.dagger import label, local_mapper
 
     jobs = labelling_jobs()
     local_labels = [label(job) for job in jobs]

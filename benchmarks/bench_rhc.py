@@ -3,7 +3,7 @@
 Every hour RHC solves one small eGLB-Off LP (24 hours x 10 regions) through ``EGLBOffline.solve``;
 AFHC re-plans one of its w controllers per hour (w LPs at hour 0) and routes all w plans on the
 true hour. Timed alone (reset, then ``act`` for every hour) and through the environment
-(``agents.rollout``). Baselines measured in the same run: the whole-horizon eGLB-Off LP (one solve of
+(``eglb.agents.rollout``). Baselines measured in the same run: the whole-horizon eGLB-Off LP (one solve of
 all 457 hours) and an eGLB episode (dual mirror descent, closed forms, no LP).
 
     python benchmarks/bench_rhc.py
@@ -12,13 +12,12 @@ all 457 hours) and an eGLB episode (dual mirror descent, closed forms, no LP).
 from __future__ import annotations
 
 from common import best_time, print_table, published_or_synthetic
-
-from agents.base import HourView
-from agents.eglb_online import EGLBOnline
-from agents.offline import EGLBOffline
-from agents.rhc import controller_from_spec
-from agents.rollout import rollout
-from envs.metrics import FootprintState
+from eglb.agents.base import HourView
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.rhc import controller_from_spec
+from eglb.agents.rollout import rollout
+from eglb.envs.metrics import FootprintState
 
 SPECS = (
     "rhc:w=24,forecaster=perfect,tail=prorate",

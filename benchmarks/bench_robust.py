@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from bench_online import alone
 from common import best_time, print_table, published_or_synthetic
-
-from agents.baselines import glb_cost
-from agents.eglb_online import EGLBOnline
-from robust.layer import RobustPolicy
+from eglb.agents.baselines import glb_cost
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.robust.layer import RobustPolicy
 
 
 def main() -> str:

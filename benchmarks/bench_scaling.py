@@ -15,9 +15,8 @@ import numpy as np
 from bench_offline import gateway_level_lp
 from bench_online import alone
 from common import print_table, tiled_synthetic
-
-from agents.eglb_online import EGLBOnline
-from agents.offline import EGLBOffline
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.agents.offline import EGLBOffline
 
 SIZES_N = (10, 50, 100)
 SIZES_T = (457, 2190, 8760)

@@ -39,9 +39,8 @@ def tiled_synthetic(n_regions: int, hours: int, seed: int = 0):
     """A synthetic scenario with ``n_regions`` regions (a multiple of 10): independent 10-region
     draws side by side, every gateway co-located with its region, full mask."""
     import numpy as np
-
-    from envs.scenario import Scenario
-    from envs.synthetic import make_synthetic
+    from eglb.envs.scenario import Scenario
+    from eglb.envs.synthetic import make_synthetic
 
     if n_regions % 10:
         raise ValueError("n_regions must be a multiple of 10")
@@ -64,8 +63,8 @@ def tiled_synthetic(n_regions: int, hours: int, seed: int = 0):
 
 def published_or_synthetic(setting: str):
     """The published scenario if the data set is reachable, else synthetic seed 0 (and say which)."""
-    from envs.eglb2022 import default_data_path, load_eglb2022
-    from envs.synthetic import make_synthetic
+    from eglb.envs.eglb2022 import default_data_path, load_eglb2022
+    from eglb.envs.synthetic import make_synthetic
 
     path = default_data_path()
     if (path / "AI_workload.csv").is_file():
@@ -76,11 +75,11 @@ def published_or_synthetic(setting: str):
 
 def learned_forecaster(folder):
     """The learned forecaster saved in ``folder``, trained first (synthetic seeds 1000..1007, 2190 hours
-    each: the default of ``python -m forecasts.train``) if the folder holds none yet."""
+    each: the default of ``python -m eglb.forecasts.train``) if the folder holds none yet."""
     from pathlib import Path
 
-    from forecasts.learned import CONFIG_FILE, load_learned_forecaster
-    from forecasts.train import main as train
+    from eglb.forecasts.learned import CONFIG_FILE, load_learned_forecaster
+    from eglb.forecasts.train import main as train
 
     if not (Path(folder) / CONFIG_FILE).is_file():
         print(f"training the learned forecaster into {folder} ...", flush=True)

@@ -29,8 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from common import markdown_table
-
-from envs.files import atomic_write_text
+from eglb.envs.files import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -75,7 +74,7 @@ PUBLISHED = {  # SPEC section 5: Cost, PAR water, PAR carbon
 
 
 def published() -> str:
-    from envs.eglb2022 import default_data_path
+    from eglb.envs.eglb2022 import default_data_path
 
     rows = []
     for setting in ("full", "partial"):
@@ -115,10 +114,10 @@ def published() -> str:
 
 
 def eta_scale() -> str:
-    from agents.eglb_online import EGLBOnline
-    from agents.offline import EGLBOffline
-    from agents.rollout import rollout
-    from envs.synthetic import make_synthetic
+    from eglb.agents.eglb_online import EGLBOnline
+    from eglb.agents.offline import EGLBOffline
+    from eglb.agents.rollout import rollout
+    from eglb.envs.synthetic import make_synthetic
 
     scales = (0.05, 0.1, 0.2, 0.25, 0.35, 0.5, 0.7, 1.0, 1.5)
     table = []
@@ -140,10 +139,10 @@ def eta_scale() -> str:
 def eglb_scale() -> str:
     """eGLB against the hindsight optimum when every capacity is multiplied: the receivable bound
     (today's default) next to SPEC's nominal bound mu * max capacity * max intensity, same run."""
-    from agents.eglb_online import EGLBOnline
-    from agents.offline import EGLBOffline
-    from agents.rollout import rollout
-    from envs.eglb2022 import load_eglb2022
+    from eglb.agents.eglb_online import EGLBOnline
+    from eglb.agents.offline import EGLBOffline
+    from eglb.agents.rollout import rollout
+    from eglb.envs.eglb2022 import load_eglb2022
 
     rows = []
     for setting in ("full", "partial"):
@@ -166,12 +165,12 @@ def eglb_scale() -> str:
 
 def dual_gap() -> str:
     """How close the expert's routing routine gets with the hindsight optimum's own duals."""
-    from agents.base import HourView, Policy
-    from agents.offline import EGLBOffline
-    from agents.rollout import rollout
-    from envs.actions import calibrated_price
-    from envs.eglb2022 import load_eglb2022
-    from envs.synthetic import make_synthetic
+    from eglb.agents.base import HourView, Policy
+    from eglb.agents.offline import EGLBOffline
+    from eglb.agents.rollout import rollout
+    from eglb.envs.actions import calibrated_price
+    from eglb.envs.eglb2022 import load_eglb2022
+    from eglb.envs.synthetic import make_synthetic
 
     class FixedDuals(Policy):
         name = "eglb-off duals"
@@ -202,7 +201,7 @@ def dual_gap() -> str:
 
 def robust_bound() -> str:
     """The layer's bound on the reported J, with negative prices (published data)."""
-    from envs.eglb2022 import default_data_path
+    from eglb.envs.eglb2022 import default_data_path
 
     rows = []
     for spec in ("robust(glb-carbon,lambda=0.1)", "robust(glb-cost,lambda=0.05)", "robust(glb-cost,lambda=0)"):
@@ -237,8 +236,9 @@ def _bench(module: str, *args) -> Callable[[], str]:
 
 def _train(name: str, argv: list[str]) -> Path:
     """A run folder of runs/figures: trained now, resumed if interrupted, reused if finished."""
-    import train
-    from training.run_folder import RunFolder
+    from eglb.training.run_folder import RunFolder
+
+    from eglb.cli import train
 
     folder = RUNS / name
     if folder.is_dir() and RunFolder(folder).checkpoints():
@@ -277,7 +277,7 @@ def learned() -> str:
         ["policy", "training time", "168-hour traces", "457-hour traces"],
         rows,
     )
-    from envs.eglb2022 import default_data_path
+    from eglb.envs.eglb2022 import default_data_path
 
     held = evaluate_rows(algos, traces=str(default_data_path()), hours=(300, 457))
     rows = [
@@ -452,9 +452,10 @@ HISTORY_TRAINING = {
 
 def _history_run(name: str) -> Path:
     """A run of the history benchmark (trained now, resumed, or reused when finished)."""
-    import train
-    from importers.paths import default_history_path
-    from training.run_folder import RunFolder
+    from eglb.importers.paths import default_history_path
+    from eglb.training.run_folder import RunFolder
+
+    from eglb.cli import train
 
     folder = HISTORY_RUNS / name
     if folder.is_dir() and RunFolder(folder).checkpoints():
@@ -467,9 +468,10 @@ def _history_run(name: str) -> Path:
 
 
 def _history_benchmark(algos, years: str, windows=None, options=None):
+    from eglb.importers.paths import default_history_path
+
     import eglb
     from eglb.benchmark import BenchmarkConfig, benchmark, benchmark_algos
-    from importers.paths import default_history_path
 
     config = eglb.EvaluationConfig(
         algos=benchmark_algos(algos),
@@ -592,10 +594,10 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "eglb-scale": Section(eglb_scale, 1, "eGLB across capacity scales"),
     "dual-gap": Section(dual_gap, 1, "the expert's routing at the optimum's duals"),
     "robust-bound": Section(robust_bound, 0.5, "the layer's bound with negative prices"),
-    "water": Section(_script(["-m", "importers.validate_water"]), 1, "the water model against the published set"),
-    "workload": Section(_script(["-m", "importers.workload"]), 3, "the workload model fitted to real traces"),
+    "water": Section(_script(["-m", "eglb.importers.validate_water"]), 1, "the water model against the published set"),
+    "workload": Section(_script(["-m", "eglb.importers.workload"]), 3, "the workload model fitted to real traces"),
     "history-synthetic": Section(
-        _script(["-m", "importers.synthetic"]), 5, "the history-calibrated generator against the real years"
+        _script(["-m", "eglb.importers.synthetic"]), 5, "the history-calibrated generator against the real years"
     ),
     "history-benchmark": Section(history_benchmark, 60, "the cross-year benchmark on 2024 (trains three policies)"),
     "history-select": Section(history_select, 20, "selection of lambda and eGLB's step on 2023"),

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from eglb.envs.errors import InputError
+from eglb.envs.files import exclusive_lock
+from eglb.envs.shifts import ShiftedScenario
 from eglb.evaluation import EvaluationConfig, Mapper, _check_out, case_rows, local_map
 from eglb.registry import CLASSICAL, build, split_specs
 from eglb.scenarios import history_scenario, is_history_folder, named_windows
-from envs.errors import InputError
-from envs.files import exclusive_lock
-from envs.shifts import ShiftedScenario
 
 #: The benchmarks evaluate.py --benchmark knows.
 BENCHMARKS = ("history",)
@@ -101,7 +101,7 @@ class BenchmarkResult:
 
 def history_traces(traces: str | None) -> str:
     """The history folder of the benchmark: the one given, else ``$EGLB_HISTORY_DATA`` or ../shared/data/history."""
-    from importers.paths import default_history_path
+    from eglb.importers.paths import default_history_path
 
     return str(traces) if traces else str(default_history_path())
 
@@ -114,8 +114,8 @@ def benchmark_algos(specs) -> tuple[str, ...]:
 def trained_on(spec: str) -> str:
     """What a learned policy (``KIND:RUN_FOLDER``, also inside ``robust(...)``) was trained on, from its
     run's config.yaml; "" for classical and other policies."""
-    from training.algorithms import ALGOS
-    from training.run_folder import read_run_config
+    from eglb.training.algorithms import ALGOS
+    from eglb.training.run_folder import read_run_config
 
     if spec.startswith("robust(") and spec.endswith(")"):
         spec = split_specs(spec[len("robust(") : -1])[0]
@@ -182,9 +182,9 @@ def summarize(rows: list[dict]) -> tuple[list[dict], list[dict]]:
 def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> BenchmarkResult:
     """Run every algorithm on every window of the year; write tables, plots and a report when ``out`` is set.
     ``mapper``: how the windows are mapped (None: in this process, in order)."""
-    from report.markdown import write_benchmark_report
-    from report.plots import plot_ratios, plot_region_totals, plot_windows
-    from report.tables import format_table, write_rows
+    from eglb.report.markdown import write_benchmark_report
+    from eglb.report.plots import plot_ratios, plot_region_totals, plot_windows
+    from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
     out = _check_out(evaluation.out)

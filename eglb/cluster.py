@@ -22,7 +22,7 @@ def mapper_for(address: str | None, items_per_task: int | None = 1) -> Iterator[
     if address is None:
         yield None
         return
-    from sweeps.ray_map import RayMapper, ray_session
+    from eglb.sweeps.ray_map import RayMapper, ray_session
 
     with ray_session(address):
         yield RayMapper(items_per_task=items_per_task)

@@ -26,8 +26,8 @@ from dataclasses import replace
 
 import gymnasium as gym
 
-from training.config import DataConfig, EnvConfig, RunConfig, load_hyperparams, policy_io
-from training.envs import VARIANTS
+from eglb.training.config import DataConfig, EnvConfig, RunConfig, load_hyperparams, policy_io
+from eglb.training.envs import VARIANTS
 
 
 def variant_config(env_id: str, **changes) -> RunConfig:
@@ -35,12 +35,12 @@ def variant_config(env_id: str, **changes) -> RunConfig:
     block = VARIANTS[env_id]
     env = EnvConfig(**{**load_hyperparams("ppo", block)["env"], **changes})
     if block == "synthetic":
-        from envs.synthetic import make_synthetic
+        from eglb.envs.synthetic import make_synthetic
 
         reference = make_synthetic(0, hours=457)
         config = RunConfig("ppo", env=env, data=DataConfig())
     else:
-        from envs.eglb2022 import load_eglb2022
+        from eglb.envs.eglb2022 import load_eglb2022
 
         reference = load_eglb2022().window(0, 304)
         config = RunConfig("ppo", env=env, data=DataConfig(traces="eglb-2022", train_hours=(0, 304)))
@@ -49,12 +49,12 @@ def variant_config(env_id: str, **changes) -> RunConfig:
 
 def make_variant(env_id: str, render_mode: str | None = None, **changes) -> gym.Env:
     """Build a registered variant (the entry point of the ids)."""
-    from training.envs import make_env
+    from eglb.training.envs import make_env
 
     config = variant_config(env_id, **changes)
     scenario = None
     if VARIANTS[env_id] == "eglb2022":
-        from envs.eglb2022 import load_eglb2022
+        from eglb.envs.eglb2022 import load_eglb2022
 
         scenario = load_eglb2022().window(0, 304)
     return make_env(config, scenario, seed=None, render_mode=render_mode)

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from eglb.envs.errors import InputError
+from eglb.envs.files import exclusive_lock, require_no_symlinks
+from eglb.envs.shifts import SHIFTS, ShiftedScenario, parse_shift
 from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml, split_specs
 from eglb.scenarios import ScenarioConfig, build_scenarios
-from envs.errors import InputError
-from envs.files import exclusive_lock, require_no_symlinks
-from envs.shifts import SHIFTS, ShiftedScenario, parse_shift
 
 #: Maps a function over items in order (the plain map locally; Ray tasks with sweeps.ray_map).
 Mapper = Callable[[Callable, Sequence], list]
@@ -81,7 +81,7 @@ def _check_out(out: str | None) -> Path | None:
 
 def run_case(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScenario, progress: bool = False):
     """Build and run every algorithm on one (shifted) scenario: (results, J of eGLB-Off)."""
-    from report.run import run_algorithms
+    from eglb.report.run import run_algorithms
 
     if case.forecast_noise is not None:
         options = replace(options, forecast_noise=case.forecast_noise)
@@ -91,7 +91,7 @@ def run_case(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScena
 
 def case_rows(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScenario) -> list[dict]:
     """The result rows of one case (see report/tables.py result_rows)."""
-    from report.tables import result_rows
+    from eglb.report.tables import result_rows
 
     results, offline = run_case(specs, options, case)
     return result_rows(results, case.scenario, offline, case.unserved)
@@ -102,8 +102,8 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
 
     ``mapper`` maps the per-scenario work (default: one after the other in this process;
     ``eglb.mapper_for(address)``: Ray tasks). The rows are the same, number for number, either way."""
-    from report.plots import plot_cumulative, plot_ratios, plot_regions
-    from report.tables import format_table, mean_rows, result_rows, write_rows
+    from eglb.report.plots import plot_cumulative, plot_ratios, plot_regions
+    from eglb.report.tables import format_table, mean_rows, result_rows, write_rows
 
     out = _check_out(config.out)
     for spec in config.algos:  # a bad name fails now, before any scenario is built
@@ -194,10 +194,10 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     """Run the sweep (each case an independent task for ``mapper``) and write its tables, plots and report."""
     import numpy as np
 
-    from envs.shifts import ShiftSpec, apply_shift
-    from report.markdown import write_report
-    from report.plots import plot_sweep, plot_tradeoff
-    from report.tables import format_table, write_rows
+    from eglb.envs.shifts import ShiftSpec, apply_shift
+    from eglb.report.markdown import write_report
+    from eglb.report.plots import plot_sweep, plot_tradeoff
+    from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
     out = _check_out(evaluation.out or "results/sweep")

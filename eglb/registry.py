@@ -29,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.base import HourView, OfflineSolver, Policy
-from agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
-from agents.eglb_online import ETA_SCALE, EGLBOnline
-from agents.offline import EGLBOffline
-from envs.errors import InputError
-from robust.layer import RobustPolicy, Slack
-from training.algorithms import ALGOS
+from eglb.agents.base import HourView, OfflineSolver, Policy
+from eglb.agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
+from eglb.agents.eglb_online import ETA_SCALE, EGLBOnline
+from eglb.agents.offline import EGLBOffline
+from eglb.envs.errors import InputError
+from eglb.robust.layer import RobustPolicy, Slack
+from eglb.training.algorithms import ALGOS
 
 ROBUST_KEYS = ("lambda", "b", "slack", "floor")
 CONTROLLERS = ("rhc", "afhc")
@@ -104,7 +104,7 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
     if spec in _CLASSICAL:
         return _CLASSICAL[spec](options)
     if re.match(r"^(rhc|afhc)\s*[:(]", spec) or spec in CONTROLLERS:
-        from agents.rhc import controller_from_spec
+        from eglb.agents.rhc import controller_from_spec
 
         return controller_from_spec(spec)
     kind, sep, rest = spec.partition(":")
@@ -113,7 +113,7 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
     if sep and kind == "py":
         return _python_policy(spec, rest)
     if sep and kind in ALGOS:
-        from robust.learned import load_learned
+        from eglb.robust.learned import load_learned
 
         card, policy = load_learned(rest, name=spec, forecast_noise=options.forecast_noise)
         if card.algo != kind:
@@ -157,10 +157,10 @@ def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
 
 def _foreign_sb3(spec: str, rest: str, options: AlgorithmOptions) -> Policy:
     """An SB3 model trained elsewhere on a registered environment id, acting through our environment."""
-    from agents.learned import PolicyIO, policy_from_predictor
-    from agents.sb3_policy import Sb3Predictor, load_foreign_zip
+    from eglb.agents.learned import PolicyIO, policy_from_predictor
+    from eglb.agents.sb3_policy import Sb3Predictor, load_foreign_zip
     from eglb.environments import VARIANTS, variant_policy_io
-    from training.algorithms import ALGORITHMS
+    from eglb.training.algorithms import ALGORITHMS
 
     algo, sep, path = rest.partition(":")
     if not sep or algo not in ALGORITHMS or ALGORITHMS[algo].family != "sb3":

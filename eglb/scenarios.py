@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from envs.errors import InputError
-from envs.scenario import Scenario
-from envs.shifts import ShiftedScenario, apply_shift, parse_shift
+from eglb.envs.errors import InputError
+from eglb.envs.scenario import Scenario
+from eglb.envs.shifts import ShiftedScenario, apply_shift, parse_shift
 
 #: Longest synthetic scenario accepted (ten years of hours).
 MAX_SYNTHETIC_HOURS = 87_600
@@ -75,8 +75,8 @@ class ScenarioConfig:
 
 def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     """The scenarios ``config`` describes, each with the shifts applied (and the load they shed)."""
-    from envs.synthetic import make_synthetic
-    from envs.traces import load_traces
+    from eglb.envs.synthetic import make_synthetic
+    from eglb.envs.traces import load_traces
 
     if config.traces and is_history_folder(config.traces):
         scenarios = [history_scenario(config)]
@@ -85,7 +85,7 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     elif config.traces:
         scenarios = [load_traces(config.traces, config.setting)]
     elif config.zones:
-        from importers.synthetic import make_history_synthetic
+        from eglb.importers.synthetic import make_history_synthetic
 
         scenarios = [
             make_history_synthetic(seed=seed, hours=config.synthetic_hours, zones=config.zones, workload=config.workload)
@@ -117,9 +117,9 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
 
 def history_scenario(config: ScenarioConfig, years: str | None = None, hours=None) -> Scenario:
     """A scenario of the real history folder (importers/history.py) for the config's regions and years."""
-    from envs.eglb2022 import setting_mask
-    from importers.history import load_history
-    from importers.workload import FittedLoads
+    from eglb.envs.eglb2022 import setting_mask
+    from eglb.importers.history import load_history
+    from eglb.importers.workload import FittedLoads
 
     mask = None
     if config.setting == "partial":
@@ -149,7 +149,7 @@ def named_windows(scenario: Scenario, hours: int, starts) -> list[Scenario]:
 
 
 def is_history_folder(path) -> bool:
-    from importers.history import is_history_folder as detect
+    from eglb.importers.history import is_history_folder as detect
 
     return bool(path) and detect(path)
 

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from eglb.training import cpus_per_run, default_run_name, train, vary
-from envs.errors import InputError
-from training.config import RunConfig
-from training.run_folder import RunFolder, check_run_name
+from eglb.envs.errors import InputError
+from eglb.trainer import cpus_per_run, default_run_name, train, vary
+from eglb.training.config import RunConfig
+from eglb.training.run_folder import RunFolder, check_run_name
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,10 @@ def tune(config: TuneConfig, callbacks: tuple[Callable[[dict], None], ...] = ())
     the run folders (in ``storage/name``, or ``out/name`` with a URI storage).
 
     ``callbacks`` get every evaluation's row inside the trials (they run in Ray workers)."""
-    from report.tables import write_rows
-    from sweeps.ray_map import ray_session
-    from sweeps.spaces import load_space
-    from sweeps.tune import TuneSettings, run_tune
+    from eglb.report.tables import write_rows
+    from eglb.sweeps.ray_map import ray_session
+    from eglb.sweeps.spaces import load_space
+    from eglb.sweeps.tune import TuneSettings, run_tune
 
     space = load_space(config.space)
     cpus = check_space(config.base, space)

@@ -1,15 +1,14 @@
 """Scenarios, data loaders and the Gymnasium environment of equity-aware geographical load balancing.
 
-``gymnasium.make("envs:GLB-v0")`` builds :class:`GLBEnv` on the embedded synthetic scenario; pass
+``gymnasium.make("eglb.envs:GLB-v0")`` builds :class:`GLBEnv` on the embedded synthetic scenario; pass
 ``scenario=...`` and the other arguments of :class:`GLBEnv` as keyword arguments.
 """
 
 import gymnasium
-
-from envs.errors import InputError
-from envs.glb_env import GLBEnv
-from envs.metrics import FootprintState, Metrics, metrics_from_energy, metrics_from_routing, objective
-from envs.scenario import Scenario, hourly_timestamps
+from eglb.envs.errors import InputError
+from eglb.envs.glb_env import GLBEnv
+from eglb.envs.metrics import FootprintState, Metrics, metrics_from_energy, metrics_from_routing, objective
+from eglb.envs.scenario import Scenario, hourly_timestamps
 
 __all__ = [
     "GLBEnv",
@@ -24,4 +23,7 @@ __all__ = [
 ]
 
 if "GLB-v0" not in gymnasium.registry:
-    gymnasium.register(id="GLB-v0", entry_point="envs.glb_env:GLBEnv")
+    gymnasium.register(id="GLB-v0", entry_point="eglb.envs.glb_env:GLBEnv")
+
+if __name__ != "eglb.envs":  # the folder envs/ is the package eglb.envs, never a top-level envs
+    raise ImportError(f"import eglb.envs, not {__name__} (the repository's folders are mapped into the eglb package)")

@@ -18,10 +18,9 @@ Three action modes, all ending in a routing that meets workload, mask and capaci
 from __future__ import annotations
 
 import numpy as np
+from eglb.envs.errors import InputError
+from eglb.envs.routing import Router
 from gymnasium import spaces
-
-from envs.errors import InputError
-from envs.routing import Router
 
 ACTION_MODES = ("routing", "dual", "share")
 _MEANING = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 
 def package_version() -> str:

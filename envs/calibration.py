@@ -5,7 +5,7 @@ autocorrelation and spread of what the profile leaves, the regions' cross-correl
 workload trace. Run on the published data set it gives the figures the synthetic generator
 reproduces; they are stored in ``calibration.json`` next to this file, written by
 
-    python -m envs.calibration [DATA_FOLDER]
+    python -m eglb.envs.calibration [DATA_FOLDER]
 
 (default folder: ``$EGLB2022_DATA`` or ``../shared/data/eglb-2022``). The same function measures
 synthetic traces in the tests, so "close to the published set" is checked on the same figures.
@@ -18,8 +18,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
-from envs.scenario import Scenario
+from eglb.envs.scenario import Scenario
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 SIGNALS = ("price", "carbon", "water")
@@ -88,9 +87,9 @@ def load_calibration() -> dict:
 
 
 def main(argv: list[str]) -> int:
-    from envs.eglb2022 import default_data_path, load_eglb2022
-    from envs.errors import InputError
-    from envs.files import atomic_write_json
+    from eglb.envs.eglb2022 import default_data_path, load_eglb2022
+    from eglb.envs.errors import InputError
+    from eglb.envs.files import atomic_write_json
 
     try:
         scenario = load_eglb2022(argv[0] if argv else default_data_path())
@@ -99,7 +98,7 @@ def main(argv: list[str]) -> int:
         return 2
     figures = measure(scenario)
     figures["source"] = (
-        "measured by `python -m envs.calibration` on the published eglb-2022 data set "
+        "measured by `python -m eglb.envs.calibration` on the published eglb-2022 data set "
         "(Li, Yang, Wierman, Ren, e-Energy 2024; MIT), 2022-09-22 00:00 to 2022-10-11 00:00 UTC, "
         f"{scenario.n_hours} hours"
     )

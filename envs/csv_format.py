@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError, existing_folder
-from envs.files import (
+from eglb.envs.errors import InputError, existing_folder
+from eglb.envs.files import (
     atomic_write,
     atomic_write_json,
     line_of,
@@ -36,8 +35,8 @@ from envs.files import (
     require_whole_hours,
     timestamp_column,
 )
-from envs.scenario import Scenario
-from envs.validation import require_nonnegative
+from eglb.envs.scenario import Scenario
+from eglb.envs.validation import require_nonnegative
 
 SIGNAL_COLUMNS = ("price_usd_mwh", "carbon_t_mwh", "water_m3_mwh")
 _FIELDS = dict(zip(SIGNAL_COLUMNS, ("price", "carbon", "water")))

@@ -20,9 +20,8 @@ import os
 from pathlib import Path
 
 import numpy as np
-
-from envs.errors import InputError, existing_folder
-from envs.files import (
+from eglb.envs.errors import InputError, existing_folder
+from eglb.envs.files import (
     numeric_column,
     read_table,
     require_consecutive_hours,
@@ -30,8 +29,8 @@ from envs.files import (
     require_whole_hours,
     timestamp_column,
 )
-from envs.scenario import Scenario
-from envs.validation import require_nonnegative
+from eglb.envs.scenario import Scenario
+from eglb.envs.validation import require_nonnegative
 
 #: Region names as used in scenarios, and as spelled in the data set's file names.
 REGIONS = ("Texas", "Virginia", "Georgia", "Nevada", "Germany", "Belgium", "Netherlands", "Denmark", "Japan", "Singapore")

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 
 def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 The low-level pieces shared by the scenario's feasibility check and the exact routing routines: a
 column (a gateway or a class of gateways with the same allowed regions) sends its demand to the
 regions a mask allows, within their capacity. Everything here works on plain arrays and lists, so
-both :mod:`envs.scenario` and :mod:`envs.routing` build on it.
+both :mod:`eglb.envs.scenario` and :mod:`eglb.envs.routing` build on it.
 """
 
 from __future__ import annotations

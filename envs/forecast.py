@@ -31,9 +31,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
-
-from envs.errors import InputError
-from envs.scenario import Scenario
+from eglb.envs.errors import InputError
+from eglb.envs.scenario import Scenario
 
 #: The signal blocks of a forecast row, in column order (the first three have N columns, workload J).
 SIGNALS = ("price", "carbon", "water", "workload")

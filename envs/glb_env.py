@@ -6,16 +6,15 @@ from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
+from eglb.envs.actions import ActionDecoder
+from eglb.envs.errors import InputError
+from eglb.envs.forecast import Forecaster
+from eglb.envs.metrics import FootprintState, objective
+from eglb.envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
+from eglb.envs.rewards import hour_reward
+from eglb.envs.routing import Router
+from eglb.envs.scenario import Scenario
 from gymnasium import spaces
-
-from envs.actions import ActionDecoder
-from envs.errors import InputError
-from envs.forecast import Forecaster
-from envs.metrics import FootprintState, objective
-from envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
-from envs.rewards import hour_reward
-from envs.routing import Router
-from envs.scenario import Scenario
 
 #: A scenario source: given the environment's random generator, the scenario of the next episode.
 ScenarioSource = Callable[[np.random.Generator], Scenario]
@@ -38,7 +37,7 @@ class GLBEnv(gym.Env):
 
     ## Action space
 
-    Set by ``action_mode`` (details in :mod:`envs.actions`); every action yields a feasible routing:
+    Set by ``action_mode`` (details in :mod:`eglb.envs.actions`); every action yields a feasible routing:
 
     - ``"routing"``: ``Box(-1, 1, (J*N,), float32)``: per-gateway scores over regions, gateway-major;
       a masked softmax gives each gateway's split, then capacity is repaired.
@@ -53,7 +52,7 @@ class GLBEnv(gym.Env):
     the hour's prices, intensities, workloads and capacities, time of day, the fraction of the
     episode left, the optional forecast, and the equity state (each region's cumulative weighted
     water and carbon footprint and its distance to the current maximum). Layout and scaling:
-    :mod:`envs.observation`.
+    :mod:`eglb.envs.observation`.
 
     ## Rewards
 
@@ -79,22 +78,22 @@ class GLBEnv(gym.Env):
 
     ## Arguments
 
-    - ``scenario``: a :class:`~envs.scenario.Scenario`, a sequence of them (each episode draws one),
+    - ``scenario``: a :class:`~eglb.envs.scenario.Scenario`, a sequence of them (each episode draws one),
       or a callable ``rng -> Scenario`` (a new trace per episode, e.g.
-      :class:`~envs.synthetic.SyntheticSource`). Default: the embedded synthetic scenario, seed 0.
+      :class:`~eglb.envs.synthetic.SyntheticSource`). Default: the embedded synthetic scenario, seed 0.
     - ``episode_hours``: length of an episode window (default: the whole scenario).
     - ``random_start``: draw the window's start uniformly from the environment's generator (else 0).
       ``reset(options={"start": k})`` fixes it and ``reset(options={"scenario": s})`` runs a given
       scenario of the same shape.
     - ``action_mode``: ``"routing"`` (default), ``"dual"`` or ``"share"``.
     - ``forecast_hours``, ``forecast_noise``: forecast window length and its noise (see
-      :class:`~envs.observation.ObservationBuilder`).
-    - ``forecaster``: an :class:`~envs.forecast.Forecaster` making the forecast observation instead
-      of the noisy truth (e.g. ``forecasts.PersistenceForecaster()``, or the learned forecaster the
+      :class:`~eglb.envs.observation.ObservationBuilder`).
+    - ``forecaster``: an :class:`~eglb.envs.forecast.Forecaster` making the forecast observation instead
+      of the noisy truth (e.g. ``eglb.forecasts.PersistenceForecaster()``, or the learned forecaster the
       forecast-driven controllers use), so that learned policies and classical controllers see the
       same information; ``forecast_noise`` must then be 0. Default: the noisy truth.
     - ``reward_scale``: factor applied to rewards (1: the return is -J in USD).
-    - ``observation_scale``: an :class:`~envs.observation.ObservationScale` or its dict (default:
+    - ``observation_scale``: an :class:`~eglb.envs.observation.ObservationScale` or its dict (default:
       measured on the first scenario); keep it fixed between training and evaluation.
     - ``routing_temperature``: softmax temperature of the ``routing`` mode.
     - ``render_mode``: ``"ansi"`` renders the current hour as text; ``"rgb_array"`` as a picture
@@ -119,7 +118,7 @@ class GLBEnv(gym.Env):
         forecaster: Forecaster | None = None,
     ):
         if scenario is None:
-            from envs.synthetic import make_synthetic
+            from eglb.envs.synthetic import make_synthetic
 
             scenario = make_synthetic(seed=0)
         self._pick, reference = _scenario_picker(scenario)
@@ -269,7 +268,7 @@ class GLBEnv(gym.Env):
         energy = self._last_info["energy"] if self._last_info else np.zeros(self.n_regions)
         if self.render_mode == "rgb_array":
             if self._renderer is None or self._renderer.regions != self.scenario.regions:
-                from envs.render import FrameRenderer
+                from eglb.envs.render import FrameRenderer
 
                 self._renderer = FrameRenderer(self.scenario.regions)
             capacity = self.scenario.capacity[:, min(self.hour, self.scenario.n_hours - 1)]

@@ -16,8 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from envs.scenario import Scenario
+from eglb.envs.scenario import Scenario
 
 
 def objective(cost: float, footprint: np.ndarray, weights: np.ndarray) -> float:

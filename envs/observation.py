@@ -29,10 +29,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
-from envs.errors import InputError
-from envs.forecast import Forecaster, NoisyTruthForecaster
-from envs.scenario import Scenario
+from eglb.envs.errors import InputError
+from eglb.envs.forecast import Forecaster, NoisyTruthForecaster
+from eglb.envs.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -91,8 +90,8 @@ class ObservationBuilder:
         forecast_hours: how many future hours of inputs to include (0: none).
         forecast_noise: standard deviation of the multiplicative forecast error one hour ahead; the
             error of a forecast k hours ahead has standard deviation ``forecast_noise * sqrt(k)``
-            (the default forecaster, :class:`envs.forecast.NoisyTruthForecaster`).
-        forecaster: any :class:`envs.forecast.Forecaster` (persistence, seasonal-naive, learned, ...)
+            (the default forecaster, :class:`eglb.envs.forecast.NoisyTruthForecaster`).
+        forecaster: any :class:`eglb.envs.forecast.Forecaster` (persistence, seasonal-naive, learned, ...)
             instead of the noisy truth; then ``forecast_noise`` must stay 0. The forecast made at hour
             t covers hours t+1 .. t+H, as the environment has always shown it.
     """
@@ -113,7 +112,7 @@ class ObservationBuilder:
         if forecaster is not None and forecast_noise != 0:
             raise InputError("give either 'forecast_noise' (noise on the true inputs) or 'forecaster', not both")
         if forecaster is not None and not isinstance(forecaster, Forecaster):
-            raise InputError(f"argument 'forecaster' must be an envs.forecast.Forecaster, got {type(forecaster).__name__}")
+            raise InputError(f"argument 'forecaster' must be an eglb.envs.forecast.Forecaster, got {type(forecaster).__name__}")
         self.n_regions = n_regions
         self.n_gateways = n_gateways
         self.scale = scale

@@ -7,7 +7,7 @@
   episode's return by a constant and leaves the optimal policy unchanged, while removing most of the
   return's variance across traces.
 
-The environment (:class:`envs.glb_env.GLBEnv`), the training wrappers and the robustification-aware
+The environment (:class:`eglb.envs.glb_env.GLBEnv`), the training wrappers and the robustification-aware
 training environment all call :func:`hour_reward`.
 """
 

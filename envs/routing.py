@@ -19,9 +19,8 @@ Two problems are solved here, both exactly:
 from __future__ import annotations
 
 import numpy as np
-
-from envs.flow import FEASIBILITY_TOLERANCE, adjacency, augment, flow_eps
-from envs.scenario import Scenario
+from eglb.envs.flow import FEASIBILITY_TOLERANCE, adjacency, augment, flow_eps
+from eglb.envs.scenario import Scenario
 
 
 def fill_cheapest(price: np.ndarray, total: np.ndarray | float, capacity: np.ndarray) -> np.ndarray:

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 
 import numpy as np
-
-from envs.errors import InputError
-from envs.flow import FEASIBILITY_TOLERANCE, MAX_HALL_CLASSES, hall_sets, servable_scale
-from envs.validation import (
+from eglb.envs.errors import InputError
+from eglb.envs.flow import FEASIBILITY_TOLERANCE, MAX_HALL_CLASSES, hall_sets, servable_scale
+from eglb.envs.validation import (
     MAX_MAGNITUDE,
     as_float_array,
     first_index,
@@ -83,7 +82,7 @@ class Scenario:
         mu_carbon: weight of the worst region's carbon footprint, USD/t.
         name: a label used in reports.
         metadata: where the inputs came from and what was done to them on the way (sources, fills,
-            dropped and duplicate rows, stand-ins; see :mod:`importers.history`), a JSON-ready dict.
+            dropped and duplicate rows, stand-ins; see :mod:`eglb.importers.history`), a JSON-ready dict.
             It describes the inputs and does not take part in equality; slicing and
             :meth:`with_changes` carry it along unchanged.
     """

@@ -39,10 +39,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from envs.errors import InputError
-from envs.flow import servable_scale
-from envs.scenario import Scenario
+from eglb.envs.errors import InputError
+from eglb.envs.flow import servable_scale
+from eglb.envs.scenario import Scenario
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 A fresh clone runs with no data at all: :func:`make_synthetic` draws a scenario with the published
 set's regions, gateways, masks and capacities, whose signals follow the figures stored in
-``calibration.json`` (see :mod:`envs.calibration`, measured on eglb-2022):
+``calibration.json`` (see :mod:`eglb.envs.calibration`, measured on eglb-2022):
 
 * each region's carbon and water intensity is its mean daily profile (by UTC hour, which carries
   the region's local time), times a per-seed level factor exp(level_jitter * N(0, 1)), plus an
@@ -29,12 +29,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from eglb.envs.calibration import PRICE_FLOOR_MARGIN, load_calibration
+from eglb.envs.eglb2022 import REGIONS, setting_mask
+from eglb.envs.errors import InputError
+from eglb.envs.scenario import Scenario, hourly_timestamps
 from scipy.signal import lfilter
-
-from envs.calibration import PRICE_FLOOR_MARGIN, load_calibration
-from envs.eglb2022 import REGIONS, setting_mask
-from envs.errors import InputError
-from envs.scenario import Scenario, hourly_timestamps
 
 #: Seeds below this are reserved for held-out evaluation; training sources draw from above it.
 HELD_OUT_SEEDS = 1000
@@ -44,7 +43,7 @@ HELD_OUT_SEEDS = 1000
 def _calibration() -> dict:
     figures = load_calibration()
     if tuple(figures["regions"]) != REGIONS:
-        raise RuntimeError("calibration.json does not describe the published regions; rerun python -m envs.calibration")
+        raise RuntimeError("calibration.json does not describe the published regions; rerun python -m eglb.envs.calibration")
     return figures
 
 

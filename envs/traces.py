@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envs.csv_format import is_csv_folder, load_scenario
-from envs.eglb2022 import is_eglb2022_folder, load_eglb2022
-from envs.errors import InputError, existing_folder
-from envs.scenario import Scenario
+from eglb.envs.csv_format import is_csv_folder, load_scenario
+from eglb.envs.eglb2022 import is_eglb2022_folder, load_eglb2022
+from eglb.envs.errors import InputError, existing_folder
+from eglb.envs.scenario import Scenario
 
 
 def load_traces(path: str | Path, setting: str | None = None) -> Scenario:
-    """Load the published layout (:mod:`envs.eglb2022`) or the project's CSV format (:mod:`envs.csv_format`).
+    """Load the published layout (:mod:`eglb.envs.eglb2022`) or the project's CSV format (:mod:`eglb.envs.csv_format`).
 
     Args:
         path: the folder.

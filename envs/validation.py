@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 Locate = Callable[[tuple[int, ...]], str]
 

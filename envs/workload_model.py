@@ -62,8 +62,7 @@ from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 
 import numpy as np
-
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 HOURS_PER_WEEK = 168
 #: Window of the level trajectory (h): one week, so that daily and weekly cycles average out.

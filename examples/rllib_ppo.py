@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from eglb.training.config import DataConfig, policy_io  # noqa: E402
 
 import eglb  # noqa: E402
-from eglb.training import scenarios_for  # noqa: E402
-from training.config import DataConfig, policy_io  # noqa: E402
+from eglb.trainer import scenarios_for  # noqa: E402
 
 
 def run_config(episode_hours: int, eval_seeds: tuple[int, ...]):
@@ -38,7 +38,7 @@ def run_config(episode_hours: int, eval_seeds: tuple[int, ...]):
 
 def make_env_creator(config):
     def create(env_config):
-        from training.envs import make_env
+        from eglb.training.envs import make_env
 
         return make_env(config, None, seed=int(env_config.get("seed", 0)) + 1000 * env_config.worker_index)
 
@@ -68,13 +68,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--ray", default=None, help="a running cluster ('auto' or HOST:PORT); default a local Ray")
     args = parser.parse_args(argv)
 
+    from eglb.agents.offline import EGLBOffline
+    from eglb.agents.rollout import rollout
+    from eglb.robust.learned import learned_policy
+    from eglb.sweeps.ray_map import ray_session
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.tune.registry import register_env
-
-    from agents.offline import EGLBOffline
-    from agents.rollout import rollout
-    from robust.learned import learned_policy
-    from sweeps.ray_map import ray_session
 
     seeds = tuple(int(s) for s in args.eval_seeds.split(","))
     config = run_config(args.episode_hours, seeds)

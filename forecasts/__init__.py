@@ -1,5 +1,5 @@
-"""Forecasters behind one protocol (:class:`envs.forecast.Forecaster`), used by the environment's
-forecast observation and by the forecast-driven controllers (``agents.rhc``).
+"""Forecasters behind one protocol (:class:`eglb.envs.forecast.Forecaster`), used by the environment's
+forecast observation and by the forecast-driven controllers (``eglb.agents.rhc``).
 
 =================  ===============================================================  =============
 name (specs)       what it predicts for hour t + k, knowing hours 0..t              module
@@ -12,11 +12,11 @@ name (specs)       what it predicts for hour t + k, knowing hours 0..t          
 ``learned``        a small network trained on past traces, loaded from a folder     forecasts.learned
 =================  ===============================================================  =============
 
-Errors against the truth: :mod:`forecasts.accuracy`; names to forecasters: :mod:`forecasts.spec`.
+Errors against the truth: :mod:`eglb.forecasts.accuracy`; names to forecasters: :mod:`eglb.forecasts.spec`.
 """
 
-from envs.forecast import Forecast, Forecaster, NoisyTruthForecaster, PerfectForecaster
-from forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
+from eglb.envs.forecast import Forecast, Forecaster, NoisyTruthForecaster, PerfectForecaster
+from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
 
 __all__ = [
     "Forecast",
@@ -26,3 +26,6 @@ __all__ = [
     "PersistenceForecaster",
     "SeasonalNaiveForecaster",
 ]
+
+if __name__ != "eglb.forecasts":  # the folder forecasts/ is the package eglb.forecasts, never a top-level forecasts
+    raise ImportError(f"import eglb.forecasts, not {__name__} (the repository's folders are mapped into the eglb package)")

@@ -15,10 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from envs.errors import InputError
-from envs.forecast import SIGNALS, Forecaster, input_rows, signal_columns
-from envs.scenario import Scenario
+from eglb.envs.errors import InputError
+from eglb.envs.forecast import SIGNALS, Forecaster, input_rows, signal_columns
+from eglb.envs.scenario import Scenario
 
 #: The error measure of each signal (see the module docstring).
 MEASURE = {"price": "scaled MAE", "carbon": "MAPE", "water": "MAPE", "workload": "MAPE"}

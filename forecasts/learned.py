@@ -29,12 +29,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from eglb.envs.errors import InputError
+from eglb.envs.files import atomic_write, atomic_write_json
+from eglb.envs.forecast import Forecaster, input_rows, n_signals
+from eglb.envs.scenario import Scenario
 from torch import nn
-
-from envs.errors import InputError
-from envs.files import atomic_write, atomic_write_json
-from envs.forecast import Forecaster, input_rows, n_signals
-from envs.scenario import Scenario
 
 FORMAT = "eglb-learned-forecaster"
 FORMAT_VERSION = 1

@@ -1,6 +1,6 @@
 """Forecasts from the past alone: persistence and seasonal-naive.
 
-Both follow :mod:`envs.forecast`'s convention: at hour t they read hours 0..t only and predict hours
+Both follow :mod:`eglb.envs.forecast`'s convention: at hour t they read hours 0..t only and predict hours
 t+1 .. t+horizon. They index hours, so they assume the scenario's hours are consecutive (every loader
 and the synthetic generator produce an hourly grid).
 """
@@ -8,10 +8,9 @@ and the synthetic generator produce an hourly grid).
 from __future__ import annotations
 
 import numpy as np
-
-from envs.errors import InputError
-from envs.forecast import Forecaster, input_rows
-from envs.scenario import Scenario
+from eglb.envs.errors import InputError
+from eglb.envs.forecast import Forecaster, input_rows
+from eglb.envs.scenario import Scenario
 
 
 class PersistenceForecaster(Forecaster):

@@ -3,11 +3,11 @@
 ==============  ===========================  ==========================================
 name            parameters                   forecaster
 ==============  ===========================  ==========================================
-``perfect``                                  :class:`envs.forecast.PerfectForecaster`
-``noisy``       ``noise`` (default 0.1)      :class:`envs.forecast.NoisyTruthForecaster`
-``persistence``                              :class:`forecasts.naive.PersistenceForecaster`
-``seasonal``    ``period`` (hours, 24)       :class:`forecasts.naive.SeasonalNaiveForecaster`
-``learned``     ``model`` (folder, required) :func:`forecasts.learned.load_learned_forecaster`
+``perfect``                                  :class:`eglb.envs.forecast.PerfectForecaster`
+``noisy``       ``noise`` (default 0.1)      :class:`eglb.envs.forecast.NoisyTruthForecaster`
+``persistence``                              :class:`eglb.forecasts.naive.PersistenceForecaster`
+``seasonal``    ``period`` (hours, 24)       :class:`eglb.forecasts.naive.SeasonalNaiveForecaster`
+``learned``     ``model`` (folder, required) :func:`eglb.forecasts.learned.load_learned_forecaster`
 ==============  ===========================  ==========================================
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from envs.errors import InputError
-from envs.forecast import Forecaster, NoisyTruthForecaster, PerfectForecaster
-from forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
+from eglb.envs.errors import InputError
+from eglb.envs.forecast import Forecaster, NoisyTruthForecaster, PerfectForecaster
+from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
 
 FORECASTERS = ("perfect", "noisy", "persistence", "seasonal", "learned")
 #: The parameters each forecaster reads from a spec.
@@ -56,8 +56,8 @@ def build_forecaster(name: str, params: Mapping[str, str] | None = None) -> Fore
     if name == "seasonal":
         return SeasonalNaiveForecaster(_number(params, "period", 24, int))
     if "model" not in params:
-        raise InputError("forecaster 'learned' needs model=FOLDER (a folder written by python -m forecasts.train)")
-    from forecasts.learned import load_learned_forecaster  # torch only when asked for
+        raise InputError("forecaster 'learned' needs model=FOLDER (a folder written by python -m eglb.forecasts.train)")
+    from eglb.forecasts.learned import load_learned_forecaster  # torch only when asked for
 
     return load_learned_forecaster(params["model"])
 

@@ -1,7 +1,7 @@
-"""Train the learned forecaster and save it in a folder: ``python -m forecasts.train --out DIR``.
+"""Train the learned forecaster and save it in a folder: ``python -m eglb.forecasts.train --out DIR``.
 
 Training traces default to synthetic seeds 1000..1007 of 2190 hours (seeds below 1000 are held out
-for evaluation); any list of scenarios works through :func:`forecasts.learned.train_learned_forecaster`.
+for evaluation); any list of scenarios works through :func:`eglb.forecasts.learned.train_learned_forecaster`.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envs.errors import InputError
-from envs.synthetic import HELD_OUT_SEEDS, make_synthetic
-from forecasts.learned import LearnedForecasterConfig, train_learned_forecaster
+from eglb.envs.errors import InputError
+from eglb.envs.synthetic import HELD_OUT_SEEDS, make_synthetic
+from eglb.forecasts.learned import LearnedForecasterConfig, train_learned_forecaster
 
 
 def parse_seeds(text: str) -> range:
@@ -29,7 +29,7 @@ def parse_seeds(text: str) -> range:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m forecasts.train", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m eglb.forecasts.train", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="folder to write forecaster.json and weights.pt into")
     parser.add_argument("--seeds", default="1000:1008", help="synthetic training seeds A:B (default 1000:1008)")
     parser.add_argument("--hours", type=int, default=2190, help="hours per synthetic trace (default 2190)")

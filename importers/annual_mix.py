@@ -3,7 +3,7 @@
 Header ``name,hydro,solar,wind,nuclear,fossil fuels``: one row per Electricity Maps zone, shares of
 the year's production (0..1) summing to 1; an empty cell means no such source (share 0). Sources
 such as biomass or geothermal were folded in or dropped upstream. Column ``fossil fuels`` becomes
-``fossil_fuels``; :mod:`importers.water` gives it the factor its table names for an unsplit fossil
+``fossil_fuels``; :mod:`eglb.importers.water` gives it the factor its table names for an unsplit fossil
 share.
 """
 
@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
-from importers.tables import csv_cells, line_of, numbers, read_bytes
+from eglb.envs.errors import InputError
+from eglb.importers.tables import csv_cells, line_of, numbers, read_bytes
 
 SOURCES = {"hydro": "hydro", "solar": "solar", "wind": "wind", "nuclear": "nuclear", "fossil fuels": "fossil_fuels"}
 SUM_TOLERANCE = 0.01

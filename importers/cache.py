@@ -19,9 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-
-from envs.files import atomic_write
-from importers.tables import read_bytes
+from eglb.envs.files import atomic_write
+from eglb.importers.tables import read_bytes
 
 CACHE_ENV = "EGLB_CACHE"
 _OFF = ("off", "0", "no", "false")

@@ -15,9 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-
-from envs.errors import InputError
-from importers.tables import read_data_table
+from eglb.envs.errors import InputError
+from eglb.importers.tables import read_data_table
 
 RATES_FILE = Path(__file__).with_name("fx_rates.csv")
 

@@ -13,7 +13,7 @@ What the source declares, and how it is read:
 * columns (net generation, MWh in the hour): ``WND`` wind, ``SUN`` solar, ``WAT`` hydro, ``OIL``
   oil, ``NG`` natural_gas, ``COL`` coal, ``NUC`` nuclear, ``OTH`` other. ``avg_CI`` (dc-rl's own
   carbon estimate, unit not stated) is not read. Rows whose cells are all empty (CISO 3 h, PJM 23 h
-  in 2022) are missing hours, filled or refused by :mod:`importers.grid`.
+  in 2022) are missing hours, filled or refused by :mod:`eglb.importers.grid`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
-from importers.cache import CacheSetting, parsed
-from importers.tables import csv_cells, numbers, require_offsets, require_year, stamps, year_in_name
+from eglb.envs.errors import InputError
+from eglb.importers.cache import CacheSetting, parsed
+from eglb.importers.tables import csv_cells, numbers, require_offsets, require_year, stamps, year_in_name
 
 TIME_COLUMN = "timestamp"
 #: EIA-930 fuel code -> fuel name used by the water factor tables.

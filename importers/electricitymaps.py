@@ -11,7 +11,7 @@ What the source declares, and how it is read:
   ``Data Estimated`` (true/false); ``Zone Id`` (which can differ from the folder name: DE-LU holds
   ``DE``, BR-SP holds ``BR-CS``).
 * units: gCO2eq/kWh, divided by 1000 for the toolkit's t/MWh (= kg/kWh).
-* empty intensity cells are missing hours (filled or refused by :mod:`importers.grid`); other
+* empty intensity cells are missing hours (filled or refused by :mod:`eglb.importers.grid`); other
   unreadable cells are errors naming file, line and column.
 * scale checks: a file whose life-cycle intensity never reaches 2 g/kWh holds kg/kWh (or t/MWh), not
   g/kWh; a value above 2000 g/kWh is no grid's (mg, or the wrong column).
@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
-from importers.cache import CacheSetting, parsed
-from importers.tables import csv_cells, line_of, numbers, require_offsets, require_year, stamps, year_in_name
+from eglb.envs.errors import InputError
+from eglb.importers.cache import CacheSetting, parsed
+from eglb.importers.tables import csv_cells, line_of, numbers, require_offsets, require_year, stamps, year_in_name
 
 TIME_COLUMN = "Datetime (UTC)"
 #: Intensity columns: basis -> (exact header, position, header ending that a positional match must have).
@@ -87,7 +86,7 @@ def read_carbon(
         path: the file.
         basis: "direct" (combustion only; the default, as the published set) or "lca" (life cycle).
         year: the UTC year the file must hold (default: the year in its name, if any).
-        cache: see :mod:`importers.cache`.
+        cache: see :mod:`eglb.importers.cache`.
 
     Returns:
         data: indexed by the UTC start of each hour (file order, duplicates kept), columns

@@ -12,7 +12,7 @@ whose label is the start of each UTC hour, in this order:
 2. **Counts**, before anything is changed, per UTC year (the README's sanity-table columns): rows
    whose hour falls in the year (duplicates included), missing hours (no row at all), duplicated
    hours and, among those, hours whose rows disagree. Rows that stand for two hours (a European
-   autumn ``02:00``, see :mod:`importers.prices`) and rows with empty values are counted apart.
+   autumn ``02:00``, see :mod:`eglb.importers.prices`) and rows with empty values are counted apart.
 3. **Duplicates**: identical rows for one hour keep one. Disagreeing rows follow the source's
    declared rule: ``"error"`` refuses them, ``"mean"`` takes their mean (AEMO hours split between
    two monthly files), ``"in-order"`` keeps the row that sits in time order in its file and drops
@@ -35,8 +35,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 HOUR = 3600
 DUPLICATE_RULES = ("error", "mean", "in-order")

@@ -1,4 +1,4 @@
-"""History scenarios: the multi-year history folder -> a :class:`~envs.scenario.Scenario` with its report.
+"""History scenarios: the multi-year history folder -> a :class:`~eglb.envs.scenario.Scenario` with its report.
 
 The folder (``$EGLB_HISTORY_DATA``, default ``../shared/data/history`` beside the repository) is
 read by path, as its sources ship it (its README.md and README-2024.md describe every file)::
@@ -9,11 +9,11 @@ read by path, as its sources ship it (its README.md and README-2024.md describe 
     fuelmix/eia930-hourly-2022/<BA>_NG_&_avgCI.csv                 importers.eia930
     fuelmix/electricitymaps-annual-2022/all_energy_mix_2022.csv    importers.annual_mix
 
-:func:`load_history` picks regions from a region table (:mod:`importers.regions`), reads every
-series of the chosen UTC years onto one hourly UTC grid (:mod:`importers.grid`: counts, duplicates,
+:func:`load_history` picks regions from a region table (:mod:`eglb.importers.regions`), reads every
+series of the chosen UTC years onto one hourly UTC grid (:mod:`eglb.importers.grid`: counts, duplicates,
 gap fills, all reported), derives water intensity from weather and the grid mix
-(:mod:`importers.water`), puts one gateway at each region with a pluggable workload
-(:mod:`importers.sites`; default :class:`importers.workload.FittedLoads`) and returns a scenario
+(:mod:`eglb.importers.water`), puts one gateway at each region with a pluggable workload
+(:mod:`eglb.importers.sites`; default :class:`eglb.importers.workload.FittedLoads`) and returns a scenario
 whose ``metadata`` holds the report.
 
 Files of the years around the chosen ones are read too, for the hours they hold of the chosen years
@@ -30,23 +30,22 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-
-from envs.errors import InputError
-from envs.scenario import Scenario, hourly_timestamps
-from envs.validation import parse_hours
-from importers.annual_mix import read_annual_mix
-from importers.cache import CacheSetting
-from importers.currency import RateTable, rate_table
-from importers.eia930 import FUELS, read_eia930
-from importers.electricitymaps import read_carbon
-from importers.grid import DEFAULT_FILL, FillRule, Rows, SeriesReport, place, utc_hour
-from importers.openmeteo import read_weather
-from importers.paths import HISTORY_ENV, default_history_path
-from importers.prices import convention_for, read_prices
-from importers.regions import Region, select_regions
-from importers.sites import Site
-from importers.water import water_intensity, water_parameters
-from importers.workload import FittedLoads
+from eglb.envs.errors import InputError
+from eglb.envs.scenario import Scenario, hourly_timestamps
+from eglb.envs.validation import parse_hours
+from eglb.importers.annual_mix import read_annual_mix
+from eglb.importers.cache import CacheSetting
+from eglb.importers.currency import RateTable, rate_table
+from eglb.importers.eia930 import FUELS, read_eia930
+from eglb.importers.electricitymaps import read_carbon
+from eglb.importers.grid import DEFAULT_FILL, FillRule, Rows, SeriesReport, place, utc_hour
+from eglb.importers.openmeteo import read_weather
+from eglb.importers.paths import HISTORY_ENV, default_history_path
+from eglb.importers.prices import convention_for, read_prices
+from eglb.importers.regions import Region, select_regions
+from eglb.importers.sites import Site
+from eglb.importers.water import water_intensity, water_parameters
+from eglb.importers.workload import FittedLoads
 
 #: Years whose files are read only when the year itself is chosen (the test year: tune nothing on it).
 HELD_OUT_YEARS = (2024,)
@@ -138,7 +137,7 @@ def series_rows(
     """Read and pool one series' files: (rows, duplicate rule, the files' metadata).
 
     ``years`` must have a file; ``optional_years`` are read when their file exists. ``conventions``
-    is the price conventions table (default the shipped one; see :func:`importers.prices.convention_for`).
+    is the price conventions table (default the shipped one; see :func:`eglb.importers.prices.convention_for`).
     """
     frames = []
     duplicates = "error"
@@ -210,7 +209,7 @@ def load_history(
 
     Args:
         path: the history folder (default :func:`default_history_path`).
-        regions: which regions (see :func:`importers.regions.select_regions`): None for the 14
+        regions: which regions (see :func:`eglb.importers.regions.select_regions`): None for the 14
             complete zones, a table name ("complete14", "eglb2022") or path, or region names
             ("Texas,Germany", ["US-TEX-ERCO", "KR"]).
         years: UTC years, consecutive: 2022, "2021-2022", [2021, 2022].
@@ -222,7 +221,7 @@ def load_history(
             (hourly where the region has it and the years are 2022, else annual).
         water_table, cycles, pue: override ``importers/water_factors.yml`` (factor table
             "eglb" or "macknick-median", cycles of concentration, PUE).
-        workload: None (the default :class:`~importers.workload.FittedLoads`: the BLOOM-fitted model), a callable
+        workload: None (the default :class:`~eglb.importers.workload.FittedLoads`: the BLOOM-fitted model), a callable
             ``(timestamps [T_years], sites, rng) -> [J, T_years]`` MW (called for the whole years,
             then windowed like the signals), or an array [J, T] MW for the final hours.
         seed: seeds the workload's generator.
@@ -230,11 +229,11 @@ def load_history(
             peak load of the region's co-located gateway over the years loaded.
         mask: [N, N] which region may serve which gateway (default: all).
         mu_water, mu_carbon: the objective's weights (USD/m^3, USD/t).
-        fill: the gap rule (:class:`importers.grid.FillRule`).
+        fill: the gap rule (:class:`eglb.importers.grid.FillRule`).
         rates: exchange rates to USD (default the shipped ``importers/fx_rates.csv``).
         price_conventions: the price folders' conventions, a table path or {folder: PriceConvention}
             (default the shipped ``importers/price_conventions.csv``; needed for price folders of your own).
-        cache: parsed-file cache (see :mod:`importers.cache`).
+        cache: parsed-file cache (see :mod:`eglb.importers.cache`).
         name: the scenario's name (default "history <years> <N> regions").
 
     Returns:

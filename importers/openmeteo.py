@@ -9,7 +9,7 @@ What the source declares, and how it is read:
   hour). A file without ``utc_offset_seconds``, or a stamp carrying its own offset, is an error.
 * values are instantaneous samples at their stamp (Open-Meteo's convention). With a whole-hour
   offset each sample sits on the start of a UTC hour; India's +05:30 puts every sample at hh:30
-  UTC, and :mod:`importers.grid` assigns it to the hour it falls in (rule "floor": the sample is the
+  UTC, and :mod:`eglb.importers.grid` assigns it to the hour it falls in (rule "floor": the sample is the
   middle of that hour, so no interpolation is needed, and the README's sanity tables count the same
   way).
 * columns: ``temperature_2m`` (°C) -> ``temperature_c``, ``relative_humidity_2m`` (%) ->
@@ -26,10 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
-from importers.cache import CacheSetting, parsed
-from importers.tables import has_utc_offset, require_year, year_in_name
+from eglb.envs.errors import InputError
+from eglb.importers.cache import CacheSetting, parsed
+from eglb.importers.tables import has_utc_offset, require_year, year_in_name
 
 #: Open-Meteo variable -> (column name, required unit, required?)
 VARIABLES = {
@@ -110,7 +109,7 @@ def read_weather(path: str | Path, year: int | None = None, cache: CacheSetting 
     Args:
         path: the file.
         year: the (local) year the file must hold (default: the year in its name, if any).
-        cache: see :mod:`importers.cache`.
+        cache: see :mod:`eglb.importers.cache`.
 
     Returns:
         data: indexed by the UTC instant of each sample (file order), columns ``temperature_c``,

@@ -18,9 +18,9 @@ taken from the history README's price timestamp table:
 ``label`` "start" means a row describes the hour starting at its stamp (hour-ending files whose
 hours were renumbered 0-23, CA-ON and KR, are "start"); "end" shifts the stamp back one hour. A
 naive stamp in an ``offset`` folder, or an offset in a naive one, is an error. Values are converted
-to USD with :mod:`importers.currency`; the AU files' header says USD but the values are AUD (the
+to USD with :mod:`eglb.importers.currency`; the AU files' header says USD but the values are AUD (the
 convention's ``header_currency`` records the mislabel). Duplicate hours, overlaps between
-consecutive files, missing days and the IN 20-hour gap are left to :mod:`importers.grid`, which
+consecutive files, missing days and the IN 20-hour gap are left to :mod:`eglb.importers.grid`, which
 applies the convention's ``duplicates`` rule (AU: the mean of an hour split between monthly files;
 EU: the row in time order wins over one out of order; others: identical rows only).
 
@@ -38,12 +38,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
-from importers.cache import CacheSetting, parsed
-from importers.currency import RateTable, rate_table
-from importers.grid import DUPLICATE_RULES
-from importers.tables import csv_cells, numbers, read_data_table, require_offsets, require_year, stamps, year_in_name
+from eglb.envs.errors import InputError
+from eglb.importers.cache import CacheSetting, parsed
+from eglb.importers.currency import RateTable, rate_table
+from eglb.importers.grid import DUPLICATE_RULES
+from eglb.importers.tables import csv_cells, numbers, read_data_table, require_offsets, require_year, stamps, year_in_name
 
 CONVENTIONS_FILE = Path(__file__).with_name("price_conventions.csv")
 TIME_BASES = ("utc", "offset", "fixed", "local-dst-24")
@@ -69,7 +68,7 @@ class PriceConvention:
         utc_offset: hours east of UTC, for ``fixed``.
         timezone: IANA zone, for ``local-dst-24``.
         label: "start" or "end" of the hour.
-        duplicates: rule for disagreeing rows of one hour (:data:`importers.grid.DUPLICATE_RULES`).
+        duplicates: rule for disagreeing rows of one hour (:data:`eglb.importers.grid.DUPLICATE_RULES`).
         note: free text (market, quirks).
     """
 
@@ -210,9 +209,9 @@ def read_prices(
         path: the file.
         convention: a :class:`PriceConvention`, a folder name of the shipped table, or None (the
             folder the path names).
-        rates: exchange rates (see :func:`importers.currency.rate_table`; default the shipped table).
+        rates: exchange rates (see :func:`eglb.importers.currency.rate_table`; default the shipped table).
         year: the year the file must hold (default: the year in its name, if any).
-        cache: see :mod:`importers.cache`.
+        cache: see :mod:`eglb.importers.cache`.
 
     Returns:
         data: indexed by the UTC start of each row's hour (file order, duplicates kept), columns

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.errors import InputError
-from importers.tables import read_data_table
+from eglb.envs.errors import InputError
+from eglb.importers.tables import read_data_table
 
 TABLES_FOLDER = Path(__file__).with_name("regions")
 SHIPPED_TABLES = ("complete14", "eglb2022")

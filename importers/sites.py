@@ -3,8 +3,8 @@
 A gateway-load model is any callable ``model(timestamps, sites, rng) -> [J, T]`` (MW per gateway and
 hour): ``timestamps`` [T] datetime64[s] UTC hour starts, ``sites`` the J gateways' :class:`Site`
 (name, position, local time zone), ``rng`` a seeded numpy Generator.
-:func:`importers.history.load_history` calls it for the whole years loaded (so a shorter ``hours=``
-window is a slice of the same draw). The default is :class:`importers.workload.FittedLoads`.
+:func:`eglb.importers.history.load_history` calls it for the whole years loaded (so a shorter ``hours=``
+window is a slice of the same draw). The default is :class:`eglb.importers.workload.FittedLoads`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 
 @dataclass(frozen=True)

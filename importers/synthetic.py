@@ -2,7 +2,7 @@
 
 :func:`make_history_synthetic` draws any of the zones of ``complete14`` (any subset, in any order)
 over any hours of the calendar: each zone's price, carbon and water intensity follow the model of
-:mod:`importers.synthetic_calibration` (the zone's marginal distribution, monthly level, seasonal
+:mod:`eglb.importers.synthetic_calibration` (the zone's marginal distribution, monthly level, seasonal
 daily profile, year, day and hour variation, correlated across zones and signals), measured on the
 real 2021-2022 history (``history_calibration.json``). A seed draws a new year of weather, markets
 and grid: its year offsets make calm years and crisis years (the 2022 European price crisis is one
@@ -10,13 +10,13 @@ of the calibration years), its daily and hourly deviations the weeks within them
 
 Gateways sit at the zones, one each, with loads of the fitted workload model (``importers/workload.py``,
 default the BLOOM fit) at each zone's local clock, as history scenarios have them; each region's
-capacity is (1 + :data:`importers.history.CAPACITY_HEADROOM`) times the model's mean yearly peak,
+capacity is (1 + :data:`eglb.importers.history.CAPACITY_HEADROOM`) times the model's mean yearly peak,
 the rule history scenarios follow over a loaded year. Full mask, like history scenarios.
 
 ``start=None`` lets the seed choose the first day (a random midnight UTC of 2022), so seeds 0..51 of
 168 hours cover every season; give ``start`` to pin it. :class:`HistorySyntheticSource` draws a new
-seed (and start) per training episode, above the held-out seeds (:data:`envs.synthetic.HELD_OUT_SEEDS`).
-The published-set generator (:mod:`envs.synthetic`) stays the project's default; this one is chosen
+seed (and start) per training episode, above the held-out seeds (:data:`eglb.envs.synthetic.HELD_OUT_SEEDS`).
+The published-set generator (:mod:`eglb.envs.synthetic`) stays the project's default; this one is chosen
 with ``--synthetic SEEDS --zones complete14`` (evaluate.py) or ``--synthetic --zones complete14`` (train.py).
 """
 
@@ -28,13 +28,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import ndtr
-
-from envs.errors import InputError
-from envs.scenario import Scenario, hourly_timestamps
-from envs.synthetic import HELD_OUT_SEEDS, correlated_ar1
-from importers.history import CAPACITY_HEADROOM
-from importers.synthetic_calibration import (
+from eglb.envs.errors import InputError
+from eglb.envs.scenario import Scenario, hourly_timestamps
+from eglb.envs.synthetic import HELD_OUT_SEEDS, correlated_ar1
+from eglb.importers.history import CAPACITY_HEADROOM
+from eglb.importers.synthetic_calibration import (
     CALIBRATION_FILE,
     CALIBRATION_TABLE,
     SIGNALS,
@@ -43,6 +41,7 @@ from importers.synthetic_calibration import (
     load_calibration,
     monthly_level,
 )
+from scipy.special import ndtr
 
 #: The calendar year whose midnights a seed's start is drawn from when no start is given.
 START_YEAR = 2022
@@ -76,7 +75,7 @@ def zone_indices(zones: str | Sequence[str] | None) -> list[int]:
 def mean_yearly_peak(source: str = "bloom") -> float:
     """The workload model's mean yearly peak per gateway (MW for a 1 MW long-run peak): the mean over
     14 gateways of their largest hour of a drawn year (seeded, so the same in every process)."""
-    from importers.workload import workload_for
+    from eglb.importers.workload import workload_for
 
     hours = hourly_timestamps(f"{START_YEAR}-01-01T00", 8760)
     return float(workload_for(hours, np.zeros(14), seed=0, source=source).max(axis=1).mean())
@@ -101,8 +100,8 @@ def make_history_synthetic(
         workload: the fitted workload model of the gateways ("bloom", "alibaba-genai", "alibaba-dlrm").
         mu_water: USD per m^3. mu_carbon: USD per t.
     """
-    from importers.sites import utc_offsets
-    from importers.workload import workload_for
+    from eglb.importers.sites import utc_offsets
+    from eglb.importers.workload import workload_for
 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"argument 'seed': expected an integer >= 0, got {seed!r}")
@@ -189,8 +188,8 @@ def validation_rows(seeds: int = 20, history: str | None = None) -> list[dict]:
     """The generator against the calibration years: per signal and zone, the mean and standard deviation
     of ``seeds`` drawn pairs of years (2021-2022) next to the real 2021-2022 ones, and the selection
     year 2023's real mean (the drift a year later, which no calibration of 2021-2022 can know)."""
-    from importers.history import load_history
-    from importers.synthetic_calibration import calibration_scenario
+    from eglb.importers.history import load_history
+    from eglb.importers.synthetic_calibration import calibration_scenario
 
     real, _ = calibration_scenario(history)
     later = load_history(history, regions=CALIBRATION_TABLE, years=2023, workload=np.zeros((14, 8760)), capacity=1.0)
@@ -217,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m importers.synthetic", description="Validate the history-calibrated generator."
+        prog="python -m eglb.importers.synthetic", description="Validate the history-calibrated generator."
     )
     parser.add_argument("--seeds", type=int, default=20, help="drawn pairs of years (default 20)")
     parser.add_argument("--history", help="the history folder (default $EGLB_HISTORY_DATA or ../shared/data/history)")

@@ -4,10 +4,10 @@ year-to-year, day-to-day and hour-to-hour variation, and the correlations across
 Measured on the real history of the 14 complete zones over the calibration years (2021-2022; never the
 test year 2024, and not the selection year 2023 either) by
 
-    python -m importers.synthetic_calibration [--history DIR] [--check]
+    python -m eglb.importers.synthetic_calibration [--history DIR] [--check]
 
 which writes ``history_calibration.json`` next to this file (``--check`` compares a fresh measurement
-with the committed file instead). :mod:`importers.synthetic` draws scenarios from it.
+with the committed file instead). :mod:`eglb.importers.synthetic` draws scenarios from it.
 
 The model of one series x[t] (a zone's price, carbon or water intensity) is a Gaussian copula:
 
@@ -37,12 +37,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from eglb.envs.errors import InputError
+from eglb.envs.files import atomic_write_text, json_ready
+from eglb.envs.scenario import Scenario
 from scipy.special import ndtri
 from scipy.stats import rankdata
-
-from envs.errors import InputError
-from envs.files import atomic_write_text, json_ready
-from envs.scenario import Scenario
 
 CALIBRATION_FILE = Path(__file__).with_name("history_calibration.json")
 CALIBRATION_FORMAT = "eglb-history-calibration"
@@ -226,7 +225,7 @@ def measure(scenario: Scenario, timezones: list[str | None]) -> dict:
         "format": CALIBRATION_FORMAT,
         "format_version": CALIBRATION_VERSION,
         "source": (
-            f"measured by `python -m importers.synthetic_calibration` on the history folder, table {CALIBRATION_TABLE}, "
+            f"measured by `python -m eglb.importers.synthetic_calibration` on the history folder, table {CALIBRATION_TABLE}, "
             f"UTC hours {first} .. {last} ({scenario.n_hours} hours; direct carbon, annual 2022 mix for the water)"
         ),
         "notice": NOTICE,
@@ -245,7 +244,7 @@ def measure(scenario: Scenario, timezones: list[str | None]) -> dict:
 def calibration_scenario(history: str | Path | None = None, years: str = CALIBRATION_YEARS) -> tuple[Scenario, list]:
     """The calibration years of the 14 complete zones (no workload: only the signals are measured),
     and each zone's local time zone (for the generated gateway loads)."""
-    from importers.history import HELD_OUT_YEARS, load_history, parse_years
+    from eglb.importers.history import HELD_OUT_YEARS, load_history, parse_years
 
     chosen = parse_years(years)
     if set(chosen) & set(HELD_OUT_YEARS):
@@ -281,7 +280,7 @@ def write_calibration(path: Path, figures: dict) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m importers.synthetic_calibration", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eglb.importers.synthetic_calibration", description=__doc__.split("\n\n")[0])
     parser.add_argument("--history", help="the history folder (default $EGLB_HISTORY_DATA or ../shared/data/history)")
     parser.add_argument("--out", default=str(CALIBRATION_FILE), help=f"where to write (default {CALIBRATION_FILE})")
     parser.add_argument("--check", action="store_true", help="compare with the committed file instead of writing")

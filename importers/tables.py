@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 
 def line_of(row: int) -> int:

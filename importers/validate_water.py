@@ -1,6 +1,6 @@
 """Check the water model (SPEC section 8) against the published eGLB set: derived vs published water.
 
-    python -m importers.validate_water [--history DIR] [--published DIR]
+    python -m eglb.importers.validate_water [--history DIR] [--published DIR]
 
 Derives water intensity from the history folder's 2022 weather and grid mix for the published
 regions that have their own weather (Texas, Virginia, Germany, Japan, Singapore; region table
@@ -23,11 +23,10 @@ import argparse
 import sys
 
 import numpy as np
-
-from envs.eglb2022 import default_data_path, load_eglb2022
-from envs.errors import InputError
-from importers.history import load_history
-from importers.paths import default_history_path
+from eglb.envs.eglb2022 import default_data_path, load_eglb2022
+from eglb.envs.errors import InputError
+from eglb.importers.history import load_history
+from eglb.importers.paths import default_history_path
 
 SHIFT_HOURS = 20 * 24
 ALIGNED = ("Texas", "Virginia")
@@ -92,7 +91,7 @@ def format_rows(rows: list[dict]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m importers.validate_water", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eglb.importers.validate_water", description=__doc__.split("\n\n")[0])
     parser.add_argument("--history", help=f"history folder (default {default_history_path()})")
     parser.add_argument("--published", help=f"published eglb-2022 folder (default {default_data_path()})")
     args = parser.parse_args(argv)

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 FACTORS_FILE = Path(__file__).with_name("water_factors.yml")
 LITRES_PER_GALLON = 3.785412

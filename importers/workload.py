@@ -16,7 +16,7 @@ Sources (trace; quantity fitted; local clock of its profiles; where its figures 
 * The Alibaba traces may be used for research or study only and are not for redistribution: their
   figures are fitted from the files at run time (``$EGLB_HISTORY_DATA``) and never written into the
   repository. BLOOM's and Azure's figures are committed with their attribution notices;
-  ``python -m importers.workload`` prints every fit and its validation, ``--write`` rewrites the
+  ``python -m eglb.importers.workload`` prints every fit and its validation, ``--write`` rewrites the
   committed file.
 * The Azure traces span one hour: they fix no daily or weekly profile, hourly noise or bursts, so
   they cannot drive a generated year. Their committed figures (requests and tokens per hour, and
@@ -41,13 +41,12 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
-
-from envs.eglb2022 import default_data_path
-from envs.errors import InputError
-from envs.files import atomic_write_json
-from envs.workload_model import WorkloadModel, fit, generate, long_run_peak, validation_statistics
-from importers.paths import HISTORY_ENV, default_history_path
-from importers.workload_traces import (
+from eglb.envs.eglb2022 import default_data_path
+from eglb.envs.errors import InputError
+from eglb.envs.files import atomic_write_json
+from eglb.envs.workload_model import WorkloadModel, fit, generate, long_run_peak, validation_statistics
+from eglb.importers.paths import HISTORY_ENV, default_history_path
+from eglb.importers.workload_traces import (
     AZURE_FILES,
     BLOOM_FILE,
     DLRM_FILE,
@@ -233,7 +232,7 @@ def workload_for(
             (daylight saving time).
         seed: random seed; the same seed (and arguments) gives the same array.
         peak_mw: MW of each gateway's long-run peak: a share PEAK_QUANTILE (99.9 %) of a long run's
-            hours lies at or below it (see :func:`envs.workload_model.long_run_peak`).
+            hours lies at or below it (see :func:`eglb.envs.workload_model.long_run_peak`).
         source: "bloom" (committed figures), "alibaba-genai" or "alibaba-dlrm" (fitted from the history
             folder at run time), or a :class:`WorkloadModel`.
         history_path: the history folder (default ``$EGLB_HISTORY_DATA`` or ../shared/data/history).
@@ -323,7 +322,7 @@ def calibration(history_path: str | Path | None = None, published_path: str | Pa
     """The committable figures, computed now: BLOOM's model and the Azure figures, with their notices."""
     return {
         "format": CALIBRATION_FORMAT,
-        "written_by": "python -m importers.workload --write",
+        "written_by": "python -m eglb.importers.workload --write",
         "models": {"bloom": fit_source("bloom", published_path=published_path).to_json()},
         "azure": {kind: azure_figures(kind, history_path) for kind in AZURE_FILES},
         "notices": {"bloom": BLOOM_NOTICE, "azure": AZURE_NOTICE},
@@ -380,7 +379,7 @@ def _mean_excess(model: WorkloadModel) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m importers.workload", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m eglb.importers.workload", description=__doc__.splitlines()[0])
     parser.add_argument("--history", help="history folder (default $EGLB_HISTORY_DATA or ../shared/data/history)")
     parser.add_argument("--published", help="published eglb-2022 folder (default $EGLB2022_DATA or ../shared/data/eglb-2022)")
     parser.add_argument("--draws", type=int, default=200, help="generated traces per validation (default 200)")
@@ -425,7 +424,7 @@ if __name__ == "__main__":
 class FittedLoads:
     """Gateway loads of history scenarios drawn from a fitted workload model (:func:`workload_for`):
     each gateway follows the model's daily and weekly profile at its own local clock (daylight saving
-    time included), with independent noise and bursts. ``importers.sites.GatewayLoads``."""
+    time included), with independent noise and bursts. ``eglb.importers.sites.GatewayLoads``."""
 
     source: str = "bloom"
     peak_mw: float = 1.0
@@ -435,7 +434,7 @@ class FittedLoads:
             raise InputError(f"argument 'peak_mw': expected a positive number of MW, got {self.peak_mw!r}")
 
     def __call__(self, timestamps: np.ndarray, sites, rng: np.random.Generator) -> np.ndarray:
-        from importers.sites import utc_offsets
+        from eglb.importers.sites import utc_offsets
 
         if not sites:
             return np.zeros((0, len(timestamps)))

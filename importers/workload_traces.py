@@ -10,7 +10,7 @@
 
 The first three live in the history folder (``$EGLB_HISTORY_DATA``, default ``../shared/data/history``
 beside the repository, :func:`default_history_path`); the fourth in the published set
-(:func:`envs.eglb2022.default_data_path`). Each reader returns an :class:`HourlyTrace`: hour starts on the
+(:func:`eglb.envs.eglb2022.default_data_path`). Each reader returns an :class:`HourlyTrace`: hour starts on the
 trace's own clock, one series per quantity (``units`` says what a value means), the share of each
 hour the trace observed (``coverage``) and counts of every quirk met (``counts``).
 
@@ -35,7 +35,7 @@ Quirks of the files (the history folder's README, "Known quirks") and what the r
 * Azure LLM requests: CRLF line endings, 7 fractional digits of seconds, no trailing newline.
 * BLOOM power: one value per hour label ``YYYY-MM-DD HH`` (UTC); an hour without a row has coverage 0.
 
-Malformed input raises :class:`envs.errors.InputError` naming the file, the line (1-based, the header
+Malformed input raises :class:`eglb.envs.errors.InputError` naming the file, the line (1-based, the header
 is line 1) and the column.
 """
 
@@ -47,10 +47,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from envs.eglb2022 import default_data_path
-from envs.errors import InputError
-from importers.paths import default_history_path
+from eglb.envs.eglb2022 import default_data_path
+from eglb.envs.errors import InputError
+from eglb.importers.paths import default_history_path
 
 #: Environment variable naming the history folder.
 GENAI_FILE = Path("workload/alibaba-genai-2026/lora_request_trace.csv")
@@ -481,7 +480,7 @@ def read_bloom_power(path: str | Path | None = None) -> HourlyTrace:
 
     Quantity ``power_w``: the published watts of each hour. Hours between the first and last label
     without a row have coverage 0 and NaN; a repeated label is an error. Default path: the published
-    set's folder (:func:`envs.eglb2022.default_data_path`).
+    set's folder (:func:`eglb.envs.eglb2022.default_data_path`).
     """
     table = _read_table(path or default_data_path() / BLOOM_FILE, BLOOM_HEADER)
     stamps = _times(table, "Time (UTC)", _HOUR_FORMAT, "2022-09-22 00")

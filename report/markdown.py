@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from envs.files import atomic_write_text
-from envs.scenario import Scenario
-from envs.shifts import SHIFTS
+from eglb.envs.files import atomic_write_text
+from eglb.envs.scenario import Scenario
+from eglb.envs.shifts import SHIFTS
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:

@@ -9,10 +9,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-
-from envs.files import atomic_write  # noqa: E402
-from envs.scenario import Scenario  # noqa: E402
-from report.run import AlgorithmResult  # noqa: E402
+from eglb.envs.files import atomic_write  # noqa: E402
+from eglb.envs.scenario import Scenario  # noqa: E402
+from eglb.report.run import AlgorithmResult  # noqa: E402
 
 FOOTPRINTS = (("water", "water footprint (m$^3$)"), ("carbon", "carbon footprint (t)"))
 

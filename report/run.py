@@ -6,14 +6,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from eglb.agents.base import OfflineSolver, Policy
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.replay import Replay
+from eglb.agents.rollout import rollout
+from eglb.envs.metrics import Metrics
+from eglb.envs.scenario import Scenario
 from tqdm.auto import tqdm
-
-from agents.base import OfflineSolver, Policy
-from agents.offline import EGLBOffline
-from agents.replay import Replay
-from agents.rollout import rollout
-from envs.metrics import Metrics
-from envs.scenario import Scenario
 
 
 @dataclass

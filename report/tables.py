@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from envs.files import atomic_write, atomic_write_json
-from envs.scenario import Scenario
-from report.run import AlgorithmResult
+from eglb.envs.files import atomic_write, atomic_write_json
+from eglb.envs.scenario import Scenario
+from eglb.report.run import AlgorithmResult
 
 COLUMNS = ("algo", "cost", "par_water", "par_carbon", "J", "ratio_to_offline")
 

@@ -29,14 +29,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from agents.base import HourView, OfflineSolver, Policy
-from agents.eglb_online import EGLBOnline
-from agents.replay import Replay
-from agents.shadow import ShadowExpert
-from envs.errors import InputError
-from envs.metrics import FootprintState
-from envs.scenario import Scenario
+from eglb.agents.base import HourView, OfflineSolver, Policy
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.agents.replay import Replay
+from eglb.agents.shadow import ShadowExpert
+from eglb.envs.errors import InputError
+from eglb.envs.metrics import FootprintState
+from eglb.envs.scenario import Scenario
 
 SLACK_SCHEDULES = ("const", "sqrt", "linear")
 

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-
-from agents.base import Policy
-from agents.learned import LearnedPolicy, PolicyCard, PolicyIO, load_predictor, policy_from_predictor, weights_path
-from robust.layer import RobustPolicy, Slack
+from eglb.agents.base import Policy
+from eglb.agents.learned import LearnedPolicy, PolicyCard, PolicyIO, load_predictor, policy_from_predictor, weights_path
+from eglb.robust.layer import RobustPolicy, Slack
 
 
 def learned_policy(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0) -> Policy:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+from eglb.agents.base import Policy
+from eglb.envs.actions import ActionDecoder, shares_from_routing
+from eglb.envs.glb_env import GLBEnv
+from eglb.envs.rewards import hour_reward
+from eglb.robust.layer import RobustPolicy, Slack
 from gymnasium import spaces
-
-from agents.base import Policy
-from envs.actions import ActionDecoder, shares_from_routing
-from envs.glb_env import GLBEnv
-from envs.rewards import hour_reward
-from robust.layer import RobustPolicy, Slack
 
 
 class _Proposal(Policy):

@@ -17,9 +17,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 
 import ray
+from eglb.envs.errors import InputError, SolverError
 from ray.exceptions import RayTaskError
-
-from envs.errors import InputError, SolverError
 
 #: ``--ray`` given without an address: start a local Ray for the run.
 LOCAL = "local"
@@ -78,7 +77,7 @@ class RayMapper:
         if not items:
             return []
         if not ray.is_initialized():
-            raise InputError("RayMapper needs a connected Ray (use sweeps.ray_map.ray_session)")
+            raise InputError("RayMapper needs a connected Ray (use eglb.sweeps.ray_map.ray_session)")
         shared = ray.put(function)  # shipped once, not once per task
         task = _remote_apply.options(num_cpus=self.cpus_per_task, max_retries=self.max_retries, retry_exceptions=False)
         size = self.items_per_task or max(1, math.ceil(len(items) / (TASKS_PER_CPU * cluster_cpus())))

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from eglb.envs.errors import InputError
 from ray import tune
-
-from envs.errors import InputError
 
 #: distribution -> (number of arguments, what they are)
 DISTRIBUTIONS = {

@@ -29,10 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eglb.envs.errors import InputError
+from eglb.sweeps.spaces import SearchSpace
 from ray import tune
-
-from envs.errors import InputError
-from sweeps.spaces import SearchSpace
 
 #: The metric trials are compared on: held-out J / J(eGLB-Off), lower is better.
 METRIC = "ratio_to_offline"

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from eglb.envs.eglb2022 import default_data_path, load_eglb2022
 from hypothesis import HealthCheck, settings
-
-from envs.eglb2022 import default_data_path, load_eglb2022
 
 settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 settings.load_profile("ci")
@@ -49,8 +48,8 @@ def run_cli():
 
 @pytest.fixture(scope="session")
 def history_path():
-    from importers.history import is_history_folder
-    from importers.paths import HISTORY_ENV, default_history_path
+    from eglb.importers.history import is_history_folder
+    from eglb.importers.paths import HISTORY_ENV, default_history_path
 
     path = default_history_path()
     if not is_history_folder(path):
@@ -61,7 +60,7 @@ def history_path():
 @pytest.fixture(scope="session")
 def workload_history_path():
     """The history folder with the AI serving traces ($EGLB_HISTORY_DATA or ../shared/data/history)."""
-    from importers.paths import default_history_path
+    from eglb.importers.paths import default_history_path
 
     path = default_history_path()
     if not (path / "workload").is_dir():

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from envs.scenario import Scenario, hourly_timestamps
+from eglb.envs.scenario import Scenario, hourly_timestamps
 
 
 def random_scenario(

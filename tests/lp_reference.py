@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from eglb.envs.scenario import Scenario
 from scipy.optimize import linprog
-
-from envs.scenario import Scenario
 
 
 def cheapest_hour_cost(scenario: Scenario, t: int, price: np.ndarray) -> float:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
+from eglb.agents.eglb_online import EGLBOnline, auxiliary_target, default_eta, default_z_max
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.replay import Replay
+from eglb.agents.rollout import rollout
+from eglb.envs.errors import InputError
+from eglb.envs.synthetic import make_synthetic
 from helpers import random_scenario
 from hypothesis import given
 from hypothesis import strategies as st
 from lp_reference import cheapest_hour_cost, offline_optimum
 from scipy.optimize import linprog
 
-from agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
-from agents.eglb_online import EGLBOnline, auxiliary_target, default_eta, default_z_max
-from agents.offline import EGLBOffline
-from agents.replay import Replay
-from agents.rollout import rollout
 from eglb.registry import AlgorithmOptions, build, split_specs
-from envs.errors import InputError
-from envs.synthetic import make_synthetic
 
 
 @pytest.mark.parametrize("seed", range(6))

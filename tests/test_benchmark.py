@@ -6,19 +6,18 @@ import json
 
 import numpy as np
 import pytest
+from eglb.envs.errors import InputError
+from eglb.envs.metrics import metrics_from_energy
+from eglb.envs.routing import fill_cheapest
+from eglb.importers.history import load_history
+from eglb.importers.workload import FittedLoads
 from history_files import history_args
 
-import evaluate
 from eglb.benchmark import BenchmarkConfig, benchmark, benchmark_algos, season, summarize
-from eglb.cli import run_cli
+from eglb.cli import evaluate, run_cli
 from eglb.evaluation import EvaluationConfig
 from eglb.registry import CLASSICAL
 from eglb.scenarios import ScenarioConfig
-from envs.errors import InputError
-from envs.metrics import metrics_from_energy
-from envs.routing import fill_cheapest
-from importers.history import load_history
-from importers.workload import FittedLoads
 
 ROBUST = "robust(glb-cost,lambda=0.05)"
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.agents.eglb_online import EGLBOnline, default_z_max, receivable_energy
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.rollout import rollout
+from eglb.envs.synthetic import make_synthetic
 from helpers import random_scenario
 from scipy.optimize import linprog
-
-from agents.eglb_online import EGLBOnline, default_z_max, receivable_energy
-from agents.offline import EGLBOffline
-from agents.rollout import rollout
-from envs.synthetic import make_synthetic
 
 SCALES = (1, 10, 1000)
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import eglb.envs  # noqa: F401  (registers GLB-v0)
 import gymnasium as gym
 import numpy as np
 import pytest
+from eglb.envs.actions import action_from_dual, calibrated_price, shares_from_routing
+from eglb.envs.errors import InputError
+from eglb.envs.glb_env import GLBEnv
+from eglb.envs.metrics import metrics_from_energy
+from eglb.envs.routing import Router
+from eglb.envs.synthetic import SyntheticSource, make_synthetic
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from helpers import assert_feasible, random_scenario
 from hypothesis import given
@@ -12,14 +19,6 @@ from hypothesis import strategies as st
 from lp_reference import cheapest_hour_cost
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
-
-import envs  # noqa: F401  (registers GLB-v0)
-from envs.actions import action_from_dual, calibrated_price, shares_from_routing
-from envs.errors import InputError
-from envs.glb_env import GLBEnv
-from envs.metrics import metrics_from_energy
-from envs.routing import Router
-from envs.synthetic import SyntheticSource, make_synthetic
 
 MODES = ("routing", "dual", "share")
 
@@ -33,11 +32,11 @@ def test_passes_gymnasium_and_sb3_checkers(mode, setting):
 
 
 def test_registered_id_makes_the_default_environment():
-    env = gym.make("envs:GLB-v0")
+    env = gym.make("eglb.envs:GLB-v0")
     obs, info = env.reset(seed=0)
     assert obs.shape == env.observation_space.shape == (8 * 10 + 10 + 3,)
     assert env.unwrapped.scenario.n_hours == 457
-    env = gym.make("envs:GLB-v0", scenario=make_synthetic(1, hours=10), action_mode="dual", render_mode="ansi")
+    env = gym.make("eglb.envs:GLB-v0", scenario=make_synthetic(1, hours=10), action_mode="dual", render_mode="ansi")
     env.reset(seed=1)
     env.step(env.action_space.sample())
     assert "Texas" in env.render()

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from eglb.envs.metrics import metrics_from_energy
+from eglb.envs.synthetic import make_synthetic
 
-import evaluate
-from envs.metrics import metrics_from_energy
-from envs.synthetic import make_synthetic
+from eglb.cli import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,7 +173,7 @@ def test_shed_load_is_reported_and_json_is_strict(tmp_path):
 
 
 def test_json_writes_non_finite_numbers_as_null(tmp_path):
-    from envs.files import atomic_write_json
+    from eglb.envs.files import atomic_write_json
 
     path = atomic_write_json(tmp_path / "x.json", {"a": float("nan"), "b": [np.float64("inf"), 1.5], "c": np.int64(3)})
     assert json.loads(path.read_text()) == {"a": None, "b": [None, 1.5], "c": 3}
@@ -181,7 +181,7 @@ def test_json_writes_non_finite_numbers_as_null(tmp_path):
 
 def test_a_python_policy_is_scored_like_any_other(tmp_path, capsys, monkeypatch):
     (tmp_path / "my_policies.py").write_text(
-        "from agents.baselines import glb_cost\n"
+        "from eglb.agents.baselines import glb_cost\n"
         "def make():\n    return glb_cost()\n"
         "def cheapest_callable():\n    policy = glb_cost()\n"
         "    def act(view):\n        if view.t == 0 or policy.scenario is not view.scenario:\n            policy.reset(view.scenario)\n"

@@ -7,22 +7,21 @@ import json
 import gymnasium
 import numpy as np
 import pytest
-from helpers import random_scenario
-
-from envs.errors import InputError
-from envs.forecast import Forecast, NoisyTruthForecaster, PerfectForecaster, input_rows
-from envs.glb_env import GLBEnv
-from envs.synthetic import make_synthetic
-from forecasts.accuracy import forecast_errors
-from forecasts.learned import (
+from eglb.envs.errors import InputError
+from eglb.envs.forecast import Forecast, NoisyTruthForecaster, PerfectForecaster, input_rows
+from eglb.envs.glb_env import GLBEnv
+from eglb.envs.synthetic import make_synthetic
+from eglb.forecasts.accuracy import forecast_errors
+from eglb.forecasts.learned import (
     CONFIG_FILE,
     WEIGHTS_FILE,
     LearnedForecasterConfig,
     load_learned_forecaster,
     train_learned_forecaster,
 )
-from forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
-from forecasts.spec import build_forecaster
+from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
+from eglb.forecasts.spec import build_forecaster
+from helpers import random_scenario
 
 TINY = LearnedForecasterConfig(history_hours=48, horizon=12, hidden=(16,), steps=60, batch_size=64, max_samples=4000)
 
@@ -181,7 +180,7 @@ def test_env_observes_the_given_forecaster():
         obs, *_ = env.step(env.action_space.sample())
     with pytest.raises(InputError, match="either 'forecast_noise'"):
         GLBEnv(scenario, forecast_hours=3, forecast_noise=0.1, forecaster=PersistenceForecaster())
-    with pytest.raises(InputError, match="must be an envs.forecast.Forecaster"):
+    with pytest.raises(InputError, match="must be an eglb.envs.forecast.Forecaster"):
         GLBEnv(scenario, forecast_hours=3, forecaster="persistence")
 
 
@@ -253,7 +252,7 @@ def test_learned_forecaster_beats_persistence_on_held_out_traces():
 
 
 def test_training_command_writes_a_loadable_folder(tmp_path, capsys):
-    from forecasts.train import main
+    from eglb.forecasts.train import main
 
     assert main(["--out", str(tmp_path / "fc"), "--seeds", "1000:1001", "--hours", "260", "--steps", "3"]) == 0
     assert load_learned_forecaster(tmp_path / "fc").training["scenarios"] == ["synthetic seed 1000 full"]
@@ -279,12 +278,12 @@ def test_forecaster_names_and_parameters():
 
 def test_learned_policies_see_the_forecaster_they_were_trained_with():
     """A run's env.forecaster reaches its training environment and its policy at evaluation alike."""
-    from agents.base import HourView
-    from agents.learned import LearnedPolicy
-    from envs.glb_env import GLBEnv
-    from envs.metrics import FootprintState
-    from forecasts.naive import SeasonalNaiveForecaster
-    from training.config import EnvConfig, RunConfig, policy_io
+    from eglb.agents.base import HourView
+    from eglb.agents.learned import LearnedPolicy
+    from eglb.envs.glb_env import GLBEnv
+    from eglb.envs.metrics import FootprintState
+    from eglb.forecasts.naive import SeasonalNaiveForecaster
+    from eglb.training.config import EnvConfig, RunConfig, policy_io
 
     scenario = make_synthetic(2, hours=96)
     config = RunConfig("bc", env=EnvConfig(forecast_hours=4, forecaster="seasonal", reward="J")).for_scenario(scenario)

@@ -15,20 +15,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from eglb.envs.csv_format import save_scenario
+from eglb.envs.metrics import metrics_from_energy
+from eglb.envs.routing import fill_cheapest
+from eglb.envs.synthetic import make_synthetic
+from eglb.importers.history import load_history
+from eglb.importers.workload import FittedLoads
+from eglb.training.config import DataConfig
 from history_files import TINY_BC, history_args
 
-import evaluate
-import train
 from eglb.benchmark import trained_on
-from eglb.cli import run_cli
-from eglb.training import history_scenarios, training_config
-from envs.csv_format import save_scenario
-from envs.metrics import metrics_from_energy
-from envs.routing import fill_cheapest
-from envs.synthetic import make_synthetic
-from importers.history import load_history
-from importers.workload import FittedLoads
-from training.config import DataConfig
+from eglb.cli import evaluate, run_cli, train
+from eglb.trainer import history_scenarios, training_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TWO = "US-TEX-ERCO,DE-LU"

@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from eglb.envs.shifts import ShiftSpec, apply_shift
+from eglb.importers.synthetic import make_history_synthetic
 from history_files import history_args
 
-import evaluate
-from envs.shifts import ShiftSpec, apply_shift
-from importers.synthetic import make_history_synthetic
+from eglb.cli import evaluate
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,11 @@ import json
 import numpy as np
 import pytest
 import yaml
-from history_files import TINY_BC, history_args
-from scipy.special import ndtri
-
-import evaluate
-import train
-from eglb.benchmark import trained_on
-from eglb.cli import run_cli
-from envs.errors import InputError
-from envs.synthetic import HELD_OUT_SEEDS
-from importers.history import CAPACITY_HEADROOM
-from importers.synthetic import HistorySyntheticSource, calibration, make_history_synthetic, mean_yearly_peak
-from importers.synthetic_calibration import (
+from eglb.envs.errors import InputError
+from eglb.envs.synthetic import HELD_OUT_SEEDS
+from eglb.importers.history import CAPACITY_HEADROOM
+from eglb.importers.synthetic import HistorySyntheticSource, calibration, make_history_synthetic, mean_yearly_peak
+from eglb.importers.synthetic_calibration import (
     CALIBRATION_FILE,
     PROBABILITIES,
     calendar,
@@ -33,6 +26,11 @@ from importers.synthetic_calibration import (
     monthly_level,
     normal_scores,
 )
+from history_files import TINY_BC, history_args
+from scipy.special import ndtri
+
+from eglb.benchmark import trained_on
+from eglb.cli import evaluate, run_cli, train
 
 ZONES = calibration()["zones"]
 

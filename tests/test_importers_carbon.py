@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.envs.errors import InputError
+from eglb.importers.electricitymaps import read_carbon
+from eglb.importers.grid import Rows, place
 from history_files import CARBON_HEADER, write_carbon
-
-from envs.errors import InputError
-from importers.electricitymaps import read_carbon
-from importers.grid import Rows, place
 
 
 @pytest.fixture(autouse=True)

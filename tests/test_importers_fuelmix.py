@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.envs.errors import InputError
+from eglb.importers.annual_mix import read_annual_mix
+from eglb.importers.eia930 import FUELS, read_eia930
+from eglb.importers.grid import Rows, place
 from history_files import write_annual_mix, write_eia930
-
-from envs.errors import InputError
-from importers.annual_mix import read_annual_mix
-from importers.eia930 import FUELS, read_eia930
-from importers.grid import Rows, place
 
 
 @pytest.fixture(autouse=True)

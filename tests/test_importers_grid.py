@@ -6,9 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
-from envs.errors import InputError
-from importers.grid import FillRule, Rows, count_years, place, utc_hour
+from eglb.envs.errors import InputError
+from eglb.importers.grid import FillRule, Rows, count_years, place, utc_hour
 
 START = utc_hour("2022-12-30T00")
 

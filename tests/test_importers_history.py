@@ -6,15 +6,14 @@ import json
 
 import numpy as np
 import pytest
+from eglb.envs.errors import InputError
+from eglb.importers.history import is_history_folder, load_history, parse_years
+from eglb.importers.paths import HISTORY_ENV, default_history_path
+from eglb.importers.regions import Region, read_region_table, select_regions
+from eglb.importers.sites import local_hours, utc_offsets
+from eglb.importers.water import water_intensity, water_parameters
+from eglb.importers.workload import FittedLoads
 from history_files import MIX, carbon_g, make_history, temperature, utc_hours
-
-from envs.errors import InputError
-from importers.history import is_history_folder, load_history, parse_years
-from importers.paths import HISTORY_ENV, default_history_path
-from importers.regions import Region, read_region_table, select_regions
-from importers.sites import local_hours, utc_offsets
-from importers.water import water_intensity, water_parameters
-from importers.workload import FittedLoads
 
 EUR = 1.07764
 

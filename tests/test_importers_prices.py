@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.envs.errors import InputError
+from eglb.importers.currency import RateTable
+from eglb.importers.grid import DEFAULT_FILL, FillRule, place, utc_hour
+from eglb.importers.history import series_rows
+from eglb.importers.prices import PriceConvention, read_conventions, read_prices
 from history_files import daily_wave, hours_from, stamp, write_price
-
-from envs.errors import InputError
-from importers.currency import RateTable
-from importers.grid import DEFAULT_FILL, FillRule, place, utc_hour
-from importers.history import series_rows
-from importers.prices import PriceConvention, read_conventions, read_prices
 
 EUR, AUD, INR = 1.07764, 0.63056, 0.01166
 

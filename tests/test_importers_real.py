@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.importers.grid import count_years, utc_hour
+from eglb.importers.history import load_history, series_rows, source_file
+from eglb.importers.regions import read_region_table
 from history_readme import sanity_rows
-
-from importers.grid import count_years, utc_hour
-from importers.history import load_history, series_rows, source_file
-from importers.regions import read_region_table
 
 SHARED_YEARS = (2021, 2022, 2023)
 
@@ -76,8 +75,8 @@ def test_a_training_year_never_reads_the_test_year_files(history_path):
 
 
 def test_shipped_region_tables_point_at_existing_files(history_path):
-    from importers.annual_mix import read_annual_mix
-    from importers.history import ANNUAL_MIX_FILE
+    from eglb.importers.annual_mix import read_annual_mix
+    from eglb.importers.history import ANNUAL_MIX_FILE
 
     shares, _ = read_annual_mix(history_path / ANNUAL_MIX_FILE)
     for table in ("complete14", "eglb2022"):
@@ -91,7 +90,7 @@ def test_shipped_region_tables_point_at_existing_files(history_path):
 
 
 def test_water_model_lands_where_spec_section_8_says_on_the_aligned_us_hours(history_path, published_path):
-    from importers.validate_water import compare, format_rows
+    from eglb.importers.validate_water import compare, format_rows
 
     found = compare(history_path, published_path)
     lines = format_rows(found)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from envs.errors import InputError
-from importers.water import (
+from eglb.envs.errors import InputError
+from eglb.importers.water import (
     FACTORS_FILE,
     LITRES_PER_GALLON,
     offsite_ewif,

@@ -6,11 +6,10 @@ import json
 
 import numpy as np
 import pytest
+from eglb.envs.errors import InputError
+from eglb.importers.grid import Rows, place
+from eglb.importers.openmeteo import read_weather
 from history_files import write_weather
-
-from envs.errors import InputError
-from importers.grid import Rows, place
-from importers.openmeteo import read_weather
 
 COLUMNS = ["temperature_c", "relative_humidity_pct"]
 

@@ -20,7 +20,7 @@ API_CHECK = """
 import json, sys
 from pathlib import Path
 import eglb
-from sweeps.spaces import space_file
+from eglb.sweeps.spaces import space_file
 assert Path(eglb.__file__).resolve().is_relative_to(Path(sys.argv[1]).resolve()), eglb.__file__
 scenario = eglb.ScenarioConfig(synthetic=(1, 2), synthetic_hours=24)
 result = eglb.evaluate(eglb.EvaluationConfig(algos=("eglb", "eglb-off"), scenario=scenario))
@@ -51,7 +51,13 @@ def wheel(tmp_path_factory) -> Path:
 
 
 def check_installed(bin_dir: Path, python: Path, site: Path, env: dict, cwd: Path) -> None:
-    """Both console scripts and the API run from ``cwd`` (not the repository) on the installed package."""
+    """Both console scripts and the API run from ``cwd`` (not the repository) on the installed package,
+    although ``cwd`` holds a user's own envs/, agents/ and training/ folders (the names RL code uses)."""
+    for folder in ("envs", "agents", "training", "robust"):
+        (cwd / folder).mkdir()
+        (cwd / folder / "__init__.py").write_text("raise RuntimeError('the user\'s own package was imported')\n")
+    (cwd / "envs" / "glb_env.py").write_text("class SomethingElse: pass\n")
+    (cwd / "train.py").write_text("raise RuntimeError('the user\'s own train.py was imported')\n")
     run = lambda *args: subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)  # noqa: E731
     evaluated = run(
         bin_dir / "eglb-evaluate",
@@ -105,12 +111,14 @@ def test_the_wheel_holds_every_module_and_file_and_runs_from_elsewhere(wheel, tm
 
     names = set(zipfile.ZipFile(wheel).namelist())
     committed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    packages = ("envs/", "importers/", "agents/", "robust/", "training/", "report/", "sweeps/", "eglb/")
-    shipped = [f for f in committed if f.startswith(packages) or f in ("train.py", "evaluate.py")]
-    assert sorted(set(shipped) - names) == []  # every module and data file of the packages
+    mapped = ("envs/", "importers/", "forecasts/", "agents/", "robust/", "training/", "report/", "sweeps/")
+    shipped = [f"eglb/{f}" for f in committed if f.startswith(mapped)] + [f for f in committed if f.startswith("eglb/")]
+    assert sorted(set(shipped) - names) == []  # every module and data file of the packages, under eglb/
+    top_level = {name.split("/")[0] for name in names}
+    assert {t for t in top_level if not t.endswith(".dist-info")} == {"eglb"}, top_level
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "eglb-train = train:run" in scripts and "eglb-evaluate = evaluate:run" in scripts
+    assert "eglb-train = eglb.cli.train:run" in scripts and "eglb-evaluate = eglb.cli.evaluate:run" in scripts
     site = tmp_path / "site"
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],

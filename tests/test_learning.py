@@ -9,17 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from eglb.agents.dual_network import DualNetwork, NetworkPredictor
+from eglb.agents.learned import LearnedPolicy, PolicyCard
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.rollout import rollout
+from eglb.envs.errors import InputError
+from eglb.envs.synthetic import make_synthetic
+from eglb.robust.learned import learned_policy, load_learned
+from eglb.training.config import EnvConfig, RunConfig, apply_sets, load_hyperparams, policy_io
 
-import evaluate
-import train
-from agents.dual_network import DualNetwork, NetworkPredictor
-from agents.learned import LearnedPolicy, PolicyCard
-from agents.offline import EGLBOffline
-from agents.rollout import rollout
-from envs.errors import InputError
-from envs.synthetic import make_synthetic
-from robust.learned import learned_policy, load_learned
-from training.config import EnvConfig, RunConfig, apply_sets, load_hyperparams, policy_io
+from eglb.cli import evaluate, train
 
 TINY = {
     "ppo": ["--set", "model.n_steps=64", "--set", "model.batch_size=64", "--set", "model.n_epochs=2"],
@@ -99,11 +98,11 @@ def test_each_algorithm_trains_saves_and_reloads_identically(tmp_path, algo, cap
 @pytest.mark.parametrize("algo", ["ppo", "sac", "td3", "recurrent-ppo"])
 def test_sb3_policy_rebuilt_from_its_card_acts_like_the_model(tmp_path, algo):
     """The inference path rebuilds the policy from JSON and weights: the actions equal the model's own."""
-    from agents.learned import load_predictor
-    from agents.sb3_policy import Sb3Predictor
-    from training.algorithms import ALGORITHMS
-    from training.envs import make_env
-    from training.sb3 import build_model, network_spec, save_policy_weights
+    from eglb.agents.learned import load_predictor
+    from eglb.agents.sb3_policy import Sb3Predictor
+    from eglb.training.algorithms import ALGORITHMS
+    from eglb.training.envs import make_env
+    from eglb.training.sb3 import build_model, network_spec, save_policy_weights
 
     values = apply_sets(load_hyperparams(algo, "synthetic"), [a.removeprefix("--set ") for a in TINY[algo][1::2]])
     config = RunConfig(algo, env=EnvConfig(**{**values["env"], "episode_hours": 24}), model=values["model"])
@@ -206,9 +205,8 @@ def test_existing_folders_and_incompatible_models_are_clear(tmp_path, run_cli):
     done = run_cli("train.py", "--algo", "bc", "--out", str(tmp_path), "--name", "bc", "--no-progress")
     assert done.returncode == 2 and "exists: continue it with --resume" in done.stderr
     small = tmp_path / "small"
+    from eglb.envs.csv_format import save_scenario
     from helpers import random_scenario
-
-    from envs.csv_format import save_scenario
 
     save_scenario(random_scenario(0, n_regions=3, n_gateways=2, hours=5), small)
     done = run_cli("evaluate.py", "--traces", str(small), "--algos", f"bc:{folder}", "--no-progress")
@@ -220,9 +218,9 @@ def test_existing_folders_and_incompatible_models_are_clear(tmp_path, run_cli):
 
 
 def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
-    from robust.layer import RobustPolicy
-    from robust.wrapper import RobustTrainingEnv
-    from training.envs import make_env
+    from eglb.robust.layer import RobustPolicy
+    from eglb.robust.wrapper import RobustTrainingEnv
+    from eglb.training.envs import make_env
 
     folder = short_run(tmp_path, "ppo", 128, "--robust", "0.05,10,sqrt")
     config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()), "config")
@@ -245,9 +243,9 @@ def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
 @pytest.mark.slow
 def test_ppo_training_improves_J_on_held_out_traces(tmp_path):
     """A real RL run (a few minutes): PPO on absolute duals beats its untrained self clearly."""
-    from agents.sb3_policy import Sb3Predictor
-    from training.envs import make_env
-    from training.sb3 import build_model
+    from eglb.agents.sb3_policy import Sb3Predictor
+    from eglb.training.envs import make_env
+    from eglb.training.sb3 import build_model
 
     folder = tmp_path / "ppo"
     args = [
@@ -282,10 +280,10 @@ def test_ppo_training_improves_J_on_held_out_traces(tmp_path):
 
 
 def test_residual_learning_starts_from_the_expert(tmp_path):
-    from agents.eglb_online import EGLBOnline
-    from agents.residual import ResidualPolicy
-    from training.envs import make_env
-    from training.wrappers import ResidualDualEnv
+    from eglb.agents.eglb_online import EGLBOnline
+    from eglb.agents.residual import ResidualPolicy
+    from eglb.training.envs import make_env
+    from eglb.training.wrappers import ResidualDualEnv
 
     config = RunConfig("ppo", env=EnvConfig(episode_hours=24, residual=True)).for_scenario(make_synthetic(0, hours=24))
     zero = learned_policy(lambda obs: np.zeros(20), policy_io(config), "zero")
@@ -307,8 +305,9 @@ def test_residual_learning_starts_from_the_expert(tmp_path):
 
 
 def test_the_python_api_trains_and_calls_back(tmp_path):
+    from eglb.training.config import DataConfig
+
     import eglb
-    from training.config import DataConfig
 
     config = eglb.training_config(
         "bc",

@@ -7,12 +7,11 @@ import shutil
 
 import numpy as np
 import pytest
-
-from envs.csv_format import load_scenario, save_scenario
-from envs.eglb2022 import PARTIAL_MASK, REGIONS, load_eglb2022
-from envs.errors import InputError
-from envs.synthetic import make_synthetic
-from envs.traces import load_traces
+from eglb.envs.csv_format import load_scenario, save_scenario
+from eglb.envs.eglb2022 import PARTIAL_MASK, REGIONS, load_eglb2022
+from eglb.envs.errors import InputError
+from eglb.envs.synthetic import make_synthetic
+from eglb.envs.traces import load_traces
 
 
 def test_published_full_setting_as_specified(published_full, published_path):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.envs.metrics import FootprintState, metrics_from_energy, metrics_from_routing, objective
 from helpers import random_scenario
-
-from envs.metrics import FootprintState, metrics_from_energy, metrics_from_routing, objective
 
 
 def direct(scenario, routing):

@@ -7,21 +7,21 @@ import sys
 import time
 from pathlib import Path
 
+import eglb.agents.offline as offline
 import numpy as np
 import pytest
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.replay import Replay
+from eglb.agents.rollout import rollout
+from eglb.envs.errors import InputError, SolverError
+from eglb.envs.flow import adjacency, augment, greedy_start, max_servable, residual_reach
+from eglb.envs.routing import Router
 from helpers import assert_feasible, random_scenario
 from hypothesis import given
 from hypothesis import strategies as st
 from lp_reference import offline_optimum
 
-import agents.offline as offline
-from agents.offline import EGLBOffline
-from agents.replay import Replay
-from agents.rollout import rollout
 from eglb.cli import run_cli
-from envs.errors import InputError, SolverError
-from envs.flow import adjacency, augment, greedy_start, max_servable, residual_reach
-from envs.routing import Router
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from bench_offline_classes import class_scenario  # noqa: E402  (the benchmark's scenario generator)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from eglb.report.run import run_algorithms
 
 from eglb.registry import build
-from report.run import run_algorithms
 
 # setting -> algorithm -> (Cost US$, PAR water, PAR carbon), SPEC section 5.
 PUBLISHED = {

@@ -12,18 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from eglb.envs.errors import InputError
+from eglb.envs.synthetic import make_synthetic
+from eglb.training.config import DataConfig
 
 import eglb
-import evaluate
-import train
-from envs.errors import InputError
-from envs.synthetic import make_synthetic
-from training.config import DataConfig
+from eglb.cli import evaluate, train
 
 ray = pytest.importorskip("ray")
+from eglb.sweeps.ray_map import RayMapper  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
-
-from sweeps.ray_map import RayMapper  # noqa: E402
 
 RAY_OPTIONS = {"include_dashboard": False, "log_to_driver": False, "object_store_memory": 100 * 2**20}
 
@@ -126,7 +124,7 @@ def test_multi_scenario_evaluation_on_ray_equals_the_local_one(local_ray, tmp_pa
 
 
 def test_dagger_labels_on_ray_equal_the_local_ones(local_ray, tmp_path):
-    from training.dagger import label
+    from eglb.training.dagger import label
 
     scenario = make_synthetic(5, hours=48)
     footprint = np.zeros((2, scenario.n_regions))
@@ -238,7 +236,7 @@ def write_space(path: Path) -> Path:
 
 
 def test_a_two_trial_tune_spreads_over_both_nodes_and_gives_run_folders(two_nodes, tmp_path):
-    from robust.learned import load_learned
+    from eglb.robust.learned import load_learned
 
     nodes = tmp_path / "nodes"
     nodes.mkdir()
@@ -273,7 +271,7 @@ def test_a_two_trial_tune_spreads_over_both_nodes_and_gives_run_folders(two_node
 def test_a_tune_on_uri_storage_uploads_each_trials_run_folder(local_ray, tmp_path):
     """With a URI storage (file:// here, s3:// on a cluster) each finished run folder comes back as the
     trial's Tune checkpoint, and the trials table goes to ``out``."""
-    from robust.learned import load_learned
+    from eglb.robust.learned import load_learned
 
     config = eglb.TuneConfig(
         tiny_bc(),
@@ -297,9 +295,9 @@ def test_the_rllib_example_trains_on_our_env_and_is_scored_by_our_metrics(local_
     """examples/rllib_ppo.py (the optional ``rllib`` extra): RLlib's PPO on gymnasium 1.4 and our env."""
     import importlib.util
 
-    from agents.eglb_online import EGLBOnline
-    from agents.offline import EGLBOffline
-    from agents.rollout import rollout
+    from eglb.agents.eglb_online import EGLBOnline
+    from eglb.agents.offline import EGLBOffline
+    from eglb.agents.rollout import rollout
 
     for module in ("tree", "lz4", "ormsgpack"):
         pytest.importorskip(module, reason="the rllib extra is not installed (pip install -e '.[rllib]')")
@@ -335,8 +333,9 @@ def test_the_rllib_example_trains_on_our_env_and_is_scored_by_our_metrics(local_
     ],
 )
 def test_space_file_mistakes_name_the_file_line_and_key(tmp_path, text, message):
+    from eglb.sweeps.spaces import load_space
+
     from eglb.tuning import check_space
-    from sweeps.spaces import load_space
 
     path = tmp_path / "space.yml"
     path.write_text(text)
@@ -346,8 +345,9 @@ def test_space_file_mistakes_name_the_file_line_and_key(tmp_path, text, message)
 
 @pytest.mark.parametrize("algo", ["bc", "ppo", "a2c", "sac", "td3", "recurrent-ppo"])
 def test_the_shipped_space_of_each_algorithm_is_valid(algo):
+    from eglb.sweeps.spaces import load_space, space_file
+
     from eglb.tuning import check_space
-    from sweeps.spaces import load_space, space_file
 
     space = load_space(space_file(algo))
     assert space.domains and check_space(eglb.training_config(algo), space) >= 1

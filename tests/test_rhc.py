@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.agents.base import HourView
+from eglb.agents.baselines import glb_cost
+from eglb.agents.horizon import TAIL_RULES, WindowPlanner, route_energy
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.rhc import AFHC, RHC, build_controller, controller_from_spec, parse_controller_spec
+from eglb.agents.rollout import rollout
+from eglb.envs.errors import InputError
+from eglb.envs.forecast import Forecaster, NoisyTruthForecaster, PerfectForecaster, input_rows
+from eglb.envs.metrics import FootprintState, objective
+from eglb.envs.routing import Router
+from eglb.envs.scenario import Scenario, hourly_timestamps
+from eglb.envs.synthetic import make_synthetic
+from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
+from eglb.robust.layer import RobustPolicy, Slack
 from helpers import assert_feasible, random_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from agents.base import HourView
-from agents.baselines import glb_cost
-from agents.horizon import TAIL_RULES, WindowPlanner, route_energy
-from agents.offline import EGLBOffline
-from agents.rhc import AFHC, RHC, build_controller, controller_from_spec, parse_controller_spec
-from agents.rollout import rollout
-from envs.errors import InputError
-from envs.forecast import Forecaster, NoisyTruthForecaster, PerfectForecaster, input_rows
-from envs.metrics import FootprintState, objective
-from envs.routing import Router
-from envs.scenario import Scenario, hourly_timestamps
-from envs.synthetic import make_synthetic
-from forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
-from robust.layer import RobustPolicy, Slack
 
 
 @pytest.mark.parametrize("tail", TAIL_RULES)
@@ -233,7 +232,7 @@ def test_specs():
 
 
 def test_learned_forecaster_drives_rhc_through_a_spec(tmp_path):
-    from forecasts.learned import LearnedForecasterConfig, train_learned_forecaster
+    from eglb.forecasts.learned import LearnedForecasterConfig, train_learned_forecaster
 
     config = LearnedForecasterConfig(history_hours=24, horizon=6, hidden=(8,), steps=20, batch_size=32, max_samples=500)
     train_learned_forecaster([make_synthetic(1002, hours=60)], config).save(tmp_path / "fc")
@@ -245,8 +244,9 @@ def test_learned_forecaster_drives_rhc_through_a_spec(tmp_path):
 
 
 def test_controller_specs_in_algorithm_lists_and_the_layer():
+    from eglb.robust.layer import RobustPolicy
+
     from eglb.registry import build, split_specs
-    from robust.layer import RobustPolicy
 
     assert split_specs("eglb,rhc:w=24,forecaster=noisy,noise=0.2,glb-cost") == [
         "eglb",

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.agents.base import HourView, Policy
+from eglb.agents.baselines import glb_cost
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.agents.rollout import rollout
+from eglb.envs.errors import InputError
+from eglb.envs.metrics import FootprintState
+from eglb.envs.synthetic import make_synthetic
+from eglb.robust.layer import RobustPolicy, Slack, largest_admissible_theta
 from helpers import random_scenario
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.base import HourView, Policy
-from agents.baselines import glb_cost
-from agents.eglb_online import EGLBOnline
-from agents.rollout import rollout
 from eglb.registry import build
-from envs.errors import InputError
-from envs.metrics import FootprintState
-from envs.synthetic import make_synthetic
-from robust.layer import RobustPolicy, Slack, largest_admissible_theta
 
 
 class Adversary(Policy):

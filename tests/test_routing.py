@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.envs.flow import max_servable
+from eglb.envs.routing import Router, fill_cheapest
 from helpers import assert_feasible, random_scenario
 from hypothesis import given
 from hypothesis import strategies as st
 from lp_reference import cheapest_hour_cost
-
-from envs.flow import max_servable
-from envs.routing import Router, fill_cheapest
 
 scenarios = st.builds(
     random_scenario,

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from eglb.envs.errors import InputError
+from eglb.envs.files import exclusive_lock
+from eglb.robust.learned import load_learned
 from test_learning import short_run
 
-import train
-from envs.errors import InputError
-from envs.files import exclusive_lock
-from robust.learned import load_learned
+from eglb.cli import train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,7 +179,7 @@ def test_resume_after_kill_9_trims_what_came_after_the_last_checkpoint(tmp_path)
 
 def test_a_mistake_inside_a_subprocess_worker_is_one_line(tmp_path, monkeypatch):
     """SubprocVecEnv workers have no error channel: the worker's message still reaches the user."""
-    from envs.glb_env import GLBEnv
+    from eglb.envs.glb_env import GLBEnv
 
     parent = os.getpid()
     original = GLBEnv.step

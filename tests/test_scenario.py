@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.envs.errors import InputError
+from eglb.envs.scenario import Scenario, hourly_timestamps
+from eglb.envs.synthetic import make_synthetic
 from helpers import random_scenario
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.optimize import linprog
-
-from envs.errors import InputError
-from envs.scenario import Scenario, hourly_timestamps
-from envs.synthetic import make_synthetic
 
 
 def fields_of(scenario: Scenario) -> dict:

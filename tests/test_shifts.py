@@ -7,16 +7,16 @@ import json
 
 import numpy as np
 import pytest
+from eglb.agents.baselines import glb_cost
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.agents.rollout import rollout
+from eglb.envs.errors import InputError
+from eglb.envs.flow import servable_scale
+from eglb.envs.shifts import SHIFTS, ShiftSpec, apply_shift, parse_shift
+from eglb.envs.synthetic import make_synthetic
+from eglb.robust.layer import RobustPolicy
 
-import evaluate
-from agents.baselines import glb_cost
-from agents.eglb_online import EGLBOnline
-from agents.rollout import rollout
-from envs.errors import InputError
-from envs.flow import servable_scale
-from envs.shifts import SHIFTS, ShiftSpec, apply_shift, parse_shift
-from envs.synthetic import make_synthetic
-from robust.layer import RobustPolicy
+from eglb.cli import evaluate
 
 BASE = make_synthetic(4, hours=96)
 REGION = {name: i for i, name in enumerate(BASE.regions)}

@@ -6,13 +6,12 @@ import json
 
 import numpy as np
 import pytest
-
-from envs.calibration import CALIBRATION_FILE, measure
-from envs.eglb2022 import PARTIAL_MASK
-from envs.errors import InputError
-from envs.metrics import metrics_from_energy
-from envs.routing import fill_cheapest
-from envs.synthetic import HELD_OUT_SEEDS, SyntheticSource, make_synthetic
+from eglb.envs.calibration import CALIBRATION_FILE, measure
+from eglb.envs.eglb2022 import PARTIAL_MASK
+from eglb.envs.errors import InputError
+from eglb.envs.metrics import metrics_from_energy
+from eglb.envs.routing import fill_cheapest
+from eglb.envs.synthetic import HELD_OUT_SEEDS, SyntheticSource, make_synthetic
 
 
 def test_same_seed_same_arrays_different_seed_different_trace():

@@ -8,9 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
-from envs.errors import InputError
-from envs.workload_model import (
+from eglb.envs.errors import InputError
+from eglb.envs.workload_model import (
     PEAK_QUANTILE,
     WorkloadModel,
     fit,

@@ -7,12 +7,11 @@ import os
 
 import numpy as np
 import pytest
-
-from envs.eglb2022 import load_eglb2022
-from envs.errors import InputError
-from envs.workload_model import WorkloadModel, generate, long_run_peak, validation_statistics
-from importers import workload
-from importers.workload import (
+from eglb.envs.eglb2022 import load_eglb2022
+from eglb.envs.errors import InputError
+from eglb.envs.workload_model import WorkloadModel, generate, long_run_peak, validation_statistics
+from eglb.importers import workload
+from eglb.importers.workload import (
     CALIBRATION_FILE,
     azure_figures,
     calibrated_model,
@@ -25,7 +24,7 @@ from importers.workload import (
     trace_workload,
     workload_for,
 )
-from importers.workload_traces import AZURE_FILES, GENAI_FILE, GENAI_HEADER, HourlyTrace
+from eglb.importers.workload_traces import AZURE_FILES, GENAI_FILE, GENAI_HEADER, HourlyTrace
 
 YEAR = np.datetime64("2023-01-01T00", "s") + np.arange(8760) * np.timedelta64(3600, "s")
 
@@ -59,7 +58,7 @@ def test_committed_figures_hold_only_what_the_licences_allow():
 
 
 def test_committed_figures_are_those_the_files_give_now(published_path, workload_history_path):
-    """The committed file is what `python -m importers.workload --write` writes from the data."""
+    """The committed file is what `python -m eglb.importers.workload --write` writes from the data."""
     approx_json(calibration(workload_history_path, published_path), load_calibration())
 
 

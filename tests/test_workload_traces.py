@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from envs.errors import InputError
-from importers.workload_traces import (
+from eglb.envs.errors import InputError
+from eglb.importers.workload_traces import (
     AZURE_FILES,
     DLRM_FILE,
     DLRM_HEADER,

@@ -7,17 +7,16 @@ import sys
 
 import pytest
 import yaml
-
-from training.algorithms import ALGORITHMS
-from training.config import check_sb3_model
-from training.envs import VARIANTS
-from training.zoo import ZOO_FOLDER, zoo_text
+from eglb.training.algorithms import ALGORITHMS
+from eglb.training.config import check_sb3_model
+from eglb.training.envs import VARIANTS
+from eglb.training.zoo import ZOO_FOLDER, zoo_text
 
 
 @pytest.mark.parametrize("algo", [a for a, row in ALGORITHMS.items() if row.family == "sb3"])
 def test_shipped_zoo_files_are_generated_from_ours_and_valid(algo):
     path = ZOO_FOLDER / f"{algo}.yml"
-    assert path.read_text() == zoo_text(algo), f"{path} is stale: run python -m training.zoo"
+    assert path.read_text() == zoo_text(algo), f"{path} is stale: run python -m eglb.training.zoo"
     blocks = yaml.safe_load(path.read_text())
     assert set(blocks) == set(VARIANTS)
     for block in blocks.values():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envs.errors import InputError
+from eglb.envs.errors import InputError
 
 HYPERPARAMS = Path(__file__).with_name("hyperparams")
 

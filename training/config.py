@@ -17,12 +17,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import yaml
-
-from envs.artifacts import check_stamp, stamp
-from envs.errors import InputError
-from envs.observation import ObservationScale
-from envs.rewards import REWARDS
-from training.algorithms import algorithm
+from eglb.envs.artifacts import check_stamp, stamp
+from eglb.envs.errors import InputError
+from eglb.envs.observation import ObservationScale
+from eglb.envs.rewards import REWARDS
+from eglb.training.algorithms import algorithm
 
 CONFIG_FORMAT = "eglb-run-config"
 CONFIG_VERSION = 1
@@ -159,7 +158,7 @@ class EnvConfig:
         check_range("env.forecast_hours", self.forecast_hours, 0, 168)
         check_range("env.forecast_noise", self.forecast_noise, 0, 10)
         if self.forecaster:
-            from forecasts.spec import forecaster_from_spec
+            from eglb.forecasts.spec import forecaster_from_spec
 
             if self.forecast_noise:
                 raise InputError(
@@ -329,7 +328,7 @@ POLICY_KWARGS = {
 
 def check_sb3_model(name: str, model: dict) -> dict:
     """Check an SB3 ``model`` block against the algorithm's constructor: known keys, types, ranges."""
-    from agents.sb3_policy import ACTIVATIONS, algorithm_class
+    from eglb.agents.sb3_policy import ACTIVATIONS, algorithm_class
 
     row = algorithm(name)
     parameters = inspect.signature(algorithm_class(row.cls).__init__).parameters
@@ -573,7 +572,7 @@ def config_from_values(
 
 def policy_io(config: RunConfig):
     """How the policy of a run observes and acts (its policy card's ``io``), fixed at training start."""
-    from agents.learned import PolicyIO
+    from eglb.agents.learned import PolicyIO
 
     if config.observation_scale is None or config.scenario_shape is None:
         raise InputError("the run's observation scale and scenario shape are fixed at training start (RunConfig.for_scenario)")

@@ -34,21 +34,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from eglb.agents.dual_network import DualNetwork, NetworkPredictor
+from eglb.agents.learned import PolicyCard, load_tensors
+from eglb.agents.offline import EGLBOffline
+from eglb.envs.actions import action_from_dual
+from eglb.envs.errors import InputError
+from eglb.envs.files import atomic_write, atomic_write_json
+from eglb.envs.scenario import Scenario
+from eglb.robust.learned import learned_policy
+from eglb.training.config import ImitationSettings, RunConfig, policy_io
+from eglb.training.envs import make_env
+from eglb.training.evaluator import PeriodicEvaluator
+from eglb.training.run_folder import RunFolder
+from eglb.training.sb3 import save_torch
 from tqdm.auto import tqdm
-
-from agents.dual_network import DualNetwork, NetworkPredictor
-from agents.learned import PolicyCard, load_tensors
-from agents.offline import EGLBOffline
-from envs.actions import action_from_dual
-from envs.errors import InputError
-from envs.files import atomic_write, atomic_write_json
-from envs.scenario import Scenario
-from robust.learned import learned_policy
-from training.config import ImitationSettings, RunConfig, policy_io
-from training.envs import make_env
-from training.evaluator import PeriodicEvaluator
-from training.run_folder import RunFolder
-from training.sb3 import save_torch
 
 #: A labelling job: the remaining hours of an episode and the footprint [2, N] accumulated before them.
 LabelJob = tuple[Scenario, np.ndarray]

@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import gymnasium as gym
-
-from envs.errors import InputError
-from envs.glb_env import GLBEnv
-from envs.scenario import Scenario
-from envs.synthetic import SyntheticSource
-from forecasts.spec import forecaster_from_spec
-from importers.synthetic import HistorySyntheticSource
-from robust.layer import Slack
-from robust.wrapper import RobustTrainingEnv
-from training.config import RunConfig
-from training.wrappers import ExpertBaselineReward, ResidualDualEnv, WorkerErrors
+from eglb.envs.errors import InputError
+from eglb.envs.glb_env import GLBEnv
+from eglb.envs.scenario import Scenario
+from eglb.envs.synthetic import SyntheticSource
+from eglb.forecasts.spec import forecaster_from_spec
+from eglb.importers.synthetic import HistorySyntheticSource
+from eglb.robust.layer import Slack
+from eglb.robust.wrapper import RobustTrainingEnv
+from eglb.training.config import RunConfig
+from eglb.training.wrappers import ExpertBaselineReward, ResidualDualEnv, WorkerErrors
 
 #: Ready-to-train environment ids (registered by the API package, eglb/environments.py) and the
 #: hyperparameter block of the data each uses.

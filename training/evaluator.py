@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-
-from agents.base import Policy
-from agents.eglb_online import EGLBOnline
-from agents.offline import EGLBOffline
-from agents.rollout import rollout
-from envs.scenario import Scenario
+from eglb.agents.base import Policy
+from eglb.agents.eglb_online import EGLBOnline
+from eglb.agents.offline import EGLBOffline
+from eglb.agents.rollout import rollout
+from eglb.envs.scenario import Scenario
 
 #: A listener: called with the new row and the whole history after every evaluation.
 Listener = Callable[[dict, list[dict]], None]

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import time
 
+from eglb.agents.learned import PolicyCard
+from eglb.agents.sb3_policy import Sb3Predictor
+from eglb.envs.scenario import Scenario
+from eglb.robust.learned import learned_policy
+from eglb.training.config import RunConfig, policy_io
+from eglb.training.envs import close_vector_env, vector_env, worker_failure
+from eglb.training.evaluator import PeriodicEvaluator
+from eglb.training.run_folder import RunFolder
+from eglb.training.sb3 import build_model, network_spec, restore_state, save_policy_weights, save_state
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from tqdm.auto import tqdm
-
-from agents.learned import PolicyCard
-from agents.sb3_policy import Sb3Predictor
-from envs.scenario import Scenario
-from robust.learned import learned_policy
-from training.config import RunConfig, policy_io
-from training.envs import close_vector_env, vector_env, worker_failure
-from training.evaluator import PeriodicEvaluator
-from training.run_folder import RunFolder
-from training.sb3 import build_model, network_spec, restore_state, save_policy_weights, save_state
 
 
 class EvaluateAndCheckpoint(BaseCallback):

@@ -1,6 +1,6 @@
 """The run folder: one training run's configuration, policy, logs and checkpoints, safe against neighbours and kills.
 
-Layout (written by training, read by ``robust.learned.load_learned`` and ``--resume``)::
+Layout (written by training, read by ``eglb.robust.learned.load_learned`` and ``--resume``)::
 
     config.yaml, command.txt        the exact configuration (stamped) and the command line
     policy.json                     the policy card (agents/learned.py)
@@ -28,11 +28,17 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
-from envs.artifacts import check_stamp, stamp
-from envs.errors import InputError, existing_folder
-from envs.files import atomic_write, atomic_write_json, atomic_write_text, exclusive_lock, remove_temporaries, require_no_symlinks
-from training.config import RunConfig
+from eglb.envs.artifacts import check_stamp, stamp
+from eglb.envs.errors import InputError, existing_folder
+from eglb.envs.files import (
+    atomic_write,
+    atomic_write_json,
+    atomic_write_text,
+    exclusive_lock,
+    remove_temporaries,
+    require_no_symlinks,
+)
+from eglb.training.config import RunConfig
 
 CHECKPOINT_FORMAT = "eglb-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-from agents.learned import load_tensors
-from agents.sb3_policy import algorithm_class, policy_kwargs
-from envs.errors import InputError
-from envs.files import atomic_write
-from training.algorithms import algorithm
+from eglb.agents.learned import load_tensors
+from eglb.agents.sb3_policy import algorithm_class, policy_kwargs
+from eglb.envs.errors import InputError
+from eglb.envs.files import atomic_write
+from eglb.training.algorithms import algorithm
 
 
 def build_model(algo: str, env, params: dict, seed: int, device: str = "cpu"):

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from eglb.agents.residual import ResidualDuals
+from eglb.agents.shadow import ShadowExpert
+from eglb.envs.actions import shares_from_routing
+from eglb.envs.errors import InputError, SolverError
+from eglb.envs.rewards import hour_reward
 from gymnasium import spaces
-
-from agents.residual import ResidualDuals
-from agents.shadow import ShadowExpert
-from envs.actions import shares_from_routing
-from envs.errors import InputError, SolverError
-from envs.rewards import hour_reward
 
 
 class ExpertBaselineReward(gym.Wrapper):

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.errors import InputError
-from envs.scenario import Scenario
-from training.algorithms import algorithm
-from training.config import DataConfig, RobustConfig, RunConfig, apply_sets, config_from_values, load_hyperparams
-from training.run_folder import check_run_name, open_run
+from eglb.envs.errors import InputError
+from eglb.envs.scenario import Scenario
+from eglb.training.algorithms import algorithm
+from eglb.training.config import DataConfig, RobustConfig, RunConfig, apply_sets, config_from_values, load_hyperparams
+from eglb.training.run_folder import check_run_name, open_run
 
 #: Called after every periodic evaluation with its row: ``steps``, ``ratio_to_offline`` (held-out
 #: J / J(eGLB-Off)), ``eglb_ratio`` (the online expert's), ``cost``, ``par_water``, ``par_carbon``, ...
@@ -28,8 +28,8 @@ def scenario_key(traces: str | None) -> str:
     """The hyperparameter block for the training data: synthetic, eglb2022, history or traces."""
     if not traces:
         return "synthetic"
+    from eglb.envs.eglb2022 import is_eglb2022_folder
     from eglb.scenarios import is_history_folder
-    from envs.eglb2022 import is_eglb2022_folder
 
     if is_history_folder(traces):
         return "history"
@@ -66,7 +66,7 @@ def vary(config: RunConfig, values: dict[str, object]) -> RunConfig:
     """``config`` with dotted keys set (``{"model.learning_rate": 1e-4}``, the keys of ``--set`` and of
     search spaces), checked like a loaded configuration; held-out synthetic traces follow
     ``env.episode_hours`` as in :func:`training_config`."""
-    from training.config import BLOCK_KEYS, deep_merge
+    from eglb.training.config import BLOCK_KEYS, deep_merge
 
     merged = config.to_dict()
     for key, value in values.items():
@@ -89,7 +89,7 @@ def vary(config: RunConfig, values: dict[str, object]) -> RunConfig:
 def cpus_per_run(config: RunConfig) -> int:
     """CPUs a run keeps busy: its environments (RL) or its labelling processes (bc)."""
     if algorithm(config.algo).family == "imitation":
-        from training.config import ImitationSettings
+        from eglb.training.config import ImitationSettings
 
         return ImitationSettings.from_dict(config.model).workers
     return config.n_envs
@@ -98,8 +98,8 @@ def cpus_per_run(config: RunConfig) -> int:
 def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], Scenario]:
     """(training scenario, or None for synthetic traces; the held-out evaluation scenarios; the
     reference scenario the observation scale is measured on)."""
-    from envs.synthetic import HELD_OUT_SEEDS, make_synthetic
-    from envs.traces import load_traces
+    from eglb.envs.synthetic import HELD_OUT_SEEDS, make_synthetic
+    from eglb.envs.traces import load_traces
 
     data = config.data
     if data.traces is not None and scenario_key(data.traces) == "history":
@@ -115,7 +115,7 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
         if any(not 0 <= s < HELD_OUT_SEEDS for s in data.eval_seeds):
             raise InputError(f"--eval-seeds must be held-out seeds in 0..{HELD_OUT_SEEDS - 1} (training draws above)")
         if data.zones:
-            from importers.synthetic import make_history_synthetic
+            from eglb.importers.synthetic import make_history_synthetic
 
             if data.setting != "full":
                 raise InputError(
@@ -153,8 +153,8 @@ def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], S
 def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scenario]:
     """Training years as one scenario (random windows of it are the episodes) and ``eval_windows``
     evenly spaced episode-long windows of the selection years (2024 stays the test year)."""
+    from eglb.importers.history import HELD_OUT_YEARS, parse_years
     from eglb.scenarios import ScenarioConfig, history_scenario, named_windows
-    from importers.history import HELD_OUT_YEARS, parse_years
 
     data = config.data
     if data.train_hours or data.eval_hours:
@@ -244,10 +244,10 @@ def train(
     """
     import torch
 
-    from report.plots import plot_learning_curve
-    from training.config import flat_hyperparameters
-    from training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener
-    from training.run_log import run_logger
+    from eglb.report.plots import plot_learning_curve
+    from eglb.training.config import flat_hyperparameters
+    from eglb.training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener
+    from eglb.training.run_log import run_logger
 
     if torch_threads < 1:
         raise InputError(f"torch_threads must be >= 1, got {torch_threads}")
@@ -289,11 +289,11 @@ def train(
             )
         evaluator = PeriodicEvaluator(evaluation, history=run.eval_history(), listeners=listeners)
         if algorithm(config.algo).family == "imitation":
-            from training.dagger import train_imitation
+            from eglb.training.dagger import train_imitation
 
             train_imitation(config, training, evaluator, run, logger, checkpoint, progress, label_mapper, start_method)
         else:
-            from training.rl import train_rl
+            from eglb.training.rl import train_rl
 
             train_rl(config, training, evaluator, run, logger, checkpoint, progress, start_method)
         logger.close()
@@ -316,8 +316,8 @@ def train(
 def compare_on_held_out(config: RunConfig, folder: Path, evaluation: list[Scenario], seconds: float) -> tuple[list[dict], dict]:
     """The trained policy next to eglb, eglb-off and glb-cost on the held-out scenarios: results.* and summary.*."""
     from eglb.registry import build
-    from report.run import run_algorithms
-    from report.tables import result_rows, write_rows
+    from eglb.report.run import run_algorithms
+    from eglb.report.tables import result_rows, write_rows
 
     specs = [f"{config.algo}:{folder}", "eglb", "eglb-off", "glb-cost"]
     rows = []

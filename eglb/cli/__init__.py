@@ -11,8 +11,8 @@ import sys
 import warnings
 from collections.abc import Callable
 
-from envs.errors import InputError, SolverError
-from envs.validation import parse_hours
+from eglb.envs.errors import InputError, SolverError
+from eglb.envs.validation import parse_hours
 
 __all__ = ["ArgumentParser", "add_ray_option", "numbers", "parse_hours", "parse_seeds", "run_cli"]
 

@@ -1,0 +1,198 @@
+"""Evaluate algorithms on scenarios: a table in the terminal, results.json/.csv and PNG plots.
+
+    python evaluate.py                                   # every classical algorithm, synthetic seed 0
+    python evaluate.py --traces ../shared/data/eglb-2022 --setting partial --out results/partial
+    python evaluate.py --algos eglb,eglb-off,"robust(glb-cost,lambda=0.1)" --shift heat-wave:severity=2
+    python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep
+    python evaluate.py --sweep --ray auto ...            # the sweep's cases as tasks on a running Ray cluster
+    python evaluate.py --benchmark history --algos bc:runs/bc-history --out results/benchmark   # the 52 weeks of 2024
+
+Algorithms (``--algos``, comma-separated): glb-cost, glb-carbon, glb-water, glb-dist, eglb-off, eglb,
+policies trained by train.py KIND:RUN_FOLDER, SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
+--allow-pickle), your own code py:MODULE:FUNCTION, and robust(SPEC, lambda=..., b=..., slack=...)
+(see eglb/registry.py). Shifts (``--shift NAME[:param=value,...]``): see envs/shifts.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, benchmark_algos, history_traces
+from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli
+from eglb.cluster import mapper_for
+from eglb.envs.errors import InputError
+from eglb.envs.shifts import SHIFTS, parse_shift
+from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
+from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
+from eglb.scenarios import ScenarioConfig
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="evaluate.py", description=__doc__.split("\n\n")[0])
+    group = parser.add_argument_group("scenario")
+    source = group.add_mutually_exclusive_group()
+    source.add_argument("--traces", metavar="DIR", help="a folder in the published layout or the project's CSV format")
+    source.add_argument(
+        "--synthetic",
+        metavar="SEEDS",
+        help="the embedded synthetic generator with this seed, or several (0-9, 1,5,7): results per seed and their mean (default: seed 0)",
+    )
+    group.add_argument(
+        "--synthetic-hours", metavar="T", type=int, default=457, help="hours of a synthetic scenario (default 457)"
+    )
+    group.add_argument(
+        "--setting",
+        choices=("full", "partial"),
+        help="full mask or the published partial mask (default: full; a CSV folder's own mask)",
+    )
+    group.add_argument("--hours", metavar="START:END", help="use only these hours of the scenario (END exclusive)")
+    group.add_argument(
+        "--regions",
+        help="with the history folder (--traces ../shared/data/history): region names, "
+        "complete14 (default), eglb2022 (the published regions' stand-ins) or a region table CSV",
+    )
+    group.add_argument(
+        "--years", help="with the history folder: UTC years, e.g. 2023 or 2021-2022 (default 2023; 2024 is the test year)"
+    )
+    group.add_argument(
+        "--workload",
+        default="bloom",
+        choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
+        help="with the history folder or --zones: the fitted gateway-load model (default bloom)",
+    )
+    group.add_argument(
+        "--zones",
+        help="with --synthetic: draw these history zones from the generator calibrated on the "
+        "2021-2022 history (complete14 or zone names, e.g. US-TEX-ERCO,DE-LU; default: the published-set generator)",
+    )
+    group.add_argument(
+        "--carbon", default="direct", choices=("direct", "lca"), help="with the history folder: carbon intensity (default direct)"
+    )
+    group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
+    group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
+    parser.add_argument("--algos", default=",".join(CLASSICAL), help=f"algorithms to run (default: {','.join(CLASSICAL)})")
+    parser.add_argument("--eta", type=float, help="eGLB step size (default: eta_scale / (max z_max * sqrt(T)))")
+    parser.add_argument("--eta-scale", type=float, help="multiplier of eGLB's default step size (default 0.25)")
+    parser.add_argument("--nearest", help="GLB-Dist: comma-separated nearest region of each gateway (default: co-located)")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="seconds an eGLB-Off solve may take before it stops with an error (default 1800)",
+    )
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="allow sb3:ALGO:MODEL.zip models trained elsewhere: loading them unpickles Python objects, "
+        "which can EXECUTE CODE from the file; use only for files you trust",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    parser.add_argument("--out", metavar="DIR", help="write results.json, results.csv and PNG plots here")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_ray_option(parser, "the scenarios of several seeds and the sweep's cases")
+    shift = parser.add_argument_group("distribution shift")
+    shift.add_argument(
+        "--shift",
+        action="append",
+        default=[],
+        metavar="NAME[:p=v,...]",
+        help=f"apply a shift before evaluating (repeatable; names: {', '.join(SHIFTS)})",
+    )
+    shift.add_argument("--sweep", action="store_true", help="run every shift at several severities and write a report")
+    shift.add_argument("--shifts", help="shifts of the sweep, comma-separated (default: all)")
+    shift.add_argument("--severities", default="0,0.5,1,2", help="severities of the sweep (default 0,0.5,1,2)")
+    shift.add_argument(
+        "--ml",
+        default=None,
+        help="the ML policy of the lambda trade-off (default: the first learned "
+        "or robust-wrapped algorithm of --algos, else glb-cost)",
+    )
+    shift.add_argument("--lambdas", default="0,0.02,0.05,0.1,0.2,0.5,1", help="lambdas of the trade-off curve")
+    bench = parser.add_argument_group("cross-year benchmark")
+    bench.add_argument(
+        "--benchmark",
+        choices=BENCHMARKS,
+        help="history: every classical algorithm and the --algos policies on the windows of a history year "
+        "(--traces default ../shared/data/history, --years default 2024, the test year), eGLB-Off per window",
+    )
+    bench.add_argument("--window-hours", type=int, default=168, help="hours of each benchmark window (default 168, a week)")
+    bench.add_argument(
+        "--windows", metavar="INDICES", help="benchmark windows to run: 0-51, 0,13,26,39 (default: every whole window)"
+    )
+    return parser
+
+
+def config_from_args(args, argv: list[str]) -> EvaluationConfig:
+    algos = tuple(split_specs(args.algos))
+    traces = args.traces
+    if not args.benchmark and (args.windows or args.window_hours != 168):
+        raise InputError("--windows and --window-hours choose the windows of --benchmark history")
+    if args.benchmark:
+        if args.synthetic or args.sweep:
+            raise InputError("--benchmark runs on the history folder: it takes neither --synthetic nor --sweep")
+        algos, traces = benchmark_algos(algos), history_traces(traces)
+    scenario = ScenarioConfig(
+        traces=traces,
+        synthetic=parse_seeds(args.synthetic or "0"),
+        synthetic_hours=args.synthetic_hours,
+        setting=args.setting,
+        hours=parse_hours(args.hours) if args.hours else None,
+        mu_water=args.mu_water,
+        mu_carbon=args.mu_carbon,
+        shifts=tuple(args.shift),
+        seed=args.seed,
+        regions=args.regions,
+        years=args.years,
+        workload=args.workload,
+        carbon=args.carbon,
+        zones=args.zones,
+    )
+    options = AlgorithmOptions(
+        eta=args.eta,
+        eta_scale=args.eta_scale,
+        nearest=args.nearest.split(",") if args.nearest else None,
+        allow_pickle=args.allow_pickle,
+        offline_time_limit=args.time_limit,
+    )
+    return EvaluationConfig(
+        algos=algos,
+        scenario=scenario,
+        options=options,
+        out=args.out,
+        progress=not args.no_progress,
+        report=True,
+        command=command_line("evaluate.py", argv),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    config = config_from_args(args, argv)
+    if args.sweep:
+        shifts = tuple(parse_shift(name).name for name in args.shifts.split(",")) if args.shifts else tuple(SHIFTS)
+        sweep_config = SweepConfig(
+            config,
+            shifts=shifts,
+            severities=tuple(numbers(args.severities, "--severities")),
+            ml=args.ml,
+            lambdas=tuple(numbers(args.lambdas, "--lambdas")),
+        )
+    with mapper_for(args.ray) as mapper:
+        if args.benchmark:
+            windows = parse_seeds(args.windows, "--windows") if args.windows else None
+            benchmark(BenchmarkConfig(config, window_hours=args.window_hours, windows=windows), mapper)
+        elif args.sweep:
+            sweep(sweep_config, mapper)
+        else:
+            evaluate(config, mapper)
+    return 0
+
+
+def run() -> None:
+    """Console entry point."""
+    sys.exit(run_cli(main))
+
+
+if __name__ == "__main__":
+    run()
