@@ -83,3 +83,37 @@ def test_no_module_imports_itself_back():
     # A package's __init__ re-exporting its modules is not a circle of modules.
     circles = [c for c in circles if not any(c.split(" -> ")[0] == part.rpartition(".")[0] for part in c.split(" -> ")[1:])]
     assert not circles, "import circles: " + "; ".join(sorted(set(circles))[:5])
+
+
+def test_no_module_lives_under_two_names():
+    """From the repository root (where the folders envs/, agents/, ... sit on sys.path), every module
+    imports once, under eglb.*; the bare folder names refuse to import."""
+    import subprocess
+    import sys
+
+    script = """
+import importlib, pkgutil, sys
+import eglb
+for name in ("envs", "agents", "robust", "training", "report", "importers", "forecasts", "sweeps"):
+    package = importlib.import_module("eglb." + name)
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        importlib.import_module(info.name)
+    try:
+        importlib.import_module(name)
+    except ImportError as error:
+        assert "import eglb." + name in str(error), error
+    else:
+        raise AssertionError(name + " imported under its bare folder name")
+files = {}
+root = sys.argv[1]
+for key, module in list(sys.modules.items()):
+    path = getattr(module, "__file__", None) or ""
+    if path.startswith(root) and ".venv" not in path:
+        files.setdefault(path, []).append(key)
+twice = {p: n for p, n in files.items() if len(n) > 1}
+assert not twice, twice
+print(len([n for n in sys.modules if n.startswith("eglb.")]))
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(ROOT)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) > 100
