@@ -55,9 +55,9 @@ def check_installed(bin_dir: Path, python: Path, site: Path, env: dict, cwd: Pat
     although ``cwd`` holds a user's own envs/, agents/ and training/ folders (the names RL code uses)."""
     for folder in ("envs", "agents", "training", "robust"):
         (cwd / folder).mkdir()
-        (cwd / folder / "__init__.py").write_text("raise RuntimeError('the user\'s own package was imported')\n")
+        (cwd / folder / "__init__.py").write_text("raise RuntimeError('the user's own package was imported')\n")
     (cwd / "envs" / "glb_env.py").write_text("class SomethingElse: pass\n")
-    (cwd / "train.py").write_text("raise RuntimeError('the user\'s own train.py was imported')\n")
+    (cwd / "train.py").write_text("raise RuntimeError('the user's own train.py was imported')\n")
     run = lambda *args: subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)  # noqa: E731
     evaluated = run(
         bin_dir / "eglb-evaluate",
