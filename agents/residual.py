@@ -23,7 +23,7 @@ from eglb.envs.scenario import Scenario
 #: +-1 moves a region's dual away from the expert's.
 RESIDUAL_SCALE = 0.25
 
-_MEANING = "corrections of the expert's water then carbon duals of every region in [-1, 1]"
+MEANING = "corrections of the expert's water then carbon duals of every region in [-1, 1]"
 
 
 class ResidualDuals:
@@ -40,7 +40,7 @@ class ResidualDuals:
     def routing(self, action: np.ndarray, t: int) -> np.ndarray:
         """The routing [N, J] of hour t for an action in [-1, 1]^(2N) (NaN counts as 0); the expert's
         duals then learn from it, as the expert would from its own."""
-        action = checked_action(action, (self.expert.gamma.size,), "residual action", _MEANING)
+        action = checked_action(action, (self.expert.gamma.size,), "residual action", MEANING)
         correction = np.clip(np.nan_to_num(action), -1.0, 1.0).reshape(self.expert.gamma.shape)
         gamma = self.expert.gamma + RESIDUAL_SCALE * correction
         routing = self.expert.router.cheapest(self.expert.prices(t, gamma), t)

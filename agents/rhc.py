@@ -31,14 +31,14 @@ w >= 24 the prorate tail is slightly better.
 ========================  =======================================================================
 key                       value
 ========================  =======================================================================
-``w``                     window length in hours, >= 1 (default 24)
+``w``                     window length in hours, 1..8784 (default 24)
 ``forecaster``            perfect | noisy | persistence | seasonal | learned (default seasonal)
 ``noise``                 noisy: standard deviation one hour ahead (default 0.1)
 ``period``                seasonal: the season in hours (default 24; 168 for last week)
 ``model``                 learned: the folder written by ``python -m eglb.forecasts.train``
 ``tail``                  none | prorate | seasonal: the hours after the window (default seasonal)
-``tail_days``             seasonal tail: days of history averaged (default 7)
-``seed``                  seed of the forecaster's random draws (noisy) (default 0)
+``tail_days``             seasonal tail: days of history averaged, 1..366 (default 7)
+``seed``                  seed of the forecaster's random draws (noisy), 0..2**32-1 (default 0)
 ``name``                  the label in tables (default: the spec)
 ========================  =======================================================================
 """
@@ -53,10 +53,13 @@ from eglb.agents.horizon import TAIL_RULES, WindowPlanner, route_energy
 from eglb.envs.errors import InputError
 from eglb.envs.forecast import Forecaster
 from eglb.envs.scenario import Scenario
+from eglb.envs.validation import MAX_SEED, parse_number, parse_settings
 from eglb.forecasts.spec import PARAMETERS, build_forecaster
 
 CONTROLLERS = ("rhc", "afhc")
 DEFAULT_WINDOW = 24
+#: Longest window (and tail history) a spec may ask for: a year of hours.
+MAX_WINDOW = 8784
 DEFAULT_FORECASTER = "seasonal"
 DEFAULT_TAIL = "seasonal"
 
@@ -180,15 +183,7 @@ def parse_controller_spec(text: str) -> tuple[str, dict[str, str]]:
     kind = kind.strip()
     if kind not in CONTROLLERS:
         raise InputError(f"unknown controller {kind!r} in {text!r}; expected one of {', '.join(CONTROLLERS)}")
-    params: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in body.split(","))):
-        key, sep, value = (s.strip() for s in part.partition("="))
-        if not sep or not key or not value:
-            raise InputError(f"{text}: expected KEY=VALUE, got {part!r}")
-        if key in params:
-            raise InputError(f"{text}: {key} is given twice")
-        params[key] = value
-    return kind, params
+    return kind, parse_settings(body, text)
 
 
 def build_controller(kind: str, params: Mapping[str, str]) -> Policy:
@@ -205,14 +200,10 @@ def build_controller(kind: str, params: Mapping[str, str]) -> Policy:
     tail = params.get("tail", DEFAULT_TAIL)
     if tail not in TAIL_RULES:
         raise InputError(f"{kind}: tail={tail!r}; expected one of {', '.join(TAIL_RULES)}")
-    numbers = {}
-    for key, default in (("w", DEFAULT_WINDOW), ("tail_days", 7), ("seed", 0)):
-        try:
-            numbers[key] = int(params.get(key, default))
-        except ValueError:
-            raise InputError(f"{kind}: {key}={params[key]!r}; expected an integer") from None
-    if numbers["w"] < 1:
-        raise InputError(f"{kind}: w={numbers['w']}; the window must be at least 1 hour")
+    numbers = {
+        key: parse_number(params.get(key, default), f"{kind}: {key}", int, 1 if key != "seed" else 0, high)
+        for key, default, high in (("w", DEFAULT_WINDOW, MAX_WINDOW), ("tail_days", 7, MAX_WINDOW // 24), ("seed", 0, MAX_SEED))
+    }
     policy = RHC if kind == "rhc" else AFHC
     return policy(numbers["w"], forecaster, tail, numbers["tail_days"], numbers["seed"], params.get("name"))
 

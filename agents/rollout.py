@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from eglb.agents.base import HourView, Policy
-from eglb.envs.actions import shares_from_routing
+from eglb.envs.actions import checked_action, shares_from_routing
 from eglb.envs.glb_env import GLBEnv
 from eglb.envs.metrics import Metrics, metrics_from_energy
 from eglb.envs.scenario import Scenario
 from tqdm.auto import tqdm
+
+#: What a policy's act() returns, for error messages.
+ROUTING = "MW of each gateway's load served in each region, regions x gateways"
 
 
 @dataclass
@@ -45,8 +48,15 @@ def rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> Rollo
     infos: list[dict] = []
     total = 0.0
     hours = range(scenario.n_hours)
+    shape = (scenario.n_regions, scenario.n_gateways)
     for t in tqdm(hours, desc=policy.name, leave=False, disable=not progress, unit="h"):
-        routing = policy.act(HourView(scenario, t, env.state))
+        routing = checked_action(
+            policy.act(HourView(scenario, t, env.state)),
+            shape,
+            f"the routing {policy.name} gave for hour {t}",
+            ROUTING,
+            exact=True,
+        )
         _, reward, _, _, info = env.step(shares_from_routing(routing, scenario.workload[:, t]))
         energy[:, t] = info["energy"]
         infos.append(dict(policy.info))

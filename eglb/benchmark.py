@@ -24,6 +24,7 @@ import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock
 from eglb.envs.shifts import ShiftedScenario
+from eglb.envs.validation import check_fields, check_unique, typed_arguments
 from eglb.evaluation import EvaluationConfig, Mapper, _check_out, case_rows, local_map
 from eglb.registry import CLASSICAL, build, split_specs
 from eglb.scenarios import history_scenario, is_history_folder, named_windows
@@ -72,6 +73,7 @@ class BenchmarkConfig:
     windows: tuple[int, ...] | None = None
 
     def __post_init__(self):
+        check_fields(self)
         scenario = self.evaluation.scenario
         if not scenario.traces or not is_history_folder(scenario.traces):
             raise InputError(
@@ -85,6 +87,7 @@ class BenchmarkConfig:
             raise InputError(f"--window-hours must be in 1..8784, got {self.window_hours}")
         if self.windows is not None and (not self.windows or min(self.windows) < 0):
             raise InputError("--windows must list window indices >= 0")
+        check_unique("--windows", self.windows or ())
 
 
 @dataclass
@@ -179,6 +182,7 @@ def summarize(rows: list[dict]) -> tuple[list[dict], list[dict]]:
     return summary, seasons
 
 
+@typed_arguments
 def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> BenchmarkResult:
     """Run every algorithm on every window of the year; write tables, plots and a report when ``out`` is set.
     ``mapper``: how the windows are mapped (None: in this process, in order)."""
@@ -194,8 +198,10 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     year = scenario_config.years or TEST_YEAR
     scenario = history_scenario(scenario_config, years=year)
     count = scenario.n_hours // config.window_hours
+    if count == 0:
+        raise InputError(f"--window-hours {config.window_hours} is longer than {year}'s {scenario.n_hours} hours")
     chosen = tuple(range(count)) if config.windows is None else config.windows
-    if count == 0 or max(chosen) >= count:
+    if max(chosen) >= count:
         raise InputError(
             f"{year} has {count} whole windows of {config.window_hours} hours (indices 0..{count - 1}); "
             f"--windows asks for {max(chosen)}"

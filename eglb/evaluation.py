@@ -16,6 +16,7 @@ from pathlib import Path
 from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock, require_no_symlinks
 from eglb.envs.shifts import SHIFTS, ShiftedScenario, parse_shift
+from eglb.envs.validation import MAX_MAGNITUDE, check_fields, check_range, check_unique, typed_arguments
 from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml, split_specs
 from eglb.scenarios import ScenarioConfig, build_scenarios
 
@@ -32,8 +33,11 @@ class EvaluationConfig:
     """One evaluation: algorithms on the scenarios of ``scenario``.
 
     Attributes:
-        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them. scenario: which scenarios. options: shared algorithm settings.
-        out: folder for results.json/.csv and PNG plots (None: return the rows only).
+        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them (the only
+            field where one string stands for several). scenario: which scenarios. options: shared
+            algorithm settings.
+        out: folder for results.json/.csv and PNG plots, text or a Path kept as text (None: return
+            the rows only).
         progress: show progress bars. report: print the tables in the terminal.
         command: the command line, for reports.
     """
@@ -41,7 +45,7 @@ class EvaluationConfig:
     algos: tuple[str, ...] = CLASSICAL
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     options: AlgorithmOptions = field(default_factory=AlgorithmOptions)
-    out: str | None = None
+    out: str | Path | None = None
     progress: bool = False
     report: bool = False
     command: str = ""
@@ -49,6 +53,7 @@ class EvaluationConfig:
     def __post_init__(self):
         if isinstance(self.algos, str):  # "eglb,glb-cost" as on the command line
             object.__setattr__(self, "algos", tuple(split_specs(self.algos)))
+        check_fields(self)
         if not self.algos:
             raise InputError("give at least one algorithm (--algos)")
         if len(set(self.algos)) != len(self.algos):
@@ -97,6 +102,7 @@ def case_rows(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScen
     return result_rows(results, case.scenario, offline, case.unserved)
 
 
+@typed_arguments
 def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> EvaluationResult:
     """Run every algorithm on every scenario; write tables and plots when ``config.out`` is set.
 
@@ -173,10 +179,17 @@ class SweepConfig:
     lambdas: tuple[float, ...] = LAMBDAS
 
     def __post_init__(self):
+        check_fields(self)
+        for key in ("shifts", "severities", "lambdas"):
+            if not getattr(self, key):
+                raise InputError(f"SweepConfig.{key} must list at least one value")
+            check_unique(f"SweepConfig.{key}", getattr(self, key))
         for name in self.shifts:
-            parse_shift(name)
-        if any(not (s >= 0) for s in self.severities) or any(not (lam >= 0) for lam in self.lambdas):
-            raise InputError("severities and lambdas must be numbers >= 0")
+            if parse_shift(name).params:
+                raise InputError(f"SweepConfig.shifts names shifts (the sweep sets their severity), got {name!r}")
+        for key in ("severities", "lambdas"):
+            for value in getattr(self, key):
+                check_range(f"SweepConfig.{key}", value, 0, MAX_MAGNITUDE)
 
 
 @dataclass
@@ -190,6 +203,7 @@ class SweepResult:
     files: list[Path] = field(default_factory=list)
 
 
+@typed_arguments
 def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     """Run the sweep (each case an independent task for ``mapper``) and write its tables, plots and report."""
     import numpy as np

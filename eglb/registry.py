@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +34,13 @@ from eglb.agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
 from eglb.agents.eglb_online import ETA_SCALE, EGLBOnline
 from eglb.agents.offline import EGLBOffline
 from eglb.envs.errors import InputError
+from eglb.envs.validation import MAX_MAGNITUDE, check_fields, check_range, parse_number, parse_settings, typed_arguments
 from eglb.robust.layer import RobustPolicy, Slack
 from eglb.training.algorithms import ALGOS
 
 ROBUST_KEYS = ("lambda", "b", "slack", "floor")
+#: Longest time limit accepted for one solve (a year of seconds).
+MAX_SECONDS = 365 * 24 * 3600
 CONTROLLERS = ("rhc", "afhc")
 
 
@@ -47,7 +50,7 @@ class AlgorithmOptions:
 
     Attributes:
         eta: eGLB step size (None: the default rule). eta_scale: multiplier of the default rule.
-        nearest: GLB-Dist's nearest region per gateway (None: co-located).
+        nearest: GLB-Dist's nearest region per gateway, a tuple of names (None: co-located).
         forecast_noise: overrides the forecast noise learned policies see (the noisy-forecast shift).
         allow_pickle: allow loading SB3 zips trained elsewhere (they unpickle, which can run code).
         offline_time_limit: seconds an eGLB-Off solve may take (None: its default, 1800 s).
@@ -55,10 +58,18 @@ class AlgorithmOptions:
 
     eta: float | None = None
     eta_scale: float | None = None
-    nearest: Sequence[str] | None = None
+    nearest: tuple[str, ...] | None = None
     forecast_noise: float | None = None
     allow_pickle: bool = False
     offline_time_limit: float | None = None
+
+    def __post_init__(self):
+        check_fields(self)
+        # Beyond MAX_MAGNITUDE a step size overflows the duals' update (it saturates them long before).
+        check_range("AlgorithmOptions.eta (--eta)", self.eta, 0, MAX_MAGNITUDE)
+        check_range("AlgorithmOptions.eta_scale (--eta-scale)", self.eta_scale, 0, MAX_MAGNITUDE)
+        check_range("AlgorithmOptions.forecast_noise", self.forecast_noise, 0, 10)
+        check_range("AlgorithmOptions.offline_time_limit (--time-limit)", self.offline_time_limit, 0, MAX_SECONDS, low_open=True)
 
     def offline(self) -> EGLBOffline:
         """The hindsight optimum with these settings (also the reference J of every ratio)."""
@@ -96,6 +107,7 @@ def split_specs(text: str) -> list[str]:
     return merged
 
 
+@typed_arguments
 def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy | OfflineSolver:
     """The policy or offline solver named by ``spec`` (see the module docstring)."""
     spec = spec.strip()
@@ -133,21 +145,16 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
 def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
     """``robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)``: the layer around SPEC."""
     parts = split_specs(spec[len("robust(") : -1])
-    inner, settings = parts[0], {}
-    for part in parts[1:]:
-        key, sep, value = part.partition("=")
-        key = key.strip()
-        if not sep or key not in ROBUST_KEYS:
-            raise InputError(f"{spec}: expected KEY=VALUE with KEY in {', '.join(ROBUST_KEYS)}, got {part!r}")
-        if key in settings:
-            raise InputError(f"{spec}: {key} is given twice")
-        settings[key] = value.strip()
-    try:
-        lam = float(settings.get("lambda", 0.1))
-        b = float(settings.get("b", 0.0))
-        floor = float(settings["floor"]) if "floor" in settings else None
-    except ValueError as exc:
-        raise InputError(f"{spec}: {exc}") from None
+    inner, settings = parts[0], parse_settings(",".join(parts[1:]), spec)
+    unknown = sorted(set(settings) - set(ROBUST_KEYS))
+    if unknown:
+        raise InputError(f"{spec}: unknown setting {unknown[0]!r} (settings: {', '.join(ROBUST_KEYS)})")
+    # Beyond MAX_MAGNITUDE (the bound on every price and weight) the budget and the shifted prices overflow.
+    lam = parse_number(settings.get("lambda", 0.1), f"{spec}: lambda", float, 0, MAX_MAGNITUDE)
+    b = parse_number(settings.get("b", 0.0), f"{spec}: b", float, 0, MAX_MAGNITUDE)
+    floor = (
+        parse_number(settings["floor"], f"{spec}: floor", float, -MAX_MAGNITUDE, MAX_MAGNITUDE) if "floor" in settings else None
+    )
     if inner.startswith("robust("):
         raise InputError(f"{spec}: a robust layer inside another is not supported")
     return RobustPolicy(
@@ -189,14 +196,16 @@ class _CallablePolicy(Policy):
         self.function, self.name = function, name
 
     def act(self, view: HourView) -> np.ndarray:
-        return np.asarray(self.function(view), dtype=float)
+        return self.function(view)  # the rollout checks it, as every policy's routing
 
 
 def _python_policy(spec: str, rest: str) -> Policy:
     """``py:MODULE:FUNCTION``: FUNCTION() returns a Policy or a callable (HourView) -> routing."""
     module_name, sep, function_name = rest.partition(":")
-    if not sep or not function_name.isidentifier():
-        raise InputError(f"{spec}: expected py:MODULE:FUNCTION (e.g. py:my_policies:make)")
+    if not sep or not function_name.isidentifier() or not all(part.isidentifier() for part in module_name.split(".")):
+        raise InputError(
+            f"{spec}: expected py:MODULE:FUNCTION with a dotted module name and a function name (e.g. py:my_policies:make)"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

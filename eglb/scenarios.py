@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from eglb.envs.errors import InputError
 from eglb.envs.scenario import Scenario
 from eglb.envs.shifts import ShiftedScenario, apply_shift, parse_shift
+from eglb.envs.validation import MAX_SEED, check_fields, check_hours, check_range, check_unique, typed_arguments
+from eglb.importers.electricitymaps import BASES
+from eglb.importers.workload import MODEL_SOURCES
 
 #: Longest synthetic scenario accepted (ten years of hours).
 MAX_SYNTHETIC_HOURS = 87_600
@@ -17,13 +21,15 @@ class ScenarioConfig:
     """The scenarios of an evaluation.
 
     Attributes:
-        traces: a folder in the published layout or the project's CSV format; None for synthetic.
-        synthetic: synthetic seeds (one scenario per seed) when ``traces`` is None.
+        traces: a folder in the published layout or the project's CSV format (text or a Path,
+            kept as text); None for synthetic.
+        synthetic: synthetic seeds (one scenario per seed, each once) when ``traces`` is None.
         synthetic_hours: hours of each synthetic scenario.
         setting: "full" or "partial" mask (None: full, or a CSV folder's own mask).
         hours: (start, end) hours to keep (end exclusive; -1: to the last hour), or None for all.
         mu_water, mu_carbon: override the footprint weights (USD/m^3, USD/t), or None.
-        shifts: distribution shifts ``NAME[:param=value,...]`` applied in order (envs/shifts.py).
+        shifts: distribution shifts ``NAME[:param=value,...]`` applied in order (envs/shifts.py): a
+            tuple, even of one shift (one string is refused, never split into characters).
         seed: seed of the shifts' random choices (and of a history scenario's gateway loads).
         regions: with the history folder as ``traces``: which regions (names, "complete14",
             "eglb2022" or a region table CSV; default the 14 complete zones).
@@ -37,7 +43,7 @@ class ScenarioConfig:
             ``workload`` then names the gateways' workload model too.
     """
 
-    traces: str | None = None
+    traces: str | Path | None = None
     synthetic: tuple[int, ...] = (0,)
     synthetic_hours: int = 457
     setting: str | None = None
@@ -53,6 +59,16 @@ class ScenarioConfig:
     zones: str | None = None
 
     def __post_init__(self):
+        check_fields(self)
+        check_range("ScenarioConfig.seed (--seed)", self.seed, 0, MAX_SEED)
+        check_hours("ScenarioConfig.hours", self.hours)
+        for seed in self.synthetic:
+            check_range("ScenarioConfig.synthetic seed", seed, 0, MAX_SEED)
+        check_unique("ScenarioConfig.synthetic", self.synthetic)
+        if self.workload not in MODEL_SOURCES:
+            raise InputError(f"--workload must be one of {', '.join(MODEL_SOURCES)}, got {self.workload!r}")
+        if self.carbon not in BASES:
+            raise InputError(f"--carbon must be one of {', '.join(BASES)}, got {self.carbon!r}")
         if (self.regions or self.years) and not self.traces:
             raise InputError("--regions and --years select regions and years of the history folder: give it with --traces")
         if self.zones and self.traces:
@@ -73,6 +89,7 @@ class ScenarioConfig:
             parse_shift(shift)
 
 
+@typed_arguments
 def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     """The scenarios ``config`` describes, each with the shifts applied (and the load they shed)."""
     from eglb.envs.synthetic import make_synthetic

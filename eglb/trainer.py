@@ -15,10 +15,13 @@ import numpy as np
 
 from eglb.envs.errors import InputError
 from eglb.envs.scenario import Scenario
+from eglb.envs.validation import typed_arguments
 from eglb.training.algorithms import algorithm
 from eglb.training.config import DataConfig, RobustConfig, RunConfig, apply_sets, config_from_values, load_hyperparams
 from eglb.training.run_folder import check_run_name, open_run
 
+#: Most threads torch may start (it starts them all, whatever the CPUs).
+MAX_TORCH_THREADS = 256
 #: Called after every periodic evaluation with its row: ``steps``, ``ratio_to_offline`` (held-out
 #: J / J(eGLB-Off)), ``eglb_ratio`` (the online expert's), ``cost``, ``par_water``, ``par_carbon``, ...
 Callback = Callable[[dict], None]
@@ -36,6 +39,7 @@ def scenario_key(traces: str | None) -> str:
     return "eglb2022" if is_eglb2022_folder(Path(traces)) else "traces"
 
 
+@typed_arguments
 def training_config(
     algo: str,
     *,
@@ -62,6 +66,7 @@ def training_config(
     return replace(config, data=replace(config.data, eval_synthetic_hours=config.env.episode_hours))
 
 
+@typed_arguments
 def vary(config: RunConfig, values: dict[str, object]) -> RunConfig:
     """``config`` with dotted keys set (``{"model.learning_rate": 1e-4}``, the keys of ``--set`` and of
     search spaces), checked like a loaded configuration; held-out synthetic traces follow
@@ -216,6 +221,7 @@ class TrainingSummary:
     means: dict = field(default_factory=dict)
 
 
+@typed_arguments
 def train(
     config: RunConfig | None = None,
     folder: str | Path | None = None,
@@ -249,8 +255,8 @@ def train(
     from eglb.training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener
     from eglb.training.run_log import run_logger
 
-    if torch_threads < 1:
-        raise InputError(f"torch_threads must be >= 1, got {torch_threads}")
+    if not 1 <= torch_threads <= MAX_TORCH_THREADS:
+        raise InputError(f"torch_threads (--torch-threads) must be in 1..{MAX_TORCH_THREADS}, got {torch_threads}")
     if start_method not in ("fork", "spawn", "forkserver"):
         raise InputError(f"start_method must be fork, spawn or forkserver, got {start_method!r}")
     if resume:

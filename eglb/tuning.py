@@ -15,10 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from eglb.cluster import check_ray_address
 from eglb.envs.errors import InputError
+from eglb.envs.validation import check_fields, check_range, typed_arguments
 from eglb.trainer import cpus_per_run, default_run_name, train, vary
 from eglb.training.config import RunConfig
 from eglb.training.run_folder import RunFolder, check_run_name
+
+#: Most points one search may draw.
+MAX_SAMPLES = 10_000
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,22 @@ class TuneConfig:
     space: str | Path
     samples: int = 8
     scheduler: str = "fifo"
-    storage: str = "runs"
+    storage: str | Path = "runs"
     name: str | None = None
     address: str | None = None
     grace_evaluations: int = 2
     max_failures: int = 2
     verbose: bool = False
-    out: str = "runs"
+    out: str | Path = "runs"
+
+    def __post_init__(self):
+        check_fields(self)
+        check_range("TuneConfig.samples (--samples)", self.samples, 1, MAX_SAMPLES)
+        check_range("TuneConfig.grace_evaluations", self.grace_evaluations, 2)
+        check_range("TuneConfig.max_failures", self.max_failures, 0, 100)
+        check_ray_address(self.address)
+        if self.name is not None:
+            check_run_name(self.name)
 
 
 def trial_runner(base: RunConfig, callbacks: tuple[Callable[[dict], None], ...] = ()) -> Callable:
@@ -82,6 +96,7 @@ def check_space(base: RunConfig, space) -> int:
     return cpus
 
 
+@typed_arguments
 def tune(config: TuneConfig, callbacks: tuple[Callable[[dict], None], ...] = ()):
     """Run (or resume) the search on Ray; returns sweeps.tune.TuneOutcome (trials best first, the
     best trial's run folder in ``outcome.best["folder"]``) and writes ``trials.json/.csv`` beside

@@ -20,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.routing import Router
+from eglb.envs.validation import describe
 from gymnasium import spaces
 
 ACTION_MODES = ("routing", "dual", "share")
-_MEANING = {
+MEANINGS = {
     "routing": "per-gateway scores of every region in [-1, 1], gateway-major",
     "dual": "water then carbon dual prices of every region in [-1, 1]",
     "share": "the share of every gateway's load served in every region, region-major, in [0, 1]",
@@ -35,18 +36,32 @@ def calibrated_price(price, water, carbon, gamma_water, gamma_carbon, mu_water: 
     return price + mu_carbon * gamma_carbon * carbon + mu_water * gamma_water * water
 
 
-def checked_action(action, shape: tuple[int, ...], what: str, meaning: str) -> np.ndarray:
-    """``action`` as a float array of ``shape``, or InputError naming ``what`` it is and its ``meaning``."""
-    if isinstance(action, np.ndarray) and action.shape == shape:
+def checked_action(action, shape: tuple[int, ...], what: str, meaning: str, exact: bool = False) -> np.ndarray:
+    """``action`` as a float array of ``shape``, or InputError naming ``what`` it is and its ``meaning``.
+
+    Real numbers only: text (even "0.5"), objects and complex numbers are refused, never converted.
+    Any array of the right size is reshaped (flat actions), unless ``exact`` asks for the shape itself."""
+    if isinstance(action, np.ndarray) and action.shape == shape and action.dtype.kind == "f":
         return action
     try:
-        array = np.asarray(action, dtype=float)
-    except (TypeError, ValueError):
+        array = np.asarray(action)
+    except (TypeError, ValueError):  # ragged nesting
         array = None
-    if array is None or array.size != int(np.prod(shape)):
-        got = "None" if action is None else f"{type(action).__name__} of shape {np.shape(action)}"
-        raise InputError(f"{what} must be an array of shape {shape} ({meaning}), got {got}")
-    return array.reshape(shape)
+    if array is None or array.dtype.kind not in "biuf" or array.size != int(np.prod(shape)) or (exact and array.shape != shape):
+        if action is None:
+            got = "None"
+        elif array is None:
+            got = f"a ragged {type(action).__name__}"
+        elif array.dtype.kind not in "biuf":
+            got = (
+                f"{type(action).__name__} of {array.dtype} values"
+                if array.ndim
+                else f"{type(action).__name__} {describe(action)}"
+            )
+        else:
+            got = f"{type(action).__name__} of shape {array.shape}"
+        raise InputError(f"{what} must be an array of shape {shape} of real numbers ({meaning}), got {got}")
+    return array.astype(float, copy=False).reshape(shape)
 
 
 def dual_from_action(action: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +110,7 @@ class ActionDecoder:
 
     def check(self, action) -> np.ndarray:
         """The action as an array of the mode's shape, or a clear error saying what is expected."""
-        return checked_action(action, self.shape, f"{self.mode} action", _MEANING[self.mode])
+        return checked_action(action, self.shape, f"{self.mode} action", MEANINGS[self.mode])
 
     def decode(self, action: np.ndarray, t: int) -> np.ndarray:
         """A feasible routing [N, J] (MW) for hour t of the router's scenario."""

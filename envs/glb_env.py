@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
-from eglb.envs.actions import ActionDecoder
+from eglb.envs.actions import ActionDecoder, checked_action
 from eglb.envs.errors import InputError
 from eglb.envs.forecast import Forecaster
 from eglb.envs.metrics import FootprintState, objective
@@ -16,6 +16,9 @@ from eglb.envs.routing import Router
 from eglb.envs.scenario import Scenario
 from gymnasium import spaces
 
+#: Why a step is refused (GLBEnv and StepChecks).
+RESET_FIRST = "call reset() before step()"
+EPISODE_OVER = "the episode has ended; call reset()"
 #: A scenario source: given the environment's random generator, the scenario of the next episode.
 ScenarioSource = Callable[[np.random.Generator], Scenario]
 
@@ -225,9 +228,9 @@ class GLBEnv(gym.Env):
     # --------------------------------------------------------------------------------- step
     def step(self, action):
         if self.state is None:
-            raise gym.error.ResetNeeded("call reset() before step()")
+            raise gym.error.ResetNeeded(RESET_FIRST)
         if self._step >= self.hours:
-            raise gym.error.ResetNeeded("the episode has ended; call reset()")
+            raise gym.error.ResetNeeded(EPISODE_OVER)
         k = self._step
         routing = self.decoder.decode(self.decoder.check(action), self.hour)
         energy = routing.sum(axis=1)
@@ -278,6 +281,34 @@ class GLBEnv(gym.Env):
         for i, name in enumerate(self.scenario.regions):
             lines.append(f"{name:<14}{energy[i]:>9.3f}{self.state.water[i]:>12.1f}{self.state.carbon[i]:>12.2f}")
         return "\n".join(lines) + "\n"
+
+
+class StepChecks(gym.Wrapper):
+    """GLBEnv's own step checks for an environment composed of wrappers (training/envs.py puts it
+    outermost): no step before reset() or after the episode ended (terminated or truncated), and an
+    action of real numbers of the outer action space's shape; a wrapper underneath that acts on the
+    action or reads the next hour before GLBEnv sees it (the residual duals, the robust layer, the
+    shadow expert) can rely on both. ``what`` and ``meaning`` name the action in error messages."""
+
+    def __init__(self, env: gym.Env, what: str = "action", meaning: str | None = None):
+        super().__init__(env)
+        space = self.action_space
+        self.what, self.meaning = what, meaning or f"values in [{space.low.min():g}, {space.high.max():g}]"
+        self._live: bool | None = None  # None: never reset
+
+    def reset(self, **kwargs):
+        self._live = None
+        result = self.env.reset(**kwargs)
+        self._live = True
+        return result
+
+    def step(self, action):
+        if not self._live:
+            raise gym.error.ResetNeeded(RESET_FIRST if self._live is None else EPISODE_OVER)
+        action = checked_action(action, self.action_space.shape, self.what, self.meaning)
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._live = not (terminated or truncated)
+        return obs, reward, terminated, truncated, info
 
 
 def _scenario_picker(source) -> tuple[Callable[[np.random.Generator], Scenario], Scenario]:

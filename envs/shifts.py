@@ -42,6 +42,7 @@ import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.flow import servable_scale
 from eglb.envs.scenario import Scenario
+from eglb.envs.validation import parse_settings
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,10 @@ def parse_shift(text: str) -> ShiftSpec:
     name, _, rest = text.strip().partition(":")
     if name not in SHIFTS:
         raise InputError(f"unknown shift {name!r}; expected one of {', '.join(SHIFTS)}")
-    params = {}
-    for part in filter(None, (p.strip() for p in rest.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise InputError(f"shift {name}: expected param=value, got {part!r}")
+    params = parse_settings(rest, f"shift {name}")
+    for key in params:
         if key not in SHIFTS[name][1] and key != "severity":
             raise InputError(f"shift {name} has no parameter {key!r} (parameters: severity, {', '.join(SHIFTS[name][1])})")
-        params[key] = value
     return ShiftSpec(name, params)
 
 

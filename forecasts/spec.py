@@ -4,9 +4,9 @@
 name            parameters                   forecaster
 ==============  ===========================  ==========================================
 ``perfect``                                  :class:`eglb.envs.forecast.PerfectForecaster`
-``noisy``       ``noise`` (default 0.1)      :class:`eglb.envs.forecast.NoisyTruthForecaster`
+``noisy``       ``noise`` (0..10, 0.1)       :class:`eglb.envs.forecast.NoisyTruthForecaster`
 ``persistence``                              :class:`eglb.forecasts.naive.PersistenceForecaster`
-``seasonal``    ``period`` (hours, 24)       :class:`eglb.forecasts.naive.SeasonalNaiveForecaster`
+``seasonal``    ``period`` (1..8784 h, 24)   :class:`eglb.forecasts.naive.SeasonalNaiveForecaster`
 ``learned``     ``model`` (folder, required) :func:`eglb.forecasts.learned.load_learned_forecaster`
 ==============  ===========================  ==========================================
 """
@@ -17,22 +17,20 @@ from collections.abc import Mapping
 
 from eglb.envs.errors import InputError
 from eglb.envs.forecast import Forecaster, NoisyTruthForecaster, PerfectForecaster
+from eglb.envs.validation import parse_number, parse_settings
 from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
 
 FORECASTERS = ("perfect", "noisy", "persistence", "seasonal", "learned")
 #: The parameters each forecaster reads from a spec.
 PARAMETERS = {"perfect": (), "noisy": ("noise",), "persistence": (), "seasonal": ("period",), "learned": ("model",)}
+#: Largest relative forecast noise (as env.forecast_noise) and longest season (a year of hours) a spec may ask for.
+MAX_NOISE = 10.0
+MAX_PERIOD = 8784
 
 
-def _number(params: Mapping[str, str], key: str, default: float, kind=float):
+def _number(params: Mapping[str, str], key: str, default: float, kind=float, low=0.0, high=None):
     text = params.get(key)
-    if text is None:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise InputError(f"forecaster parameter {key}={text!r}: expected {'an integer' if kind is int else 'a number'}") from None
-    return value
+    return default if text is None else parse_number(text, f"forecaster parameter {key}", kind, low, high)
 
 
 def build_forecaster(name: str, params: Mapping[str, str] | None = None) -> Forecaster:
@@ -50,11 +48,11 @@ def build_forecaster(name: str, params: Mapping[str, str] | None = None) -> Fore
     if name == "perfect":
         return PerfectForecaster()
     if name == "noisy":
-        return NoisyTruthForecaster(_number(params, "noise", 0.1))
+        return NoisyTruthForecaster(_number(params, "noise", 0.1, high=MAX_NOISE))
     if name == "persistence":
         return PersistenceForecaster()
     if name == "seasonal":
-        return SeasonalNaiveForecaster(_number(params, "period", 24, int))
+        return SeasonalNaiveForecaster(_number(params, "period", 24, int, 1, MAX_PERIOD))
     if "model" not in params:
         raise InputError("forecaster 'learned' needs model=FOLDER (a folder written by python -m eglb.forecasts.train)")
     from eglb.forecasts.learned import load_learned_forecaster  # torch only when asked for
@@ -69,10 +67,4 @@ def forecaster_from_spec(text: str) -> Forecaster | None:
     if not text:
         return None
     name, _, rest = text.partition(":")
-    params = {}
-    for part in filter(None, (p.strip() for p in rest.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise InputError(f"forecaster spec {text!r}: expected NAME[:key=value,...], got {part!r}")
-        params[key.strip()] = value.strip()
-    return build_forecaster(name.strip(), params)
+    return build_forecaster(name.strip(), parse_settings(rest, f"forecaster spec {text!r}"))

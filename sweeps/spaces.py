@@ -16,14 +16,19 @@ Keys are checked against the run configuration before any trial starts (by the c
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from eglb.envs.errors import InputError
+from eglb.envs.validation import MAX_MAGNITUDE, check_range, check_value
 from ray import tune
 
+#: Most multiples of a quantized distribution's step Q between 0 and its bounds: beyond 2**53 the
+#: multiples are no longer exact floats (and LOW / Q overflows long before a bound does).
+MAX_STEPS = 2.0**53
+#: Largest search space file read (a space is a few lines).
+MAX_SPACE_BYTES = 1_000_000
 #: distribution -> (number of arguments, what they are)
 DISTRIBUTIONS = {
     "uniform": (2, "[LOW, HIGH]"),
@@ -56,8 +61,13 @@ class SearchSpace:
 
 
 def _number(value, where: str, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{where}: {what} must be numbers, got {value!r}")
+    """A bound or step of a distribution: a number within MAX_MAGNITUDE (beyond it the sampled
+    values and their differences overflow)."""
+    try:
+        check_value(what, value, float)
+        check_range(what, value, -MAX_MAGNITUDE, MAX_MAGNITUDE)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
     return value
 
 
@@ -78,6 +88,8 @@ def _domain(kind: str, args, where: str):
         q = _number(args[2], where, f"{kind}'s step")
         if q <= 0:
             raise InputError(f"{where}: {kind}'s step Q must be > 0, got {q!r}")
+        if max(abs(low), abs(high)) / q > MAX_STEPS:
+            raise InputError(f"{where}: {kind}'s step Q={q!r} is too fine for [{low!r}, {high!r}]: at most {MAX_STEPS:g} steps")
         domain = tune.quniform(low, high, q) if kind == "quniform" else tune.qloguniform(low, high, q)
         return domain, [round(low / q) * q, round(high / q) * q]
     return (tune.uniform(low, high) if kind == "uniform" else tune.loguniform(low, high)), [low, high]
@@ -87,6 +99,8 @@ def load_space(path: Path | str) -> SearchSpace:
     """Read a space file (see the module docstring); errors name the file, line and key."""
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_SPACE_BYTES:
+            raise InputError(f"search space {path} is larger than {MAX_SPACE_BYTES:,} bytes: not a search space")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read search space {path}: {exc.strerror}") from None
@@ -99,9 +113,18 @@ def load_space(path: Path | str) -> SearchSpace:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark else ""
         raise InputError(f"search space {path}{line}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except RecursionError:
+        raise InputError(f"search space {path}: nested too deeply to be a search space") from None
     if not isinstance(values, dict) or not values:
         raise InputError(f"search space {path} must be a mapping of dotted keys (model.learning_rate: ...) to distributions")
-    lines = {str(key.value): key.start_mark.line + 1 for key, _ in root.value}
+    lines: dict[str, int] = {}
+    for key, _ in root.value:
+        line = key.start_mark.line + 1
+        if str(key.value) in lines:  # YAML would keep the last silently
+            raise InputError(
+                f"search space {path}, line {line}: {key.value} is given twice (first on line {lines[str(key.value)]})"
+            )
+        lines[str(key.value)] = line
     domains, examples = {}, {}
     for key, spec in values.items():
         key = str(key)

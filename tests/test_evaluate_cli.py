@@ -73,7 +73,7 @@ def test_published_layout_and_setting(published_path, capsys):
         (["--mu-water", "-3"], "'mu_water' must be a finite number in 0..1e+12"),
         (["--mu-water", "1e308"], "'mu_water' must be a finite number in 0..1e+12"),
         (["--synthetic", "1", "--traces", "x"], "not allowed with argument"),
-        (["--eta", "-1"], "eta must be a finite number >= 0"),
+        (["--eta", "-1"], "eta (--eta) must be >= 0, got -1.0"),
     ],
 )
 def test_user_mistakes_give_one_line_and_status_2(args, message):

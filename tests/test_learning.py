@@ -291,7 +291,7 @@ def test_residual_learning_starts_from_the_expert(tmp_path):
     scenario = make_synthetic(5, hours=48, setting="partial")
     np.testing.assert_array_equal(rollout(zero, scenario).energy, rollout(EGLBOnline(), scenario).energy)
     env = make_env(config, None, seed=0)
-    assert isinstance(env.env, ResidualDualEnv) and env.observation_space.shape == (93 + 20,)
+    assert isinstance(env.env.env, ResidualDualEnv) and env.observation_space.shape == (93 + 20,)
     env.reset(seed=0)
     _, _, _, _, info = env.step(np.full(20, np.nan))  # junk actions count as 0: the expert's routing
     assert np.isfinite(info["energy"]).all()

@@ -224,7 +224,7 @@ def test_a_mistake_inside_a_subprocess_worker_is_one_line(tmp_path, monkeypatch)
         (["--resume", "/nonexistent/run"], "run folder /nonexistent/run does not exist"),
         (["--resume", str(Path(__file__).parent)], "is not a run folder: it has no config.yaml"),
         (["--resume", __file__], "is a file, not a folder"),
-        (["--algo", "ppo", "--torch-threads", "0"], "--torch-threads must be >= 1"),
+        (["--algo", "ppo", "--torch-threads", "0"], "--torch-threads must be in 1..256"),
         (["--algo", "bc", "--robust", "0.1"], "use an RL algorithm"),
         (["--algo", "bc", "--set", "env.residual=true"], "env.residual is for RL algorithms"),
         (["--algo", "ppo", "--set", "env.residual=true", "--robust", "0.1"], "--robust with env.residual is not supported"),

@@ -10,10 +10,7 @@ run folder's ``config.yaml``), and an unknown key is an error that lists the kno
 from __future__ import annotations
 
 import inspect
-import math
-import types
-import typing
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -21,6 +18,17 @@ from eglb.envs.artifacts import check_stamp, stamp
 from eglb.envs.errors import InputError
 from eglb.envs.observation import ObservationScale
 from eglb.envs.rewards import REWARDS
+from eglb.envs.validation import (
+    MAX_MAGNITUDE,
+    MAX_SEED,
+    check_fields,
+    check_hours,
+    check_range,
+    check_unique,
+    check_value,
+    describe,
+    typed_fields,
+)
 from eglb.training.algorithms import algorithm
 
 CONFIG_FORMAT = "eglb-run-config"
@@ -30,90 +38,6 @@ SLACK_SCHEDULES = ("const", "sqrt", "linear")
 EVALUATIONS_PER_RUN = 20
 #: Longest episode or synthetic trace accepted (ten years of hours).
 MAX_HOURS = 87_600
-
-
-# ----------------------------------------------------------------------------------- value checks
-def _describe(value) -> str:
-    return "true" if value is True else "false" if value is False else repr(value)
-
-
-def check_value(key: str, value, hint) -> object:
-    """``value`` if it fits the type ``hint`` (int, float, bool, str, tuples, lists, dicts, Optional,
-    unions), else an InputError naming ``key``. Integers are accepted for floats, never booleans for numbers."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is typing.Any:
-        return value
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        if value is None and len(options) < len(args):
-            return None
-        if len(options) == 1:  # Optional[X]: X's own message is the clearest
-            return check_value(key, value, options[0])
-        for option in options:
-            try:
-                return check_value(key, value, option)
-            except InputError:
-                pass
-        raise InputError(f"{key} must be {' or '.join(_type_name(a) for a in args)}, got {_describe(value)}")
-    if hint is type(None):
-        if value is not None:
-            raise InputError(f"{key} must be empty (null), got {_describe(value)}")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise InputError(f"{key} must be true or false, got {_describe(value)}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(f"{key} must be a whole number, got {_describe(value)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InputError(f"{key} must be a finite number, got {_describe(value)}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise InputError(f"{key} must be text, got {_describe(value)}")
-        return value
-    if origin in (tuple, list):
-        if not isinstance(value, (list, tuple)):
-            raise InputError(f"{key} must be a list, got {_describe(value)}")
-        item = args[0] if args else typing.Any
-        return tuple(check_value(f"{key}[{k}]", v, item) for k, v in enumerate(value))
-    if origin is dict or hint is dict:
-        if not isinstance(value, dict):
-            raise InputError(f"{key} must be a mapping, got {_describe(value)}")
-        return value
-    return value
-
-
-def _type_name(hint) -> str:
-    names = {int: "a whole number", float: "a number", bool: "true or false", str: "text", type(None): "empty"}
-    return names.get(hint, getattr(hint, "__name__", str(hint)))
-
-
-def check_range(key: str, value, low=None, high=None, low_open: bool = False) -> None:
-    """Raise naming ``key`` unless low <= value <= high (low < value when ``low_open``)."""
-    if value is None:
-        return
-    if low is not None and (value <= low if low_open else value < low):
-        raise InputError(f"{key} must be {'>' if low_open else '>='} {low:g}, got {value!r}")
-    if high is not None and value > high:
-        raise InputError(f"{key} must be <= {high:g}, got {value!r}")
-
-
-def typed_fields(cls, values: dict, prefix: str = "") -> dict:
-    """Check a mapping against a dataclass's fields: unknown keys, types. Returns the checked values."""
-    if not isinstance(values, dict):
-        raise InputError(f"{prefix.rstrip('.') or 'configuration'} must be a mapping, got {_describe(values)}")
-    hints = typing.get_type_hints(cls)
-    known = [f.name for f in fields(cls)]
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise InputError(
-            f"unknown configuration key {prefix + str(unknown[0])!r} (known: {', '.join(prefix + k for k in known)})"
-        )
-    return {key: check_value(prefix + key, value, hints[key]) for key, value in values.items()}
 
 
 # ----------------------------------------------------------------------------------- the blocks
@@ -147,7 +71,7 @@ class EnvConfig:
     residual: bool = False
 
     def __post_init__(self):
-        typed_fields(EnvConfig, asdict(self), "env.")
+        check_fields(self, "env.")
         if self.action_mode not in ("routing", "dual"):
             raise InputError(f"env.action_mode must be one of routing, dual, got {self.action_mode!r}")
         if self.reward not in REWARDS:
@@ -182,9 +106,9 @@ class RobustConfig:
     slack: str = "const"
 
     def __post_init__(self):
-        typed_fields(RobustConfig, asdict(self), "robust.")
-        check_range("robust.lam", self.lam, 0)
-        check_range("robust.b", self.b, 0)
+        check_fields(self, "robust.")
+        check_range("robust.lam", self.lam, 0, MAX_MAGNITUDE)
+        check_range("robust.b", self.b, 0, MAX_MAGNITUDE)
         if self.slack not in SLACK_SCHEDULES:
             raise InputError(f"robust.slack must be one of {', '.join(SLACK_SCHEDULES)}, got {self.slack!r}")
 
@@ -225,17 +149,14 @@ class DataConfig:
     zones: str | None = None
 
     def __post_init__(self):
-        typed_fields(DataConfig, asdict(self), "data.")
+        check_fields(self, "data.")
         if self.setting not in ("full", "partial"):
             raise InputError(f"data.setting must be full or partial, got {self.setting!r}")
-        for key in ("train_hours", "eval_hours"):
-            hours = getattr(self, key)
-            if hours is not None and (len(hours) != 2 or hours[0] < 0 or (hours[1] != -1 and hours[1] <= hours[0])):
-                raise InputError(
-                    f"data.{key} must be [START, END] with 0 <= START < END (END -1: the last hour), got {list(hours)}"
-                )
+        check_hours("data.train_hours", self.train_hours)
+        check_hours("data.eval_hours", self.eval_hours)
         if not self.eval_seeds:
             raise InputError("data.eval_seeds must list at least one seed")
+        check_unique("data.eval_seeds", self.eval_seeds)
         check_range("data.eval_synthetic_hours", self.eval_synthetic_hours, 1, MAX_HOURS)
         check_range("data.eval_windows", self.eval_windows, 1, 1000)
 
@@ -262,7 +183,7 @@ class ImitationSettings:
     workers: int = 2
 
     def __post_init__(self):
-        typed_fields(ImitationSettings, asdict(self), "model.")
+        check_fields(self, "model.")
         for key in ("episodes_per_iteration", "label_every", "epochs", "batch_size", "workers"):
             check_range(f"model.{key}", getattr(self, key), 1)
         check_range("model.learning_rate", self.learning_rate, 0, 10, low_open=True)
@@ -372,7 +293,7 @@ def check_sb3_model(name: str, model: dict) -> dict:
 def check_model(name: str, model: dict) -> dict:
     """Check the ``model`` block of algorithm ``name`` (SB3 keyword arguments or the imitation settings)."""
     if not isinstance(model, dict):
-        raise InputError(f"model must be a mapping of hyperparameters, got {_describe(model)}")
+        raise InputError(f"model must be a mapping of hyperparameters, got {describe(model)}")
     if algorithm(name).family == "imitation":
         ImitationSettings.from_dict(model)
         return model
@@ -409,10 +330,9 @@ class RunConfig:
     command: str = ""
 
     def __post_init__(self):
+        check_fields(self, "")
         row = algorithm(self.algo)
-        for key, kind in (("seed", int), ("timesteps", int), ("n_envs", int), ("eval_freq", int), ("command", str)):
-            check_value(key, getattr(self, key), kind)
-        check_range("seed", self.seed, 0, 2**32 - 1)
+        check_range("seed", self.seed, 0, MAX_SEED)
         check_range("timesteps", self.timesteps, 1, 10**10)
         check_range("n_envs", self.n_envs, 1, 64)
         check_range("eval_freq", self.eval_freq, 0)
@@ -517,12 +437,16 @@ def load_hyperparams(algo: str, scenario_key: str) -> dict:
 
 def apply_sets(values: dict, assignments: list[str]) -> dict:
     """Apply ``key.sub=value`` assignments (values parsed as YAML, so numbers, booleans and lists work)."""
-    out = values
+    out, given = values, set()
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
         parts = key.strip().split(".")
         if not sep or not key.strip() or not all(p.strip() for p in parts):
             raise InputError(f"--set expects KEY=VALUE (e.g. model.learning_rate=1e-4), got {assignment!r}")
+        dotted = ".".join(p.strip() for p in parts)
+        if dotted in given:
+            raise InputError(f"--set {dotted} is given twice")
+        given.add(dotted)
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError as exc:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import gymnasium as gym
+from eglb.agents.residual import MEANING as RESIDUAL_MEANING
+from eglb.envs.actions import MEANINGS
 from eglb.envs.errors import InputError
-from eglb.envs.glb_env import GLBEnv
+from eglb.envs.glb_env import GLBEnv, StepChecks
 from eglb.envs.scenario import Scenario
 from eglb.envs.synthetic import SyntheticSource
 from eglb.forecasts.spec import forecaster_from_spec
@@ -27,7 +29,7 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
     """One training environment: random windows of ``scenario`` (or, when None, a new synthetic trace
     per episode: from the history-calibrated generator when ``data.zones`` is set) of
     ``env.episode_hours`` hours; residual actions, the robustification layer or the vs-expert reward
-    as the configuration says."""
+    as the configuration says; GLBEnv's step checks outermost (envs.glb_env.StepChecks)."""
     env_config = config.env
     if scenario is not None:
         source = scenario
@@ -61,6 +63,10 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
         )
     elif env_config.reward == "vs-expert":
         env = ExpertBaselineReward(env)
+    if env_config.residual:
+        env = StepChecks(env, "residual action", RESIDUAL_MEANING)
+    else:
+        env = StepChecks(env, f"{env_config.action_mode} action", MEANINGS[env_config.action_mode])
     if seed is not None:
         env.reset(seed=seed)
         env.action_space.seed(seed)

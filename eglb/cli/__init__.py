@@ -12,13 +12,32 @@ import warnings
 from collections.abc import Callable
 
 from eglb.envs.errors import InputError, SolverError
-from eglb.envs.validation import parse_hours
+from eglb.envs.validation import check_unique, describe, parse_hours
+
+#: Most values a seed or window list may hold.
+MAX_SEEDS = 10_000
 
 __all__ = ["ArgumentParser", "add_ray_option", "numbers", "parse_hours", "parse_seeds", "run_cli"]
 
 
+def text(value: str) -> str:
+    """The type of every option that takes text: blank text (``--zones ""``) would otherwise quietly
+    mean the default, and control characters (a NUL, a newline) belong in no name, path or spec."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(f"expected non-blank text, got {value!r}")
+    bad = next((c for c in value if ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        raise argparse.ArgumentTypeError(f"expected text without control characters, got {describe(value)}")
+    return value
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (and the exit status is 2, as argparse's)."""
+    """argparse, but a usage error is one line (and the exit status is 2, as argparse's), and an
+    option without a type of its own takes non-blank text (:func:`text`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("type", None, text)  # the type of options declared without one, in every group
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -38,7 +57,7 @@ def add_ray_option(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:
-    """'3', '0-9' or '1,5,7' into seeds (ranges must run upwards)."""
+    """'3', '0-9' or '1,5,7' into seeds (ranges must run upwards; each seed at most once)."""
     seeds: list[int] = []
     usage = f"{option} takes a seed, a range 0-9 or a list 1,5,7 of whole numbers >= 0; got {text!r}"
     for part in text.split(","):
@@ -50,11 +69,12 @@ def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:
             raise InputError(usage) from None
         if sep and high < low:
             raise InputError(f"{option} range {part.strip()!r} runs backwards: write {high}-{low}")
+        if low < 0:
+            raise InputError(usage)
+        if len(seeds) + high - low + 1 > MAX_SEEDS:  # before the range is built
+            raise InputError(f"{option} lists more than {MAX_SEEDS} values")
         seeds.extend(range(low, high + 1))
-    if not seeds or min(seeds) < 0:
-        raise InputError(usage)
-    if len(seeds) > 10_000:
-        raise InputError(f"{option} lists {len(seeds)} seeds; at most 10000")
+    check_unique(option, seeds)
     return tuple(seeds)
 
 

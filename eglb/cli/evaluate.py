@@ -21,7 +21,7 @@ from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, benchmark_alg
 from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
-from eglb.envs.shifts import SHIFTS, parse_shift
+from eglb.envs.shifts import SHIFTS
 from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
 from eglb.scenarios import ScenarioConfig
@@ -150,7 +150,7 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
     options = AlgorithmOptions(
         eta=args.eta,
         eta_scale=args.eta_scale,
-        nearest=args.nearest.split(",") if args.nearest else None,
+        nearest=tuple(name.strip() for name in args.nearest.split(",")) if args.nearest else None,
         allow_pickle=args.allow_pickle,
         offline_time_limit=args.time_limit,
     )
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = config_from_args(args, argv)
     if args.sweep:
-        shifts = tuple(parse_shift(name).name for name in args.shifts.split(",")) if args.shifts else tuple(SHIFTS)
+        shifts = tuple(name.strip() for name in args.shifts.split(",")) if args.shifts else tuple(SHIFTS)
         sweep_config = SweepConfig(
             config,
             shifts=shifts,

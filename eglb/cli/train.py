@@ -29,7 +29,7 @@ from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, r
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.evaluation import command_line
-from eglb.trainer import train, training_config
+from eglb.trainer import MAX_TORCH_THREADS, train, training_config
 from eglb.training.algorithms import ALGOS
 from eglb.training.config import DataConfig, RobustConfig
 from eglb.training.run_folder import check_run_name
@@ -139,8 +139,8 @@ def parse_robust(text: str) -> RobustConfig:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    if args.torch_threads < 1:
-        raise InputError(f"--torch-threads must be >= 1, got {args.torch_threads}")
+    if not 1 <= args.torch_threads <= MAX_TORCH_THREADS:
+        raise InputError(f"--torch-threads must be in 1..{MAX_TORCH_THREADS}, got {args.torch_threads}")
     progress = not args.no_progress
     if args.tune and args.resume:
         raise InputError("--tune starts or resumes a search by its --name; --resume continues one run")
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             regions=args.regions,
             years=args.years,
             eval_years=args.eval_years,
-            eval_windows=args.eval_windows or DataConfig.eval_windows,
+            eval_windows=DataConfig.eval_windows if args.eval_windows is None else args.eval_windows,
             workload=args.workload or DataConfig.workload,
             zones=args.zones,
         )
