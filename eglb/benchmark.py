@@ -191,9 +191,9 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
-    out = _check_out(evaluation.out)
-    for spec in evaluation.algos:  # a bad name fails now, before a year is loaded
+    for spec in evaluation.algos:  # a bad name fails now, before a year is loaded or a folder made
         build(spec, evaluation.options)
+    out = _check_out(evaluation.out)
     scenario_config = evaluation.scenario
     year = scenario_config.years or TEST_YEAR
     scenario = history_scenario(scenario_config, years=year)

@@ -74,9 +74,9 @@ def _check_out(out: str | None) -> Path | None:
     if out is None:
         return None
     path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise InputError(f"--out {path} exists and is not a folder")
     try:
+        if path.exists() and not path.is_dir():
+            raise InputError(f"--out {path} exists and is not a folder")
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create --out folder {path}: {exc.strerror}") from None
@@ -111,9 +111,9 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
     from eglb.report.plots import plot_cumulative, plot_ratios, plot_regions
     from eglb.report.tables import format_table, mean_rows, result_rows, write_rows
 
-    out = _check_out(config.out)
-    for spec in config.algos:  # a bad name fails now, before any scenario is built
+    for spec in config.algos:  # a bad name fails now, before any scenario is built or folder made
         build(spec, config.options)
+    out = _check_out(config.out)
     cases = build_scenarios(config.scenario)
     if len(cases) == 1:
         case = cases[0]
@@ -180,13 +180,13 @@ class SweepConfig:
 
     def __post_init__(self):
         check_fields(self)
+        for name in self.shifts:
+            if parse_shift(name).params:
+                raise InputError(f"SweepConfig.shifts names shifts (the sweep sets their severity), got {name!r}")
         for key in ("shifts", "severities", "lambdas"):
             if not getattr(self, key):
                 raise InputError(f"SweepConfig.{key} must list at least one value")
             check_unique(f"SweepConfig.{key}", getattr(self, key))
-        for name in self.shifts:
-            if parse_shift(name).params:
-                raise InputError(f"SweepConfig.shifts names shifts (the sweep sets their severity), got {name!r}")
         for key in ("severities", "lambdas"):
             for value in getattr(self, key):
                 check_range(f"SweepConfig.{key}", value, 0, MAX_MAGNITUDE)
@@ -214,15 +214,14 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
-    out = _check_out(evaluation.out or "results/sweep")
-    scenarios = build_scenarios(evaluation.scenario)
-    if len(scenarios) > 1:
+    if len(evaluation.scenario.synthetic) > 1 and not evaluation.scenario.traces:
         raise InputError("--sweep runs on one scenario: give one --synthetic seed")
-    base = scenarios[0]
     ml = config.ml or default_ml(list(evaluation.algos))
-    build(ml, evaluation.options)  # a bad ML policy fails now, not after the sweep
+    build(ml, evaluation.options)  # a bad ML policy fails now, not after the sweep (nor after a folder is made)
     for spec in evaluation.algos:
         build(spec, evaluation.options)
+    out = _check_out(evaluation.out or "results/sweep")
+    base = build_scenarios(evaluation.scenario)[0]
     severities = sorted(set(config.severities) | {0.0})
 
     def shifted(name: str, severity: float) -> ShiftedScenario:

@@ -76,6 +76,7 @@ class AlgorithmOptions:
         return EGLBOffline() if self.offline_time_limit is None else EGLBOffline(time_limit=self.offline_time_limit)
 
 
+@typed_arguments
 def split_specs(text: str) -> list[str]:
     """Split a comma-separated list of specs, keeping commas inside parentheses."""
     specs, depth, current = [], 0, []

@@ -8,7 +8,7 @@ from pathlib import Path
 from eglb.envs.errors import InputError
 from eglb.envs.scenario import Scenario
 from eglb.envs.shifts import ShiftedScenario, apply_shift, parse_shift
-from eglb.envs.validation import MAX_SEED, check_fields, check_hours, check_range, check_unique, typed_arguments
+from eglb.envs.validation import MAX_MAGNITUDE, MAX_SEED, check_fields, check_hours, check_range, check_unique, typed_arguments
 from eglb.importers.electricitymaps import BASES
 from eglb.importers.workload import MODEL_SOURCES
 
@@ -62,6 +62,8 @@ class ScenarioConfig:
         check_fields(self)
         check_range("ScenarioConfig.seed (--seed)", self.seed, 0, MAX_SEED)
         check_hours("ScenarioConfig.hours", self.hours)
+        check_range("ScenarioConfig.mu_water (--mu-water)", self.mu_water, 0, MAX_MAGNITUDE)
+        check_range("ScenarioConfig.mu_carbon (--mu-carbon)", self.mu_carbon, 0, MAX_MAGNITUDE)
         for seed in self.synthetic:
             check_range("ScenarioConfig.synthetic seed", seed, 0, MAX_SEED)
         check_unique("ScenarioConfig.synthetic", self.synthetic)

@@ -267,12 +267,15 @@ def train(
     else:
         folder = Path(out) / default_run_name(config) if folder is None else Path(folder)
     start = time.perf_counter()
+    # A new run's data is checked before its folder is made: a mistake in it leaves nothing behind.
+    scenarios = None if resume else scenarios_for(config)
     with open_run(folder, new=not resume) as run:
         if resume:
             config = run.read_config()
             if timesteps is not None:
                 config = replace(config, timesteps=timesteps)
-        training, evaluation, reference = scenarios_for(config)
+            scenarios = scenarios_for(config)
+        training, evaluation, reference = scenarios
         checkpoint = run.trim_to_checkpoint() if resume else None
         if not resume:
             config = config.for_scenario(reference)

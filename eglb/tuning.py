@@ -59,9 +59,13 @@ class TuneConfig:
     def __post_init__(self):
         check_fields(self)
         check_range("TuneConfig.samples (--samples)", self.samples, 1, MAX_SAMPLES)
-        check_range("TuneConfig.grace_evaluations", self.grace_evaluations, 2)
+        check_range("TuneConfig.grace_evaluations", self.grace_evaluations, 2, 1000)
         check_range("TuneConfig.max_failures", self.max_failures, 0, 100)
         check_ray_address(self.address)
+        from eglb.sweeps.tune import SCHEDULERS  # Ray's import: a search needs it anyway
+
+        if self.scheduler not in SCHEDULERS:
+            raise InputError(f"TuneConfig.scheduler (--scheduler) must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
         if self.name is not None:
             check_run_name(self.name)
 

@@ -20,7 +20,10 @@ class SolverError(RuntimeError):
 def existing_folder(path: str | Path, what: str, hint: str = "") -> Path:
     """``path`` as a Path if it is a folder; else InputError naming ``what`` and saying whether it is a file or missing."""
     folder = Path(path)
-    if folder.is_dir():
-        return folder
-    state = "is a file, not a folder" if folder.exists() else "does not exist"
+    try:
+        if folder.is_dir():
+            return folder
+        state = "is a file, not a folder" if folder.exists() else "does not exist"
+    except OSError as exc:  # a name too long for the file system, a permission, ...
+        state = f"cannot be read ({exc.strerror})"
     raise InputError(f"{what} {folder} {state}{hint}")

@@ -42,7 +42,7 @@ import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.flow import servable_scale
 from eglb.envs.scenario import Scenario
-from eglb.envs.validation import parse_settings
+from eglb.envs.validation import MAX_MAGNITUDE, parse_number, parse_settings
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,8 @@ def _shed(shifted: Scenario, asked: np.ndarray, name: str) -> ShiftedScenario:
 
 # ----------------------------------------------------------------------------------- helpers
 def _number(spec: ShiftSpec, key: str, value) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"shift {spec.name}: {key} must be a number, got {value!r}") from None
-    if not np.isfinite(out):
-        raise InputError(f"shift {spec.name}: {key} must be finite, got {value!r}")
-    return out
+    # Within MAX_MAGNITUDE: a larger factor overflows the shifted inputs instead of being refused by their checks.
+    return parse_number(value, f"shift {spec.name}: {key}", float, -MAX_MAGNITUDE, MAX_MAGNITUDE)
 
 
 def _regions(scenario: Scenario, spec: ShiftSpec, value) -> np.ndarray:
@@ -189,7 +184,11 @@ def negative_prices(s, severity, rng, spec, regions, depth, hours):
     try:
         window = (int(first), int(last))
     except ValueError:
-        raise InputError(f"shift {spec.name}: hours must look like 10-16, got {hours!r}") from None
+        window = (0, 0)
+    if not 0 <= window[0] < window[1] <= 24:
+        raise InputError(
+            f"shift {spec.name}: hours must look like 10-16 (hours of the day, 0 <= FIRST < LAST <= 24), got {hours!r}"
+        )
     hour = s.timestamps.astype("datetime64[h]").astype(np.int64) % 24
     during = ((hour >= window[0]) & (hour < window[1])).astype(float)
     price = np.array(s.price, copy=True)
@@ -236,6 +235,8 @@ def region_swap(s, severity, rng, spec, a, b):
     by_water = np.argsort(s.water.mean(axis=1))
     first = _regions(s, spec, a if a else str(by_water[0]))[0]
     second = _regions(s, spec, b if b else str(by_water[-1]))[0]
+    if first == second:
+        raise InputError(f"shift {spec.name}: a and b must be two different regions, got {s.regions[first]!r} twice")
     order = np.arange(s.n_regions)
     order[[first, second]] = order[[second, first]]
     return s.with_changes(price=s.price[order], carbon=s.carbon[order], water=s.water[order])

@@ -252,7 +252,9 @@ def test_the_training_ids_say_what_action_is_expected(action):
 
     env = gym.make("GLB-Synthetic-v0", episode_hours=5)
     env.reset(seed=0)
-    with pytest.raises(InputError, match=r"residual action must be an array of shape \(20,\) of real numbers \(corrections of the expert's"):
+    with pytest.raises(
+        InputError, match=r"residual action must be an array of shape \(20,\) of real numbers \(corrections of the expert's"
+    ):
         env.step(action)
 
 

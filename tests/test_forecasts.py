@@ -268,7 +268,7 @@ def test_forecaster_names_and_parameters():
         build_forecaster("oracle")
     with pytest.raises(InputError, match="takes no parameter period"):
         build_forecaster("noisy", {"period": "24"})
-    with pytest.raises(InputError, match="noise='high': expected a number"):
+    with pytest.raises(InputError, match="forecaster parameter noise must be a finite number in 0..10, got 'high'"):
         build_forecaster("noisy", {"noise": "high"})
     with pytest.raises(InputError, match="needs model=FOLDER"):
         build_forecaster("learned")

@@ -219,8 +219,8 @@ def test_specs():
     assert not afhc.clairvoyant and controller_from_spec("rhc:forecaster=noisy").clairvoyant
     for text, message in (
         ("mpc:w=3", "unknown controller 'mpc'"),
-        ("rhc:w=0", "the window must be at least 1 hour"),
-        ("rhc:w=six", "w='six'; expected an integer"),
+        ("rhc:w=0", "rhc: w must be a whole number in 1..8784"),
+        ("rhc:w=six", "rhc: w must be a whole number in 1..8784, got 'six'"),
         ("rhc:tail=future", "tail='future'; expected one of none, prorate, seasonal"),
         ("rhc:window=3", "unknown parameter window"),
         ("rhc:forecaster=noisy,period=24", "takes no parameter period"),

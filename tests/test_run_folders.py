@@ -93,7 +93,8 @@ def test_saved_files_carry_versions_checked_on_load(tmp_path):
 @pytest.mark.parametrize("name", ["../escape", "a/b", "..", "-rf", ""])
 def test_run_names_are_plain_folder_names(tmp_path, name, run_cli):
     done = run_cli("train.py", "--algo", "bc", "--out", str(tmp_path / "runs"), f"--name={name}", "--no-progress")
-    assert done.returncode == 2 and "--name must be a plain folder name" in done.stderr
+    message = "--name must be a plain folder name" if name else "argument --name: expected non-blank text"
+    assert done.returncode == 2 and message in done.stderr
     assert not (tmp_path / "escape").exists()
 
 
@@ -234,7 +235,8 @@ def test_a_mistake_inside_a_subprocess_worker_is_one_line(tmp_path, monkeypatch)
     ],
 )
 def test_train_mistakes_give_one_line(args, message, tmp_path, run_cli):
-    done = run_cli("train.py", "--no-progress", "--out", str(tmp_path), *args)
+    out = [] if "--resume" in args else ["--out", str(tmp_path)]  # --resume takes no --out: the run folder is given
+    done = run_cli("train.py", "--no-progress", *out, *args)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr

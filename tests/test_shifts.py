@@ -87,8 +87,8 @@ def test_region_swap_and_noisy_forecast():
     [
         ("tsunami", "unknown shift 'tsunami'"),
         ("heat-wave:colour=red", "heat-wave has no parameter 'colour'"),
-        ("heat-wave:increase", "expected param=value"),
-        ("heat-wave:increase=lots", "increase must be a number"),
+        ("heat-wave:increase", "expected KEY=VALUE"),
+        ("heat-wave:increase=lots", "increase must be a finite number"),
         ("heat-wave:regions=Atlantis", "unknown region 'Atlantis'"),
         ("heat-wave:start=0.9,end=0.1", "need 0 <= start < end <= 1"),
         ("drought:severity=-1", "severity must be >= 0"),

@@ -125,7 +125,17 @@ def test_evaluate_refuses_hostile_arguments_in_one_line(args, message, cli_error
 )
 @pytest.mark.usefixtures("private_cache")
 def test_the_benchmark_refuses_impossible_windows(args, message, cli_error, small_history):
-    argv = ["--no-progress", "--benchmark", "history", "--traces", str(small_history), "--regions", "US-TEX-ERCO", "--years", "2022"]
+    argv = [
+        "--no-progress",
+        "--benchmark",
+        "history",
+        "--traces",
+        str(small_history),
+        "--regions",
+        "US-TEX-ERCO",
+        "--years",
+        "2022",
+    ]
     line = cli_error(evaluate.main, argv + args)
     assert message in line, line
 

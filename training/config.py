@@ -29,6 +29,7 @@ from eglb.envs.validation import (
     describe,
     typed_fields,
 )
+from eglb.importers.workload import MODEL_SOURCES
 from eglb.training.algorithms import algorithm
 
 CONFIG_FORMAT = "eglb-run-config"
@@ -38,6 +39,21 @@ SLACK_SCHEDULES = ("const", "sqrt", "linear")
 EVALUATIONS_PER_RUN = 20
 #: Longest episode or synthetic trace accepted (ten years of hours).
 MAX_HOURS = 87_600
+
+
+#: Widest hidden layer and most layers a network may ask for (flags and files alike): beyond them a
+#: typo allocates gigabytes before anything is trained.
+MAX_LAYER_WIDTH = 8192
+MAX_LAYERS = 16
+
+
+def check_layers(key: str, widths) -> None:
+    """Hidden layer widths: whole numbers in 1..MAX_LAYER_WIDTH, at most MAX_LAYERS of them."""
+    widths = check_value(key, widths, tuple[int, ...])
+    if len(widths) > MAX_LAYERS:
+        raise InputError(f"{key} lists {len(widths)} layers; at most {MAX_LAYERS}")
+    for k, width in enumerate(widths):
+        check_range(f"{key}[{k}]", width, 1, MAX_LAYER_WIDTH)
 
 
 # ----------------------------------------------------------------------------------- the blocks
@@ -154,6 +170,8 @@ class DataConfig:
             raise InputError(f"data.setting must be full or partial, got {self.setting!r}")
         check_hours("data.train_hours", self.train_hours)
         check_hours("data.eval_hours", self.eval_hours)
+        if self.workload not in MODEL_SOURCES:
+            raise InputError(f"data.workload must be one of {', '.join(MODEL_SOURCES)}, got {self.workload!r}")
         if not self.eval_seeds:
             raise InputError("data.eval_seeds must list at least one seed")
         check_unique("data.eval_seeds", self.eval_seeds)
@@ -184,12 +202,20 @@ class ImitationSettings:
 
     def __post_init__(self):
         check_fields(self, "model.")
-        for key in ("episodes_per_iteration", "label_every", "epochs", "batch_size", "workers"):
-            check_range(f"model.{key}", getattr(self, key), 1)
+        # Upper bounds against a typo that never ends (episodes, epochs) or forks a process per unit (workers).
+        for key, high in (
+            ("episodes_per_iteration", 10_000),
+            ("label_every", MAX_HOURS),
+            ("epochs", 100_000),
+            ("batch_size", 10**9),
+            ("workers", 64),
+        ):
+            check_range(f"model.{key}", getattr(self, key), 1, high)
         check_range("model.learning_rate", self.learning_rate, 0, 10, low_open=True)
-        check_range("model.weight_decay", self.weight_decay, 0)
+        check_range("model.weight_decay", self.weight_decay, 0, 10)
         if not self.hidden or min(self.hidden) < 1:
             raise InputError(f"model.hidden must list positive layer widths, got {list(self.hidden)}")
+        check_layers("model.hidden", self.hidden)
 
     @classmethod
     def from_dict(cls, values: dict) -> ImitationSettings:
@@ -283,6 +309,9 @@ def check_sb3_model(name: str, model: dict) -> dict:
     for key, kind in POLICY_KWARGS.items():
         if key in kwargs:
             check_value(f"model.policy_kwargs.{key}", kwargs[key], kind)
+    check_range("model.policy_kwargs.lstm_hidden_size", kwargs.get("lstm_hidden_size"), 1, MAX_LAYER_WIDTH)
+    check_range("model.policy_kwargs.n_lstm_layers", kwargs.get("n_lstm_layers"), 1, MAX_LAYERS)
+    check_layers("model.policy_kwargs.net_arch", kwargs.get("net_arch") or ())
     if "activation_fn" in kwargs and kwargs["activation_fn"] not in ACTIVATIONS:
         raise InputError(
             f"model.policy_kwargs.activation_fn must be one of {', '.join(ACTIVATIONS)}, got {kwargs['activation_fn']!r}"
@@ -335,13 +364,19 @@ class RunConfig:
         check_range("seed", self.seed, 0, MAX_SEED)
         check_range("timesteps", self.timesteps, 1, 10**10)
         check_range("n_envs", self.n_envs, 1, 64)
-        check_range("eval_freq", self.eval_freq, 0)
+        check_range("eval_freq", self.eval_freq, 0, 10**10)
         check_model(self.algo, self.model)
         if self.env.action_mode not in row.action_modes:
             raise InputError(
                 f"{self.algo} trains on the {' or '.join(row.action_modes)} action; env.action_mode is {self.env.action_mode!r}"
             )
         if row.family == "imitation":
+            every = ImitationSettings.from_dict(self.model).label_every
+            if every > self.env.episode_hours:
+                raise InputError(
+                    f"model.label_every={every} labels no hour of a {self.env.episode_hours}-hour episode: "
+                    "it must be <= env.episode_hours"
+                )
             if self.env.residual:
                 raise InputError("bc imitates the hindsight optimum's duals directly; env.residual is for RL algorithms")
             if self.robust is not None:
@@ -479,6 +514,7 @@ def config_from_values(
         values = {**values, "eval_freq": 0}
     env_values = values.get("env") or {}
     env = EnvConfig(**typed_fields(EnvConfig, env_values, "env."))
+    check_value("model", values.get("model") or {}, dict)
     defaults = RunConfig.__dataclass_fields__
     return RunConfig(
         algo=algo,

@@ -14,17 +14,22 @@ from collections.abc import Callable
 from eglb.envs.errors import InputError, SolverError
 from eglb.envs.validation import check_unique, describe, parse_hours
 
+#: Longest text an option takes (PATH_MAX).
+MAX_TEXT = 4096
 #: Most values a seed or window list may hold.
 MAX_SEEDS = 10_000
 
-__all__ = ["ArgumentParser", "add_ray_option", "numbers", "parse_hours", "parse_seeds", "run_cli"]
+__all__ = ["ArgumentParser", "add_ray_option", "numbers", "parse_hours", "parse_seeds", "require_with", "run_cli", "text"]
 
 
 def text(value: str) -> str:
     """The type of every option that takes text: blank text (``--zones ""``) would otherwise quietly
-    mean the default, and control characters (a NUL, a newline) belong in no name, path or spec."""
+    mean the default, control characters (a NUL, a newline) belong in no name, path or spec, and no
+    path or list of specs is longer than MAX_TEXT (the longest path Linux takes)."""
     if not value.strip():
         raise argparse.ArgumentTypeError(f"expected non-blank text, got {value!r}")
+    if len(value) > MAX_TEXT:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_TEXT} characters, got {len(value)}")
     bad = next((c for c in value if ord(c) < 32 or ord(c) == 127), None)
     if bad is not None:
         raise argparse.ArgumentTypeError(f"expected text without control characters, got {describe(value)}")
@@ -54,6 +59,17 @@ def add_ray_option(parser: argparse.ArgumentParser, what: str) -> None:
         help=f"run {what} as Ray tasks: a bare --ray starts a local Ray for the run; 'auto' or HOST:PORT "
         "(or ray://HOST:PORT) joins a running cluster (default: this machine's processes, no Ray)",
     )
+
+
+def require_with(parser: argparse.ArgumentParser, args: argparse.Namespace, dests: list[str], applies: bool, when: str) -> None:
+    """Refuse options given where they do nothing (an option a run ignores is a silent misread): the
+    options among ``dests`` set to anything but their default, unless ``applies``."""
+    if applies:
+        return
+    names = {action.dest: action.option_strings[0] for action in parser._actions if action.option_strings}
+    given = [names[dest] for dest in dests if getattr(args, dest) != parser.get_default(dest)]
+    if given:
+        raise InputError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only {when}")
 
 
 def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:

@@ -18,13 +18,15 @@ from __future__ import annotations
 import sys
 
 from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, benchmark_algos, history_traces
-from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli
+from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, require_with, run_cli
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS
-from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
+from eglb.evaluation import LAMBDAS, SEVERITIES, EvaluationConfig, SweepConfig, command_line, evaluate, sweep
+from eglb.importers.electricitymaps import BASES
+from eglb.importers.workload import MODEL_SOURCES
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
-from eglb.scenarios import ScenarioConfig
+from eglb.scenarios import ScenarioConfig, is_history_folder
 
 
 def build_parser() -> ArgumentParser:
@@ -37,9 +39,7 @@ def build_parser() -> ArgumentParser:
         metavar="SEEDS",
         help="the embedded synthetic generator with this seed, or several (0-9, 1,5,7): results per seed and their mean (default: seed 0)",
     )
-    group.add_argument(
-        "--synthetic-hours", metavar="T", type=int, default=457, help="hours of a synthetic scenario (default 457)"
-    )
+    group.add_argument("--synthetic-hours", metavar="T", type=int, help="hours of a synthetic scenario (default 457)")
     group.add_argument(
         "--setting",
         choices=("full", "partial"),
@@ -56,8 +56,7 @@ def build_parser() -> ArgumentParser:
     )
     group.add_argument(
         "--workload",
-        default="bloom",
-        choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
+        choices=MODEL_SOURCES,
         help="with the history folder or --zones: the fitted gateway-load model (default bloom)",
     )
     group.add_argument(
@@ -65,9 +64,7 @@ def build_parser() -> ArgumentParser:
         help="with --synthetic: draw these history zones from the generator calibrated on the "
         "2021-2022 history (complete14 or zone names, e.g. US-TEX-ERCO,DE-LU; default: the published-set generator)",
     )
-    group.add_argument(
-        "--carbon", default="direct", choices=("direct", "lca"), help="with the history folder: carbon intensity (default direct)"
-    )
+    group.add_argument("--carbon", choices=BASES, help="with the history folder: carbon intensity (default direct)")
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
     parser.add_argument("--algos", default=",".join(CLASSICAL), help=f"algorithms to run (default: {','.join(CLASSICAL)})")
@@ -100,14 +97,14 @@ def build_parser() -> ArgumentParser:
     )
     shift.add_argument("--sweep", action="store_true", help="run every shift at several severities and write a report")
     shift.add_argument("--shifts", help="shifts of the sweep, comma-separated (default: all)")
-    shift.add_argument("--severities", default="0,0.5,1,2", help="severities of the sweep (default 0,0.5,1,2)")
+    shift.add_argument("--severities", help=f"severities of the sweep (default {','.join(f'{s:g}' for s in SEVERITIES)})")
     shift.add_argument(
         "--ml",
         default=None,
         help="the ML policy of the lambda trade-off (default: the first learned "
         "or robust-wrapped algorithm of --algos, else glb-cost)",
     )
-    shift.add_argument("--lambdas", default="0,0.02,0.05,0.1,0.2,0.5,1", help="lambdas of the trade-off curve")
+    shift.add_argument("--lambdas", help=f"lambdas of the trade-off curve (default {','.join(f'{x:g}' for x in LAMBDAS)})")
     bench = parser.add_argument_group("cross-year benchmark")
     bench.add_argument(
         "--benchmark",
@@ -131,10 +128,17 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         if args.synthetic or args.sweep:
             raise InputError("--benchmark runs on the history folder: it takes neither --synthetic nor --sweep")
         algos, traces = benchmark_algos(algos), history_traces(traces)
+    parser, history = build_parser(), is_history_folder(traces)
+    require_with(parser, args, ["shifts", "severities", "ml", "lambdas"], args.sweep, "with --sweep")
+    require_with(parser, args, ["synthetic_hours"], not traces, "with synthetic scenarios, not with --traces or --benchmark")
+    require_with(parser, args, ["workload"], history or bool(args.zones), "with the history folder (--traces) or --zones")
+    require_with(parser, args, ["carbon"], history, "with the history folder (--traces)")
+    require_with(parser, args, ["nearest"], "glb-dist" in algos, "with glb-dist in --algos")
+    require_with(parser, args, ["eta", "eta_scale"], "eglb" in algos or args.sweep, "with eglb in --algos")
     scenario = ScenarioConfig(
         traces=traces,
         synthetic=parse_seeds(args.synthetic or "0"),
-        synthetic_hours=args.synthetic_hours,
+        synthetic_hours=ScenarioConfig.synthetic_hours if args.synthetic_hours is None else args.synthetic_hours,
         setting=args.setting,
         hours=parse_hours(args.hours) if args.hours else None,
         mu_water=args.mu_water,
@@ -143,8 +147,8 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         seed=args.seed,
         regions=args.regions,
         years=args.years,
-        workload=args.workload,
-        carbon=args.carbon,
+        workload=args.workload or ScenarioConfig.workload,
+        carbon=args.carbon or ScenarioConfig.carbon,
         zones=args.zones,
     )
     options = AlgorithmOptions(
@@ -174,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         sweep_config = SweepConfig(
             config,
             shifts=shifts,
-            severities=tuple(numbers(args.severities, "--severities")),
+            severities=tuple(numbers(args.severities, "--severities")) if args.severities else SEVERITIES,
             ml=args.ml,
-            lambdas=tuple(numbers(args.lambdas, "--lambdas")),
+            lambdas=tuple(numbers(args.lambdas, "--lambdas")) if args.lambdas else LAMBDAS,
         )
     with mapper_for(args.ray) as mapper:
         if args.benchmark:

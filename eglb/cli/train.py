@@ -25,10 +25,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, run_cli
+from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, require_with, run_cli
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.evaluation import command_line
+from eglb.importers.workload import MODEL_SOURCES
+from eglb.scenarios import is_history_folder
 from eglb.trainer import MAX_TORCH_THREADS, train, training_config
 from eglb.training.algorithms import ALGOS
 from eglb.training.config import DataConfig, RobustConfig
@@ -38,6 +40,13 @@ from eglb.tuning import TuneConfig, tune
 #: Labelling LPs per Ray task with --ray: None groups them into a few tasks per CPU of the cluster (one
 #: LP per task costs more in Ray's overhead than it gains; benchmarks/bench_ray.py).
 LABELS_PER_TASK = None
+
+
+#: What a new run's configuration is made of (argparse destinations): none of it applies to --resume.
+RUN_OPTIONS = [
+    "algo", "traces", "synthetic", "setting", "hours", "eval_hours", "regions", "years", "eval_years", "eval_windows",
+    "workload", "zones", "eval_seeds", "seed", "n_envs", "eval_freq", "set", "robust", "out", "name",
+]  # fmt: skip
 
 
 def build_parser() -> ArgumentParser:
@@ -63,7 +72,7 @@ def build_parser() -> ArgumentParser:
     )
     data.add_argument(
         "--workload",
-        choices=("bloom", "alibaba-genai", "alibaba-dlrm"),
+        choices=MODEL_SOURCES,
         help="with the history folder or --zones: gateway-load model (default bloom)",
     )
     data.add_argument(
@@ -138,7 +147,8 @@ def parse_robust(text: str) -> RobustConfig:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if not 1 <= args.torch_threads <= MAX_TORCH_THREADS:
         raise InputError(f"--torch-threads must be in 1..{MAX_TORCH_THREADS}, got {args.torch_threads}")
     progress = not args.no_progress
@@ -146,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError("--tune starts or resumes a search by its --name; --resume continues one run")
     if not args.tune and (args.storage or args.samples != 8 or args.scheduler != "fifo"):
         raise InputError("--samples, --scheduler and --storage go with --tune SPACE.yml")
+    # --resume reuses the run's config.yaml: anything that would change it is refused, not ignored.
+    require_with(parser, args, RUN_OPTIONS, not args.resume, "to start a run: --resume continues one with its own config.yaml")
+    history = bool(args.traces) and is_history_folder(args.traces)
+    require_with(parser, args, ["eval_windows"], history, "with the history folder (--traces)")
+    require_with(parser, args, ["eval_seeds"], not args.traces, "with synthetic training, not with --traces")
+    require_with(parser, args, ["workload"], history or bool(args.zones), "with the history folder (--traces) or --zones")
     if args.resume:
         with mapper_for(args.ray, items_per_task=LABELS_PER_TASK) as labels:
             summary = train(
