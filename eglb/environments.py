@@ -17,7 +17,8 @@ GLB-Eglb2022-v0        the published 10-region data set (found through $EGLB2022
 
 ``import eglb`` registers them; ``gymnasium.make("eglb:GLB-Synthetic-v0")`` imports and makes in one
 step, and rl-zoo3 finds them with ``--gym-packages eglb``. Keyword arguments of ``gymnasium.make``
-(``render_mode``, ``episode_hours``, ``seed``...) are passed on.
+(``render_mode``, ``seed``, and the environment block's settings such as ``episode_hours``) are
+passed on; an unknown one is an error that lists the known ones.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from dataclasses import replace
 
 import gymnasium as gym
 
+from eglb.envs.errors import InputError
+from eglb.envs.validation import check_value, typed_fields
 from eglb.training.config import DataConfig, EnvConfig, RunConfig, load_hyperparams, policy_io
 from eglb.training.envs import VARIANTS
 
@@ -33,6 +36,10 @@ from eglb.training.envs import VARIANTS
 def variant_config(env_id: str, **changes) -> RunConfig:
     """The run configuration behind a registered id (PPO's environment block for that data)."""
     block = VARIANTS[env_id]
+    try:
+        changes = typed_fields(EnvConfig, changes)
+    except InputError as exc:
+        raise InputError(f"gymnasium.make({env_id!r}): {exc}") from None
     env = EnvConfig(**{**load_hyperparams("ppo", block)["env"], **changes})
     if block == "synthetic":
         from eglb.envs.synthetic import make_synthetic
@@ -47,8 +54,9 @@ def variant_config(env_id: str, **changes) -> RunConfig:
     return replace(config.for_scenario(reference), data=config.data)
 
 
-def make_variant(env_id: str, render_mode: str | None = None, **changes) -> gym.Env:
-    """Build a registered variant (the entry point of the ids)."""
+def make_variant(env_id: str, render_mode: str | None = None, seed: int | None = None, **changes) -> gym.Env:
+    """Build a registered variant (the entry point of the ids); ``seed`` seeds its first reset and its
+    action space, ``changes`` are settings of the environment block (training.config.EnvConfig)."""
     from eglb.training.envs import make_env
 
     config = variant_config(env_id, **changes)
@@ -57,7 +65,7 @@ def make_variant(env_id: str, render_mode: str | None = None, **changes) -> gym.
         from eglb.envs.eglb2022 import load_eglb2022
 
         scenario = load_eglb2022().window(0, 304)
-    return make_env(config, scenario, seed=None, render_mode=render_mode)
+    return make_env(config, scenario, seed=check_value("seed", seed, int | None), render_mode=render_mode)
 
 
 def variant_policy_io(env_id: str):

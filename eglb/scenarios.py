@@ -67,6 +67,7 @@ class ScenarioConfig:
         for seed in self.synthetic:
             check_range("ScenarioConfig.synthetic seed", seed, 0, MAX_SEED)
         check_unique("ScenarioConfig.synthetic", self.synthetic)
+        check_unique("ScenarioConfig.shifts", self.shifts)  # the same shift twice is a typo, not a stronger shift
         if self.workload not in MODEL_SOURCES:
             raise InputError(f"--workload must be one of {', '.join(MODEL_SOURCES)}, got {self.workload!r}")
         if self.carbon not in BASES:
@@ -170,7 +171,10 @@ def named_windows(scenario: Scenario, hours: int, starts) -> list[Scenario]:
 def is_history_folder(path) -> bool:
     from eglb.importers.history import is_history_folder as detect
 
-    return bool(path) and detect(path)
+    try:
+        return bool(path) and detect(path)
+    except OSError:  # a name too long for the file system, ...: not the history folder (the loader says why)
+        return False
 
 
 def require_load(scenario: Scenario, shifted: bool = False) -> None:

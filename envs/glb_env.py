@@ -14,8 +14,12 @@ from eglb.envs.observation import EpisodeObserver, ObservationBuilder, Observati
 from eglb.envs.rewards import hour_reward
 from eglb.envs.routing import Router
 from eglb.envs.scenario import Scenario
+from eglb.envs.validation import check_range, typed_arguments
 from gymnasium import spaces
 
+#: Longest forecast window (a year of hours) and largest relative forecast noise an environment takes.
+MAX_FORECAST_HOURS = 8784
+MAX_FORECAST_NOISE = 10.0
 #: Why a step is refused (GLBEnv and StepChecks).
 RESET_FIRST = "call reset() before step()"
 EPISODE_OVER = "the episode has ended; call reset()"
@@ -106,6 +110,7 @@ class GLBEnv(gym.Env):
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
+    @typed_arguments
     def __init__(
         self,
         scenario: Scenario | Sequence[Scenario] | ScenarioSource | None = None,
@@ -127,8 +132,10 @@ class GLBEnv(gym.Env):
         self._pick, reference = _scenario_picker(scenario)
         self.n_regions = reference.n_regions
         self.n_gateways = reference.n_gateways
-        if episode_hours is not None and (int(episode_hours) != episode_hours or episode_hours < 1):
+        if episode_hours is not None and episode_hours < 1:
             raise InputError(f"argument 'episode_hours' must be a positive integer, got {episode_hours}")
+        check_range("argument 'forecast_hours'", forecast_hours, high=MAX_FORECAST_HOURS)
+        check_range("argument 'forecast_noise'", forecast_noise, high=MAX_FORECAST_NOISE)
         self.episode_hours = None if episode_hours is None else int(episode_hours)
         self.random_start = bool(random_start)
         if not np.isfinite(reward_scale) or reward_scale <= 0:

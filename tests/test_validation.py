@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from eglb.envs.errors import InputError
+from eglb.envs.glb_env import GLBEnv
 from eglb.envs.synthetic import make_synthetic
 from eglb.envs.validation import check_value, parse_settings
 from eglb.training.config import DataConfig, RobustConfig, RunConfig
@@ -27,6 +28,7 @@ from hypothesis import strategies as st
 
 import eglb
 from eglb.cli import evaluate, run_cli, train
+from eglb.registry import split_specs
 
 
 @pytest.fixture
@@ -94,9 +96,26 @@ EVALUATE_CASES = [
         ["--algos", "robust(glb-cost,floor=-1e308)"],
         "robust(glb-cost,floor=-1e308): floor must be a finite number in -1e+12..1e+12",
     ),
-    (["--eta", "1e308"], "AlgorithmOptions.eta (--eta) must be <= 1e+12, got 1e+308"),
-    (["--eta", "nan"], "AlgorithmOptions.eta must be a finite number, got nan"),
-    (["--eta-scale", "-1"], "AlgorithmOptions.eta_scale (--eta-scale) must be >= 0"),
+    (["--algos", "eglb", "--eta", "1e308"], "AlgorithmOptions.eta (--eta) must be <= 1e+12, got 1e+308"),
+    (["--algos", "eglb", "--eta", "nan"], "AlgorithmOptions.eta must be a finite number, got nan"),
+    (["--algos", "eglb", "--eta-scale", "-1"], "AlgorithmOptions.eta_scale (--eta-scale) must be >= 0"),
+    (["--shift", "heat-wave:severity=1e308"], "shift heat-wave: severity must be a finite number in -1e+12..1e+12"),
+    (["--shift", "surge:increase=1e308"], "shift surge: increase must be a finite number in -1e+12..1e+12"),
+    (["--shift", "negative-prices:hours=25-3"], "hours must look like 10-16 (hours of the day, 0 <= FIRST < LAST <= 24)"),
+    (["--shift", "region-swap:a=Texas,b=Texas"], "shift region-swap: a and b must be two different regions, got 'Texas' twice"),
+    (["--shift", "outage", "--shift", "outage"], "ScenarioConfig.shifts lists 'outage' twice"),
+    (["--traces", "x" * 5000], "argument --traces: expected at most 4096 characters, got 5000"),
+    (["--traces", "x" * 300], "traces folder " + "x" * 300 + " cannot be read (File name too long)"),
+    (["--out", "x" * 300], "cannot create --out folder"),
+    # options that would be silently ignored
+    (["--shifts", "outage"], "--shifts applies only with --sweep"),
+    (["--severities", "1", "--lambdas", "0.1"], "--severities, --lambdas apply only with --sweep"),
+    (["--synthetic-hours", "24", "--traces", "somewhere"], "--synthetic-hours applies only with synthetic scenarios"),
+    (["--workload", "alibaba-genai"], "--workload applies only with the history folder (--traces) or --zones"),
+    (["--carbon", "lca"], "--carbon applies only with the history folder (--traces)"),
+    (["--nearest", "Texas"], "--nearest applies only with glb-dist in --algos"),
+    (["--eta", "0.1"], "--eta applies only with eglb in --algos"),
+    (["--sweep", "--ml", "nope"], "unknown algorithm 'nope'"),
     (["--time-limit", "0"], "AlgorithmOptions.offline_time_limit (--time-limit) must be > 0"),
     (["--time-limit", "inf"], "AlgorithmOptions.offline_time_limit must be a finite number, got inf"),
     (["--synthetic-hours", "0"], "--synthetic-hours must be in 1..87600"),
@@ -111,7 +130,7 @@ EVALUATE_CASES = [
 
 @pytest.mark.parametrize("args, message", EVALUATE_CASES)
 def test_evaluate_refuses_hostile_arguments_in_one_line(args, message, cli_error):
-    line = cli_error(evaluate.main, ["--no-progress", "--synthetic-hours", "24", "--algos", "glb-cost", *args])
+    line = cli_error(evaluate.main, ["--no-progress", "--algos", "glb-cost", *args])  # each fails before a scenario is built
     assert message in line, line
 
 
@@ -143,7 +162,7 @@ def test_the_benchmark_refuses_impossible_windows(args, message, cli_error, smal
 # ----------------------------------------------------------------------------------- train.py
 TRAIN_CASES = [
     (["--seed", "-1"], "seed must be >= 0, got -1"),
-    (["--eval-windows", "0"], "data.eval_windows must be >= 1, got 0"),
+    (["--eval-windows", "0"], "--eval-windows applies only with the history folder (--traces)"),
     (["--years", ""], "argument --years: expected non-blank text"),
     (["--zones", " "], "argument --zones: expected non-blank text"),
     (["--name", ""], "argument --name: expected non-blank text"),
@@ -158,6 +177,17 @@ TRAIN_CASES = [
     (["--tune", "sweeps/spaces/bc.yml", "--samples", "0"], "TuneConfig.samples (--samples) must be >= 1"),
     (["--tune", "sweeps/spaces/bc.yml", "--ray", "a b:1"], "the Ray address (--ray) must be"),
     (["--tune", "sweeps/spaces/bc.yml", "--storage", ""], "argument --storage: expected non-blank text"),
+    (["--resume", "runs/bc"], "--algo, --synthetic apply only to start a run: --resume continues one with its own config.yaml"),
+    (["--algo", "ppo", "--set", "model.policy_kwargs.net_arch=[100000]"], "model.policy_kwargs.net_arch[0] must be <= 8192"),
+    (["--eval-windows", "3"], "--eval-windows applies only with the history folder (--traces)"),
+    (["--workload", "alibaba-genai"], "--workload applies only with the history folder (--traces) or --zones"),
+    (["--zones", "NOPE"], "unknown zone 'NOPE'"),
+    (["--set", "model.hidden=[10000000000]"], "model.hidden[0] must be <= 8192, got 10000000000"),
+    (["--set", "model.hidden=[8]", "--set", "model.workers=100000"], "model.workers must be <= 64"),
+    (["--set", "model.label_every=200"], "model.label_every=200 labels no hour of a 168-hour episode"),
+    (["--set", "model.label_every=1000000"], "model.label_every must be <= 87600"),
+    (["--set", "model=[1, 2]"], "model must be a mapping, got [1, 2]"),
+    (["--set", "model.episodes_per_iteration=1000000000"], "model.episodes_per_iteration must be <= 10000"),
 ]
 
 
@@ -219,8 +249,16 @@ API_CASES = [
     (lambda: RunConfig(5), "algo must be text, got 5"),
     (lambda: DataConfig(eval_seeds="012"), "data.eval_seeds must be a list or tuple, not one string, got '012'"),
     (lambda: DataConfig(eval_seeds=(0, 0)), "data.eval_seeds lists 0 twice"),
+    (lambda: DataConfig(eval_windows=0), "data.eval_windows must be >= 1, got 0"),
     (lambda: DataConfig(regions=""), "data.regions must be non-blank text"),
     (lambda: RobustConfig(lam=1e300), "robust.lam must be <= 1e+12"),
+    (lambda: split_specs(None), "split_specs() argument 'text' must be text, got None"),
+    (lambda: GLBEnv(episode_hours=float("nan")), "GLBEnv() argument 'episode_hours' must be a whole number, got nan"),
+    (lambda: GLBEnv(random_start="yes"), "GLBEnv() argument 'random_start' must be true or false"),
+    (lambda: GLBEnv(forecast_hours=10**12), "argument 'forecast_hours' must be <= 8784"),
+    (lambda: GLBEnv(observation_scale=5), "GLBEnv() argument 'observation_scale' must be ObservationScale or dict or empty"),
+    (lambda: gym.make("GLB-Synthetic-v0", foo=1), "gymnasium.make('GLB-Synthetic-v0'): unknown configuration key 'foo'"),
+    (lambda: gym.make("GLB-Synthetic-v0", episode_hours="a week"), "episode_hours must be a whole number, got 'a week'"),
 ]
 
 
