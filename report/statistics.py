@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import trim_mean
-
 from eglb.envs.errors import InputError
+from scipy.stats import trim_mean
 
 #: Bootstrap replications: 2,000 keeps a 95 % interval's end stable to about 1e-4 on our ratios
 #: (rliable's default of 50,000 costs seconds per algorithm and changes nothing we print).

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from eglb.envs.errors import InputError
+from eglb.report.statistics import aggregate, format_interval, iqm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
-from eglb.envs.errors import InputError
-from eglb.report.statistics import aggregate, format_interval, iqm
 
 
 def loop_bootstrap(matrix: np.ndarray, reps: int, seed: int, over_tasks: bool) -> np.ndarray:
