@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from eglb.envs.errors import InputError
+from eglb.envs.validation import MAX_SEED, check_fields, check_range, typed_arguments
 from eglb.registry import AlgorithmOptions, build
 from eglb.scores import OPTIMUM, REFERENCE
 from eglb.tasks import task
@@ -57,18 +58,14 @@ class DatasetConfig:
     overwrite: bool = False
 
     def __post_init__(self):
+        check_fields(self)
         object.__setattr__(self, "task", task(self.task).id)
-        if not isinstance(self.policy, str) or not self.policy:
-            raise InputError(f"policy must be an algorithm spec, got {self.policy!r}")
         name = self.name or re.split(r"[:(]", self.policy)[0]
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
             raise InputError(f"dataset name {name!r}: use lowercase letters, digits, '-' and '_' (e.g. --name rhc)")
         object.__setattr__(self, "name", name)
-        for label, value, low in (("episodes", self.episodes, 1), ("seed", self.seed, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise InputError(f"{label} must be an integer >= {low}, got {value!r}")
-        if self.episodes > MAX_EPISODES:
-            raise InputError(f"episodes must be at most {MAX_EPISODES}, got {self.episodes}")
+        check_range("DatasetConfig.episodes (--episodes)", self.episodes, 1, MAX_EPISODES)
+        check_range("DatasetConfig.seed (--seed)", self.seed, 0, MAX_SEED)
 
     @property
     def dataset_id(self) -> str:
@@ -114,6 +111,7 @@ def _policy_for(spec: str, options: AlgorithmOptions, window):
     return Replay(algorithm.solve(window), spec) if isinstance(algorithm, OfflineSolver) else algorithm
 
 
+@typed_arguments
 def make_dataset(config: DatasetConfig, options: AlgorithmOptions | None = None, progress: bool = False):
     """Collect the episodes and write the dataset; returns the loaded :class:`minari.MinariDataset`."""
     import gymnasium as gym

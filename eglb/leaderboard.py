@@ -21,6 +21,7 @@ from pathlib import Path
 
 from eglb.envs.errors import InputError
 from eglb.envs.files import atomic_write_json, atomic_write_text, exclusive_lock
+from eglb.envs.validation import check_fields, typed_arguments
 from eglb.evaluation import Mapper, _check_out
 from eglb.registry import AlgorithmOptions, split_specs
 from eglb.scores import (
@@ -62,8 +63,7 @@ class LeaderboardConfig:
         object.__setattr__(self, "task", task(self.task).id)
         if isinstance(self.algos, str):
             object.__setattr__(self, "algos", tuple(split_specs(self.algos)))
-        if not isinstance(self.algos, tuple) or not all(isinstance(a, str) for a in self.algos):
-            raise InputError(f"algos must be algorithm specs (strings), got {self.algos!r}")
+        check_fields(self)
         if not self.algos:
             raise InputError("give the policies to score (--algos)")
 
@@ -115,6 +115,7 @@ def entry(task_id: str, summary: dict, rows: Sequence[dict], command: str) -> di
     }
 
 
+@typed_arguments
 def leaderboard(config: LeaderboardConfig, mapper: Mapper | None = None) -> LeaderboardResult:
     """Score ``config.algos`` on the task's test split; print and write as the config says."""
     from eglb.report.tables import format_table, write_rows

@@ -267,14 +267,19 @@ def check_fields(instance, prefix: str | None = None) -> None:
 def typed_arguments(function):
     """Check a public function's (or constructor's) arguments against its type hints before it runs: a wrong type is an
     InputError naming the function and the argument (``evaluate() argument 'config' must be an
-    EvaluationConfig, got None``), not an AttributeError deep inside. Arguments pass unchanged."""
+    EvaluationConfig, got None``), not an AttributeError deep inside; so is an unknown keyword or a
+    missing argument. Arguments pass unchanged."""
     signature = inspect.signature(function)
     called = function.__qualname__.removesuffix(".__init__")  # a class is called by its name
 
     @functools.wraps(function)
     def checked(*args, **kwargs):
         hints = _hints(function)
-        for name, value in signature.bind(*args, **kwargs).arguments.items():
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:  # an unknown keyword or a missing argument, e.g. through gymnasium.make
+            raise InputError(f"{called}(): {exc}") from None
+        for name, value in bound.arguments.items():
             if name in hints:
                 check_value(f"{called}() argument {name!r}", value, hints[name])
         return function(*args, **kwargs)

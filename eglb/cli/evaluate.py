@@ -141,6 +141,8 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
     require_with(parser, args, ["carbon"], history, "with the history folder (--traces)")
     require_with(parser, args, ["nearest"], "glb-dist" in algos, "with glb-dist in --algos")
     require_with(parser, args, ["eta", "eta_scale"], "eglb" in algos or args.sweep, "with eglb in --algos")
+    require_with(parser, args, ["synthetic_hours", "seed", "workload", "carbon", "eta", "eta_scale", "nearest"], not args.task,
+                 "without --task: a task fixes its scenarios and the algorithms' settings")  # fmt: skip
     scenario = ScenarioConfig(
         traces=traces,
         synthetic=parse_seeds(args.synthetic or "0"),
