@@ -180,7 +180,7 @@ def test_env_observes_the_given_forecaster():
         obs, *_ = env.step(env.action_space.sample())
     with pytest.raises(InputError, match="either 'forecast_noise'"):
         GLBEnv(scenario, forecast_hours=3, forecast_noise=0.1, forecaster=PersistenceForecaster())
-    with pytest.raises(InputError, match="must be an eglb.envs.forecast.Forecaster"):
+    with pytest.raises(InputError, match="GLBEnv\\(\\) argument 'forecaster' must be a Forecaster, got 'persistence'"):
         GLBEnv(scenario, forecast_hours=3, forecaster="persistence")
 
 

@@ -233,7 +233,7 @@ def test_robustification_aware_training_keeps_the_guarantee(tmp_path):
     thetas = [info["theta"] for info in episode.infos]
     assert min(thetas) >= 0 and max(thetas) <= 1
     env = make_env(config, None, seed=1)
-    assert isinstance(env, RobustTrainingEnv)
+    assert isinstance(env.env, RobustTrainingEnv)  # under the step checks
     obs, _ = env.reset(seed=1)
     assert obs.shape == env.observation_space.shape == (93 + 31,)
     _, _, _, _, info = env.step(env.action_space.sample())

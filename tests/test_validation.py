@@ -167,7 +167,6 @@ TRAIN_CASES = [
     (["--zones", " "], "argument --zones: expected non-blank text"),
     (["--name", ""], "argument --name: expected non-blank text"),
     (["--eval-seeds", "0,0"], "--eval-seeds lists 0 twice"),
-    (["--set", "model.epochs=2", "--set", "model.epochs=3"], "--set model.epochs is given twice"),
     (["--ray", "host:notaport"], "the Ray address (--ray) must be"),
     (["--torch-threads", "100000"], "--torch-threads must be in 1..256"),
     (["--robust", "1e308"], "robust.lam must be <= 1e+12"),

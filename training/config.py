@@ -472,16 +472,12 @@ def load_hyperparams(algo: str, scenario_key: str) -> dict:
 
 def apply_sets(values: dict, assignments: list[str]) -> dict:
     """Apply ``key.sub=value`` assignments (values parsed as YAML, so numbers, booleans and lists work)."""
-    out, given = values, set()
+    out = values
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
         parts = key.strip().split(".")
         if not sep or not key.strip() or not all(p.strip() for p in parts):
             raise InputError(f"--set expects KEY=VALUE (e.g. model.learning_rate=1e-4), got {assignment!r}")
-        dotted = ".".join(p.strip() for p in parts)
-        if dotted in given:
-            raise InputError(f"--set {dotted} is given twice")
-        given.add(dotted)
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError as exc:
