@@ -191,6 +191,12 @@ class RobustPolicy(Policy):
         energy = self._expert_routing.sum(axis=1) / capacity
         return np.concatenate([[slack / scale], mismatch.ravel() / scale, energy]).astype(np.float32)
 
+    @staticmethod
+    def feature_names(regions: tuple[str, ...]) -> list[str]:
+        """The name of every entry of :meth:`features`, in order."""
+        mismatch = [f"robust_mismatch_{kind}[{r}]" for kind in ("water", "carbon") for r in regions]
+        return ["robust_slack", *mismatch, *(f"expert_energy[{r}]" for r in regions)]
+
     def blend(self, t: int, proposal: np.ndarray) -> np.ndarray:
         """Play the largest admissible blend of ``proposal`` [N, J] and the expert's routing at hour t.
 
