@@ -168,6 +168,8 @@ def servable_workload(workload: np.ndarray, capacity: np.ndarray, mask: np.ndarr
     scale = servable_scale(workload, capacity, mask)
     served = workload * scale[None, :]
     columns, of_gateway = np.unique(mask.T, axis=0, return_inverse=True)
+    if len(columns) == 1:  # one class (the full mask): the uniform share already fills what it can reach
+        return served
     of_gateway = of_gateway.reshape(-1)
     regions_of, columns_of = adjacency(columns.T)
     for t in np.flatnonzero(scale < 1.0):
