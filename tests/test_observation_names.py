@@ -74,10 +74,10 @@ def test_the_robust_training_environment_names_the_layer_features(action_mode):
         "ppo", env=EnvConfig(action_mode=action_mode, episode_hours=24, forecast_hours=1), robust=RobustConfig(lam=0.1)
     ).for_scenario(reference)
     env = make_env(config, reference, seed=0)
-    names = env.observation_names  # env.unwrapped is the robust environment itself
+    names = env.get_wrapper_attr("observation_names")  # env.unwrapped is the robust environment itself (under StepChecks)
     assert env.unwrapped.observation_names == names
     obs = check_names(env, names)
-    features = env.layer.features()
+    features = env.get_wrapper_attr("layer").features()
     assert obs[names.index("robust_slack")] == features[0]
     assert obs[names.index(f"robust_mismatch_carbon[{reference.regions[-1]}]")] == features[2 * reference.n_regions]
     assert obs[names.index(f"expert_energy[{reference.regions[0]}]")] == features[2 * reference.n_regions + 1]
