@@ -496,26 +496,104 @@ def test_a_table_path_is_recognised_by_its_extension_in_any_case(tmp_path):
         select_regions(str(folder_with_comma))
 
 
-@pytest.mark.parametrize(
-    "edit, message",
-    [
-        (lambda t: t.replace("America/Chicago", "Mars/Olympus"), r"line 2, column 'timezone': unknown timezone 'Mars/Olympus'"),
-        (lambda t: t.replace("Dallas", "D" * 5000), r"line 2, column 'region': region name 'DDD.*is longer than 100 characters"),
-        (lambda t: t.replace("Dallas", '"Dal,las"'), r"line 2, column 'region': 'Dal,las' holds a comma"),
-        (
-            lambda t: t.replace("Dallas,US-TEX-ERCO", "Dallas,../../etc"),
-            r"line 2, column 'carbon': expected a folder or zone name",
-        ),
-        (lambda t: t.replace("Dallas", "Dal\tlas"), r"line 2, column 'region': region name 'Dal\\tlas' holds control characters"),
-        (lambda t: t.replace("ERCOT", "n" * 200_000), r"is not a readable CSV table: field larger than field limit"),
-        (lambda t: t.replace("hourly_mix", "region"), r"line 1: column 'region' appears twice in the header"),
-    ],
-)
-def test_region_table_mistakes_name_file_line_and_column(tmp_path, edit, message):
-    path = tmp_path / "t.csv"
-    path.write_text(edit(REGION_TABLE))
+#: A table a user edits: (reader, the valid text, an edit, the message the edited table must give).
+TABLE_MISTAKES = {
+    "region table: unknown time zone": (
+        read_region_table,
+        REGION_TABLE,
+        ("America/Chicago", "Mars/Olympus"),
+        r"line 2, column 'timezone': unknown timezone 'Mars/Olympus'",
+    ),
+    "region table: long name": (
+        read_region_table,
+        REGION_TABLE,
+        ("Dallas", "D" * 5000),
+        r"line 2, column 'region': region name 'DDD.*is longer than 100 characters",
+    ),
+    "region table: comma in a name": (
+        read_region_table,
+        REGION_TABLE,
+        ("Dallas", '"Dal,las"'),
+        r"line 2, column 'region': 'Dal,las' holds a comma",
+    ),
+    "region table: a path as folder": (
+        read_region_table,
+        REGION_TABLE,
+        ("Dallas,US-TEX-ERCO", "Dallas,../../etc"),
+        r"line 2, column 'carbon': expected a folder or zone name",
+    ),
+    "region table: control character": (
+        read_region_table,
+        REGION_TABLE,
+        ("Dallas", "Dal\tlas"),
+        r"line 2, column 'region': region name 'Dal\\tlas' holds control characters",
+    ),
+    "region table: huge cell": (
+        read_region_table,
+        REGION_TABLE,
+        ("ERCOT", "n" * 200_000),
+        r"is not a readable CSV table: field larger than field limit",
+    ),
+    "region table: repeated column": (
+        read_region_table,
+        REGION_TABLE,
+        ("hourly_mix", "region"),
+        r"line 1: column 'region' appears twice in the header",
+    ),
+    "rates: USD not 1": (
+        RateTable.read,
+        RATES,
+        ("USD,1.0", "USD,5"),
+        r"line 2, column 'usd_per_unit': the rate of USD is 1 USD per USD, got 5.0",
+    ),
+    "rates: 1e308": (
+        RateTable.read,
+        RATES,
+        ("1.07", "1e308"),
+        r"line 3, column 'usd_per_unit': expected a positive rate of USD per EUR within",
+    ),
+    "rates: 1e-320": (RateTable.read, RATES, ("1.07", "1e-320"), r"expected a positive rate of USD per EUR within 1e-09"),
+    "rates: year -5": (
+        RateTable.read,
+        "currency,usd_per_unit,year\nEUR,1.0,2022\n",
+        ("2022", "-5"),
+        r"line 2, column 'year': expected a year 1900..2200, got '-5'",
+    ),
+    "rates: long currency": (
+        RateTable.read,
+        RATES,
+        ("EUR,", "E" * 10_000 + ","),
+        r"column 'currency': expected a three-letter currency code",
+    ),
+    "conventions: NaN offset": (
+        read_conventions,
+        CONVENTIONS,
+        ("local-dst-24,,", "local-dst-24,nan,"),
+        r"line 2, column 'utc_offset': expected hours \(-14..14\), got 'nan'",
+    ),
+    "conventions: bad currency": (
+        read_conventions,
+        CONVENTIONS,
+        ("KRW,KRW", "K1,KRW"),
+        r"line 3: column 'currency': expected a three-letter currency code",
+    ),
+    "conventions: long time zone": (
+        read_conventions,
+        CONVENTIONS,
+        ("Europe/Berlin", "E" * 10_000),
+        r"unknown timezone 'EEE.*\(10,000 characters\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", TABLE_MISTAKES)
+def test_edited_tables_name_file_line_and_column(tmp_path, mistake):
+    read, text, (old, new), message = TABLE_MISTAKES[mistake]
+    assert old in text
+    path = tmp_path / "table.csv"
+    path.write_text(text.replace(old, new, 1))
     with pytest.raises(InputError, match=message) as error:
-        read_region_table(path)
+        read(path)
     one_clear_line(error, path)
 
 
@@ -590,22 +668,6 @@ def test_a_workload_fit_error_names_the_trace_file(tmp_path):
 
 
 # ------------------------------------------------------------------------ tables a user edits
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("currency,usd_per_unit\nUSD,5\n", r"line 2, column 'usd_per_unit': the rate of USD is 1 USD per USD, got 5.0"),
-        ("currency,usd_per_unit\nEUR,1e308\n", r"line 2, column 'usd_per_unit': expected a positive rate of USD per EUR within"),
-        ("currency,usd_per_unit\nEUR,1e-320\n", r"expected a positive rate of USD per EUR within 1e-09"),
-        ("currency,usd_per_unit,year\nEUR,1.0,-5\n", r"line 2, column 'year': expected a year 1900..2200, got '-5'"),
-        ("currency,usd_per_unit\n" + "E" * 10_000 + ",1.0\n", r"column 'currency': expected a three-letter currency code"),
-    ],
-)
-def test_exchange_rate_tables_refuse_impossible_rates(tmp_path, text, message):
-    path = tmp_path / "rates.csv"
-    path.write_text(text)
-    with pytest.raises(InputError, match=message) as error:
-        RateTable.read(path)
-    one_clear_line(error, path)
 
 
 def test_exchange_rate_mappings_refuse_what_cannot_be_a_rate():
@@ -613,25 +675,6 @@ def test_exchange_rate_mappings_refuse_what_cannot_be_a_rate():
         rate_table({"EUR": 10**400})
     with pytest.raises(InputError, match="exchange rate for USD: .* got 1e\\+300"):
         rate_table({"USD": 1e300})
-
-
-@pytest.mark.parametrize(
-    "edit, message",
-    [
-        (
-            lambda t: t.replace("local-dst-24,,", "local-dst-24,nan,"),
-            r"line 2, column 'utc_offset': expected hours \(-14..14\), got 'nan'",
-        ),
-        (lambda t: t.replace("KRW,KRW", "K1,KRW"), r"line 3: column 'currency': expected a three-letter currency code"),
-        (lambda t: t.replace("Europe/Berlin", "E" * 10_000), r"unknown timezone 'EEE.*\(10,000 characters\)"),
-    ],
-)
-def test_price_convention_tables_refuse_impossible_conventions(tmp_path, edit, message):
-    path = tmp_path / "conventions.csv"
-    path.write_text(edit(CONVENTIONS))
-    with pytest.raises(InputError, match=message) as error:
-        read_conventions(path)
-    one_clear_line(error, path)
 
 
 @pytest.mark.parametrize(
