@@ -8,9 +8,20 @@ programs catch it, print the message on one line and exit with status 2; library
 
 from pathlib import Path
 
+#: Longest message an InputError carries: a message that quotes a huge value (a 5,000-character
+#: name, a damaged cell) is cut in the middle, so that the one line a CLI prints stays readable.
+MAX_MESSAGE_CHARS = 1000
+
 
 class InputError(ValueError):
     """Bad input data or a bad argument; the message says where and what was expected."""
+
+    def __init__(self, message: object = "", *args):
+        text = str(message)
+        if len(text) > MAX_MESSAGE_CHARS:
+            keep = MAX_MESSAGE_CHARS // 2 - 30  # the marker fits in the 60 left: a cut message is not cut again
+            text = f"{text[:keep]} ... ({len(text) - 2 * keep:,} characters cut) ... {text[-keep:]}"
+        super().__init__(text, *args)
 
 
 class SolverError(RuntimeError):

@@ -26,7 +26,7 @@ import typing
 from collections.abc import Callable
 
 import numpy as np
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
 
 Locate = Callable[[tuple[int, ...]], str]
 
@@ -118,11 +118,10 @@ MAX_SEED = 2**32 - 1
 
 
 def describe(value) -> str:
-    """A value as an error message shows it: true/false for booleans, else its repr cut to 80 characters."""
+    """A value as an error message shows it: true/false for booleans (as in YAML), else :func:`shown`."""
     if value is True or value is False:
         return "true" if value else "false"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shown(value)
 
 
 def type_name(hint) -> str:

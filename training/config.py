@@ -207,7 +207,7 @@ class ImitationSettings:
             ("episodes_per_iteration", 10_000),
             ("label_every", MAX_HOURS),
             ("epochs", 100_000),
-            ("batch_size", 10**9),
+            ("batch_size", None),  # a batch larger than the labels is all of them
             ("workers", 64),
         ):
             check_range(f"model.{key}", getattr(self, key), 1, high)
