@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) evaluate.py --out results/default
+	$(PY) evaluate.py --out results/default --overwrite
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

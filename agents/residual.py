@@ -69,4 +69,7 @@ class ResidualPolicy(Policy):
         self.residual.reset(scenario)
 
     def act(self, view: HourView) -> np.ndarray:
-        return self.residual.routing(self.learned.predict(self.learned.observe(view)), view.t)
+        return self.residual.routing(self.learned.action(view), view.t)
+
+    def summary(self) -> dict:
+        return self.learned.summary()

@@ -369,7 +369,10 @@ def shift_sweep() -> str:
     algos = ("eglb", "glb-cost", f"bc:{bc}", f"robust(bc:{bc},lambda=0.05)", f"ppo:{ppo}", f"robust(ppo:{ppo},lambda=0.05)")
     config = eglb.SweepConfig(
         eglb.EvaluationConfig(
-            algos=algos, out=str(ROOT / "results" / "sweep"), scenario=eglb.ScenarioConfig(synthetic=(3,), synthetic_hours=168)
+            algos=algos,
+            out=str(ROOT / "results" / "sweep"),
+            overwrite=True,  # regenerated on every run
+            scenario=eglb.ScenarioConfig(synthetic=(3,), synthetic_hours=168),
         ),
         severities=(0.0, 1.0),
         ml=f"bc:{bc}",

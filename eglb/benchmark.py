@@ -51,6 +51,19 @@ SEASONS = {
 SEASON_ORDER = ("Dec-Feb", "Mar-May", "Jun-Aug", "Sep-Nov")
 #: Relative tolerance of the robust bound check (solver and summation round-off).
 BOUND_TOLERANCE = 1e-9
+#: What benchmark() writes into its ``out`` folder.
+BENCHMARK_FILES = (
+    "results.json",
+    "results.csv",
+    "summary.json",
+    "summary.csv",
+    "seasons.json",
+    "seasons.csv",
+    "windows.png",
+    "regions.png",
+    "ratios.png",
+    "report.md",
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,8 @@ def summarize(rows: list[dict]) -> tuple[list[dict], list[dict]]:
         checks = [within_bound(r) for r in mine]
         if any(c is not None for c in checks):
             out["within_bound"] = int(sum(bool(c) for c in checks))
+        if any("nonfinite_actions" in r for r in mine):
+            out["nonfinite_actions"] = int(sum(r.get("nonfinite_actions", 0) for r in mine))
         return out
 
     summary = [{"algo": a, **figures([r for r in rows if r["algo"] == a])} for a in algos]
@@ -187,7 +202,7 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
-    out = _check_out(evaluation.out)
+    out = _check_out(evaluation, BENCHMARK_FILES)
     for spec in evaluation.algos:  # a bad name fails now, before a year is loaded
         build(spec, evaluation.options)
     scenario_config = evaluation.scenario
@@ -236,6 +251,7 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
         print(format_table(matrix, columns=("algo",), extra_columns=SEASON_ORDER, formats=dict.fromkeys(SEASON_ORDER, "{:.4f}")))
     if out is not None:
         with exclusive_lock(out, "a benchmark"):
+            _check_out(evaluation, BENCHMARK_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out, "results") + write_rows(summary, out, "summary") + write_rows(seasons, out, "seasons")
             files.append(
                 plot_windows(rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year}")

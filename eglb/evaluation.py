@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eglb.envs.errors import InputError
-from eglb.envs.files import exclusive_lock, require_no_symlinks
+from eglb.envs.files import exclusive_lock, output_folder
 from eglb.envs.shifts import SHIFTS, ShiftedScenario, parse_shift
 from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml, split_specs
 from eglb.scenarios import ScenarioConfig, build_scenarios
@@ -33,7 +33,8 @@ class EvaluationConfig:
 
     Attributes:
         algos: algorithm specs (eglb/registry.py), or one comma-separated string of them. scenario: which scenarios. options: shared algorithm settings.
-        out: folder for results.json/.csv and PNG plots (None: return the rows only).
+        out: folder for results.json/.csv and PNG plots (None: return the rows only); never a training
+            run folder. overwrite: replace results already in ``out`` (else such a folder is refused).
         progress: show progress bars. report: print the tables in the terminal.
         command: the command line, for reports.
     """
@@ -42,6 +43,7 @@ class EvaluationConfig:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     options: AlgorithmOptions = field(default_factory=AlgorithmOptions)
     out: str | None = None
+    overwrite: bool = False
     progress: bool = False
     report: bool = False
     command: str = ""
@@ -65,18 +67,15 @@ class EvaluationResult:
     files: list[Path] = field(default_factory=list)
 
 
-def _check_out(out: str | None) -> Path | None:
-    if out is None:
-        return None
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise InputError(f"--out {path} exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create --out folder {path}: {exc.strerror}") from None
-    require_no_symlinks(path)
-    return path
+#: What evaluate() and sweep() write into their ``out`` folder.
+EVALUATION_FILES = ("results.json", "results.csv", "summary.json", "summary.csv", "regions.png", "cumulative.png", "ratios.png")
+SWEEP_FILES = ("sweep.json", "sweep.csv", "tradeoff.json", "tradeoff.csv", "sweep.png", "tradeoff.png", "report.md")
+
+
+def _check_out(config: EvaluationConfig, names: tuple[str, ...], out: str | None = None) -> Path | None:
+    """The ``out`` folder (``config.out`` unless given), checked to lose nothing (envs.files.output_folder)."""
+    out = config.out if out is None else out
+    return None if out is None else output_folder(out, names, config.overwrite)
 
 
 def run_case(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScenario, progress: bool = False):
@@ -105,7 +104,7 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
     from eglb.report.plots import plot_cumulative, plot_ratios, plot_regions
     from eglb.report.tables import format_table, mean_rows, result_rows, write_rows
 
-    out = _check_out(config.out)
+    out = _check_out(config, EVALUATION_FILES)
     for spec in config.algos:  # a bad name fails now, before any scenario is built
         build(spec, config.options)
     cases = build_scenarios(config.scenario)
@@ -133,6 +132,7 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
             print(format_table(summary, extra_columns=("ratio_std", "ratio_worst", "unserved_mwh")))
     if out is not None:
         with exclusive_lock(out, "an evaluation"):
+            _check_out(config, EVALUATION_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out)
             if len(cases) == 1:
                 files.append(plot_regions(results, cases[0].scenario, out / "regions.png"))
@@ -200,7 +200,7 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
-    out = _check_out(evaluation.out or "results/sweep")
+    out = _check_out(evaluation, SWEEP_FILES, evaluation.out or "results/sweep")
     scenarios = build_scenarios(evaluation.scenario)
     if len(scenarios) > 1:
         raise InputError("--sweep runs on one scenario: give one --synthetic seed")
@@ -253,6 +253,7 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
         )
     result = SweepResult(rows, tradeoff, ml)
     with exclusive_lock(out, "a sweep"):
+        _check_out(evaluation, SWEEP_FILES, str(out))
         files = write_rows(rows, out, "sweep") + write_rows(tradeoff, out, "tradeoff")
         files.append(plot_sweep(rows, out / "sweep.png"))
         files.append(plot_tradeoff(tradeoff, ml, out / "tradeoff.png"))

@@ -10,8 +10,9 @@ import argparse
 import sys
 
 from eglb.envs.errors import InputError
+from eglb.envs.files import exclusive_lock, output_folder
 from eglb.envs.synthetic import HELD_OUT_SEEDS, make_synthetic
-from eglb.forecasts.learned import LearnedForecasterConfig, train_learned_forecaster
+from eglb.forecasts.learned import CONFIG_FILE, WEIGHTS_FILE, LearnedForecasterConfig, train_learned_forecaster
 
 
 def parse_seeds(text: str) -> range:
@@ -31,6 +32,7 @@ def parse_seeds(text: str) -> range:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eglb.forecasts.train", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="folder to write forecaster.json and weights.pt into")
+    parser.add_argument("--overwrite", action="store_true", help="replace a forecaster already in --out (else it is refused)")
     parser.add_argument("--seeds", default="1000:1008", help="synthetic training seeds A:B (default 1000:1008)")
     parser.add_argument("--hours", type=int, default=2190, help="hours per synthetic trace (default 2190)")
     parser.add_argument("--setting", default="full", choices=("full", "partial"))
@@ -38,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the window sampling and initial weights")
     args = parser.parse_args(argv)
     try:
-        scenarios = [make_synthetic(seed, hours=args.hours, setting=args.setting) for seed in parse_seeds(args.seeds)]
-        forecaster = train_learned_forecaster(scenarios, LearnedForecasterConfig(steps=args.steps, seed=args.seed), progress=True)
-        forecaster.save(args.out)
+        seeds, config = parse_seeds(args.seeds), LearnedForecasterConfig(steps=args.steps, seed=args.seed)
+        output_folder(args.out, (CONFIG_FILE, WEIGHTS_FILE), args.overwrite)  # before training: fail fast
+        scenarios = [make_synthetic(seed, hours=args.hours, setting=args.setting) for seed in seeds]
+        forecaster = train_learned_forecaster(scenarios, config, progress=True)
+        with exclusive_lock(output_folder(args.out, (CONFIG_FILE, WEIGHTS_FILE), args.overwrite), "a forecaster's training"):
+            forecaster.save(args.out)
     except InputError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +48,13 @@ def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenar
         episode = rollout(algorithm, scenario)
         summary = getattr(algorithm, "summary", None)
         extra = summary() if callable(summary) else {}
+        if extra.get("nonfinite_actions"):
+            warnings.warn(
+                f"{spec}: {extra['nonfinite_actions']} of {scenario.n_hours} hours of {scenario.name!r} gave a non-finite "
+                "action (NaN or infinity), played as envs/actions.py documents; its J is not the policy's own "
+                "(column nonfinite_actions)",
+                stacklevel=2,
+            )
     return AlgorithmResult(spec, episode.metrics, episode.energy, time.perf_counter() - start, extra, episode.infos)
 
 

@@ -53,6 +53,8 @@ def mean_rows(rows: list[dict]) -> list[dict]:
         row = {"algo": algo, **{c: float(np.mean([r[c] for r in mine])) for c in COLUMNS[1:]}}
         if any("unserved_mwh" in r for r in mine):
             row["unserved_mwh"] = float(np.mean([r.get("unserved_mwh", 0.0) for r in mine]))
+        if any("nonfinite_actions" in r for r in mine):  # hours with a NaN or infinite action, over all scenarios
+            row["nonfinite_actions"] = int(sum(r.get("nonfinite_actions", 0) for r in mine))
         row.update(ratio_std=float(ratios.std()), ratio_worst=float(ratios.max()), scenarios=len(mine))
         out.append(row)
     return out
@@ -80,8 +82,11 @@ def format_table(
     formats: dict[str, str] | None = None,
 ) -> str:
     """A plain-text table of ``columns`` (default the headline ones) plus any extras present; ``formats``
-    adds format strings for columns of one's own."""
+    adds format strings for columns of one's own. Hours with a non-finite action are shown wherever
+    a row has any."""
     columns = list(columns) + [c for c in extra_columns if any(c in r for r in rows)]
+    if any(r.get("nonfinite_actions") for r in rows) and "nonfinite_actions" not in columns:
+        columns.append("nonfinite_actions")
     headers = {
         "algo": "algorithm",
         "cost": "Cost (US$)",

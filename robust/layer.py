@@ -227,7 +227,9 @@ class RobustPolicy(Policy):
         """Figures for the results tables: the bound on the unshifted J, and how much the ML was followed."""
         shift = self.price_floor * self.load  # J(unshifted) = J(shifted) + p_min * total load
         thetas = np.array(self.thetas)
+        proposer = getattr(self.proposer, "summary", None)  # e.g. a learned policy's count of non-finite actions
         return {
+            **(proposer() if callable(proposer) else {}),
             "bound": self.info["bound"] + shift if self.info else float("nan"),
             "expert_J": self.info["expert_J"] + shift if self.info else float("nan"),
             "followed_share": float(np.mean(thetas == 1.0)) if thetas.size else float("nan"),

@@ -231,7 +231,7 @@ def test_learned_forecaster_folder_errors(tiny_learned, tmp_path):
     with pytest.raises(InputError, match="do not fit the configuration"):
         load_learned_forecaster(folder)
     (folder / CONFIG_FILE).write_text("{not json")
-    with pytest.raises(InputError, match="line 1: not valid JSON"):
+    with pytest.raises(InputError, match="is not valid JSON: line 1"):
         load_learned_forecaster(folder)
     (folder / CONFIG_FILE).write_text(json.dumps(document))
     (folder / WEIGHTS_FILE).unlink()

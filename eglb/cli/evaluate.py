@@ -87,7 +87,12 @@ def build_parser() -> ArgumentParser:
         "which can EXECUTE CODE from the file; use only for files you trust",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    parser.add_argument("--out", metavar="DIR", help="write results.json, results.csv and PNG plots here")
+    parser.add_argument(
+        "--out", metavar="DIR", help="write results.json, results.csv and PNG plots here (never into a training run folder)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace results already in --out (else such a folder is refused)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ray_option(parser, "the scenarios of several seeds and the sweep's cases")
     shift = parser.add_argument_group("distribution shift")
@@ -159,6 +164,7 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         scenario=scenario,
         options=options,
         out=args.out,
+        overwrite=args.overwrite,
         progress=not args.no_progress,
         report=True,
         command=command_line("evaluate.py", argv),
