@@ -72,8 +72,9 @@ EVALUATION_FILES = ("results.json", "results.csv", "summary.json", "summary.csv"
 SWEEP_FILES = ("sweep.json", "sweep.csv", "tradeoff.json", "tradeoff.csv", "sweep.png", "tradeoff.png", "report.md")
 
 
-def _check_out(config: EvaluationConfig, names: tuple[str, ...], out: str | None = None) -> Path | None:
-    """The ``out`` folder (``config.out`` unless given), checked to lose nothing (envs.files.output_folder)."""
+def _check_out(config, names: tuple[str, ...], out: str | None = None) -> Path | None:
+    """The ``out`` folder (``config.out`` unless given) of a config with ``out`` and ``overwrite``, checked
+    to lose nothing (envs.files.output_folder): call it before computing and again under the lock."""
     out = config.out if out is None else out
     return None if out is None else output_folder(out, names, config.overwrite)
 

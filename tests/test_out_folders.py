@@ -18,6 +18,7 @@ from test_learning import short_run
 import eglb
 from eglb.benchmark import BenchmarkConfig, benchmark
 from eglb.evaluation import EvaluationConfig, SweepConfig, evaluate, sweep
+from eglb.leaderboard import LeaderboardConfig, leaderboard
 from eglb.scenarios import ScenarioConfig
 
 TINY = ScenarioConfig(synthetic_hours=24)
@@ -93,11 +94,13 @@ def test_results_of_other_commands_beside_are_kept(tmp_path):
     assert (out / "results.json").is_file()
 
 
-@pytest.mark.parametrize("kind", ["evaluate", "sweep", "benchmark"])
-def test_every_command_that_writes_results_refuses_before_computing(tmp_path, kind, no_computation, small_history):
+@pytest.mark.parametrize("kind", ["evaluate", "sweep", "benchmark", "leaderboard"])
+def test_every_command_that_writes_results_refuses_before_computing(tmp_path, kind, no_computation, small_history, monkeypatch):
     out = tmp_path / "results"
     out.mkdir()
-    held = {"evaluate": "summary.csv", "sweep": "tradeoff.json", "benchmark": "seasons.json"}[kind]
+    held = {"evaluate": "summary.csv", "sweep": "tradeoff.json", "benchmark": "seasons.json", "leaderboard": "leaderboard.json"}[
+        kind
+    ]
     (out / held).write_text("earlier results")
     config = EvaluationConfig(algos=("glb-cost",), scenario=TINY, out=str(out))
     with pytest.raises(InputError, match=rf"already holds results \({held}\): pass --overwrite"):
@@ -105,6 +108,9 @@ def test_every_command_that_writes_results_refuses_before_computing(tmp_path, ki
             evaluate(config)
         elif kind == "sweep":
             sweep(SweepConfig(config, shifts=("surge",), lambdas=(0.0,)))
+        elif kind == "leaderboard":
+            monkeypatch.setattr("eglb.leaderboard.run_task", lambda *a, **k: pytest.fail("the task ran before the check"))
+            leaderboard(LeaderboardConfig("synthetic-457-v1", algos=("glb-cost",), out=str(out)))
         else:
             benchmark(
                 BenchmarkConfig(

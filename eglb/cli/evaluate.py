@@ -220,6 +220,7 @@ def run_task_scoring(args, argv: list[str]) -> int:
         algos=args.algos,
         options=AlgorithmOptions(allow_pickle=args.allow_pickle, offline_time_limit=args.time_limit),
         out=args.out,
+        overwrite=args.overwrite,
         report=True,
         command=command_line("evaluate.py", argv),
     )
