@@ -421,14 +421,16 @@ MAX_TENSOR_FILE_BYTES = 2**32
 
 
 def _read_text(path: Path, what: str, language: str) -> str:
-    """A saved file's text: present, at most MAX_JSON_BYTES, UTF-8."""
-    if not path.is_file():
-        raise InputError(f"missing {what} {path}")
-    size = path.stat().st_size
+    """A saved file's text: a regular file (:func:`read_bytes`) of at most MAX_JSON_BYTES, UTF-8 (a byte-order mark is dropped)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_bytes says what is wrong
     if size > MAX_JSON_BYTES:
         raise InputError(f"{path} is {size:,} bytes; a {what} is at most {MAX_JSON_BYTES:,}")
+    raw = read_bytes(path)
     try:
-        return path.read_bytes().decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path} is not valid {language}: it is not UTF-8 text (byte {exc.start})") from None
 

@@ -134,6 +134,15 @@ def test_hostile_json_files_are_one_line(tmp_path, kind):
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
+def test_a_device_or_folder_is_not_a_json_file(tmp_path):
+    with pytest.raises(InputError, match="is not a regular file"):
+        read_json(Path("/dev/zero"))  # would never end
+    with pytest.raises(InputError, match="is a folder, not a file"):
+        read_json(tmp_path)
+    (tmp_path / "bom.json").write_bytes(b'\xef\xbb\xbf{"a": 1}')  # saved by an editor with a byte-order mark
+    assert read_json(tmp_path / "bom.json") == {"a": 1}
+
+
 def test_an_oversized_json_file_is_refused_before_it_is_read(tmp_path):
     path = tmp_path / "big.json"
     with open(path, "wb") as handle:
