@@ -366,3 +366,28 @@ def test_tensor_files_bound_their_size(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "MAX_TENSOR_FILE_BYTES", 100)
     with pytest.raises(InputError, match="above the limit of 100"):
         load_tensors(path)
+
+
+# ------------------------------------------------------------------------------------ learned tails
+def test_hostile_tail_files_are_one_line(tmp_path):
+    from eglb.forecasts.tail import CONFIG_FILE as TAIL_FILE
+    from eglb.forecasts.tail import PROFILE_FILE, fit_profile_tail, load_tail
+
+    folder = fit_profile_tail([make_synthetic(1000, hours=100)], seed=0).save(tmp_path / "tail")
+    document = json.loads((folder / TAIL_FILE).read_text())
+    for data, message in (HOSTILE_JSON["deep"], HOSTILE_JSON["NaN"], HOSTILE_JSON["binary"]):
+        (folder / TAIL_FILE).write_bytes(data)
+        with pytest.raises(InputError, match="tail.json") as error:
+            load_tail(folder)
+        assert message in str(error.value)
+    for key, value in (("level_hours", 10**12), ("blend_hours", -1)):
+        (folder / TAIL_FILE).write_text(json.dumps({**document, key: value}))
+        with pytest.raises(InputError, match=f"tail.json: {key} must be a whole number from 1 to 8,784"):
+            load_tail(folder)
+    (folder / TAIL_FILE).write_text(json.dumps(document))
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (12, 24, 10**9)})
+    with zipfile.ZipFile(folder / PROFILE_FILE, "w") as archive:
+        archive.writestr("shape.npy", header.getvalue())
+    with pytest.raises(InputError, match="profile.npz: array 'shape' is truncated"):
+        load_tail(folder)

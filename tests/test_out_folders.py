@@ -145,3 +145,15 @@ def test_the_forecaster_trainer_refuses_to_replace_a_forecaster_or_fill_a_run_fo
     assert main(["--out", str(run_folder), *args, "--overwrite"]) == 2
     assert "is a training run folder" in capsys.readouterr().err
     assert fingerprint(run_folder) == run_before
+
+
+def test_the_tail_fitter_refuses_to_replace_a_tail(tmp_path, capsys):
+    from eglb.forecasts.train_tail import main
+
+    args = ["--synthetic", "1000:1001", "--synthetic-hours", "100", "--out", str(tmp_path / "tail")]
+    assert main(args) == 0
+    before = fingerprint(tmp_path / "tail")
+    assert main([*args, "--seed", "1"]) == 2
+    assert "already holds results (tail.json, profile.npz): pass --overwrite" in capsys.readouterr().err
+    assert fingerprint(tmp_path / "tail") == before
+    assert main([*args, "--seed", "1", "--overwrite"]) == 0 and fingerprint(tmp_path / "tail") != before
