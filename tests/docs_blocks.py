@@ -27,19 +27,8 @@ FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)")
 SHARED_DATA = re.compile(r"\.\./shared/data/([\w.-]+)")
 TRACEBACK = "Traceback (most recent call last)"
 #: What a page's copy leaves out: the repository's own state and outputs (as .gitignore), built docs.
-NOT_COPIED = (
-    ".git",
-    ".venv",
-    "runs",
-    "results",
-    "build",
-    "site",
-    "__pycache__",
-    "*.egg-info",
-    ".pytest_cache",
-    ".hypothesis",
-    ".ruff_cache",
-)
+TOP_LEVEL_NOT_COPIED = {".git", ".venv", "runs", "results", "build", "site"}
+NOT_COPIED_ANYWHERE = ("__pycache__", "*.egg-info", ".pytest_cache", ".hypothesis", ".ruff_cache")
 
 
 class MarkerError(ValueError):
@@ -193,7 +182,13 @@ class PageRun:
     def prepare(cls, tmp: Path, cache: Path | None = None) -> PageRun:
         """A fresh copy of the repository in ``tmp``/repo (``../shared`` linked beside it), the test environment."""
         workdir = tmp / "repo"
-        shutil.copytree(ROOT, workdir, ignore=shutil.ignore_patterns(*NOT_COPIED), symlinks=True)
+        anywhere = shutil.ignore_patterns(*NOT_COPIED_ANYWHERE)
+
+        def ignore(folder: str, names: list[str]) -> set[str]:
+            top = TOP_LEVEL_NOT_COPIED.intersection(names) if Path(folder) == ROOT else set()
+            return top | anywhere(folder, names)
+
+        shutil.copytree(ROOT, workdir, ignore=ignore, symlinks=True)
         if sys.prefix != sys.base_prefix:  # the Makefile's targets find the project's .venv, set up (make setup)
             (workdir / ".venv").symlink_to(sys.prefix)
         shared = ROOT.parent / "shared"
