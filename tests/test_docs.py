@@ -131,3 +131,15 @@ def test_malformed_markers_are_errors(tmp_path, text, message):
 def test_pages_naming_missing_data_are_known(tmp_path):
     blocks = parse(tmp_path / "page.md", "```sh\nls ../shared/data/no-such-set\n```\n")
     assert missing_data(blocks) == ["../shared/data/no-such-set"]
+
+
+def test_readme_links_resolve():
+    """The README is read on GitHub and PyPI, outside the site's --strict build: its relative links are checked here."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = [t for t in re.findall(r"\]\(([^)\s]+)\)", readme) if "://" not in t]
+    assert len(targets) >= 20
+    for target in targets:
+        path = target.split("#", 1)[0]
+        assert (ROOT / path).exists(), f"README.md links to {target}, which does not exist"
