@@ -189,8 +189,15 @@ class PageRun:
             return top | anywhere(folder, names)
 
         shutil.copytree(ROOT, workdir, ignore=ignore, symlinks=True)
-        if sys.prefix != sys.base_prefix:  # the Makefile's targets find the project's .venv, set up (make setup)
-            (workdir / ".venv").symlink_to(sys.prefix)
+        if sys.prefix != sys.base_prefix:
+            # The Makefile's targets find the project's .venv: its entries linked, and a stamp of the copy's own,
+            # newer than the copied pyproject.toml, so that make never reinstalls the project from a copy.
+            venv = workdir / ".venv"
+            venv.mkdir()
+            for entry in Path(sys.prefix).iterdir():
+                if entry.name != ".installed":
+                    (venv / entry.name).symlink_to(entry)
+            (venv / ".installed").touch()
         shared = ROOT.parent / "shared"
         if shared.exists():
             (tmp / "shared").symlink_to(shared)

@@ -88,6 +88,10 @@ def test_blocks_run_in_order_in_one_copy(tmp_path):
     assert outputs[3] == "42 hello\n"  # the continued snippet sees the variable and the first block's file
     assert (run.workdir / "train.py").exists() and not (run.workdir / "runs").exists()
     assert run.env["EGLB_SMOKE"] == "1"
+    venv = run.workdir / ".venv"
+    if venv.exists():  # make's targets use the project's environment and never reinstall it from the copy
+        assert not venv.is_symlink() and (venv / "bin" / "python").exists()
+        assert (venv / ".installed").stat().st_mtime >= (run.workdir / "pyproject.toml").stat().st_mtime
 
 
 @pytest.mark.parametrize(
