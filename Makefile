@@ -42,7 +42,7 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 # Every measured table and plot of the docs and the README's headline table (docs/results/; training
-# included: `python benchmarks/figures.py --list` gives each section's rough duration).
+# included: hours on 2 cores; `python benchmarks/figures.py --list` estimates each section).
 figures: $(STAMP)
 	$(PY) benchmarks/figures.py
 
