@@ -45,7 +45,7 @@ def site(tmp_path, monkeypatch):
     block = "<!-- figures:published -->\nold\n<!-- /figures:published -->\n"
     (tmp_path / "README.md").write_text(f"# readme\n\n{block}\nafter\n", encoding="utf-8")
     (docs / "results" / "published.md").write_text(f"# page\n\nbefore\n\n{block}", encoding="utf-8")
-    (docs / "other.md").write_text("# no block\n", encoding="utf-8")
+    (docs / "other.md").write_text("# no block\n", encoding="utf-8")  # a page without blocks
     return tmp_path
 
 
@@ -63,7 +63,7 @@ def test_place_fills_every_block_with_plots_on_the_site_only(site):
     assert "](figures/published/full-regions.png)" in page and "([PDF](figures/published/full-regions.pdf))" in page
     readme = (site / "README.md").read_text(encoding="utf-8")
     assert "| 1 |" in readme and "full-regions" not in readme and readme.endswith("after\n")
-    assert (site / "docs/other.md").read_text(encoding="utf-8") == "# no block\n"
+    assert (site / "docs" / "other.md").read_text(encoding="utf-8") == "# no block\n"
 
 
 def test_place_option_puts_measured_tables(site, capsys):
