@@ -39,6 +39,7 @@ def test_writes_tables_and_plots(tmp_path, capsys):
     assert "water_Texas" in table.columns and len(table) == 6
     for png in ("regions.png", "cumulative.png", "ratios.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (out / png).with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"  # beside each PNG, for papers
     assert not list(out.glob(".*tmp"))  # no leftovers of atomic writes
 
 

@@ -395,14 +395,18 @@ class RunConfig:
     """Everything that defines a training run; saved as ``config.yaml`` in the run folder.
 
     Attributes:
-        algo: a name of training.algorithms.ALGORITHMS. seed: seed of every random choice.
-        timesteps: environment steps (hours) to train for. n_envs: parallel environments
-        (subprocesses when > 1). eval_freq: environment steps between evaluations (0: about
-        EVALUATIONS_PER_RUN evaluations per run). env, data: see EnvConfig and DataConfig. model:
-        algorithm hyperparameters (SB3 keyword arguments, or the imitation settings).
-        observation_scale: fixed at the start of training from a reference scenario. scenario_shape:
-        (regions, gateways) of the training scenarios. robust: the layer inside the training
-        environment (None: plain training). command: the command line.
+        algo: a name of training.algorithms.ALGORITHMS.
+        seed: seed of every random choice.
+        timesteps: environment steps (hours) to train for.
+        n_envs: parallel environments (subprocesses when > 1).
+        eval_freq: environment steps between evaluations (0: about EVALUATIONS_PER_RUN evaluations per run).
+        env: see EnvConfig.
+        data: see DataConfig.
+        model: algorithm hyperparameters (SB3 keyword arguments, or the imitation settings).
+        observation_scale: fixed at the start of training from a reference scenario.
+        scenario_shape: (regions, gateways) of the training scenarios.
+        robust: the layer inside the training environment (None: plain training).
+        command: the command line.
     """
 
     algo: str

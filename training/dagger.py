@@ -9,7 +9,7 @@ environment's ``dual`` action, the online expert's own exact routing routine.
 
 Why duals rather than routings: 2N numbers instead of N*J, every prediction is turned into a
 feasible and locally optimal routing by the exact routine, and with the true duals this routing is
-close to eGLB-Off (README, "The imitation policy"); small errors in the duals cost little, while
+close to eGLB-Off (docs/algorithms/learned.md, "The imitation policy"); small errors in the duals cost little, while
 errors in a routing would be paid directly.
 
 How it learns: DAgger (Ross, Gordon, Bagnell 2011). Iteration 0 follows the hindsight optimum's own

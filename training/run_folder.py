@@ -47,7 +47,17 @@ CHECKPOINT_FORMAT = "eglb-checkpoint"
 CHECKPOINT_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]*$")
 #: Files a run folder may hold before its first checkpoint; a folder with only these is a failed start.
-_START_FILES = {"config.yaml", "command.txt", "policy.json", "eval.csv", "learning_curve.png", ".lock", ".worker-error", "tb"}
+_START_FILES = {
+    "config.yaml",
+    "command.txt",
+    "policy.json",
+    "eval.csv",
+    "learning_curve.png",
+    "learning_curve.pdf",
+    ".lock",
+    ".worker-error",
+    "tb",
+}
 
 
 def check_run_name(name: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 
 from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, benchmark_algos, history_traces
-from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli
+from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli, smoke
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS, parse_shift
@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     config = config_from_args(args, argv)
+    if smoke.enabled():
+        config = smoke.evaluation(config, benchmark=bool(args.benchmark))
     if args.sweep:
         shifts = tuple(parse_shift(name).name for name in args.shifts.split(",")) if args.shifts else tuple(SHIFTS)
         sweep_config = SweepConfig(
@@ -190,12 +192,15 @@ def main(argv: list[str] | None = None) -> int:
             ml=args.ml,
             lambdas=tuple(numbers(args.lambdas, "--lambdas")),
         )
+        if smoke.enabled():
+            sweep_config = smoke.sweep(sweep_config)
     if args.task:
         return run_task_scoring(args, argv)
     with mapper_for(args.ray) as mapper:
         if args.benchmark:
             windows = parse_seeds(args.windows, "--windows") if args.windows else None
-            benchmark(BenchmarkConfig(config, window_hours=args.window_hours, windows=windows), mapper)
+            bench_config = BenchmarkConfig(config, window_hours=args.window_hours, windows=windows)
+            benchmark(smoke.benchmark(bench_config) if smoke.enabled() else bench_config, mapper)
         elif args.sweep:
             sweep(sweep_config, mapper)
         else:
