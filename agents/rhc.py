@@ -90,6 +90,11 @@ class _ForecastControl(Policy):
         return self.planner.forecaster
 
     @property
+    def information(self) -> str:
+        """The forecaster's information over the window, e.g. "published prices + seasonal-day forecasts, 24 h window"."""
+        return f"{self.forecaster.information}, {self.window} h window"
+
+    @property
     def clairvoyant(self) -> bool:
         """True when the forecaster reads the hours it predicts (perfect, noisy truth): an oracle
         reference, not an online algorithm."""

@@ -76,6 +76,11 @@ class MarketForecaster(Forecaster):
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_known": None}  # a weak reference does not pickle (Ray, subprocess environments)
 
+    @property
+    def information(self) -> str:
+        text = f"published prices + {self.base.name} forecasts"
+        return f"oracle: {text}" if self.clairvoyant else text
+
     def known_stops(self, scenario: Scenario) -> np.ndarray:
         """[T, N] int: at decision hour t, region i's prices are public for hours < ``known_stops[t, i]``."""
         if self._known is None or self._known[0]() is not scenario:
