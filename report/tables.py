@@ -11,6 +11,8 @@ from eglb.envs.scenario import Scenario
 from eglb.report.run import AlgorithmResult
 
 COLUMNS = ("algo", "cost", "par_water", "par_carbon", "J", "ratio_to_offline")
+#: Columns of text, aligned left in the terminal tables.
+TEXT_COLUMNS = ("algo", "information", "trained_on")
 
 
 def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: float, unserved: float = 0.0) -> list[dict]:
@@ -124,7 +126,9 @@ def format_table(
     widths = [max(len(r[k]) for r in cells) for k in range(len(columns))]
     text = []
     for k, line in enumerate(cells):
-        text.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(line, widths))))
+        text.append(
+            "  ".join(v.ljust(w) if columns[i] in TEXT_COLUMNS else v.rjust(w) for i, (v, w) in enumerate(zip(line, widths)))
+        )
         if k == 0:
             text.append("  ".join("-" * w for w in widths))
     return "\n".join(text)
