@@ -7,6 +7,7 @@ that reference and against perturbations of the hours it must not read.
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -266,6 +267,10 @@ def test_specs_controllers_and_the_environment_use_it():
     ):
         with pytest.raises(InputError, match=message):
             forecaster_from_spec(bad)
+    scenario = make_synthetic(4, hours=48)
+    forecaster.predict(scenario, 30, 5, None)  # caches the scenario's published hours (a weak reference)
+    copied = pickle.loads(pickle.dumps(forecaster))  # subprocess environments and Ray pickle it
+    np.testing.assert_array_equal(copied.predict(scenario, 30, 5, None), forecaster.predict(scenario, 30, 5, None))
     policy = controller_from_spec("rhc:w=12,forecaster=market,base=seasonal")
     assert isinstance(policy.forecaster, MarketForecaster) and not policy.clairvoyant
     scenario = make_synthetic(4, hours=48)
@@ -319,3 +324,15 @@ def test_the_history_price_series_are_the_kind_the_table_says(history_path):
             change = np.diff(series)
             correlation = np.corrcoef(change[:-1], change[1:])[0, 1]
             assert (correlation < 0) == (RULES[name].kind == "real-time"), (year, name, correlation)
+
+
+def test_the_documented_zone_table_is_the_region_table():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "guide" / "information.md"
+    documented = {}
+    for line in page.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] in RULES:
+            documented[cells[0]] = (cells[2], cells[3])
+    assert documented == {r.name: (r.market, r.published or "") for r in read_region_table("complete14")}
