@@ -27,8 +27,8 @@ Mapper = Callable[[Callable, Sequence], list]
 #: market has published, exactly, and seasonal-naive forecasts for the rest; window and tail chosen on the
 #: history's 2023 (benchmarks/figures.py, section information-select; docs/guide/information.md).
 FORECAST_CONTROLLERS = (
-    "rhc:w=24,forecaster=market,base=seasonal,tail=seasonal",
-    "afhc:w=24,forecaster=market,base=seasonal,tail=seasonal",
+    "rhc:w=48,forecaster=market,base=seasonal,tail=prorate",
+    "afhc:w=2,forecaster=market,base=seasonal,tail=seasonal",
 )
 #: The same controllers where the scenario's regions have no market rule: seasonal-naive forecasts alone.
 SEASONAL_CONTROLLERS = tuple(

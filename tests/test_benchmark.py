@@ -16,7 +16,7 @@ from history_files import history_args
 from eglb.benchmark import BenchmarkConfig, benchmark, benchmark_algos, season, summarize
 from eglb.cli import evaluate, run_cli
 from eglb.evaluation import FORECAST_CONTROLLERS, EvaluationConfig
-from eglb.registry import CLASSICAL
+from eglb.registry import CLASSICAL, build
 from eglb.scenarios import ScenarioConfig
 
 ROBUST = "robust(glb-cost,lambda=0.05)"
@@ -90,7 +90,8 @@ def test_it_writes_tables_plots_and_a_report(run):
     assert "# Cross-year benchmark on 2022" in report and "not the test year" in report
     assert "--benchmark history" in report and "Open Database License" in report
     assert f"| `{ROBUST}` | present only |" in report and "3 / 3" in report
-    assert f"| `{FORECAST_CONTROLLERS[0]}` | published prices + seasonal-day forecasts, 24 h window |" in report
+    assert f"| `{FORECAST_CONTROLLERS[0]}` | {build(FORECAST_CONTROLLERS[0]).information} |" in report
+    assert "published prices + seasonal-day forecasts" in build(FORECAST_CONTROLLERS[0]).information
     assert "| `eglb-off` | oracle: hindsight (the whole episode) |" in report
 
 

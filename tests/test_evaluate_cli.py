@@ -16,7 +16,7 @@ from eglb.envs.synthetic import make_synthetic
 
 from eglb.cli import evaluate
 from eglb.evaluation import FORECAST_CONTROLLERS
-from eglb.registry import CLASSICAL
+from eglb.registry import CLASSICAL, build
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def test_writes_tables_and_plots(tmp_path, capsys):
     assert "J / J(eGLB-Off)" in printed and "glb-water" in printed
     rows = json.loads((out / "results.json").read_text())
     assert [r["algo"] for r in rows] == [*CLASSICAL, *FORECAST_CONTROLLERS]  # the default set
-    assert "information" in printed and "published prices + seasonal-day forecasts, 24 h window" in printed
+    assert "information" in printed and build(FORECAST_CONTROLLERS[0]).information in printed
     for row in rows:
         assert {"algo", "cost", "par_water", "par_carbon", "J", "ratio_to_offline"} <= set(row)
         assert set(row["region_water"]) == set(make_synthetic(3, hours=1).regions)
