@@ -71,10 +71,10 @@ class MarketForecaster(Forecaster):
         self.rules = dict(rules or {})
         self.name = f"market+{base.name}"
         self.clairvoyant = base.clairvoyant
-        self._known: tuple[weakref.ref, np.ndarray] | None = None  # the last scenario's known_stops
+        self._known: dict[int, tuple[weakref.ref, np.ndarray]] = {}  # id(scenario) -> (scenario, its known_stops)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_known": None}  # a weak reference does not pickle (Ray, subprocess environments)
+        return {**self.__dict__, "_known": {}}  # weak references do not pickle (Ray, subprocess environments)
 
     @property
     def information(self) -> str:
@@ -83,15 +83,19 @@ class MarketForecaster(Forecaster):
 
     def known_stops(self, scenario: Scenario) -> np.ndarray:
         """[T, N] int: at decision hour t, region i's prices are public for hours < ``known_stops[t, i]``."""
-        if self._known is None or self._known[0]() is not scenario:
+        cached = self._known.get(id(scenario))
+        if cached is None or cached[0]() is not scenario:
             stamps = scenario.timestamps.astype("datetime64[s]")
             ends = stamps + np.timedelta64(3600, "s")
             stops = np.empty((scenario.n_hours, scenario.n_regions), dtype=np.int64)
             for i, rule in enumerate(market_rules(scenario, self.rules)):
                 stops[:, i] = np.searchsorted(ends, rule.known_until(stamps), side="right")
             stops.setflags(write=False)
-            self._known = (weakref.ref(scenario), stops)
-        return self._known[1]
+            # Keep the scenarios still alive (an environment may cycle through several training years).
+            self._known = {key: value for key, value in self._known.items() if value[0]() is not None}
+            self._known[id(scenario)] = (weakref.ref(scenario), stops)
+            return stops
+        return cached[1]
 
     def published_leads(self, scenario: Scenario, t: int) -> np.ndarray:
         """[N] int: how many hours after hour t each region's price is public (0: none beyond hour t)."""

@@ -269,6 +269,12 @@ def test_specs_controllers_and_the_environment_use_it():
             forecaster_from_spec(bad)
     scenario = make_synthetic(4, hours=48)
     forecaster.predict(scenario, 30, 5, None)  # caches the scenario's published hours (a weak reference)
+    other = make_synthetic(5, hours=48).with_changes(timestamps=hourly_timestamps("2023-03-24T00", 48))
+    for _ in range(2):  # alternating scenarios (an environment over several years) reuse each one's published hours
+        for one in (scenario, other):
+            np.testing.assert_array_equal(
+                forecaster.predict(one, 30, 5, None), MarketForecaster(forecaster.base).predict(one, 30, 5, None)
+            )
     copied = pickle.loads(pickle.dumps(forecaster))  # subprocess environments and Ray pickle it
     np.testing.assert_array_equal(copied.predict(scenario, 30, 5, None), forecaster.predict(scenario, 30, 5, None))
     policy = controller_from_spec("rhc:w=12,forecaster=market,base=seasonal")
