@@ -791,15 +791,12 @@ def machine() -> str:
 
 
 def update_readme(name: str, text: str) -> bool:
-    """Replace the block of section ``name`` in README.md and in every page under docs/ that has one;
-    False when none has. Headings of a generated table become bold lines, so they do not enter the
-    page's outline."""
+    """Replace the block of section ``name`` in README.md and in every docs/ page that has one; False
+    when none has. Headings of a generated table become bold lines, so they do not enter the outline."""
     text = re.sub(r"^#+ (.*)$", r"**\1**", text, flags=re.M)
     pattern = re.compile(rf"(<!-- figures:{re.escape(name)} -->\n).*?(<!-- /figures:{re.escape(name)} -->)", re.S)
     placed = False
-    for page in [README, *sorted((ROOT / "docs").rglob("*.md"))]:
-        if not page.is_file():
-            continue
+    for page in [README, *sorted((ROOT / "docs").glob("**/*.md"))]:
         content = page.read_text(encoding="utf-8")
         if pattern.search(content):
             atomic_write_text(page, pattern.sub(lambda m: m.group(1) + text + m.group(2), content))
@@ -818,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.place:
         for path in sorted(OUT.glob("*.md")):
             placed = update_readme(path.stem, path.read_text(encoding="utf-8"))
-            print(f"[figures] {path.stem}: {'placed' if placed else 'no block in README.md or docs/'}", file=sys.stderr)
+            print(f"[figures] {path.stem}: {'placed' if placed else 'no block in README.md'}", file=sys.stderr)
         return 0
     if args.list:
         for name, section in SECTIONS.items():
@@ -841,7 +838,7 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write_text(OUT / f"{name}.md", text)
         placed = update_readme(name, text)
         print(
-            f"[figures] {name}: wrote {OUT / name}.md{'' if placed else ' (no block in README.md or docs/)'}",
+            f"[figures] {name}: wrote {OUT / name}.md{'' if placed else ' (no block in README.md)'}",
             file=sys.stderr,
             flush=True,
         )
