@@ -838,9 +838,7 @@ def main(argv: list[str] | None = None) -> int:
         atomic_write_text(OUT / f"{name}.md", text)
         placed = update_readme(name, text)
         print(
-            f"[figures] {name}: wrote {OUT / name}.md{'' if placed else ' (no block in README.md)'}",
-            file=sys.stderr,
-            flush=True,
+            f"[figures] {name}: wrote {OUT / name}.md{'' if placed else ' (no block in README.md)'}", file=sys.stderr, flush=True
         )
     return 0
 
