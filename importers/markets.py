@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from eglb.envs.errors import InputError
+from eglb.importers.sites import require_timezone
 
 MARKET_KINDS = ("day-ahead", "real-time", "tariff")
 
@@ -61,10 +62,7 @@ class MarketRule:
         valid = (0 <= first <= 23 and 0 <= second <= 59) if self.kind == "day-ahead" else _valid_month_day(first, second)
         if not valid:
             raise InputError(f"{self.kind} market: {self.at!r} is not a valid {'HH:MM' if self.kind == 'day-ahead' else 'MM-DD'}")
-        try:
-            pd.Timestamp("2000-01-01").tz_localize(self.timezone)
-        except Exception:  # pandas raises several types for an unknown zone
-            raise InputError(f"unknown time zone {self.timezone!r} (expected an IANA name such as Europe/Berlin)") from None
+        require_timezone(self.timezone, f"{self.kind} market")
 
     def describe(self) -> str:
         """One line for tables and docs, e.g. ``day-ahead, public 13:00 Europe/Berlin the day before``."""

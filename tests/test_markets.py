@@ -76,7 +76,7 @@ def test_the_shipped_table_records_each_zone_market():
         ("day-ahead", "13:00", "expected 'HH:MM Area/City'"),
         ("day-ahead", "1pm Europe/Berlin", "expected 'HH:MM Area/City'"),
         ("day-ahead", "25:00 Europe/Berlin", "not a valid HH:MM"),
-        ("day-ahead", "13:00 Europe/Berlinn", "unknown time zone 'Europe/Berlinn'"),
+        ("day-ahead", "13:00 Europe/Berlinn", "unknown timezone 'Europe/Berlinn'"),
         ("tariff", "02-30 Africa/Johannesburg", "not a valid MM-DD"),
         ("tariff", "13:00 Africa/Johannesburg", "expected 'MM-DD Area/City'"),
         ("real-time", "13:00 America/New_York", "publishes nothing ahead"),
