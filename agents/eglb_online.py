@@ -88,6 +88,7 @@ class EGLBOnline(Policy):
     """
 
     name = "eglb"
+    information = "present only"
 
     def __init__(
         self, eta: float | None = None, eta_scale: float = ETA_SCALE, z_max: np.ndarray | None = None, name: str = "eglb"

@@ -198,6 +198,13 @@ class LearnedPolicy(Policy):
         self.name = name
         self.seed = seed
 
+    @property
+    def information(self) -> str:
+        """The observation's forecast window: "present only" without one (the default noisy truth is an oracle)."""
+        if not self.io.forecast_hours:
+            return "present only"
+        return f"{self.builder.forecaster.information}, {self.io.forecast_hours} h window"
+
     def reset(self, scenario: Scenario) -> None:
         if (scenario.n_regions, scenario.n_gateways) != self.shape:
             raise InputError(

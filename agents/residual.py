@@ -68,6 +68,10 @@ class ResidualPolicy(Policy):
         self.residual = ResidualDuals()
         learned.extra_features = self.residual.features
 
+    @property
+    def information(self) -> str:
+        return self.learned.information  # the expert (eGLB) reads the present only
+
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
         self.learned.reset(scenario)

@@ -484,14 +484,15 @@ def _history_run(name: str) -> Path:
     return folder
 
 
-def _history_benchmark(algos, years: str, windows=None, options=None):
+def _history_benchmark(algos, years: str, windows=None, options=None, defaults: bool = True):
+    """The cross-year benchmark of ``algos`` (with the default set unless ``defaults`` is False)."""
     from eglb.importers.paths import default_history_path
 
     import eglb
     from eglb.benchmark import BenchmarkConfig, benchmark, benchmark_algos
 
     config = eglb.EvaluationConfig(
-        algos=benchmark_algos(algos),
+        algos=benchmark_algos(algos) if defaults else tuple(algos),
         options=options or eglb.AlgorithmOptions(),
         scenario=eglb.ScenarioConfig(traces=str(default_history_path()), years=years),
     )
@@ -519,7 +520,7 @@ def history_benchmark() -> str:
         f"robust(ppo:{ppo},lambda=0.1)",
     )
     result = _history_benchmark(algos, "2024")
-    step = _history_benchmark((), "2024", options=eglb.AlgorithmOptions(eta_scale=0.5))
+    step = _history_benchmark(("eglb",), "2024", options=eglb.AlgorithmOptions(eta_scale=0.5), defaults=False)
     eglb_05 = next(r for r in step.summary if r["algo"] == "eglb")
     seasons = {
         (r["algo"], r["season"]): r["ratio_to_offline"]
@@ -537,12 +538,13 @@ def history_benchmark() -> str:
         rows.append(
             [
                 label,
+                row.get("information", "not declared"),
                 f"{row['ratio_to_offline']:.4f}",
                 f"{row['ratio_worst']:.4f}",
                 "-" if row["algo"] in ("eglb", "eglb 0.5") else f"{row.get('below_eglb', 0)} / {row['windows']}",
             ]
             + [f"{seasons[(row['algo'], s)]:.4f}" for s in SEASON_ORDER]
-            + [f"{row['within_bound']} / {row['windows']}" if "within_bound" in row else "-"]
+            + [f"{row['within_bound']} / {row['windows']}" if "within_bound" in row else "-", f"{row['ms_per_hour']:.2f}"]
         )
     times = []
     for folder in (bc, ppo, generated):
@@ -551,7 +553,7 @@ def history_benchmark() -> str:
     return (
         markdown_table(
             "J / J(eGLB-Off) over the 52 weeks of 2024 (14 complete zones; eGLB-Off solved per week)",
-            ["policy", "mean", "worst week", "weeks below eGLB", *SEASON_ORDER, "within bound"],
+            ["policy", "information", "mean", "worst week", "weeks below eGLB", *SEASON_ORDER, "within bound", "ms / hour"],
             rows,
         )
         + "\nTraining time: "
@@ -568,14 +570,18 @@ def history_select() -> str:
     weeks = tuple(range(0, 52, 4))
     lambdas = (0.02, 0.05, 0.1, 0.2)
     result = _history_benchmark((f"bc:{bc}", *[f"robust(bc:{bc},lambda={lam:g})" for lam in lambdas]), "2023", weeks)
-    means = {r["algo"]: r["ratio_to_offline"] for r in result.summary}
-    rows = [[f"`{_short(a)}`", f"{means[a]:.4f}"] for a in (f"bc:{bc}", *[f"robust(bc:{bc},lambda={lam:g})" for lam in lambdas])]
+    summary = {r["algo"]: r for r in result.summary}
+    rows = [
+        [f"`{_short(a)}`", summary[a]["information"], f"{summary[a]['ratio_to_offline']:.4f}"]
+        for a in (f"bc:{bc}", *[f"robust(bc:{bc},lambda={lam:g})" for lam in lambdas])
+    ]
     for scale in (0.25, 0.5, 1.0):
-        step = _history_benchmark((), "2023", weeks, eglb.AlgorithmOptions(eta_scale=scale))
-        rows.append(
-            [f"eGLB, eta_scale {scale:g}", f"{next(r['ratio_to_offline'] for r in step.summary if r['algo'] == 'eglb'):.4f}"]
-        )
-    return markdown_table("Selection on 13 weeks of 2023 (weeks 0, 4, .., 48): mean J / J(eGLB-Off)", ["policy", "2023"], rows)
+        step = _history_benchmark(("eglb",), "2023", weeks, eglb.AlgorithmOptions(eta_scale=scale), defaults=False)
+        ratio = next(r["ratio_to_offline"] for r in step.summary if r["algo"] == "eglb")
+        rows.append([f"eGLB, eta_scale {scale:g}", "present only", f"{ratio:.4f}"])
+    return markdown_table(
+        "Selection on 13 weeks of 2023 (weeks 0, 4, .., 48): mean J / J(eGLB-Off)", ["policy", "information", "2023"], rows
+    )
 
 
 def history_shift() -> str:
@@ -593,16 +599,77 @@ def history_shift() -> str:
         row = summary[algo]
         trained = row.get("trained_on") or "-"
         rows.append(
-            [f"`{_short(algo)}`", trained]
+            [f"`{_short(algo)}`", row["information"], trained]
             + [f"{seasons[(algo, s)][0]:.4f}" for s in SEASON_ORDER]
             + [f"{row['ratio_to_offline']:.4f}", "-" if algo == "eglb" else f"{row.get('below_eglb', 0)} / {row['windows']}"]
         )
     counts = [f"{s} {seasons[('eglb', s)][1]}" for s in SEASON_ORDER]
     return markdown_table(
         f"Trained on one year, tested on the seasons of 2023 (weeks per season: {', '.join(counts)})",
-        ["policy", "trained on", *SEASON_ORDER, "2023", "weeks below eGLB"],
+        ["policy", "information", "trained on", *SEASON_ORDER, "2023", "weeks below eGLB"],
         rows,
     )
+
+
+# ------------------------------------------------------------------------------ information (issue 18)
+#: 13 weeks of the selection year on which the forecast controllers' settings are chosen (never 2024).
+INFORMATION_WEEKS = tuple(range(0, 52, 4))
+MARKET = "forecaster=market,base=seasonal"
+#: RHC and AFHC settings compared on 2023; the best of each becomes eglb.evaluation.FORECAST_CONTROLLERS.
+INFORMATION_CANDIDATES = (
+    f"rhc:w=24,{MARKET},tail=seasonal",
+    f"rhc:w=24,{MARKET},tail=prorate",
+    f"rhc:w=48,{MARKET},tail=seasonal",
+    f"rhc:w=48,{MARKET},tail=prorate",
+    f"rhc:w=72,{MARKET},tail=seasonal",
+    f"rhc:w=72,{MARKET},tail=prorate",
+    f"afhc:w=2,{MARKET},tail=seasonal",  # (w = 1 would be RHC with a one-hour window)
+    f"afhc:w=3,{MARKET},tail=seasonal",
+    f"afhc:w=6,{MARKET},tail=seasonal",
+    f"afhc:w=6,{MARKET},tail=prorate",
+    f"afhc:w=24,{MARKET},tail=seasonal",
+    f"afhc:w=24,{MARKET},tail=prorate",
+)
+#: The issue's RHC setting without the published prices, for comparison.
+SEASONAL_RHC = "rhc:w=24,forecaster=seasonal,tail=seasonal"
+#: Oracle references (they read the future), on a few weeks: perfect forecasts over the window.
+ORACLE_RHC = ("rhc:w=24,forecaster=perfect,tail=seasonal", "rhc:w=72,forecaster=perfect,tail=prorate")
+ORACLE_WEEKS = (0, 13, 26, 39)
+HISTORY_FORECASTER = ROOT / "results" / "forecasters" / "learned-history"
+
+
+def _history_forecaster() -> Path:
+    """The learned forecaster trained on the history's 2021-2022 (trained now if absent)."""
+    from eglb.forecasts.learned import CONFIG_FILE
+    from eglb.forecasts.train import main as train
+    from eglb.importers.paths import default_history_path
+
+    if not (HISTORY_FORECASTER / CONFIG_FILE).is_file():
+        quiet(train, ["--history", str(default_history_path()), "--out", str(HISTORY_FORECASTER)])
+    return HISTORY_FORECASTER
+
+
+def _information_rows(result, order) -> list[list[str]]:
+    """One table row per algorithm: information, mean, worst week, weeks below eGLB, seasons, ms / hour."""
+    from eglb.benchmark import SEASON_ORDER
+
+    summary = {r["algo"]: r for r in result.summary}
+    seasons = {(s["algo"], s["season"]): s["ratio_to_offline"] for s in result.seasons}
+    rows = []
+    for algo in order:
+        row = summary[algo]
+        rows.append(
+            [
+                f"`{_short(algo).replace(str(ROOT) + '/', '')}`",
+                row["information"],
+                f"{row['ratio_to_offline']:.4f}",
+                f"{row['ratio_worst']:.4f}",
+                "-" if algo in ("eglb", "eglb-off") else f"{row.get('below_eglb', 0)} / {row['windows']}",
+            ]
+            + [f"{seasons[(algo, s)]:.4f}" if (algo, s) in seasons else "-" for s in SEASON_ORDER]
+            + [f"{row['ms_per_hour']:.2f}"]
+        )
+    return rows
 
 
 #: The learned tails behind docs/results/learned-vs-classical.md: shipped with the package, one per training seed.
@@ -632,9 +699,10 @@ def _seed_interval(values) -> str:
     return f"{values.mean():.4f} ± {half:.4f}"
 
 
-def _ms_per_hour(rows, algo, hours: int) -> float:
-    """Mean decision time per hour (ms) of ``algo`` over its episodes of ``hours`` hours (environment steps included)."""
-    return 1e3 * float(np.mean([r["seconds"] for r in rows if r["algo"] == algo])) / hours
+def _ms_per_hour(rows, algo) -> float:
+    """Mean decision time per hour (ms) of ``algo`` over its episodes: the rows' ``ms_per_hour``, measured the
+    same way for every algorithm (its reset and every hour's decision; not the environment's steps)."""
+    return float(np.mean([r["ms_per_hour"] for r in rows if r["algo"] == algo]))
 
 
 def _learned_table(result, families: dict, information: dict) -> list[list[str]]:
@@ -659,10 +727,76 @@ def _learned_table(result, families: dict, information: dict) -> list[list[str]]
             + [
                 "-" if label.startswith("RHC, seasonal tail") else f"{min(below)}..{max(below)} / {len(reference)}",
                 "-" if bound[0] is None else f"{min(bound)} / {summary[specs[0]]['windows']}",
-                f"{np.mean([_ms_per_hour(result.rows, s, 168) for s in specs]):.1f}",
+                f"{np.mean([_ms_per_hour(result.rows, s) for s in specs]):.1f}",
             ]
         )
     return rows
+
+
+INFORMATION_HEADER = [
+    "policy",
+    "information",
+    "mean",
+    "worst week",
+    "weeks below eGLB",
+    "Dec-Feb",
+    "Mar-May",
+    "Jun-Aug",
+    "Sep-Nov",
+]
+
+
+def information_select() -> str:
+    """RHC and AFHC settings with the published prices, compared on 13 weeks of 2023 (the selection year)."""
+    from eglb.evaluation import FORECAST_CONTROLLERS
+
+    learned = f"rhc:w=24,forecaster=market,base=learned,model={_history_forecaster()},tail=seasonal"
+    candidates = (*INFORMATION_CANDIDATES, learned, SEASONAL_RHC)
+    result = _history_benchmark(candidates, "2023", INFORMATION_WEEKS)
+    means = {r["algo"]: r["ratio_to_offline"] for r in result.summary}
+    best = {kind: min((c for c in INFORMATION_CANDIDATES if c.startswith(kind)), key=means.get) for kind in ("rhc:", "afhc:")}
+    chosen = ", ".join(f"`{spec}`" for spec in FORECAST_CONTROLLERS)
+    agree = set(FORECAST_CONTROLLERS) == set(best.values())
+    table = markdown_table(
+        f"RHC and AFHC on 13 weeks of 2023 (weeks {', '.join(map(str, INFORMATION_WEEKS))}): J / J(eGLB-Off)",
+        [*INFORMATION_HEADER, "ms / hour"],
+        _information_rows(result, ("eglb", *candidates)),
+    )
+    verdict = (
+        f"The defaults ({chosen}) are the lowest 2023 means among the RHC and the AFHC candidates"
+        if agree
+        else f"The defaults ({chosen}) are NOT the lowest 2023 means: those are "
+        + ", ".join(f"`{spec}`" for spec in best.values())
+    )
+    return table + "\n" + verdict + " (a learned base is not a default: it needs a trained model).\n"
+
+
+def information_benchmark() -> str:
+    """RHC and AFHC with the published prices on the 52 weeks of 2024, next to eGLB, the baselines and references."""
+    from eglb.evaluation import FORECAST_CONTROLLERS
+
+    result = _history_benchmark((SEASONAL_RHC,), "2024")
+    order = ("eglb", *FORECAST_CONTROLLERS, SEASONAL_RHC, "glb-cost", "glb-carbon", "glb-water", "glb-dist", "eglb-off")
+    table = markdown_table(
+        "The 52 weeks of 2024 (the test year; settings chosen on 2023): J / J(eGLB-Off)",
+        [*INFORMATION_HEADER, "ms / hour"],
+        _information_rows(result, order),
+    )
+    oracle = _history_benchmark(ORACLE_RHC, "2024", ORACLE_WEEKS)
+    references = markdown_table(
+        f"Oracle references on weeks {', '.join(map(str, ORACLE_WEEKS))} of 2024 (they read the future), with the defaults on the same weeks",
+        [*INFORMATION_HEADER, "ms / hour"],
+        _information_rows(oracle, ("eglb", *FORECAST_CONTROLLERS, *ORACLE_RHC)),
+    )
+    return table + "\n" + references
+
+
+def forecast_errors_history() -> str:
+    """Forecasters' errors on the history's 2023 next to the published figures (trains the learned forecasters)."""
+    return _script(
+        ["benchmarks/bench_forecasters.py", "--history", "--history-model", str(HISTORY_FORECASTER)],
+        "results/forecasters/history.md",
+    )()
 
 
 def learned_vs_classical() -> str:
@@ -783,6 +917,11 @@ SECTIONS = {  # timing sections last: they want a quiet machine
         10,
         "forecasters' errors on held-out data (trains the learned forecaster)",
     ),
+    "forecast-errors-history": Section(
+        forecast_errors_history, 20, "forecasters' errors on the history's 2023 next to published figures (trains two)"
+    ),
+    "information-select": Section(information_select, 60, "RHC and AFHC settings with the published prices, on 2023"),
+    "information-benchmark": Section(information_benchmark, 60, "RHC and AFHC with the published prices on 2024's 52 weeks"),
     "learned": Section(
         learned,
         45,

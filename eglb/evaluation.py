@@ -15,12 +15,39 @@ from pathlib import Path
 
 from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock, output_folder
+from eglb.envs.scenario import Scenario
 from eglb.envs.shifts import SHIFTS, ShiftedScenario, parse_shift
-from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml, split_specs
+from eglb.registry import CLASSICAL, CONTROLLERS, AlgorithmOptions, build, default_ml, split_specs
 from eglb.scenarios import ScenarioConfig, build_scenarios
 
 #: Maps a function over items in order (the plain map locally; Ray tasks with sweeps.ray_map).
 Mapper = Callable[[Callable, Sequence], list]
+
+#: RHC and AFHC with the information an operator has in practice (forecasts/market.py): every price its
+#: market has published, exactly, and seasonal-naive forecasts for the rest; window and tail chosen on the
+#: history's 2023 (benchmarks/figures.py, section information-select; docs/guide/information.md).
+FORECAST_CONTROLLERS = (
+    "rhc:w=48,forecaster=market,base=seasonal,tail=prorate",
+    "afhc:w=2,forecaster=market,base=seasonal,tail=seasonal",
+)
+#: The same controllers where the scenario's regions have no market rule: seasonal-naive forecasts alone.
+SEASONAL_CONTROLLERS = tuple(
+    spec.replace("forecaster=market,base=seasonal", "forecaster=seasonal") for spec in FORECAST_CONTROLLERS
+)
+
+
+def default_algos(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
+    """The default algorithm set: every classical algorithm, then RHC and AFHC with the published prices
+    where every region of every scenario has a market rule (history, published set, generators), else
+    with seasonal-naive forecasts alone (a scenario of one's own whose regions no table describes)."""
+    from eglb.forecasts.market import market_rules
+
+    try:
+        for scenario in scenarios:
+            market_rules(scenario)
+    except InputError:
+        return (*CLASSICAL, *SEASONAL_CONTROLLERS)
+    return (*CLASSICAL, *FORECAST_CONTROLLERS)
 
 
 def local_map(function: Callable, items: Sequence) -> list:
@@ -32,14 +59,16 @@ class EvaluationConfig:
     """One evaluation: algorithms on the scenarios of ``scenario``.
 
     Attributes:
-        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them. scenario: which scenarios. options: shared algorithm settings.
+        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them; None for the
+            default set (:func:`default_algos`: the classical algorithms, RHC and AFHC). scenario: which
+            scenarios. options: shared algorithm settings.
         out: folder for results.json/.csv and PNG plots (None: return the rows only); never a training
             run folder. overwrite: replace results already in ``out`` (else such a folder is refused).
         progress: show progress bars. report: print the tables in the terminal.
         command: the command line, for reports.
     """
 
-    algos: tuple[str, ...] = CLASSICAL
+    algos: tuple[str, ...] | None = None
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     options: AlgorithmOptions = field(default_factory=AlgorithmOptions)
     out: str | None = None
@@ -51,6 +80,8 @@ class EvaluationConfig:
     def __post_init__(self):
         if isinstance(self.algos, str):  # "eglb,glb-cost" as on the command line
             object.__setattr__(self, "algos", tuple(split_specs(self.algos)))
+        if self.algos is None:
+            return
         if not self.algos:
             raise InputError("give at least one algorithm (--algos)")
         if len(set(self.algos)) != len(self.algos):
@@ -106,16 +137,17 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
     from eglb.report.tables import format_table, mean_rows, result_rows, write_rows
 
     out = _check_out(config, EVALUATION_FILES)
-    for spec in config.algos:  # a bad name fails now, before any scenario is built
+    for spec in config.algos or ():  # a bad name fails now, before any scenario is built
         build(spec, config.options)
     cases = build_scenarios(config.scenario)
+    algos = config.algos or default_algos([c.scenario for c in cases])
     if len(cases) == 1:
         case = cases[0]
-        results, offline = run_case(config.algos, config.options, case, config.progress)
+        results, offline = run_case(algos, config.options, case, config.progress)
         rows = result_rows(results, case.scenario, offline, case.unserved)
         summary = rows
     else:
-        per_case = (mapper or local_map)(lambda c: case_rows(config.algos, config.options, c), cases)
+        per_case = (mapper or local_map)(lambda c: case_rows(algos, config.options, c), cases)
         rows = [{"scenario": case.scenario.name, **row} for case, case_rows_ in zip(cases, per_case) for row in case_rows_]
         summary = mean_rows(rows)
     result = EvaluationResult(rows, summary)
@@ -130,7 +162,7 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
             print(
                 f"mean over {len(cases)} scenarios ({cases[0].scenario.n_hours} hours each: {', '.join(c.scenario.name for c in cases)})"
             )
-            print(format_table(summary, extra_columns=("ratio_std", "ratio_worst", "unserved_mwh")))
+            print(format_table(summary, extra_columns=("ratio_std", "ratio_worst", "unserved_mwh", *INFORMATION_COLUMNS)))
     if out is not None:
         with exclusive_lock(out, "an evaluation"):
             _check_out(config, EVALUATION_FILES)  # again: another process may have written there meanwhile
@@ -147,7 +179,9 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
     return result
 
 
-EXTRA_COLUMNS = ("bound", "followed_share", "mean_theta", "unserved_mwh")
+#: Every table ends with each algorithm's decision time per hour and what it knew when it acted.
+INFORMATION_COLUMNS = ("ms_per_hour", "information")
+EXTRA_COLUMNS = ("bound", "followed_share", "mean_theta", "unserved_mwh", *INFORMATION_COLUMNS)
 
 
 # ----------------------------------------------------------------------------------- the sweep
@@ -206,9 +240,10 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     if len(scenarios) > 1:
         raise InputError("--sweep runs on one scenario: give one --synthetic seed")
     base = scenarios[0]
-    ml = config.ml or default_ml(list(evaluation.algos))
+    algos = evaluation.algos or default_algos([base.scenario])
+    ml = config.ml or default_ml([a for a in algos if a.split(":")[0].split("(")[0].strip() not in CONTROLLERS])
     build(ml, evaluation.options)  # a bad ML policy fails now, not after the sweep
-    for spec in evaluation.algos:
+    for spec in algos:
         build(spec, evaluation.options)
     severities = sorted(set(config.severities) | {0.0})
 
@@ -223,7 +258,7 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     tasks = [("grid", "none", 0.0, base)] + [("grid", n, s, shifted(n, s)) for n, s in grid]
     tasks += [("tradeoff", "in distribution", 0.0, base)] + [("tradeoff", n, 1.0, shifted(n, 1.0)) for n in config.shifts]
     outputs = (mapper or local_map)(
-        lambda task: case_rows(evaluation.algos if task[0] == "grid" else tradeoff_specs, evaluation.options, task[3]), tasks
+        lambda task: case_rows(algos if task[0] == "grid" else tradeoff_specs, evaluation.options, task[3]), tasks
     )
     rows = []
     for (kind, name, severity, _), task_rows in zip(tasks, outputs):
@@ -235,16 +270,19 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
             rows += [dict(r, shift=name, severity=severity) for r in task_rows]
     rows.sort(key=lambda r: (config.shifts.index(r["shift"]), r["severity"]))
     ratios: dict[str, dict[str, float]] = {spec: {} for spec in tradeoff_specs}
+    information: dict[str, str] = {}
     for (kind, name, _, _), task_rows in zip(tasks, outputs):
         if kind == "tradeoff":
             for r in task_rows:
                 ratios[r["algo"]][name] = r["ratio_to_offline"]
+                information[r["algo"]] = r["information"]
     tradeoff = []
     for spec in tradeoff_specs:
         shifted_ratios = [v for k, v in ratios[spec].items() if k != "in distribution"]
         tradeoff.append(
             {
                 "algo": spec,
+                "information": information[spec],
                 "lambda": next((lam for lam in config.lambdas if spec == f"robust({ml},lambda={lam:g})"), None),
                 "in_distribution": ratios[spec]["in distribution"],
                 "shifted_mean": float(np.mean(shifted_ratios)) if shifted_ratios else None,
@@ -265,7 +303,10 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
         for shift in config.shifts:
             print(f"\n{shift} (severity 1)")
             print(
-                format_table([r for r in rows if r["shift"] == shift and r["severity"] == 1.0], extra_columns=("followed_share",))
+                format_table(
+                    [r for r in rows if r["shift"] == shift and r["severity"] == 1.0],
+                    extra_columns=("followed_share", *INFORMATION_COLUMNS),
+                )
             )
         print(f"\nlambda trade-off of robust({ml})")
         for row in tradeoff:

@@ -173,14 +173,14 @@ def read_entries(folder: str | Path) -> list[dict]:
 
 def _table(rows: Sequence[dict]) -> list[str]:
     lines = [
-        "| policy | score [95 % CI] | IQM | J / J(eGLB-Off) | worst | PAR water | PAR carbon | ms / hour | seeds |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| policy | information | score [95 % CI] | IQM | J / J(eGLB-Off) | worst | PAR water | PAR carbon | ms / hour | seeds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: -r["score"]):
         ms = "-" if r.get("ms_per_hour") is None else f"{r['ms_per_hour']:.2f}"
         par = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         lines.append(
-            f"| `{r['algo']}` | {r['score']:.2f} [{r['score_ci_low']:.2f}, {r['score_ci_high']:.2f}] | {r['score_iqm']:.2f} | "
+            f"| `{r['algo']}` | {r.get('information', 'not declared')} | {r['score']:.2f} [{r['score_ci_low']:.2f}, {r['score_ci_high']:.2f}] | {r['score_iqm']:.2f} | "
             f"{r['ratio_to_offline']:.4f} | {r['ratio_worst']:.4f} | {par(r.get('par_water'))} | {par(r.get('par_carbon'))} | "
             f"{ms} | {r.get('seeds', 1)} |"
         )

@@ -151,6 +151,13 @@ class RobustPolicy(Policy):
         self.expert = expert
         self.name = name or f"robust({getattr(ml, 'name', 'ml')},lambda={lam:g})"
 
+    @property
+    def information(self) -> str:
+        """The ML policy's (the default expert, eGLB, reads the present only)."""
+        ml = getattr(self.ml, "information", Policy.information)
+        expert = getattr(self.expert, "information", "present only") if self.expert is not None else "present only"
+        return ml if expert == "present only" else f"{ml}; expert: {expert}"
+
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
         floor = min(0.0, float(scenario.price.min())) if self.price_floor_setting is None else self.price_floor_setting

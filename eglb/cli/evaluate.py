@@ -1,6 +1,6 @@
 """Evaluate algorithms on scenarios: a table in the terminal, results.json/.csv and PNG plots.
 
-    python evaluate.py                                   # every classical algorithm, synthetic seed 0
+    python evaluate.py                                   # the classical algorithms, RHC and AFHC, synthetic seed 0
     python evaluate.py --traces ../shared/data/eglb-2022 --setting partial --out results/partial
     python evaluate.py --algos eglb,eglb-off,"robust(glb-cost,lambda=0.1)" --shift heat-wave:severity=2
     python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep
@@ -22,7 +22,7 @@ from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS, parse_shift
-from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
+from eglb.evaluation import FORECAST_CONTROLLERS, EvaluationConfig, SweepConfig, command_line, evaluate, sweep
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
 from eglb.scenarios import ScenarioConfig
 
@@ -70,7 +70,11 @@ def build_parser() -> ArgumentParser:
     )
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
-    parser.add_argument("--algos", default=",".join(CLASSICAL), help=f"algorithms to run (default: {','.join(CLASSICAL)})")
+    parser.add_argument(
+        "--algos",
+        help=f"algorithms to run (default: {','.join(CLASSICAL)} and RHC and AFHC with the published prices: "
+        f"{','.join(FORECAST_CONTROLLERS)}; with seasonal forecasts alone where the regions' markets are unknown)",
+    )
     parser.add_argument("--eta", type=float, help="eGLB step size (default: eta_scale / (max z_max * sqrt(T)))")
     parser.add_argument("--eta-scale", type=float, help="multiplier of eGLB's default step size (default 0.25)")
     parser.add_argument("--nearest", help="GLB-Dist: comma-separated nearest region of each gateway (default: co-located)")
@@ -134,14 +138,14 @@ def build_parser() -> ArgumentParser:
 
 
 def config_from_args(args, argv: list[str]) -> EvaluationConfig:
-    algos = tuple(split_specs(args.algos))
+    algos = tuple(split_specs(args.algos)) if args.algos else None
     traces = args.traces
     if not args.benchmark and (args.windows or args.window_hours != 168):
         raise InputError("--windows and --window-hours choose the windows of --benchmark history")
     if args.benchmark:
         if args.synthetic or args.sweep:
             raise InputError("--benchmark runs on the history folder: it takes neither --synthetic nor --sweep")
-        algos, traces = benchmark_algos(algos), history_traces(traces)
+        algos, traces = benchmark_algos(algos or ()), history_traces(traces)
     scenario = ScenarioConfig(
         traces=traces,
         synthetic=parse_seeds(args.synthetic or "0"),
