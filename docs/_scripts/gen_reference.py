@@ -2,44 +2,22 @@
 
 Installed, the project is one package ``eglb`` whose subpackages are the repository's top-level folders
 (pyproject's ``package-dir``: ``envs/`` is ``eglb.envs``). griffe, which reads the sources for
-mkdocstrings, looks for ``eglb.envs`` in ``eglb/envs/``, so this script first lays out that tree in
-``build/api/eglb`` as links to the real folders (mkdocs.yml's ``paths: [build/api]``), then writes one
+mkdocstrings, looks for ``eglb.envs`` in ``eglb/envs/``, so the hook ``api_tree.py`` lays out that tree
+in ``build/api/eglb`` when MkDocs starts (mkdocs.yml's ``paths: [build/api]``); this script writes one
 page per module under ``reference/`` and the section's navigation (``reference/SUMMARY.md``).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import mkdocs_gen_files
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 TREE = ROOT / "build" / "api"
 #: The API first, then the layers bottom to top (ARCHITECTURE.md), the command-line programs last.
 ORDER = ("eglb", "envs", "importers", "forecasts", "agents", "robust", "training", "report", "sweeps", "cli")
-
-
-def lay_out_tree() -> None:
-    """build/api/eglb: the installed package's layout, as links to the source folders."""
-    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    if TREE.exists():
-        shutil.rmtree(TREE)
-    (TREE / "eglb").mkdir(parents=True)
-    for entry in (ROOT / "eglb").iterdir():
-        if entry.name == "__init__.py":  # a copy: griffe looks for submodules beside the resolved __init__.py
-            shutil.copy2(entry, TREE / "eglb" / entry.name)
-        elif entry.name != "__pycache__":
-            (TREE / "eglb" / entry.name).symlink_to(entry)
-    for name, folder in setuptools["package-dir"].items():
-        if name != "eglb":
-            (TREE / name.replace(".", "/")).symlink_to(ROOT / folder)
 
 
 def modules() -> list[tuple[str, ...]]:
@@ -55,7 +33,6 @@ def modules() -> list[tuple[str, ...]]:
 
 
 def main() -> None:
-    lay_out_tree()
     nav = mkdocs_gen_files.Nav()
     for parts in modules():
         is_package = (TREE.joinpath(*parts) / "__init__.py").exists()
