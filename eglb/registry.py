@@ -4,15 +4,17 @@ Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated l
 
     glb-cost | glb-carbon | glb-water | glb-dist | eglb-off | eglb     classical algorithms
     rhc:w=24,forecaster=seasonal,tail=seasonal | afhc:w=6,...           forecast-driven control (agents/rhc.py;
-                                        also rhc(w=24, ...)); keys w, forecaster, noise, period, model, tail,
-                                        tail_days, seed
+                                        also rhc(w=24, ...)); keys w, forecaster, base, noise, period, model, tail,
+                                        tail_days, seed (forecaster=market,base=seasonal: published prices)
     KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc)
     sb3:ALGO:MODEL.zip[@ENV_ID]         a stable-baselines3 model trained elsewhere on one of our registered
                                         environment ids (default GLB-Synthetic-v0); SB3 zips unpickle
                                         Python objects, so this needs allow_pickle (--allow-pickle)
     py:MODULE:FUNCTION                  your own code: FUNCTION() returns a Policy (agents.base) or a
                                         callable (HourView) -> routing [N, J] MW
-    robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)   the robustification layer around SPEC
+    robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P, expert=SPEC)   the robustification layer
+                                        around SPEC, against eGLB or the online policy ``expert`` (write a
+                                        controller there as rhc(w=24, forecaster=seasonal))
 
 This module composes the lower layers (classical and learned policies, the layer); nothing below it
 knows names.
@@ -38,7 +40,7 @@ from eglb.envs.validation import MAX_MAGNITUDE, check_fields, check_range, parse
 from eglb.robust.layer import RobustPolicy, Slack
 from eglb.training.algorithms import ALGOS
 
-ROBUST_KEYS = ("lambda", "b", "slack", "floor")
+ROBUST_KEYS = ("lambda", "b", "slack", "floor", "expert")
 #: Longest time limit accepted for one solve (a year of seconds).
 MAX_SECONDS = 365 * 24 * 3600
 CONTROLLERS = ("rhc", "afhc")
@@ -144,9 +146,10 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
 
 
 def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
-    """``robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)``: the layer around SPEC."""
+    """``robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P, expert=SPEC)``: the layer around SPEC,
+    against eGLB or the online policy ``expert``."""
     parts = split_specs(spec[len("robust(") : -1])
-    inner, settings = parts[0], parse_settings(",".join(parts[1:]), spec)
+    inner, settings = parts[0], parse_settings(parts[1:], spec)
     unknown = sorted(set(settings) - set(ROBUST_KEYS))
     if unknown:
         raise InputError(f"{spec}: unknown setting {unknown[0]!r} (settings: {', '.join(ROBUST_KEYS)})")
@@ -158,8 +161,20 @@ def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
     )
     if inner.startswith("robust("):
         raise InputError(f"{spec}: a robust layer inside another is not supported")
+    expert = None
+    if "expert" in settings:
+        if settings["expert"].startswith("robust("):
+            raise InputError(f"{spec}: the expert cannot be a robust layer")
+        expert = build(settings["expert"], options)
+        if not isinstance(expert, Policy):
+            raise InputError(f"{spec}: the expert must be an online policy; {settings['expert']!r} is an offline solver")
     return RobustPolicy(
-        build(inner, options), lam=lam, slack=Slack(b, settings.get("slack", "const")), price_floor=floor, name=spec
+        build(inner, options),
+        lam=lam,
+        slack=Slack(b, settings.get("slack", "const")),
+        price_floor=floor,
+        expert=expert,
+        name=spec,
     )
 
 

@@ -23,7 +23,7 @@ import numbers
 import pathlib
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from eglb.envs.errors import InputError, shown
@@ -287,11 +287,12 @@ def typed_arguments(function):
 
 
 # ----------------------------------------------------------------------------------- spec text
-def parse_settings(body: str, what: str) -> dict[str, str]:
-    """``key=value,key=value`` (a spec's settings) into a dict of stripped strings; a part without
-    ``=``, an empty key or value, or a key given twice is an InputError naming ``what``."""
+def parse_settings(body: str | Sequence[str], what: str) -> dict[str, str]:
+    """``key=value,key=value`` (a spec's settings, or its parts already split where a value holds
+    commas) into a dict of stripped strings; a part without ``=``, an empty key or value, or a key
+    given twice is an InputError naming ``what``."""
     settings: dict[str, str] = {}
-    for part in (p.strip() for p in body.split(",")):
+    for part in (p.strip() for p in (body.split(",") if isinstance(body, str) else body)):
         if not part:
             continue
         key, sep, value = (s.strip() for s in part.partition("="))
