@@ -177,7 +177,10 @@ TRAIN_CASES = [
     (["--tune", "sweeps/spaces/bc.yml", "--ray", "a b:1"], "the Ray address (--ray) must be"),
     (["--tune", "sweeps/spaces/bc.yml", "--storage", ""], "argument --storage: expected non-blank text"),
     (["--resume", "runs/bc"], "--algo, --synthetic apply only to start a run: --resume continues one with its own config.yaml"),
-    (["--algo", "ppo", "--set", "model.policy_kwargs.net_arch=[100000]"], "model.policy_kwargs.net_arch[0] must be a whole number from 1 to 16,384"),
+    (
+        ["--algo", "ppo", "--set", "model.policy_kwargs.net_arch=[100000]"],
+        "model.policy_kwargs.net_arch[0] must be a whole number from 1 to 16,384",
+    ),
     (["--eval-windows", "3"], "--eval-windows applies only with the history folder (--traces)"),
     (["--workload", "alibaba-genai"], "--workload applies only with the history folder (--traces) or --zones"),
     (["--zones", "NOPE"], "unknown zone 'NOPE'"),
