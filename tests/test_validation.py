@@ -205,6 +205,10 @@ BASE = RunConfig("bc")
 API_CASES = [
     (lambda: eglb.evaluate(None), "evaluate() argument 'config' must be an EvaluationConfig, got None"),
     (lambda: eglb.build(5), "build() argument 'spec' must be text, got 5"),
+    (
+        lambda: eglb.evaluate(eglb.EvaluationConfig(algos=("glb-cost",)), mapper=5),
+        "evaluate() argument 'mapper' must be a function (callable), got 5",
+    ),
     (lambda: eglb.build("glb-cost", options={}), "build() argument 'options' must be an AlgorithmOptions, got {}"),
     (lambda: eglb.ScenarioConfig(synthetic=3), "ScenarioConfig.synthetic must be a list or tuple, got 3"),
     (lambda: eglb.ScenarioConfig(shifts="outage"), "ScenarioConfig.shifts must be a list or tuple of text, not one string"),
