@@ -248,6 +248,9 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
+    given = ([config.ml] if config.ml else []) + list(evaluation.algos or ())
+    for spec in given:  # a bad name fails now, before a folder is made (the defaults are known names)
+        build(spec, evaluation.options)
     out = _check_out(evaluation, SWEEP_FILES, evaluation.out or "results/sweep")
     scenarios = build_scenarios(evaluation.scenario)
     if len(scenarios) > 1:
@@ -255,9 +258,6 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     base = scenarios[0]
     algos = evaluation.algos or default_algos([base.scenario])
     ml = config.ml or default_ml([a for a in algos if a.split(":")[0].split("(")[0].strip() not in CONTROLLERS])
-    build(ml, evaluation.options)  # a bad ML policy fails now, not after the sweep
-    for spec in algos:
-        build(spec, evaluation.options)
     severities = sorted(set(config.severities) | {0.0})
 
     def shifted(name: str, severity: float) -> ShiftedScenario:
