@@ -284,8 +284,8 @@ def test_bc_sizes_from_flags_are_bounded(tmp_path, setting, message, run_cli):
         ("ppo", "model.policy_kwargs.net_arch=[10000000000]", "net_arch[0] must be a whole number from 1 to 16,384"),
         ("recurrent-ppo", "model.policy_kwargs.lstm_hidden_size=1000000000", "lstm_hidden_size must be a whole number"),
         ("sac", "model.policy_kwargs.n_critics=100000", "n_critics must be a whole number from 1 to 16"),
-        ("sac", "model.buffer_size=1000000000000", "model.buffer_size must be <= 1e+08"),
-        ("ppo", "model.n_steps=1000000000", "model.n_steps must be <= 1e+08"),
+        ("sac", "model.buffer_size=1000000000000", "model.buffer_size must be <= 100000000, got 1000000000000"),
+        ("ppo", "model.n_steps=1000000000", "model.n_steps must be <= 100000000, got 1000000000"),
     ],
 )
 def test_sb3_sizes_from_flags_are_bounded(tmp_path, algo, setting, message):
