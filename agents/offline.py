@@ -48,6 +48,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 from eglb.agents.base import OfflineSolution, OfflineSolver
+from eglb.agents.flex_lp import KnobBlock
 from eglb.envs.errors import InputError, SolverError
 from eglb.envs.flow import adjacency, augment, flow_eps, greedy_start, hall_sets, receivable, residual_reach
 from eglb.envs.metrics import objective
@@ -120,7 +121,8 @@ class EGLBOffline(OfflineSolver):
         if initial.shape != (2, n):
             raise ValueError(f"initial_footprint has shape {initial.shape}, expected (2, {n})")
         clock = _Clock(scenario.name, self.time_limit, start)
-        model = _EnergyModel(scenario, initial, METHODS[self.method], clock)
+        block = KnobBlock(scenario) if scenario.flexible else None
+        model = _EnergyModel(scenario, initial, METHODS[self.method], clock, block)
         hall = None if scenario.full_mask else _HallCuts(scenario, clock)
         if hall is not None:
             hall.add_every_union(model)
@@ -131,8 +133,13 @@ class EGLBOffline(OfflineSolver):
         weights = scenario.footprint_weights
         marginals = -model.max_row_duals().reshape(2, n)
         duals = np.divide(marginals, weights[:, None], out=np.zeros_like(marginals), where=weights[:, None] > 0)
-        footprint = initial + (scenario.intensity * energy).sum(axis=2)
-        value = objective(float((scenario.price * energy).sum()), footprint, weights)
+        knobs = None
+        if block is None:
+            footprint = initial + (scenario.intensity * energy).sum(axis=2)
+            value = objective(float((scenario.price * energy).sum()), footprint, weights)
+        else:
+            knobs = block.read(model.values(), energy)
+            value = _knob_objective(block, knobs, initial)
         extra = {
             "solver_objective": model.objective(),
             "iterations": model.iterations,
@@ -151,7 +158,16 @@ class EGLBOffline(OfflineSolver):
             status="optimal",
             seconds=time.perf_counter() - start,
             extra=extra,
+            knobs=knobs,
         )
+
+
+def _knob_objective(block: KnobBlock, knobs, initial: np.ndarray) -> float:
+    """J of a plan with knobs, from the given starting footprint ``initial`` [2, N]."""
+    metrics = block.metrics(knobs)
+    footprint = initial + np.stack([metrics.region_water, metrics.region_carbon])
+    money = metrics.cost_total + metrics.transfer_cost + metrics.unfinished_penalty + metrics.accuracy_penalty
+    return objective(money, footprint, block.scenario.footprint_weights)
 
 
 class _Clock:
@@ -181,7 +197,7 @@ class _EnergyModel:
     """The LP over e[i, t] (column i*T + t) and (u_w, u_c), kept in one HiGHS instance so that
     rows added later re-solve from the last basis. Rows: T hourly totals, 2N max rows, Hall rows."""
 
-    def __init__(self, scenario: Scenario, initial: np.ndarray, settings: dict, clock: _Clock):
+    def __init__(self, scenario: Scenario, initial: np.ndarray, settings: dict, clock: _Clock, block: KnobBlock | None = None):
         n, hours = scenario.price.shape
         self.n, self.hours, self.clock = n, hours, clock
         columns = n * hours + 2
@@ -191,15 +207,21 @@ class _EnergyModel:
         values = np.concatenate([np.ones(n * hours), scenario.intensity.reshape(2, -1).ravel(), -np.ones(2 * n)])
         matrix = sp.csc_matrix((values, (rows, cols)), shape=(hours + 2 * n, columns))
         upper = receivable(scenario.capacity, scenario.mask, scenario.workload)
+        bounds = (
+            np.concatenate([scenario.price.ravel(), scenario.footprint_weights]),
+            np.concatenate([np.zeros(n * hours), [-highs.kHighsInf, -highs.kHighsInf]]),
+            np.concatenate([upper.ravel(), [highs.kHighsInf, highs.kHighsInf]]),
+            np.concatenate([scenario.total_workload, np.full(2 * n, -highs.kHighsInf)]),
+            np.concatenate([scenario.total_workload, -initial.ravel()]),
+        )
+        if block is not None:  # the knobs' columns and rows (agents/flex_lp.py)
+            matrix, *bounds = block.extend(matrix, *bounds)  # its infinite bounds are HiGHS's kHighsInf (inf)
+        columns, row_count = matrix.shape[1], matrix.shape[0]
         lp = highs.HighsLp()
-        lp.num_col_, lp.num_row_ = columns, hours + 2 * n
-        lp.col_cost_ = np.concatenate([scenario.price.ravel(), scenario.footprint_weights])
-        lp.col_lower_ = np.concatenate([np.zeros(n * hours), [-highs.kHighsInf, -highs.kHighsInf]])
-        lp.col_upper_ = np.concatenate([upper.ravel(), [highs.kHighsInf, highs.kHighsInf]])
-        lp.row_lower_ = np.concatenate([scenario.total_workload, np.full(2 * n, -highs.kHighsInf)])
-        lp.row_upper_ = np.concatenate([scenario.total_workload, -initial.ravel()])
+        lp.num_col_, lp.num_row_ = columns, row_count
+        lp.col_cost_, lp.col_lower_, lp.col_upper_, lp.row_lower_, lp.row_upper_ = bounds
         lp.a_matrix_.format_ = highs.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = columns, hours + 2 * n
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = columns, row_count
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
         lp.a_matrix_.value_ = matrix.data
@@ -227,6 +249,10 @@ class _EnergyModel:
             text = " ".join(str(self.highs.modelStatusToString(status)).split())
             raise SolverError(f"eGLB-Off on {self.clock.scenario_name!r}: HiGHS stopped with status {text!r}")
         self._solution = self.highs.getSolution()
+
+    def values(self) -> np.ndarray:
+        """Every column's value in the last solution."""
+        return np.asarray(self._solution.col_value)
 
     def energy(self) -> np.ndarray:
         """[N, T] the last solution's region energies, MW (solver noise below 0 clipped)."""

@@ -36,7 +36,12 @@ class Rollout:
 
 
 def rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> Rollout:
-    """Play ``policy`` over every hour of ``scenario`` in a :class:`GLBEnv` (``share`` actions)."""
+    """Play ``policy`` over every hour of ``scenario`` in a :class:`GLBEnv` (``share`` actions); a
+    scenario with deferrable jobs or model choice in a FlexGLBEnv (:mod:`eglb.agents.knob_rollout`)."""
+    if scenario.flexible:
+        from eglb.agents.knob_rollout import knob_rollout
+
+        return knob_rollout(policy, scenario, progress)
     start = time.perf_counter()
     env = GLBEnv(scenario, action_mode="share")
     env.reset(options={"start": 0})
