@@ -9,12 +9,15 @@ variables u_w, u_c. A :class:`KnobBlock` adds the columns and rows of the knobs:
   energy by (energy[k] - 1) y[k, i, t]. One row keeps the class's average accuracy at the target,
   sum_k (acc[k] - acc[0]) y[k, i, t] + delta >= (target - acc[0]) * share * total requests,
   with the shortfall delta >= 0 charged ``penalty`` USD per point and MWh.
-* **Jobs**, grouped into pools of identical jobs (below): h[p, t] >= 0, the work of pool p at home in
-  hour t, and a[p, t] >= 0 its work away from home, h + a <= max power, for t in its window; the
-  work left undone v[p] >= 0 with sum_t (h + a) + v = energy, charged ``penalty`` USD per MWh; away
-  work costs ``away_usd`` USD per MWh and draws (1 + ``away_overhead``) MWh per MWh in the regions
-  it goes to: flows f[c, i, t] >= 0 of class c (the jobs of one home and one set of allowed
-  regions) into each allowed region i other than home, sum_i f[c, i, t] = sum_{p in c} (1 + overhead_p) a[p, t].
+* **Jobs**, grouped into pools of identical jobs (below): r[p, t] in [0, max power], the work of
+  pool p in hour t of its window, drawn at home; the work left undone v[p] >= 0 with
+  sum_t r[p, t] + v[p] = energy, charged ``penalty`` USD per MWh. Away work is moved per *class* c
+  (the pools of one home, allowed set and transfer terms): A[c, i, t] >= 0, the class's work of hour
+  t moved from home to allowed region i, with sum_i A[c, i, t] <= sum_{p in c} r[p, t]; it leaves
+  home's energy, draws (1 + ``away_overhead``) MWh per MWh in i and costs ``away_usd`` USD per MWh.
+  Within a class every pool has the same terms, so any split of the class's moved work among its
+  pools (in proportion to their work, say) is a per-pool schedule with the same cost: exact. Per
+  job-hour there is one column and no row; rows come per class-hour.
 * Every region's energy, e[i, t] + sum_k (energy[k] - 1) y[k, i, t] + home work + flows in, is
   charged its price and footprints (the max rows) and kept within capacity (a row per region and hour,
   added only when the knobs can push energy above e's own bound: jobs, or a model above energy 1).
@@ -30,9 +33,8 @@ all have the same duration), and every cost is the same per MWh for all of them.
 duration pooling would be a relaxation: two jobs of 2 hours, one needing 2 MWh at 1 MW and one
 needing nothing, would pool into 2 MWh at 2 MW, which a single hour could do.
 
-Sizes: columns (K-1) N T + 1 + 2 (pool-hours) + pools + (away class-hours x regions); rows N T
-(model shares) + 1 + N T (capacity) + pool-hours (power) + pools + class-hours: linear in jobs and
-hours.
+Sizes: columns (K-1) N T + 1 + pool-hours + pools + class-hours x (allowed regions - 1); rows
+N T (model shares) + 1 + N T (capacity) + pools + class-hours: linear in jobs and hours.
 """
 
 from __future__ import annotations
@@ -142,16 +144,24 @@ class KnobBlock:
         self._columns: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (cost, lower, upper)
         self._rows: list[tuple[np.ndarray, np.ndarray]] = []  # (lower, upper)
         self._entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (row, column, value)
-        self._energy_entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (region*T + t, column, MWh per unit)
+        # E[i, t]: every MWh drawn in region i at hour t, within capacity; it carries the price and the
+        # footprints (the max rows), so each other column touches only its region-hours' balance rows
+        # E - e - sum of contributions = 0 (rows with few entries: both simplex and interior point
+        # slow down a lot when every job column enters the 2N max rows).
+        cells = np.arange(n * hours)
+        self.energy_at = self._new_columns(scenario.price.ravel(), 0.0, scenario.capacity.ravel())
+        self.balance_at = self._new_rows(np.zeros(cells.size), np.zeros(cells.size))
+        intensity = scenario.intensity.reshape(2, -1)
+        for k in range(2):
+            self._entries.append((hours + k * n + cells // hours, self.energy_at + cells, intensity[k]))
+        self._entries.append((self.balance_at + cells, self.energy_at + cells, np.ones(cells.size)))
+        self._entries.append((self.balance_at + cells, cells, -np.ones(cells.size)))  # e[i, t]
         models, jobs = scenario.models, scenario.jobs
-        self.models_at = self.jobs_at = None
+        self.models_at = None
         if models is not None and models.count > 1:
             self._add_models()
         if jobs is not None and jobs.count:
             self._add_jobs(jobs)
-        needs_capacity = jobs is not None and jobs.count or (models is not None and models.energy.max() > 1)
-        if needs_capacity:
-            self._add_capacity_rows()
 
     # ------------------------------------------------------------------------------------- layout
     @property
@@ -175,13 +185,9 @@ class KnobBlock:
         return start
 
     def _energy(self, cell: np.ndarray, column: np.ndarray, value: np.ndarray) -> None:
-        """Columns that put ``value`` MWh per unit into region-hour ``cell`` (= i*T + t): price and footprint terms."""
-        s = self.scenario
+        """Columns that put ``value`` MWh per unit into region-hour ``cell`` (= i*T + t) (its balance row)."""
         value = np.broadcast_to(value, cell.shape).astype(float)
-        self._energy_entries.append((cell, column, value))
-        intensity = s.intensity.reshape(2, -1)
-        for k in range(2):
-            self._entries.append((self.hours + k * self.n + cell // self.hours, column, intensity[k, cell] * value))
+        self._entries.append((self.balance_at + cell, column, -value))
 
     # ------------------------------------------------------------------------------------- models
     def _add_models(self) -> None:
@@ -190,8 +196,7 @@ class KnobBlock:
         n, hours, extra = self.n, self.hours, s.models.count - 1
         cells = np.arange(n * hours)
         factor = models.energy[1:] - 1.0  # MWh per MWh of requests moved off model 0
-        cost = (factor[:, None] * s.price.ravel()[None, :]).ravel()
-        start = self._new_columns(cost, 0.0, np.full(extra * n * hours, INF))
+        start = self._new_columns(np.zeros(extra * n * hours), 0.0, np.full(extra * n * hours, INF))
         columns = start + np.arange(extra * n * hours).reshape(extra, -1)
         self.models_at = start
         for k in range(extra):
@@ -209,78 +214,64 @@ class KnobBlock:
 
     # ------------------------------------------------------------------------------------- jobs
     def _add_jobs(self, jobs: Jobs) -> None:
-        s = self.scenario
         hours = self.hours
         pools = self.pools = JobPools.of(jobs)
         first = pools.first
         release, deadline, home = jobs.release[first], jobs.deadline[first], jobs.home[first]
-        allowed = jobs.regions[first]
-        away = allowed.copy()
-        away[np.arange(first.size), home] = False
-        has_away = away.any(axis=1)
         owner, hour = window_hours(release, deadline)  # pool-hours
         self.pool_hours = (owner, hour)
-        # h[p, t]: work at home, price of home.
+        # r[p, t]: the pool's work, all of it drawn at home (away work is moved by the class columns).
         home_cell = home[owner] * hours + hour
-        h = self._new_columns(s.price.ravel()[home_cell], 0.0, pools.max_power[owner])
-        h_cols = h + np.arange(owner.size)
-        self._energy(home_cell, h_cols, 1.0)
-        # a[p, t]: work away (pools with somewhere to go), its transfer price per MWh.
-        with_away = np.flatnonzero(has_away[owner])
-        a_owner = owner[with_away]
-        a = self._new_columns(jobs.away_usd[first][a_owner], 0.0, pools.max_power[a_owner])
-        a_cols = a + np.arange(with_away.size)
-        # h + a <= max power.
-        power = self._new_rows(np.full(with_away.size, -INF), pools.max_power[a_owner]) + np.arange(with_away.size)
-        self._entries.append((np.r_[power, power], np.r_[h_cols[with_away], a_cols], np.ones(2 * with_away.size)))
-        # v[p]: unfinished work, and sum_t (h + a) + v = energy.
+        r = self._new_columns(np.zeros(owner.size), 0.0, pools.max_power[owner])
+        self.r_columns = r + np.arange(owner.size)
+        self._energy(home_cell, self.r_columns, 1.0)
+        # v[p]: work left undone, and sum_t r + v = energy.
         v = self._new_columns(np.full(pools.count, jobs.penalty), 0.0, np.full(pools.count, INF))
+        self.v_columns = v + np.arange(pools.count)
         done = self._new_rows(pools.energy, pools.energy)
-        self._entries.append((done + owner, h_cols, np.ones(owner.size)))
-        self._entries.append((done + a_owner, a_cols, np.ones(a_owner.size)))
-        self._entries.append((done + np.arange(pools.count), v + np.arange(pools.count), np.ones(pools.count)))
-        self.job_columns = (h_cols, a_cols, with_away, v)
-        # Away classes: one per (home, allowed set) among pools that can go away.
-        class_key = np.column_stack([home, allowed]).astype(np.int64)
-        _, class_of = np.unique(class_key, axis=0, return_inverse=True)
+        self._entries.append((done + owner, self.r_columns, np.ones(owner.size)))
+        self._entries.append((done + np.arange(pools.count), self.v_columns, np.ones(pools.count)))
+        # Away classes: pools of one home, allowed set and transfer terms; A[c, i, t] their work moved
+        # from home to region i: it leaves home's energy and lands in i with its overhead.
+        allowed = jobs.regions[first]
+        key = np.column_stack([home, jobs.away_usd[first], jobs.away_overhead[first], allowed])
+        _, class_of = np.unique(key, axis=0, return_inverse=True)
         class_of = class_of.reshape(-1)
-        flows = []
-        overhead = 1.0 + jobs.away_overhead[first]
-        for c in np.unique(class_of[has_away]):
+        self.classes = []
+        for c in range(int(class_of.max()) + 1 if class_of.size else 0):
             members = np.flatnonzero(class_of == c)
-            active = np.zeros(hours, dtype=bool)
-            for p in members:
-                active[release[p] : deadline[p]] = True
-            t_active = np.flatnonzero(active)
-            regions = np.flatnonzero(away[members[0]])
-            # Rows: sum_i f[c, i, t] - sum_p (1 + overhead_p) a[p, t] = 0, one per active hour.
-            rows = self._new_rows(np.zeros(t_active.size), np.zeros(t_active.size))
+            p0 = members[0]
+            away = np.flatnonzero(allowed[p0])
+            away = away[away != home[p0]]
+            if away.size == 0:
+                continue
+            in_class = np.isin(owner, members)
+            t_active = np.unique(hour[in_class])
+            overhead, usd, h = float(jobs.away_overhead[first[p0]]), float(jobs.away_usd[first[p0]]), int(home[p0])
+            # Rows: sum_i A[c, i, t] - sum_p r[p, t] <= 0 (home keeps a non-negative share).
+            rows = self._new_rows(np.full(t_active.size, -INF), np.zeros(t_active.size))
             row_of_hour = np.full(hours, -1)
             row_of_hour[t_active] = rows + np.arange(t_active.size)
-            f_cells = (regions[:, None] * hours + t_active[None, :]).ravel()  # region-major
-            f = self._new_columns(s.price.ravel()[f_cells], 0.0, np.full(f_cells.size, INF))
-            f_cols = f + np.arange(f_cells.size)
-            self._energy(f_cells, f_cols, 1.0)
-            self._entries.append((row_of_hour[f_cells % hours], f_cols, np.ones(f_cols.size)))
-            in_class = np.isin(a_owner, members)
-            self._entries.append((row_of_hour[hour[with_away][in_class]], a_cols[in_class], -overhead[a_owner[in_class]]))
-            flows.append((members, regions, t_active, f_cols))
-        self.flows = flows
-
-    # ------------------------------------------------------------------------------------- capacity
-    def _add_capacity_rows(self) -> None:
-        s = self.scenario
-        cells = np.arange(self.n * self.hours)
-        rows = self._new_rows(np.full(cells.size, -INF), s.capacity.ravel())
-        self._entries.append((rows + cells, cells, np.ones(cells.size)))  # e[i, t]
-        for cell, column, value in self._energy_entries:
-            self._entries.append((rows + cell, column, value))
+            dest = np.repeat(away, t_active.size)
+            when = np.tile(t_active, away.size)
+            a = self._new_columns(np.full(dest.size, usd), 0.0, np.full(dest.size, INF))
+            a_cols = a + np.arange(dest.size)
+            self._energy(dest * hours + when, a_cols, 1.0 + overhead)
+            self._energy(h * hours + when, a_cols, -1.0)
+            self._entries.append((row_of_hour[when], a_cols, np.ones(a_cols.size)))
+            k = np.flatnonzero(in_class)
+            self._entries.append((row_of_hour[hour[k]], self.r_columns[k], -np.ones(k.size)))
+            self.classes.append((members, away, t_active, a_cols, usd, overhead))
 
     # ------------------------------------------------------------------------------------- assembly
     def extend(self, matrix: sp.csc_matrix, cost, col_lower, col_upper, row_lower, row_upper):
-        """The core LP (matrix and bounds) with this block's columns and rows added."""
+        """The core LP (matrix and bounds) with this block's columns and rows added; the request loads
+        e lose their price and footprint terms, which E carries."""
         rows, cols = self.core_rows + self.n_rows, self.core_columns + self.n_columns
         core = matrix.tocoo()
+        keep = ~((core.col < self.n * self.hours) & (core.row >= self.hours) & (core.row < self.hours + 2 * self.n))
+        core = sp.coo_matrix((core.data[keep], (core.row[keep], core.col[keep])), shape=core.shape)
+        cost = np.concatenate([np.zeros(self.n * self.hours), cost[self.n * self.hours :]])
         r = np.concatenate([core.row] + [e[0] for e in self._entries])
         c = np.concatenate([core.col] + [e[1] for e in self._entries])
         v = np.concatenate([core.data] + [e[2] for e in self._entries])
@@ -324,38 +315,45 @@ class KnobBlock:
         return KnobPlan(model_load, job_hours, unfinished, energy, transfer, 0 if jobs is None else jobs.count, n)
 
     def _read_jobs(self, values: np.ndarray):
-        s, jobs, pools = self.scenario, self.scenario.jobs, self.pools
+        jobs, pools = self.scenario.jobs, self.pools
         n, hours = self.n, self.hours
         owner, hour = self.pool_hours
-        h_cols, a_cols, with_away, v = self.job_columns
-        h = values[h_cols]
-        a = np.zeros(owner.size)
-        a[with_away] = values[a_cols]
+        r = values[self.r_columns]
         home = jobs.home[pools.first]
-        # Work of each pool per (region, hour): home directly, away split as its class's flows.
-        pool_work = sp.coo_matrix((h, (owner, home[owner] * hours + hour)), shape=(pools.count, n * hours)).tocsr()
         energy = np.zeros((n, hours))
-        np.add.at(energy, (home[owner], hour), h)
-        transfer = float(jobs.away_usd[pools.first][owner] @ a)
-        for members, regions, t_active, f_cols in self.flows:
-            f = values[f_cols].reshape(regions.size, t_active.size)
-            energy[np.ix_(regions, t_active)] += f
-            split = np.zeros((regions.size, hours))
-            total = f.sum(axis=0)
-            split[:, t_active] = np.divide(f, total, out=np.full(f.shape, 1.0 / regions.size), where=total > 0)
-            in_class = np.isin(owner, members) & (a > 0)
-            k = np.flatnonzero(in_class)
-            rows = np.repeat(owner[k], regions.size)
-            cols = (regions[None, :] * hours + hour[k][:, None]).ravel()
-            data = (a[k][:, None] * split[:, hour[k]].T).ravel()
-            pool_work = pool_work + sp.coo_matrix((data, (rows, cols)), shape=pool_work.shape).tocsr()
-        # Per job: its pool's work times its share; as [T, M*N] rows for hour-by-hour replay.
-        job_work = sp.diags(pools.share) @ pool_work[pools.of_job]  # [M, N*T]
-        coo = job_work.tocoo()
-        region, t = np.divmod(coo.col, hours)
-        job_hours = sp.coo_matrix((coo.data, (t, coo.row * n + region)), shape=(hours, jobs.count * n)).tocsr()
-        unfinished = values[v + np.arange(pools.count)][pools.of_job] * pools.share
-        return job_hours, unfinished, transfer, energy
+        np.add.at(energy, (home[owner], hour), r)
+        at_home = np.ones(owner.size)  # share of each pool-hour's work done at home
+        rows, cells, amounts = [], [], []  # away work of each pool-hour
+        transfer = 0.0
+        for members, away, t_active, a_cols, usd, overhead in self.classes:
+            moved = values[a_cols].reshape(away.size, t_active.size)  # [regions, active hours] MW of work
+            transfer += usd * float(moved.sum())
+            energy[np.ix_(away, t_active)] += (1.0 + overhead) * moved
+            energy[home[members[0]], t_active] -= moved.sum(axis=0)
+            k = np.flatnonzero(np.isin(owner, members))
+            work = np.zeros(hours)
+            np.add.at(work, hour[k], r[k])
+            # Every pool of the class moves the class's share of its hour's work (solver noise above 1 cut).
+            share = np.zeros((away.size, hours))
+            share[:, t_active] = np.divide(moved, work[t_active], out=np.zeros_like(moved), where=work[t_active] > 0)
+            share /= np.maximum(share.sum(axis=0), 1.0)
+            at_home[k] = 1.0 - share.sum(axis=0)[hour[k]]
+            rows.append(np.repeat(owner[k], away.size))
+            cells.append((away[None, :] * hours + hour[k][:, None]).ravel())
+            amounts.append((r[k][:, None] * share[:, hour[k]].T).ravel())
+        # Each pool's work per (region, hour), then each job's: its share of its pool (JobPools).
+        pool_work = sp.coo_matrix(
+            (
+                np.concatenate([r * at_home, *amounts]),
+                (np.concatenate([owner, *rows]), np.concatenate([home[owner] * hours + hour, *cells])),
+            ),
+            shape=(pools.count, n * hours),
+        ).tocsr()
+        job_work = (sp.diags(pools.share) @ pool_work[pools.of_job]).tocoo()  # [M, N*T]
+        region, t = np.divmod(job_work.col, hours)
+        job_hours = sp.coo_matrix((job_work.data, (t, job_work.row * n + region)), shape=(hours, jobs.count * n)).tocsr()
+        unfinished = values[self.v_columns][pools.of_job] * pools.share
+        return job_hours, unfinished, transfer, np.maximum(energy, 0.0)
 
     def metrics(self, plan: KnobPlan) -> Metrics:
         """The metrics (J included) of a plan, computed by the one metrics function."""

@@ -72,10 +72,12 @@ class Jobs:
     done by the start of hour ``deadline``), at any power from 0 to ``max_power`` each hour, pausing
     and resuming freely, split over its allowed regions (the fluid model: a job's work is divisible,
     as data-parallel training is). Its checkpoint sits in ``home``; work run in another allowed region
-    ships the checkpoint there: per MWh of work run away from home it pays ``transfer_usd / energy``
-    USD and draws ``transfer_mwh / energy`` MWh of extra energy in the destination (the job's power
-    while it waits for its checkpoint), i.e. one whole move's price prorated over the job's work.
-    Work not done by the deadline is a violation, charged ``penalty`` USD per MWh.
+    ships the checkpoint there: per MWh of work run away from home it pays ``away_usd`` USD and draws
+    ``away_overhead`` MWh of extra energy in the destination (the job's power while it waits for its
+    checkpoint): a move's price and energy spread over the work it enables (one move per job:
+    the move's price divided by the job's energy; :mod:`eglb.envs.job_stream` derives them from
+    checkpoint sizes and transfer prices). Work not done by the deadline is a violation, charged
+    ``penalty`` USD per MWh.
 
     Attributes:
         names: M unique job names.
@@ -85,8 +87,9 @@ class Jobs:
         max_power: [M] most work per hour, MW (> 0).
         regions: [M, N] bool, the regions it may run in.
         home: [M] int, the region holding its data and checkpoint (an allowed region).
-        transfer_usd: [M] price of one move of its checkpoint out of home, USD (>= 0).
-        transfer_mwh: [M] energy of one move, MWh (>= 0), drawn in the destination region.
+        away_usd: [M] transfer price per MWh of work run away from home, USD/MWh (>= 0).
+        away_overhead: [M] extra energy per MWh of work run away from home, MWh/MWh (>= 0),
+            drawn in the destination region.
         penalty: USD per MWh of work left undone at a deadline (>= 0).
     """
 
@@ -97,8 +100,8 @@ class Jobs:
     max_power: np.ndarray
     regions: np.ndarray
     home: np.ndarray
-    transfer_usd: np.ndarray | None = None
-    transfer_mwh: np.ndarray | None = None
+    away_usd: np.ndarray | None = None
+    away_overhead: np.ndarray | None = None
     penalty: float = DEFAULT_UNFINISHED_PENALTY
 
     def __post_init__(self) -> None:
@@ -114,7 +117,7 @@ class Jobs:
             return f"job {names[m]!r} (job {m})"
 
         arrays = {}
-        for name, default in (("energy", None), ("max_power", None), ("transfer_usd", 0.0), ("transfer_mwh", 0.0)):
+        for name, default in (("energy", None), ("max_power", None), ("away_usd", 0.0), ("away_overhead", 0.0)):
             values = getattr(self, name)
             values = np.full(count, default) if values is None else _numbers(values, name, count, "the jobs")
             bad = ~np.isfinite(values) | (values < 0) | (values > MAX_MAGNITUDE)
@@ -182,16 +185,6 @@ class Jobs:
     @property
     def n_regions(self) -> int:
         return int(self.regions.shape[1])
-
-    @cached_property
-    def away_usd(self) -> np.ndarray:
-        """[M] USD per MWh of work run away from home (one move's price spread over the job's work)."""
-        return _frozen(np.divide(self.transfer_usd, self.energy, out=np.zeros(self.count), where=self.energy > 0))
-
-    @cached_property
-    def away_overhead(self) -> np.ndarray:
-        """[M] extra MWh drawn in the destination per MWh of work run away from home."""
-        return _frozen(np.divide(self.transfer_mwh, self.energy, out=np.zeros(self.count), where=self.energy > 0))
 
     @cached_property
     def hours(self) -> tuple[np.ndarray, np.ndarray]:
@@ -262,8 +255,8 @@ class Jobs:
             max_power=self.max_power[index],
             regions=self.regions[index],
             home=self.home[index],
-            transfer_usd=self.transfer_usd[index],
-            transfer_mwh=self.transfer_mwh[index],
+            away_usd=self.away_usd[index],
+            away_overhead=self.away_overhead[index],
             penalty=self.penalty,
         )
 
@@ -275,7 +268,7 @@ class Jobs:
             and self.penalty == other.penalty
             and all(
                 np.array_equal(getattr(self, name), getattr(other, name))
-                for name in ("energy", "release", "deadline", "max_power", "regions", "home", "transfer_usd", "transfer_mwh")
+                for name in ("energy", "release", "deadline", "max_power", "regions", "home", "away_usd", "away_overhead")
             )
         )
 

@@ -22,7 +22,10 @@ measurements, with sources), cited where it is used:
   GPU. A move is priced per GB leaving the home region (default 0.02 USD/GB, the US/EU price of the
   `green-dcc` transmission matrices; 0.09 elsewhere, set per region with ``usd_per_gb``) and takes
   the job's power for the time its shards need on 10 Gb/s links, one per 8-GPU node:
-  8 x 14 GB at 10 Gb/s = 89.6 s, whatever the job's size.
+  8 x 14 GB at 10 Gb/s = 89.6 s, whatever the job's size. The model charges moves per MWh of work
+  run away from home (:class:`eglb.envs.flexibility.Jobs`); one move per job of the mean duration
+  gives, per MWh, 14 GB x price / (0.7 kW x 47 h) USD (8.5 USD/MWh at 0.02 USD/GB) and
+  89.6 s / 47 h = 5.3e-4 MWh of extra energy, the same for every job of a home region.
 * **How much is deferrable**: the jobs' expected energy is ``deferrable_share`` of all energy
   (interactive plus jobs). FLEXIBILITY.md anchors 0.7 on Acme's pretraining share of GPU time and
   says no source fixes it (UNCONFIRMED); the default here is 0.2, the low end of its sweep {0.2,
@@ -65,6 +68,7 @@ class JobStream:
         checkpoint_gb_per_gpu: checkpoint size per GPU, GB.
         usd_per_gb: transfer price out of each region, USD/GB: one number or one per region.
         move_seconds: the time one move takes (the job idles at its power meanwhile), s.
+        moves_per_hours: hours of work one move serves (default: the mean duration).
         job_capacity: capacity added to every region, in multiples of the jobs' mean power per region.
         penalty: USD per MWh of work left undone at a deadline.
     """
@@ -81,6 +85,7 @@ class JobStream:
     checkpoint_gb_per_gpu: float = 14.0
     usd_per_gb: float | tuple[float, ...] = 0.02
     move_seconds: float = 8 * 14.0 * 8 / 10
+    moves_per_hours: float | None = None
     job_capacity: float = 2.0
     penalty: float = DEFAULT_UNFINISHED_PENALTY
     utc_offsets: tuple[float, ...] | None = field(default=None)
@@ -99,6 +104,7 @@ class JobStream:
             ("checkpoint_gb_per_gpu", np.isfinite(self.checkpoint_gb_per_gpu) and self.checkpoint_gb_per_gpu >= 0),
             ("usd_per_gb", np.all(np.isfinite(self.usd_per_gb)) and np.all(np.asarray(self.usd_per_gb) >= 0)),
             ("move_seconds", np.isfinite(self.move_seconds) and self.move_seconds >= 0),
+            ("moves_per_hours", self.moves_per_hours is None or (np.isfinite(self.moves_per_hours) and self.moves_per_hours > 0)),
             ("job_capacity", np.isfinite(self.job_capacity) and self.job_capacity >= 0),
         )
         for name, ok in checks:
@@ -151,7 +157,8 @@ class JobStream:
         regions = np.ones((count, n), dtype=bool)
         regions[pinned] = False
         regions[np.flatnonzero(pinned), home[pinned]] = True
-        gigabytes = gpus * self.checkpoint_gb_per_gpu
+        served = self.moves_per_hours if self.moves_per_hours is not None else (low + high) / 2  # hours of work per move
+        per_mwh = self.checkpoint_gb_per_gpu / (self.gpu_kw / 1000 * served)  # GB moved per MWh of work away
         jobs = Jobs(
             names=tuple(f"job{k}" for k in range(count)),
             energy=power * duration,
@@ -160,8 +167,8 @@ class JobStream:
             max_power=power,
             regions=regions,
             home=home,
-            transfer_usd=gigabytes * price[home],
-            transfer_mwh=power * self.move_seconds / 3600,
+            away_usd=per_mwh * price[home],
+            away_overhead=np.full(count, self.move_seconds / 3600 / served),
             penalty=self.penalty,
         )
         mean_power = float(jobs.energy.sum()) / hours / n

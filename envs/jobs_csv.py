@@ -2,8 +2,8 @@
 
 ::
 
-    job,energy_mwh,release,deadline,max_power_mw,home,regions,transfer_usd,transfer_mwh
-    train-7b,2.4,2024-01-02T09:00,2024-01-03T09:00,0.1,DE-LU,*,1568,0.0025
+    job,energy_mwh,release,deadline,max_power_mw,home,regions,away_usd_per_mwh,away_mwh_per_mwh
+    train-7b,2.4,2024-01-02T09:00,2024-01-03T09:00,0.1,DE-LU,*,8.5,0.00053
     finetune,0.3,2024-01-02T10:00,2024-01-02T20:00,0.05,JP-TK,JP-TK SG,,
 
 * ``job``: a unique name. ``energy_mwh``: the work, MWh (>= 0). ``max_power_mw``: MW (> 0).
@@ -11,8 +11,8 @@
   ``release`` up to, not including, ``deadline`` (which may be the hour after the scenario's last).
 * ``home``: the region holding its data and checkpoint. ``regions``: the regions it may run in,
   space-separated names, or ``*`` for all (home is always allowed; empty: home only).
-* ``transfer_usd``, ``transfer_mwh`` (optional; empty = 0): the price and the energy of one move of
-  its checkpoint away from home.
+* ``away_usd_per_mwh``, ``away_mwh_per_mwh`` (optional; empty = 0): the checkpoint transfer's price
+  and extra energy per MWh of work run away from home (a move's, spread over the work it serves).
 
 Every mistake is named by file, line and column, or by the job: a deadline not after the release,
 a negative or non-finite energy, an unknown region, a window outside the scenario, more work than
@@ -33,7 +33,7 @@ from eglb.envs.flexibility import DEFAULT_UNFINISHED_PENALTY, Jobs
 from eglb.envs.scenario import Scenario
 
 COLUMNS = ("job", "energy_mwh", "release", "deadline", "max_power_mw", "home", "regions")
-OPTIONAL = ("transfer_usd", "transfer_mwh")
+OPTIONAL = ("away_usd_per_mwh", "away_mwh_per_mwh")
 
 #: Most jobs a file may list (a year of 14 zones at the generator's 0.9 share is about 10^6).
 MAX_JOBS = 5_000_000
@@ -126,8 +126,8 @@ def load_jobs(path: str | Path, scenario: Scenario, penalty: float = DEFAULT_UNF
             max_power=power,
             regions=regions,
             home=home,
-            transfer_usd=extra.get("transfer_usd"),
-            transfer_mwh=extra.get("transfer_mwh"),
+            away_usd=extra.get("away_usd_per_mwh"),
+            away_overhead=extra.get("away_mwh_per_mwh"),
             penalty=penalty,
         )
         scenario.with_changes(jobs=jobs)  # each job alone against the scenario's capacity
@@ -152,8 +152,8 @@ def save_jobs(jobs: Jobs, scenario: Scenario, path: str | Path) -> Path:
                 "*" if all_ else " ".join(scenario.regions[i] for i in np.flatnonzero(r))
                 for r, all_ in zip(jobs.regions, everywhere)
             ],
-            "transfer_usd": jobs.transfer_usd,
-            "transfer_mwh": jobs.transfer_mwh,
+            "away_usd_per_mwh": jobs.away_usd,
+            "away_mwh_per_mwh": jobs.away_overhead,
         }
     )
     path = Path(path)

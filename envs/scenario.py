@@ -243,8 +243,10 @@ class Scenario:
 
     @property
     def flexible(self) -> bool:
-        """True when the scenario has deferrable jobs or a model choice (docs/model/flexibility.md)."""
-        return self.jobs is not None or self.models is not None
+        """True when the scenario has deferrable jobs or a choice of models (docs/model/flexibility.md).
+
+        No jobs and a single model are no knob: such a scenario is the core model, number for number."""
+        return (self.jobs is not None and self.jobs.count > 0) or (self.models is not None and self.models.count > 1)
 
     @cached_property
     def mask_classes(self) -> MaskClasses:
