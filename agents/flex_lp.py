@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from eglb.envs.flexibility import Jobs, window_hours
+from eglb.envs.flow import augment, flow_eps, greedy_start
 from eglb.envs.metrics import Metrics, metrics_from_energy
 from eglb.envs.scenario import Scenario
 
@@ -130,6 +131,27 @@ class KnobPlan:
     def model_load_total(self) -> np.ndarray | None:
         """[K] MWh of class requests served by each model over the horizon."""
         return None if self.model_load is None else self.model_load.sum(axis=(1, 2))
+
+
+def _moves(moved: np.ndarray, arrive: np.ndarray, homes: list[int]) -> np.ndarray:
+    """[G, R, H] who moves where: group g's moved work [G, H] sent to the destinations [R, H] that
+    receive it, never to its own home (destination index ``homes[g]``); the LP's Hall rows make
+    it possible (a max-flow per hour; the rest of a solver-noise shortfall spread evenly)."""
+    groups, regions, hours = moved.shape[0], arrive.shape[0], moved.shape[1]
+    out = np.zeros((groups, regions, hours))
+    regions_of = [[i for i in range(regions) if i != homes[g]] for g in range(groups)]
+    for t in range(hours):
+        supply = moved[:, t]
+        if supply.sum() <= 0:
+            continue
+        eps = flow_eps(float(supply.sum()))
+        x, res, free = greedy_start(supply.tolist(), arrive[:, t].tolist(), regions_of, eps)
+        augment(x, res, free, regions_of, eps)
+        flow = np.array(x).T  # [G, R]
+        for g in np.flatnonzero(np.array(res) > 0):
+            flow[g, regions_of[g]] += res[g] / max(len(regions_of[g]), 1)
+        out[:, :, t] = flow
+    return out
 
 
 class KnobBlock:
@@ -231,37 +253,70 @@ class KnobBlock:
         done = self._new_rows(pools.energy, pools.energy)
         self._entries.append((done + owner, self.r_columns, np.ones(owner.size)))
         self._entries.append((done + np.arange(pools.count), self.v_columns, np.ones(pools.count)))
-        # Away classes: pools of one home, allowed set and transfer terms; A[c, i, t] their work moved
-        # from home to region i: it leaves home's energy and lands in i with its overhead.
-        allowed = jobs.regions[first]
-        key = np.column_stack([home, jobs.away_usd[first], jobs.away_overhead[first], allowed])
-        _, class_of = np.unique(key, axis=0, return_inverse=True)
-        class_of = class_of.reshape(-1)
-        self.classes = []
-        for c in range(int(class_of.max()) + 1 if class_of.size else 0):
-            members = np.flatnonzero(class_of == c)
-            p0 = members[0]
-            away = np.flatnonzero(allowed[p0])
-            away = away[away != home[p0]]
-            if away.size == 0:
-                continue
-            in_class = np.isin(owner, members)
-            t_active = np.unique(hour[in_class])
-            overhead, usd, h = float(jobs.away_overhead[first[p0]]), float(jobs.away_usd[first[p0]]), int(home[p0])
-            # Rows: sum_i A[c, i, t] - sum_p r[p, t] <= 0 (home keeps a non-negative share).
-            rows = self._new_rows(np.full(t_active.size, -INF), np.zeros(t_active.size))
-            row_of_hour = np.full(hours, -1)
-            row_of_hour[t_active] = rows + np.arange(t_active.size)
-            dest = np.repeat(away, t_active.size)
-            when = np.tile(t_active, away.size)
-            a = self._new_columns(np.full(dest.size, usd), 0.0, np.full(dest.size, INF))
-            a_cols = a + np.arange(dest.size)
-            self._energy(dest * hours + when, a_cols, 1.0 + overhead)
-            self._energy(h * hours + when, a_cols, -1.0)
-            self._entries.append((row_of_hour[when], a_cols, np.ones(a_cols.size)))
-            k = np.flatnonzero(in_class)
-            self._entries.append((row_of_hour[hour[k]], self.r_columns[k], -np.ones(k.size)))
-            self.classes.append((members, away, t_active, a_cols, usd, overhead))
+        self._add_moves(jobs, owner, hour)
+
+    def _add_moves(self, jobs: Jobs, owner: np.ndarray, hour: np.ndarray) -> None:
+        """Work moved away from home (module docstring, "Moves")."""
+        hours, pools = self.hours, self.pools
+        first = pools.first
+        home, allowed = jobs.home[first], jobs.regions[first]
+        usd, overhead = jobs.away_usd[first], jobs.away_overhead[first]
+        group_key = np.column_stack([home, usd, overhead, allowed])
+        _, group_of = np.unique(group_key, axis=0, return_inverse=True)
+        group_of = group_of.reshape(-1)
+        groups = [np.flatnonzero(group_of == g) for g in range(int(group_of.max()) + 1 if group_of.size else 0)]
+        cluster_key = np.array([np.r_[overhead[g[0]], allowed[g[0]]] for g in groups]).reshape(len(groups), -1)
+        _, cluster_of = np.unique(cluster_key, axis=0, return_inverse=True) if groups else (None, np.zeros(0, int))
+        cluster_of = np.asarray(cluster_of).reshape(-1)
+        pool_group = np.empty(pools.count, dtype=int)
+        for g, members in enumerate(groups):
+            pool_group[members] = g
+        self.clusters = []
+        for c in range(int(cluster_of.max()) + 1 if cluster_of.size else 0):
+            member_groups = np.flatnonzero(cluster_of == c)
+            p0 = groups[member_groups[0]][0]
+            regions = np.flatnonzero(allowed[p0])
+            if regions.size < 2:
+                continue  # pinned: nowhere to go
+            kappa = float(overhead[p0])
+            in_cluster = np.flatnonzero(np.isin(pool_group[owner], member_groups))
+            t_active = np.unique(hour[in_cluster])
+            at = np.full(hours, -1)
+            at[t_active] = np.arange(t_active.size)
+            # Work balance: sum_i f[i, t] - sum_g M[g, t] = 0.
+            balance = self._new_rows(np.zeros(t_active.size), np.zeros(t_active.size))
+            # f[i, t]: work arriving in region i, drawing 1 + overhead MWh per MWh there.
+            dest, when = np.repeat(regions, t_active.size), np.tile(t_active, regions.size)
+            f = self._new_columns(np.zeros(dest.size), 0.0, np.full(dest.size, INF)) + np.arange(dest.size)
+            self._energy(dest * hours + when, f, 1.0 + kappa)
+            self._entries.append((balance + at[when], f, np.ones(f.size)))
+            group_cols = []
+            for g in member_groups:
+                pools_g = groups[g]
+                k = np.flatnonzero(np.isin(owner, pools_g))
+                t_g = np.unique(hour[k])
+                h = int(home[pools_g[0]])
+                # M[g, t]: work of group g moved out of home h (costs its transfer price), at most its work.
+                m_cols = self._new_columns(np.full(t_g.size, usd[pools_g[0]]), 0.0, np.full(t_g.size, INF)) + np.arange(t_g.size)
+                self._energy(h * hours + t_g, m_cols, -1.0)
+                limit = self._new_rows(np.full(t_g.size, -INF), np.zeros(t_g.size))
+                row_of = np.full(hours, -1)
+                row_of[t_g] = limit + np.arange(t_g.size)
+                self._entries.append((row_of[t_g], m_cols, np.ones(t_g.size)))
+                self._entries.append((row_of[hour[k]], self.r_columns[k], -np.ones(k.size)))
+                self._entries.append((balance + at[t_g], m_cols, -np.ones(t_g.size)))
+                group_cols.append((g, h, t_g, m_cols))
+            # Nobody moves to its own home: arrivals in a home region come from the other groups,
+            # f[h, t] - sum_{g: home_g != h} M[g, t] <= 0 (Hall's condition of this transport; with
+            # two or more destinations every group can reach one, so one row per home suffices).
+            for h in np.unique([gc[1] for gc in group_cols]):
+                rows = self._new_rows(np.full(t_active.size, -INF), np.zeros(t_active.size))
+                f_home = f[dest == h]
+                self._entries.append((rows + np.arange(t_active.size), f_home, np.ones(f_home.size)))
+                for _, h2, t_g, m_cols in group_cols:
+                    if h2 != h:
+                        self._entries.append((rows + at[t_g], m_cols, -np.ones(m_cols.size)))
+            self.clusters.append((regions, t_active, f, kappa, [(groups[g], h, t_g, m_cols) for g, h, t_g, m_cols in group_cols]))
 
     # ------------------------------------------------------------------------------------- assembly
     def extend(self, matrix: sp.csc_matrix, cost, col_lower, col_upper, row_lower, row_upper):
@@ -323,24 +378,28 @@ class KnobBlock:
         energy = np.zeros((n, hours))
         np.add.at(energy, (home[owner], hour), r)
         at_home = np.ones(owner.size)  # share of each pool-hour's work done at home
-        rows, cells, amounts = [], [], []  # away work of each pool-hour
+        rows, cells, amounts = [], [], []  # work moved away, per pool-hour and destination
         transfer = 0.0
-        for members, away, t_active, a_cols, usd, overhead in self.classes:
-            moved = values[a_cols].reshape(away.size, t_active.size)  # [regions, active hours] MW of work
-            transfer += usd * float(moved.sum())
-            energy[np.ix_(away, t_active)] += (1.0 + overhead) * moved
-            energy[home[members[0]], t_active] -= moved.sum(axis=0)
-            k = np.flatnonzero(np.isin(owner, members))
-            work = np.zeros(hours)
-            np.add.at(work, hour[k], r[k])
-            # Every pool of the class moves the class's share of its hour's work (solver noise above 1 cut).
-            share = np.zeros((away.size, hours))
-            share[:, t_active] = np.divide(moved, work[t_active], out=np.zeros_like(moved), where=work[t_active] > 0)
-            share /= np.maximum(share.sum(axis=0), 1.0)
-            at_home[k] = 1.0 - share.sum(axis=0)[hour[k]]
-            rows.append(np.repeat(owner[k], away.size))
-            cells.append((away[None, :] * hours + hour[k][:, None]).ravel())
-            amounts.append((r[k][:, None] * share[:, hour[k]].T).ravel())
+        for regions, t_active, f_cols, kappa, group_cols in self.clusters:
+            arrive = values[f_cols].reshape(regions.size, t_active.size)
+            energy[np.ix_(regions, t_active)] += (1.0 + kappa) * arrive
+            moved = np.zeros((len(group_cols), hours))
+            for k, (members, h, t_g, m_cols) in enumerate(group_cols):
+                moved[k, t_g] = values[m_cols]
+                energy[h, t_g] -= values[m_cols]
+                transfer += float(jobs.away_usd[pools.first[members[0]]] * values[m_cols].sum())
+            split = _moves(moved[:, t_active], arrive, [int(np.flatnonzero(regions == gc[1])[0]) for gc in group_cols])
+            for k, (members, _h, _t_g, _m) in enumerate(group_cols):
+                inside = np.flatnonzero(np.isin(owner, members))
+                work = np.zeros(hours)
+                np.add.at(work, hour[inside], r[inside])
+                share = np.zeros((regions.size, hours))  # of the group's work of each hour, moved to each region
+                share[:, t_active] = np.divide(split[k], work[t_active], out=np.zeros_like(split[k]), where=work[t_active] > 0)
+                share /= np.maximum(share.sum(axis=0), 1.0)  # solver noise above the hour's work
+                at_home[inside] = 1.0 - share.sum(axis=0)[hour[inside]]
+                rows.append(np.repeat(owner[inside], regions.size))
+                cells.append((regions[None, :] * hours + hour[inside][:, None]).ravel())
+                amounts.append((r[inside][:, None] * share[:, hour[inside]].T).ravel())
         # Each pool's work per (region, hour), then each job's: its share of its pool (JobPools).
         pool_work = sp.coo_matrix(
             (
