@@ -15,7 +15,8 @@ The layers are subpackages, each importing only the ones below it: ``eglb.envs``
 objective, the Gymnasium environment), ``eglb.importers`` (real history), ``eglb.forecasts``,
 ``eglb.agents`` (policies), ``eglb.robust`` (the layer), ``eglb.training``, ``eglb.report``,
 ``eglb.sweeps`` (Ray), then this API (``eglb.registry``, ``eglb.evaluation``, ``eglb.benchmark``,
-``eglb.trainer``, ``eglb.tuning``, ``eglb.scenarios``, ``eglb.cluster``) and the command-line
+``eglb.trainer``, ``eglb.tuning``, ``eglb.scenarios``, ``eglb.cluster``; the versioned benchmark tasks
+``eglb.tasks``, their scores ``eglb.scores`` and ``eglb.leaderboard``) and the command-line
 programs (``eglb.cli.train``, ``eglb.cli.evaluate``). In the repository the layers are the top-level
 folders ``envs/``, ``agents/``, ...; installed, they live under ``eglb`` only.
 
@@ -45,6 +46,7 @@ _API = {
     "TuneConfig": "eglb.tuning",
     "tune": "eglb.tuning",
     "mapper_for": "eglb.cluster",
+    "score": "eglb.scores",
 }
 
 #: Submodules reachable as attributes after ``import eglb`` (imported on first use).
@@ -65,6 +67,9 @@ _SUBMODULES = (
     "tuning",
     "cluster",
     "environments",
+    "tasks",
+    "scores",
+    "leaderboard",
     "cli",
 )
 
@@ -87,3 +92,4 @@ def __dir__() -> list[str]:
 
 
 importlib.import_module("eglb.environments").register()
+importlib.import_module("eglb.tasks").register()

@@ -119,6 +119,12 @@ def build_parser() -> ArgumentParser:
     bench.add_argument(
         "--windows", metavar="INDICES", help="benchmark windows to run: 0-51, 0,13,26,39 (default: every whole window)"
     )
+    bench.add_argument(
+        "--task",
+        metavar="TASK",
+        help="score --algos on a benchmark task's test split and print its leaderboard row "
+        "(tasks: python -c 'import eglb; print(eglb.tasks.tasks())'); --out writes leaderboard.json to submit",
+    )
     return parser
 
 
@@ -178,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             ml=args.ml,
             lambdas=tuple(numbers(args.lambdas, "--lambdas")),
         )
+    if args.task:
+        return run_task_scoring(args, argv)
     with mapper_for(args.ray) as mapper:
         if args.benchmark:
             windows = parse_seeds(args.windows, "--windows") if args.windows else None
@@ -186,6 +194,31 @@ def main(argv: list[str] | None = None) -> int:
             sweep(sweep_config, mapper)
         else:
             evaluate(config, mapper)
+    return 0
+
+
+def run_task_scoring(args, argv: list[str]) -> int:
+    """``--task``: the leaderboard row of each --algos policy on the task's test split."""
+    from eglb.leaderboard import LeaderboardConfig, leaderboard
+
+    scenario_options = ("traces", "synthetic", "setting", "hours", "regions", "years", "zones", "mu_water", "mu_carbon")
+    given = [f"--{name.replace('_', '-')}" for name in scenario_options if getattr(args, name)] + (
+        ["--shift"] if args.shift else []
+    )
+    if given or args.sweep or args.benchmark:
+        raise InputError(f"--task fixes the scenarios, splits and weights: drop {', '.join(given or ['--sweep/--benchmark'])}")
+    if "--algos" not in " ".join(argv):
+        raise InputError("--task scores the policies of --algos: give them (e.g. --algos bc:runs/NAME)")
+    config = LeaderboardConfig(
+        task=args.task,
+        algos=args.algos,
+        options=AlgorithmOptions(allow_pickle=args.allow_pickle, offline_time_limit=args.time_limit),
+        out=args.out,
+        report=True,
+        command=command_line("evaluate.py", argv),
+    )
+    with mapper_for(args.ray) as mapper:
+        leaderboard(config, mapper)
     return 0
 
 

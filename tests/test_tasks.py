@@ -1,0 +1,210 @@
+"""Versioned benchmark tasks (eglb/tasks.py), their normalized scores and reference file (eglb/scores.py),
+the leaderboard (eglb/leaderboard.py) and the Minari datasets (eglb/datasets.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from eglb.envs.errors import InputError
+from gymnasium.utils.env_checker import check_env
+
+import eglb
+from eglb.registry import AlgorithmOptions
+from eglb.scores import REFERENCE_ALGOS, episode_rows, load_reference, normalized_score, score
+from eglb.tasks import TASKS, task
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Deterministic and cheap: recomputed on every task's first test episode to catch a silent drift.
+DRIFT_ALGOS = ("glb-cost", "eglb", "eglb-off")
+
+
+def test_the_table_has_versioned_tasks_with_disjoint_splits():
+    assert len(TASKS) >= 8
+    for task_id, chosen in TASKS.items():
+        assert task_id == f"{chosen.name}-v{chosen.version}" and chosen.version >= 1
+        card = chosen.card()
+        assert card["sources"] and card["information"] and card["splits"]["test"]["description"]
+        train, select, test = chosen.train, chosen.select, chosen.test
+        if chosen.data.startswith("synthetic"):
+            assert not set(select.seeds) & set(test.seeds) and min(test.seeds) >= 0
+            assert max(test.seeds) < 1000  # training draws seeds >= 1000
+        elif chosen.data == "eglb2022":
+            assert train.hours[1] <= test.hours[0]
+        else:
+            assert not {train.years, select.years} & {test.years} and test.years == "2024"
+    assert task("history14-2024-weekly") is TASKS["history14-2024-weekly-v1"]  # a bare name is its latest version
+
+
+@pytest.mark.parametrize("bad", ["nope-v1", "", 5, None])
+def test_unknown_tasks_are_named(bad):
+    with pytest.raises(InputError, match="task"):
+        task(bad)
+
+
+def test_every_task_is_a_gymnasium_id_on_its_training_split():
+    for task_id in TASKS:
+        assert f"eglb/{task_id}" in gym.registry
+    env = gym.make("eglb/synthetic-457-v1", action_mode="share")
+    check_env(env.unwrapped, skip_render_check=True)
+    env.reset(seed=3)
+    assert env.unwrapped.scenario.name.startswith("synthetic") and env.unwrapped.hours == 457
+
+
+def test_the_normalized_score_is_zero_at_glb_cost_and_100_at_the_optimum():
+    J_ref, J_opt = np.array([200.0, 300.0]), np.array([100.0, 250.0])
+    assert np.allclose(normalized_score(J_ref, J_ref, J_opt), 0.0)
+    assert np.allclose(normalized_score(J_opt, J_ref, J_opt), 100.0)
+    assert np.allclose(normalized_score([150.0, 260.0], J_ref, J_opt), [50.0, 80.0])
+    with pytest.raises(InputError, match="undefined"):
+        normalized_score(1.0, 2.0, 2.0)
+
+
+def test_episode_rows_score_against_an_independent_run():
+    chosen = TASKS["synthetic-457-v1"]
+    episode = chosen.test_episodes()[0]
+    rows = {r["algo"]: r for r in episode_rows(("eglb", "glb-carbon"), AlgorithmOptions(), episode)}
+    result = eglb.evaluate(
+        eglb.EvaluationConfig(
+            algos=("glb-cost", "eglb-off", "eglb", "glb-carbon"), scenario=eglb.ScenarioConfig(synthetic=(100,))
+        )
+    )
+    J = {r["algo"]: r["J"] for r in result.rows}
+    for algo in ("eglb", "glb-carbon"):
+        expected = 100 * (J["glb-cost"] - J[algo]) / (J["glb-cost"] - J["eglb-off"])
+        assert rows[algo]["score"] == pytest.approx(expected, rel=1e-9)
+        assert rows[algo]["J_opt"] == pytest.approx(J["eglb-off"], rel=1e-9)
+
+
+def test_every_task_has_reference_scores_of_every_reference_algorithm():
+    reference = load_reference()
+    assert set(reference["tasks"]) == set(TASKS)
+    for recorded in reference["tasks"].values():
+        assert len(recorded["algorithms"]) >= 8 and set(REFERENCE_ALGOS) <= set(recorded["algorithms"])
+        assert recorded["algorithms"]["eglb-off"]["score"] == pytest.approx(100.0)
+        assert recorded["algorithms"]["glb-cost"]["score"] == pytest.approx(0.0, abs=1e-9)
+        assert len(recorded["episodes"]) == len(recorded["algorithms"]["eglb"]["per_episode"])
+
+
+@pytest.mark.parametrize("task_id", list(TASKS))
+def test_recorded_reference_scores_have_not_drifted(task_id, request):
+    """The first test episode's J of the deterministic references, recomputed, equals the recorded one:
+    a change to data handling, the objective or the dynamics must bump the task's version."""
+    chosen = TASKS[task_id]
+    if chosen.needs_data:
+        request.getfixturevalue("published_path" if chosen.needs_data == "eglb2022" else "history_path")
+    recorded = load_reference()["tasks"][task_id]
+    episode = chosen.test_episodes()[0]
+    for row in episode_rows(DRIFT_ALGOS, AlgorithmOptions(), episode):
+        was = recorded["algorithms"][row["algo"]]["per_episode"][episode.id]["J"]
+        assert row["J"] == pytest.approx(was, rel=1e-6), f"{task_id}: {row['algo']} drifted; bump the task's version"
+
+
+def test_score_of_recorded_results_is_the_recorded_score():
+    reference = load_reference()
+    recorded = reference["tasks"]["synthetic-457-v1"]["algorithms"]["eglb"]
+    results = {episode: values["J"] for episode, values in recorded["per_episode"].items()}
+    found = eglb.score("synthetic-457-v1", results)
+    assert found["score"] == pytest.approx(recorded["score"], rel=1e-9)
+    assert found["score_ci_low"] <= found["score"] <= found["score_ci_high"] and found["episodes"] == 30
+    seeds = [{"episode": e, "J": j * (1 + 0.001 * s), "seed": s} for s in range(3) for e, j in results.items()]
+    assert eglb.score("synthetic-457-v1", seeds)["seeds"] == 3
+
+
+@pytest.mark.parametrize(
+    "results, message",
+    [
+        ({"seed-100": 1.0}, "miss"),
+        ({"seed-99": 1.0}, "not a test episode"),
+        ("J", "mapping"),
+        ({f"seed-{k}": float("nan") for k in range(100, 130)}, "finite"),
+        (
+            [{"episode": "seed-100", "J": 1.0, "seed": 0}] * 2 + [{"episode": f"seed-{k}", "J": 1.0} for k in range(101, 130)],
+            "seed",
+        ),
+    ],
+)
+def test_score_refuses_incomplete_or_bad_results(results, message):
+    with pytest.raises(InputError, match=message):
+        score("synthetic-457-v1", results)
+
+
+def test_a_policy_of_ones_own_module_gets_a_leaderboard_row_with_one_command(tmp_path):
+    (tmp_path / "my_policy.py").write_text(
+        "from eglb.agents.baselines import glb_carbon\n\ndef make():\n    return glb_carbon()\n"
+    )
+    out = tmp_path / "entry"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "evaluate.py"),
+            "--task",
+            "synthetic14-week-v1",
+            "--algos",
+            "py:my_policy:make",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "py:my_policy:make" in done.stdout and "score" in done.stdout
+    (entry,) = json.loads((out / "leaderboard.json").read_text())
+    assert entry["task"] == "synthetic14-week-v1" and len(entry["per_episode"]) == 30
+    rescored = score("synthetic14-week-v1", {r["episode"]: r["J"] for r in entry["per_episode"]})
+    assert rescored["score"] == pytest.approx(entry["summary"]["score"], rel=1e-9)
+    recorded = load_reference()["tasks"]["synthetic14-week-v1"]["algorithms"]["glb-carbon"]
+    assert entry["summary"]["score"] == pytest.approx(recorded["score"], rel=1e-6)  # the same policy as the reference
+
+
+def test_task_scoring_refuses_scenario_options(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "evaluate.py"), "--task", "synthetic-457-v1", "--algos", "eglb", "--synthetic", "3"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "--task fixes" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_minari_dataset_loads_and_trains_behaviour_cloning(tmp_path, monkeypatch):
+    minari = pytest.importorskip("minari")
+    import torch
+
+    from eglb.datasets import DatasetConfig, make_dataset
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    config = DatasetConfig("synthetic14-week-v1", "eglb-off", episodes=2, seed=5, root=str(tmp_path))
+    make_dataset(config)
+    dataset = minari.load_dataset(config.dataset_id)
+    assert dataset.total_episodes == 2 and dataset.total_steps == 2 * 168
+    returns = np.array([episode.rewards.sum() for episode in dataset.iterate_episodes()])
+    assert 100 * minari.get_normalized_score(dataset, returns.mean()) == pytest.approx(100.0)  # the optimum's own return
+    with pytest.raises(InputError, match="exists"):
+        make_dataset(config)
+    episodes = list(dataset.iterate_episodes())
+    observations = torch.tensor(np.concatenate([e.observations[:-1] for e in episodes]), dtype=torch.float32)
+    actions = torch.tensor(np.concatenate([e.actions for e in episodes]), dtype=torch.float32)
+    assert ((actions >= 0) & (actions <= 1 + 1e-9)).all()
+    observations = (observations - observations.mean(0)) / (observations.std(0) + 1e-6)
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(
+        torch.nn.Linear(observations.shape[1], 64), torch.nn.Tanh(), torch.nn.Linear(64, actions.shape[1])
+    )
+    optimizer = torch.optim.Adam(network.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(60):
+        loss = torch.nn.functional.mse_loss(torch.sigmoid(network(observations)), actions)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
