@@ -34,12 +34,21 @@ def test_a_job_list_round_trips_exactly(tmp_path, scenario):
 @pytest.mark.parametrize(
     "row, message",
     [
-        ("a,1,2024-01-01T05:00,2024-01-01T03:00,1,r0,*,,", r"line 2 \(job 'a'\), column 'deadline': the deadline .* is not after the release"),
-        ("a,-1,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,", r"line 2 \(job 'a'\), column 'energy_mwh': expected a number >= 0, got -1"),
+        (
+            "a,1,2024-01-01T05:00,2024-01-01T03:00,1,r0,*,,",
+            r"line 2 \(job 'a'\), column 'deadline': the deadline .* is not after the release",
+        ),
+        (
+            "a,-1,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,",
+            r"line 2 \(job 'a'\), column 'energy_mwh': expected a number >= 0, got -1",
+        ),
         ("a,nan,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,", r"line 2, column 'energy_mwh': expected a finite number, got 'nan'"),
         ("a,inf,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,", r"line 2, column 'energy_mwh': expected a finite number"),
         ("a,1,2024-01-01T01:00,2024-01-01T03:00,1,Mars,*,,", r"line 2 \(job 'a'\), column 'home': unknown region 'Mars'"),
-        ("a,1,2024-01-01T01:00,2024-01-01T03:00,1,r0,r1 Venus,,", r"line 2 \(job 'a'\), column 'regions': unknown region 'Venus'"),
+        (
+            "a,1,2024-01-01T01:00,2024-01-01T03:00,1,r0,r1 Venus,,",
+            r"line 2 \(job 'a'\), column 'regions': unknown region 'Venus'",
+        ),
         ("a,1,2024-01-01T01:00,2024-01-01T03:00,0,r0,*,,", r"column 'max_power_mw': expected a number > 0"),
         ("a,1,2023-12-31T01:00,2024-01-01T03:00,1,r0,*,,", r"column 'release': 2023-12-31T01:00 is outside the scenario's hours"),
         ("a,1,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,-2,", r"column 'away_usd_per_mwh': expected a number >= 0"),
@@ -55,7 +64,10 @@ def test_more_work_than_the_allowed_regions_can_take_names_the_job_and_the_short
     hours = slice(2, 5)
     room = float(scenario.capacity[0, hours].sum())
     row = f"big,{room * 2},2024-01-01T02:00,2024-01-01T05:00,{room},r0,r0,,"
-    with pytest.raises(InputError, match=r"jobs.csv: job 'big' \(job 0\): .* MWh cannot be done in hours 2..4: its allowed regions \['r0'\] can give it at most .* MWh short"):
+    with pytest.raises(
+        InputError,
+        match=r"jobs.csv: job 'big' \(job 0\): .* MWh cannot be done in hours 2..4: its allowed regions \['r0'\] can give it at most .* MWh short",
+    ):
         load_jobs(_write(tmp_path, [row]), scenario)
 
 
@@ -86,7 +98,7 @@ def test_a_scenario_checks_that_its_jobs_fit_its_hours():
     with pytest.raises(InputError, match="is after the scenario's last hour"):
         scenario.with_changes(jobs=late)
     window = scenario.window(2, scenario.n_hours)
-    kept = (jobs.release >= 2)
+    kept = jobs.release >= 2
     assert window.jobs is None or window.jobs.count == int(kept.sum())
 
 

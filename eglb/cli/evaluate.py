@@ -68,6 +68,12 @@ def build_parser() -> ArgumentParser:
     group.add_argument(
         "--carbon", default="direct", choices=("direct", "lca"), help="with the history folder: carbon intensity (default direct)"
     )
+    group.add_argument(
+        "--jobs",
+        help="deferrable jobs: 'stream' or 'stream:share=0.2,seed=0' (the calibrated job stream) or a job list CSV "
+        "(docs/model/flexibility.md)",
+    )
+    group.add_argument("--models", help="a model choice: PRESET:target=ACCURACY, e.g. llama3.1-batch128:target=80")
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
     parser.add_argument("--algos", default=",".join(CLASSICAL), help=f"algorithms to run (default: {','.join(CLASSICAL)})")
@@ -152,6 +158,8 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         workload=args.workload,
         carbon=args.carbon,
         zones=args.zones,
+        jobs=args.jobs,
+        models=args.models,
     )
     options = AlgorithmOptions(
         eta=args.eta,
