@@ -71,8 +71,11 @@ class JobPools:
     @classmethod
     def of(cls, jobs: Jobs) -> JobPools:
         duration = np.divide(jobs.energy, jobs.max_power)
+        carried = np.divide(jobs.carry_mwh, jobs.energy, out=np.zeros(jobs.count), where=jobs.energy > 0)
         keys = np.column_stack(
             [
+                carried,
+                jobs.carry_usd,
                 jobs.release.astype(float),
                 jobs.deadline.astype(float),
                 jobs.home.astype(float),
@@ -253,6 +256,11 @@ class KnobBlock:
         done = self._new_rows(pools.energy, pools.energy)
         self._entries.append((done + owner, self.r_columns, np.ones(owner.size)))
         self._entries.append((done + np.arange(pools.count), self.v_columns, np.ones(pools.count)))
+        carry = np.bincount(pools.of_job, weights=jobs.carry_mwh, minlength=pools.count)
+        carried = np.flatnonzero(carry > 0)
+        if carried.size:  # work a planner may leave for after its window, at its price (Jobs.carry_mwh)
+            c = self._new_columns(jobs.carry_usd[first[carried]], 0.0, carry[carried]) + np.arange(carried.size)
+            self._entries.append((done + carried, c, np.ones(carried.size)))
         self._add_moves(jobs, owner, hour)
 
     def _add_moves(self, jobs: Jobs, owner: np.ndarray, hour: np.ndarray) -> None:

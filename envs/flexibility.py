@@ -91,6 +91,10 @@ class Jobs:
         away_overhead: [M] extra energy per MWh of work run away from home, MWh/MWh (>= 0),
             drawn in the destination region.
         penalty: USD per MWh of work left undone at a deadline (>= 0).
+        carry_mwh: [M] work a job may leave past its deadline *as a plan* (<= energy; default 0),
+            at ``carry_usd`` [M] USD per MWh instead of the penalty: a window planner
+            (agents/knob_horizon.py) gives its jobs the work they can still do after the window,
+            priced at what it will cost then. Not for job lists: there it is 0.
     """
 
     names: tuple[str, ...]
@@ -103,6 +107,8 @@ class Jobs:
     away_usd: np.ndarray | None = None
     away_overhead: np.ndarray | None = None
     penalty: float = DEFAULT_UNFINISHED_PENALTY
+    carry_mwh: np.ndarray | None = None
+    carry_usd: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         names = tuple(str(n) for n in self.names)
@@ -117,7 +123,14 @@ class Jobs:
             return f"job {names[m]!r} (job {m})"
 
         arrays = {}
-        for name, default in (("energy", None), ("max_power", None), ("away_usd", 0.0), ("away_overhead", 0.0)):
+        for name, default in (
+            ("energy", None),
+            ("max_power", None),
+            ("away_usd", 0.0),
+            ("away_overhead", 0.0),
+            ("carry_mwh", 0.0),
+            ("carry_usd", 0.0),
+        ):
             values = getattr(self, name)
             values = np.full(count, default) if values is None else _numbers(values, name, count, "the jobs")
             bad = ~np.isfinite(values) | (values < 0) | (values > MAX_MAGNITUDE)
@@ -125,6 +138,9 @@ class Jobs:
                 m = int(np.argmax(bad))
                 raise InputError(f"{job(m)}: {name} must be a finite number in 0..{MAX_MAGNITUDE:g}, got {values[m]}")
             arrays[name] = values
+        if (arrays["carry_mwh"] > arrays["energy"]).any():
+            m = int(np.argmax(arrays["carry_mwh"] > arrays["energy"]))
+            raise InputError(f"{job(m)}: carry_mwh {arrays['carry_mwh'][m]} is more than its energy {arrays['energy'][m]}")
         if (arrays["max_power"] <= 0).any():
             m = int(np.argmax(arrays["max_power"] <= 0))
             raise InputError(f"{job(m)}: max_power must be > 0 MW, got {arrays['max_power'][m]}")
@@ -140,7 +156,7 @@ class Jobs:
                 "(the job may run in hours release <= t < deadline)"
             )
         reach = arrays["max_power"] * (deadline - release)
-        short = arrays["energy"] > reach * (1 + 1e-12) + WORK_TOLERANCE
+        short = arrays["energy"] - arrays["carry_mwh"] > reach * (1 + 1e-12) + WORK_TOLERANCE
         if short.any():
             m = int(np.argmax(short))
             raise InputError(
@@ -220,14 +236,15 @@ class Jobs:
                 f"job {self.names[m]!r} (job {m}): deadline hour {self.deadline[m]} is after the scenario's last hour {hours - 1} "
                 f"(the scenario has {hours} hours)"
             )
+        need = self.energy - self.carry_mwh
         for m in range(self.count):
-            if self.energy[m] <= WORK_TOLERANCE:
+            if need[m] <= WORK_TOLERANCE:
                 continue
             allowed = self.regions[m]
             room = spare[allowed.tobytes()]
             window = slice(int(self.release[m]), int(self.deadline[m]))
             most = float(np.minimum(room[window], self.max_power[m]).sum())
-            if self.energy[m] > most * (1 + 1e-9) + WORK_TOLERANCE:
+            if need[m] > most * (1 + 1e-9) + WORK_TOLERANCE:
                 names = [regions[i] for i in np.flatnonzero(allowed)]
                 raise InputError(
                     f"job {self.names[m]!r} (job {m}): {self.energy[m]:.6g} MWh cannot be done in hours "
@@ -258,6 +275,8 @@ class Jobs:
             away_usd=self.away_usd[index],
             away_overhead=self.away_overhead[index],
             penalty=self.penalty,
+            carry_mwh=self.carry_mwh[index],
+            carry_usd=self.carry_usd[index],
         )
 
     def __eq__(self, other: object) -> bool:
@@ -268,7 +287,18 @@ class Jobs:
             and self.penalty == other.penalty
             and all(
                 np.array_equal(getattr(self, name), getattr(other, name))
-                for name in ("energy", "release", "deadline", "max_power", "regions", "home", "away_usd", "away_overhead")
+                for name in (
+                    "energy",
+                    "release",
+                    "deadline",
+                    "max_power",
+                    "regions",
+                    "home",
+                    "away_usd",
+                    "away_overhead",
+                    "carry_mwh",
+                    "carry_usd",
+                )
             )
         )
 

@@ -94,7 +94,8 @@ class KnobState:
         self.transfer_cost = 0.0
         self.penalty = 0.0
         if self.jobs is not None and m:
-            self._later = _later_deliverable(scenario)
+            self._running = _running_deliverable(scenario)
+            self._later = self._running[np.cumsum(self.jobs.length)[self.jobs.hours[0]] - 1] - self._running
             self._offset = np.cumsum(self.jobs.length) - self.jobs.length
             self._due = [np.flatnonzero(self.jobs.deadline == t + 1) for t in range(scenario.n_hours)]
 
@@ -117,6 +118,16 @@ class KnobState:
     def later(self, t: int, ids: np.ndarray) -> np.ndarray:
         """[Q] MWh each job could still do alone in the hours after t of its window (capacity only)."""
         return self._later[self._offset[ids] + (t - self.jobs.release[ids])]
+
+    def deliverable(self, ids: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """[Q] MWh each job could do alone in hours start..stop-1 of its window (capacity only)."""
+        jobs = self.jobs
+        first = np.clip(start, jobs.release[ids], jobs.deadline[ids])
+        last = np.clip(stop, jobs.release[ids], jobs.deadline[ids])
+        base = self._offset[ids] - jobs.release[ids]
+        before = np.where(first > jobs.release[ids], self._running[np.maximum(base + first - 1, 0)], 0.0)
+        upto = np.where(last > jobs.release[ids], self._running[np.maximum(base + last - 1, 0)], 0.0)
+        return np.maximum(upto - before, 0.0)
 
     def must_run(self, t: int, ids: np.ndarray) -> np.ndarray:
         """[Q] MW of work each pending job must do at hour t to stay finishable (module docstring)."""
@@ -247,9 +258,9 @@ class KnobState:
         return {"unfinished": self.unfinished.copy(), "model_load": self.model_load.copy(), "transfer_cost": self.transfer_cost}
 
 
-def _later_deliverable(scenario: Scenario) -> np.ndarray:
+def _running_deliverable(scenario: Scenario) -> np.ndarray:
     """[L] for every hour of every job's window (job-major, as ``Jobs.hours``): the most work the job
-    could do alone in the later hours of its window (capacity only, module docstring)."""
+    could do alone from the start of its window up to and including that hour (capacity only)."""
     jobs = scenario.jobs
     owner, hour = jobs.hours
     capacity = scenario.capacity
@@ -259,5 +270,6 @@ def _later_deliverable(scenario: Scenario) -> np.ndarray:
     elsewhere = allowed[set_of.reshape(-1)[owner], hour] - at_home
     per_hour = np.minimum(jobs.max_power[owner], at_home + elsewhere / (1.0 + jobs.away_overhead[owner]))
     running = np.cumsum(per_hour)
-    end = np.cumsum(jobs.length) - 1  # last entry of each job's window
-    return running[end[owner]] - running
+    start = np.cumsum(jobs.length) - jobs.length  # first entry of each job's window
+    before = np.where(start > 0, running[np.maximum(start - 1, 0)], 0.0)
+    return running - before[owner]
