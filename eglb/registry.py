@@ -37,6 +37,7 @@ from eglb.agents.eglb_online import ETA_SCALE
 from eglb.agents.knob_policies import EGLBKnobs
 from eglb.agents.offline import EGLBOffline
 from eglb.envs.errors import InputError
+from eglb.robust.knob_layer import KnobRobustPolicy
 from eglb.robust.layer import RobustPolicy, Slack
 from eglb.training.algorithms import ALGOS
 
@@ -155,7 +156,7 @@ def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
         raise InputError(f"{spec}: {exc}") from None
     if inner.startswith("robust("):
         raise InputError(f"{spec}: a robust layer inside another is not supported")
-    return RobustPolicy(
+    return KnobRobustPolicy(
         build(inner, options), lam=lam, slack=Slack(b, settings.get("slack", "const")), price_floor=floor, name=spec
     )
 

@@ -62,6 +62,7 @@ class HourOutcome:
         unfinished: MWh left undone by jobs whose deadline is the end of this hour.
         penalty: USD charged this hour: unfinished work, and at the last hour the accuracy shortfall.
         forced: MWh of work added to meet must-run amounts.
+        accuracy_penalty: the part of ``penalty`` charged for the accuracy shortfall (last hour only).
     """
 
     decision: HourDecision
@@ -70,6 +71,7 @@ class HourOutcome:
     unfinished: float
     penalty: float
     forced: float
+    accuracy_penalty: float = 0.0
 
 
 class KnobState:
@@ -192,12 +194,14 @@ class KnobState:
                 self.unfinished[due[late]] = left[late]
                 unfinished = float(left[late].sum())
                 penalty += self.jobs.penalty * unfinished
+        accuracy = 0.0
         if t == scenario.n_hours - 1 and self.models is not None:
-            penalty += self.models.penalty * accuracy_shortfall(self.models, self.model_load)
+            accuracy = self.models.penalty * accuracy_shortfall(self.models, self.model_load)
+            penalty += accuracy
         self.transfer_cost += transfer
         self.penalty += penalty
         executed = HourDecision(decision.routing, load, ids, work)
-        return HourOutcome(executed, total, transfer, unfinished, penalty, forced)
+        return HourOutcome(executed, total, transfer, unfinished, penalty, forced, accuracy)
 
     def _jobs(self, t: int, decision: HourDecision, interactive: np.ndarray):
         """The executed job work of hour t: (ids [Q], work [Q, N] MW, transfer USD, forced MWh)."""
