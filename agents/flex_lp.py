@@ -8,19 +8,26 @@ variables u_w, u_c. A :class:`KnobBlock` adds the columns and rows of the knobs:
   in hour t (MW at model 0), with sum_k y[k, i, t] <= share * e[i, t]; they change the region's
   energy by (energy[k] - 1) y[k, i, t]. One row keeps the class's average accuracy at the target,
   sum_k (acc[k] - acc[0]) y[k, i, t] + delta >= (target - acc[0]) * share * total requests,
-  with the shortfall delta >= 0 charged ``penalty`` USD per point and MWh.
+  with the shortfall delta >= 0 charged ``penalty`` USD per point and MWh (written through hourly
+  sums g[t], so that no row holds every y).
 * **Jobs**, grouped into pools of identical jobs (below): r[p, t] in [0, max power], the work of
   pool p in hour t of its window, drawn at home; the work left undone v[p] >= 0 with
-  sum_t r[p, t] + v[p] = energy, charged ``penalty`` USD per MWh. Away work is moved per *class* c
-  (the pools of one home, allowed set and transfer terms): A[c, i, t] >= 0, the class's work of hour
-  t moved from home to allowed region i, with sum_i A[c, i, t] <= sum_{p in c} r[p, t]; it leaves
-  home's energy, draws (1 + ``away_overhead``) MWh per MWh in i and costs ``away_usd`` USD per MWh.
-  Within a class every pool has the same terms, so any split of the class's moved work among its
-  pools (in proportion to their work, say) is a per-pool schedule with the same cost: exact. Per
-  job-hour there is one column and no row; rows come per class-hour.
-* Every region's energy, e[i, t] + sum_k (energy[k] - 1) y[k, i, t] + home work + flows in, is
-  charged its price and footprints (the max rows) and kept within capacity (a row per region and hour,
-  added only when the knobs can push energy above e's own bound: jobs, or a model above energy 1).
+  sum_t r[p, t] + v[p] (+ carried work, a planner's, Jobs.carry_mwh) = energy, charged ``penalty``
+  USD per MWh. One column per pool-hour and no row: the power limit is the column's bound.
+* **Moves.** Work leaves home per *group* g (the pools of one home, allowed set and transfer terms):
+  M[g, t] >= 0 with M[g, t] <= sum_{p in g} r[p, t], leaving home's energy at ``away_usd`` USD per
+  MWh. It arrives per *cluster* (the groups of one allowed set and overhead, whatever their home):
+  f[i, t] >= 0 into allowed region i, drawing (1 + ``away_overhead``) MWh per MWh, with
+  sum_i f[i, t] = sum_g M[g, t]. No group may send work to its own home: by Hall's theorem for this
+  transport (every group reaches every allowed region but its home) that is exactly
+  f[h, t] <= sum_{g: home_g != h} M[g, t] for each home h, one row per home and hour (with two or
+  more destinations every group reaches any larger set). Within a group every pool has the same
+  terms, so any split of the moved work among its pools is a per-pool schedule of the same cost:
+  exact. (A flow per home, region and hour was 6 times the columns for the same optimum.)
+* Every region's energy E[i, t] = e[i, t] + sum_k (energy[k] - 1) y[k, i, t] + home work - moved
+  out + arrivals (a balance row per region and hour) is charged its price and footprints (the max
+  rows) and bounded by capacity; e keeps no price or footprint of its own then. Only E enters the
+  2N max rows: every other column touches a few rows.
 
 The request loads keep their bound e <= receivable (capacity included) and the mask's Hall rows, so
 the routing part and its cutting-plane loop are unchanged, and without knobs the LP is today's.
@@ -33,8 +40,9 @@ all have the same duration), and every cost is the same per MWh for all of them.
 duration pooling would be a relaxation: two jobs of 2 hours, one needing 2 MWh at 1 MW and one
 needing nothing, would pool into 2 MWh at 2 MW, which a single hour could do.
 
-Sizes: columns (K-1) N T + 1 + pool-hours + pools + class-hours x (allowed regions - 1); rows
-N T (model shares) + 1 + N T (capacity) + pools + class-hours: linear in jobs and hours.
+Sizes: columns N T (E) + (K-1) N T + T + 1 (models) + pool-hours + pools + (groups + regions) x
+their active hours (moves); rows N T (balance) + N T + T + 1 (models) + pools + (groups + homes + 1)
+x active hours (moves): linear in jobs x window hours and in hours.
 """
 
 from __future__ import annotations
@@ -230,12 +238,18 @@ class KnobBlock:
         rows = self._new_rows(np.full(n * hours, -INF), np.zeros(n * hours)) + cells
         self._entries.append((np.tile(rows, extra), columns.ravel(), np.ones(columns.size)))
         self._entries.append((rows, cells, np.full(cells.size, -models.share)))
-        # Accuracy: sum (acc_k - acc_0) y + delta >= (target - acc_0) share R, delta charged its penalty.
+        # Accuracy: sum (acc_k - acc_0) y + delta >= (target - acc_0) share R, delta charged its penalty;
+        # through hourly sums g[t] = sum_{k, i} (acc_k - acc_0) y[k, i, t] (free columns, one row each),
+        # so that no row holds every y (a row that long slowed the dual simplex several times over).
+        gain = np.repeat(models.accuracy[1:] - models.accuracy[0], n * hours)
+        hourly = self._new_columns(np.zeros(hours), -INF, np.full(hours, INF)) + np.arange(hours)
+        sums = self._new_rows(np.zeros(hours), np.zeros(hours)) + np.arange(hours)
+        self._entries.append((sums[np.tile(cells % hours, extra)], columns.ravel(), gain))
+        self._entries.append((sums, hourly, -np.ones(hours)))
         delta = self._new_columns(np.array([models.penalty]), 0.0, np.array([INF]))
         requests = models.share * float(s.workload.sum())
         row = self._new_rows(np.array([(models.target - models.accuracy[0]) * requests]), np.array([INF]))
-        gain = np.repeat(models.accuracy[1:] - models.accuracy[0], n * hours)
-        self._entries.append((np.full(columns.size + 1, row), np.r_[columns.ravel(), delta], np.r_[gain, 1.0]))
+        self._entries.append((np.full(hours + 1, row), np.r_[hourly, delta], np.ones(hours + 1)))
 
     # ------------------------------------------------------------------------------------- jobs
     def _add_jobs(self, jobs: Jobs) -> None:

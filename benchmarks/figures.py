@@ -6,7 +6,7 @@
 
 Each section computes its tables and writes them as Markdown to ``results/figures/<section>.md``,
 then replaces the block between ``<!-- figures:<section> -->`` and ``<!-- /figures:<section> -->``
-in README.md, stamped with the command, the date and the machine. So the README cannot drift from
+in README.md and in the docs/ pages that hold it, stamped with the command, the date and the machine. So the README cannot drift from
 the code: a number that is not in such a block is not a measurement.
 
 Sections that train (``learned``, ``plain-ppo``) write their run folders under ``runs/figures/`` and
@@ -224,6 +224,12 @@ def robust_bound() -> str:
         ["policy", "setting", "J", "J(eGLB)", "(1 + lambda) J(eGLB)", "reported bound", "J <= bound", "hours followed"],
         rows,
     )
+
+
+def _knobs():
+    import knobs
+
+    return knobs
 
 
 def _bench(module: str, *args) -> Callable[[], str]:
@@ -593,6 +599,8 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "eta-scale": Section(eta_scale, 3, "eGLB's step size"),
     "eglb-scale": Section(eglb_scale, 1, "eGLB across capacity scales"),
     "dual-gap": Section(dual_gap, 1, "the expert's routing at the optimum's duals"),
+    "knobs": Section(lambda: _knobs().knob_tables(), 60, "what deferral and model choice are worth, per algorithm"),
+    "knobs-frontier": Section(lambda: _knobs().frontier(), 4, "the equity frontier with and without the knobs"),
     "robust-bound": Section(robust_bound, 0.5, "the layer's bound with negative prices"),
     "water": Section(_script(["-m", "eglb.importers.validate_water"]), 1, "the water model against the published set"),
     "workload": Section(_script(["-m", "eglb.importers.workload"]), 3, "the workload model fitted to real traces"),
@@ -632,6 +640,7 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "speed-history": Section(_bench("bench_history"), 1, "loading history scenarios"),
     "speed-offline-classes": Section(_bench("bench_offline_classes"), 15, "eGLB-Off with many gateway classes"),
     "speed-rhc": Section(_bench("bench_rhc"), 2, "RHC and AFHC episode times"),
+    "speed-knobs": Section(_bench("bench_knobs_offline"), 6, "eGLB-Off with deferrable jobs against today's LP"),
     "speed-ray": Section(
         _script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"),
         6,
@@ -653,15 +662,17 @@ def machine() -> str:
 
 
 def update_readme(name: str, text: str) -> bool:
-    """Replace the README block of section ``name``; False when the README has no such block.
-    Headings of a generated table become bold lines, so they do not enter the README's outline."""
+    """Replace the block of section ``name`` in README.md and in every docs/ page that has one; False
+    when none has. Headings of a generated table become bold lines, so they do not enter the outline."""
     text = re.sub(r"^#+ (.*)$", r"**\1**", text, flags=re.M)
-    readme = README.read_text(encoding="utf-8")
     pattern = re.compile(rf"(<!-- figures:{re.escape(name)} -->\n).*?(<!-- /figures:{re.escape(name)} -->)", re.S)
-    if not pattern.search(readme):
-        return False
-    atomic_write_text(README, pattern.sub(lambda m: m.group(1) + text + m.group(2), readme))
-    return True
+    placed = False
+    for page in [README, *sorted((ROOT / "docs").glob("**/*.md"))]:
+        content = page.read_text(encoding="utf-8")
+        if pattern.search(content):
+            atomic_write_text(page, pattern.sub(lambda m: m.group(1) + text + m.group(2), content))
+            placed = True
+    return placed
 
 
 def main(argv: list[str] | None = None) -> int:

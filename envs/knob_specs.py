@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from eglb.envs.errors import InputError
-from eglb.envs.flexibility import MODEL_PRESETS, ModelChoice
+from eglb.envs.flexibility import MODEL_PRESETS, Jobs, ModelChoice
 from eglb.envs.job_stream import JobStream
 from eglb.envs.scenario import Scenario
 
@@ -71,3 +72,47 @@ def with_knobs(scenario: Scenario, jobs: str | None = None, models: str | None =
     if not path.is_file():
         raise InputError(f"--jobs {jobs!r} is neither 'stream[:...]' nor an existing job list file")
     return scenario.with_changes(jobs=load_jobs(path, scenario))
+
+
+#: The knob variants of a scenario, to measure what each knob is worth (benchmarks/knobs.py).
+VARIANTS = ("spatial", "deferral", "models", "both")
+
+
+def variant(scenario: Scenario, name: str) -> Scenario:
+    """``scenario`` with some knobs turned off.
+
+    * ``spatial``: spatial routing alone: every job runs at full power from its release (its deadline
+      moved to release + ceil(energy / max power): no slack), every request at model 0.
+    * ``deferral``: the jobs as given, every request at model 0.
+    * ``models``: the model choice as given, the jobs without slack.
+    * ``both``: the scenario itself.
+
+    A schedule of the ``spatial`` variant is a run-now schedule of the scenario: the same energy and
+    transfers, no work undone, and model 0 meets any target, so its J is comparable.
+    """
+    if name not in VARIANTS:
+        raise InputError(f"knob variant must be one of {', '.join(VARIANTS)}, got {name!r}")
+    changes = {}
+    if name in ("spatial", "deferral"):
+        changes["models"] = None
+    jobs = scenario.jobs
+    if name in ("spatial", "models") and jobs is not None and jobs.count:
+        run = np.maximum(np.ceil(jobs.energy / jobs.max_power - 1e-9), 1).astype(int)
+        deadline = np.minimum(jobs.release + run, jobs.deadline)
+        changes["jobs"] = Jobs(
+            jobs.names,
+            jobs.energy,
+            jobs.release,
+            deadline,
+            jobs.max_power,
+            jobs.regions,
+            jobs.home,
+            jobs.away_usd,
+            jobs.away_overhead,
+            jobs.penalty,
+        )
+    return (
+        scenario.with_changes(**changes, name=f"{scenario.name} [{name}]")
+        if changes
+        else scenario.with_changes(name=f"{scenario.name} [{name}]")
+    )
