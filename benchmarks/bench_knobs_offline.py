@@ -44,13 +44,10 @@ def timed(solver, case) -> tuple[float, dict, float]:
     return seconds, solution.extra, peak / 2**20
 
 
-def main(argv: list[str] | None = None) -> str:
+def main(quick: bool = False) -> str:
     from eglb.agents.offline import EGLBOffline
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    cases = [(1, 250)] if args.quick else [(1, 250), (1, 500), (1, 1000), (1, 2000), (2, 2000), (4, 4000)]
+    cases = [(1, 250)] if quick else [(1, 250), (1, 500), (1, 1000), (1, 2000), (2, 2000), (4, 4000)]
     rows = []
     solver = EGLBOffline()
     for weeks, jobs in cases:
@@ -91,4 +88,6 @@ def main(argv: list[str] | None = None) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one week, 250 jobs")
+    main(parser.parse_args().quick)

@@ -50,7 +50,7 @@ path of classical policies (``eglb.agents.rollout``).
 from __future__ import annotations
 
 import numpy as np
-from eglb.envs.actions import calibrated_price, dual_from_action
+from eglb.envs.actions import calibrated_price, checked_action, dual_from_action
 from eglb.envs.errors import InputError
 from eglb.envs.glb_env import GLBEnv
 from eglb.envs.knob_state import HourDecision, KnobState
@@ -159,14 +159,25 @@ class FlexGLBEnv(GLBEnv):
     # --------------------------------------------------------------------------------- step
     def step(self, action):
         self._require_running()
-        action = self.decoder_check(action)
-        routing = self.decoder.decode(action[: self.base_size], self.hour)
-        return self.step_decision(self._knob_decision(action, routing))
+        return self.step_decision(self.decide(action))
 
     def decoder_check(self, action) -> np.ndarray:
-        from eglb.envs.actions import checked_action
-
         return checked_action(action, self.action_space.shape, f"{self.action_mode} action", "routing part, then the knobs' part")
+
+    def sync(self, t: int, state, knobs: KnobState) -> np.ndarray:
+        """Put the episode at its hour t with a given cumulative state and job progress, and return the
+        observation there: how a policy acting from outside (inside the robustification layer, or
+        through ``eglb.agents.rollout``) sees what the environment would show it."""
+        self.state = state.copy()
+        self.knobs = knobs.copy()
+        self._step, self.hour = t, self.start + t
+        self._objective = self.state.objective(self._weights)
+        return self._observe()
+
+    def decide(self, action) -> HourDecision:
+        """The decision ``action`` stands for at the current hour (what ``step`` would play), unplayed."""
+        action = self.decoder_check(action)
+        return self._knob_decision(action, self.decoder.decode(action[: self.base_size], self.hour))
 
     def step_decision(self, decision: HourDecision):
         """Play one hour's decision (made feasible by :meth:`KnobState.execute`)."""
