@@ -10,10 +10,11 @@ an LP: eGLB-Off on the scenario with every price and footprint weight set to 0 a
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from eglb.agents.offline import EGLBOffline
 from eglb.envs.errors import InputError
-from eglb.envs.flexibility import Jobs
 from eglb.envs.scenario import Scenario
 
 #: MWh of unfinished work tolerated (solver noise).
@@ -28,18 +29,7 @@ def least_unfinished(scenario: Scenario) -> np.ndarray:
     jobs = scenario.jobs
     if jobs is None or not jobs.count:
         return np.zeros(0)
-    bare = Jobs(
-        jobs.names,
-        jobs.energy,
-        jobs.release,
-        jobs.deadline,
-        jobs.max_power,
-        jobs.regions,
-        jobs.home,
-        None,
-        jobs.away_overhead,
-        1.0,
-    )
+    bare = replace(jobs, away_usd=None, penalty=1.0)
     check = scenario.with_changes(
         price=np.zeros_like(scenario.price),
         mu_water=0.0,

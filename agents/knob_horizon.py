@@ -24,6 +24,8 @@ true class requests, and the planned job work (the environment then enforces the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from eglb.agents.horizon import WindowPlanner, route_energy
 from eglb.envs.flexibility import WORK_TOLERANCE, Jobs, ModelChoice, spare_capacity
@@ -96,20 +98,7 @@ class KnobWindow:
         width = stop - t
         price = window.price[:, :width]
         value = np.array([float(np.median(price[jobs.regions[m]].min(axis=0))) for m in ids])
-        return Jobs(
-            bare.names,
-            remaining,
-            bare.release,
-            bare.deadline,
-            bare.max_power,
-            bare.regions,
-            bare.home,
-            bare.away_usd,
-            bare.away_overhead,
-            jobs.penalty,
-            carry_mwh=carry,
-            carry_usd=np.maximum(value, 0.0),
-        )
+        return replace(bare, carry_mwh=carry, carry_usd=np.maximum(value, 0.0))
 
     def _models(self, window: Scenario, knobs: KnobState, share: float) -> ModelChoice:
         models = self.scenario.models

@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from eglb.envs.errors import InputError
-from eglb.envs.flexibility import MODEL_PRESETS, Jobs, ModelChoice
+from eglb.envs.flexibility import MODEL_PRESETS, ModelChoice
 from eglb.envs.job_stream import JobStream
 from eglb.envs.scenario import Scenario
 
@@ -99,18 +100,7 @@ def variant(scenario: Scenario, name: str) -> Scenario:
     if name in ("spatial", "models") and jobs is not None and jobs.count:
         run = np.maximum(np.ceil(jobs.energy / jobs.max_power - 1e-9), 1).astype(int)
         deadline = np.minimum(jobs.release + run, jobs.deadline)
-        changes["jobs"] = Jobs(
-            jobs.names,
-            jobs.energy,
-            jobs.release,
-            deadline,
-            jobs.max_power,
-            jobs.regions,
-            jobs.home,
-            jobs.away_usd,
-            jobs.away_overhead,
-            jobs.penalty,
-        )
+        changes["jobs"] = replace(jobs, deadline=deadline)
     return (
         scenario.with_changes(**changes, name=f"{scenario.name} [{name}]")
         if changes

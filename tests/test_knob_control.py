@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from eglb.agents.offline import EGLBOffline
 from eglb.agents.rhc import controller_from_spec
 from eglb.agents.rollout import rollout
-from eglb.envs.flexibility import Jobs
 
 from tests.helpers import random_knobs
 
 
 def _released_at_start(scenario):
-    jobs = scenario.jobs
-    release = np.zeros(jobs.count, dtype=int)
-    return scenario.with_changes(
-        jobs=Jobs(
-            jobs.names,
-            jobs.energy,
-            release,
-            jobs.deadline,
-            jobs.max_power,
-            jobs.regions,
-            jobs.home,
-            jobs.away_usd,
-            jobs.away_overhead,
-            jobs.penalty,
-        )
-    )
+    return scenario.with_changes(jobs=replace(scenario.jobs, release=np.zeros(scenario.jobs.count, dtype=int)))
 
 
 @pytest.mark.parametrize("seed", range(3))
