@@ -128,3 +128,38 @@ def test_the_job_stream_follows_its_sources_and_its_seed():
     assert (one.capacity > base.capacity).all()
     pinned = jobs.regions.sum(axis=1) == 1
     assert 0.1 < pinned.mean() < 0.3
+
+
+def test_the_evaluation_command_takes_jobs_and_models_and_refuses_a_list_that_cannot_fit(tmp_path, run_cli):
+    from eglb.envs.synthetic import make_synthetic
+
+    done = run_cli(
+        "evaluate.py",
+        "--no-progress",
+        "--synthetic-hours",
+        "24",
+        "--jobs",
+        "stream:share=0.3,seed=1",
+        "--models",
+        "llama3.1-batch128:target=80",
+        "--algos",
+        "eglb-off,eglb,run-now",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())
+    rows = rows["rows"] if isinstance(rows, dict) else rows
+    assert {r["algo"] for r in rows} >= {"eglb-off", "eglb", "run-now"}
+    assert all("unfinished_mwh" in r and r["accuracy"] >= 80 - 1e-6 for r in rows)
+    # Three jobs that each fit alone but not together in one region's hours.
+    scenario = make_synthetic(0, hours=24)
+    room = float(scenario.capacity[0, 2:6].sum())
+    rows = [f"j{k},{0.9 * room:.6f},2022-09-22T02:00,2022-09-22T06:00,{room / 4:.6f},{scenario.regions[0]},,," for k in range(3)]
+    path = _write(tmp_path, rows)
+    done = run_cli("evaluate.py", "--no-progress", "--synthetic-hours", "24", "--jobs", str(path), "--algos", "eglb")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "cannot all be done by their deadlines" in done.stderr and "'j" in done.stderr
