@@ -13,6 +13,7 @@ follows them); the solve time grows faster than linearly (dual simplex).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import tracemalloc
 
@@ -47,6 +48,7 @@ def timed(solver, case) -> tuple[float, dict, float]:
 def main(quick: bool = False) -> str:
     from eglb.agents.offline import EGLBOffline
 
+    before = os.getloadavg()
     cases = [(1, 250)] if quick else [(1, 250), (1, 500), (1, 1000), (1, 2000), (2, 2000), (4, 4000)]
     rows = []
     solver = EGLBOffline()
@@ -69,8 +71,10 @@ def main(quick: bool = False) -> str:
                 f"{seconds / today:,.0f}x",
             ]
         )
+    after = os.getloadavg()
     return print_table(
-        "eGLB-Off with jobs and model choice, 14 history zones (2023), against today's LP on the same hours",
+        "eGLB-Off with jobs and model choice, 14 history zones (2023), against today's LP on the same hours "
+        f"(load average before {before[0]:.1f}, after {after[0]:.1f} on {os.cpu_count()} cores: times scale with it)",
         [
             "hours",
             "jobs",
