@@ -10,13 +10,11 @@ transfers, unfinished work and model loads.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from eglb.agents.base import HourView, Policy
 from eglb.envs.flex_env import FlexGLBEnv, place_work
 from eglb.envs.knob_state import HourDecision, KnobState
-from eglb.envs.metrics import metrics_from_energy
+from eglb.envs.metrics import Metrics, metrics_from_energy
 from eglb.envs.scenario import Scenario
 from tqdm.auto import tqdm
 
@@ -31,11 +29,9 @@ def run_now(knobs: KnobState, t: int, routing: np.ndarray, model_load: np.ndarra
     return HourDecision(routing, model_load, ids, work)
 
 
-def knob_rollout(policy: Policy, scenario: Scenario, progress: bool = False):
-    """Play ``policy`` over every hour of a scenario with knobs; a :class:`eglb.agents.rollout.Rollout`."""
-    from eglb.agents.rollout import Rollout
-
-    start = time.perf_counter()
+def knob_rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> tuple[np.ndarray, Metrics, float, list[dict]]:
+    """Play ``policy`` over every hour of a scenario with knobs: (energy [N, T] MW, metrics, the
+    environment's return, the policy's per-hour infos), what :class:`eglb.agents.rollout.Rollout` holds."""
     env = FlexGLBEnv(scenario, action_mode="share", job_slots=0)
     env.reset(options={"start": 0})
     policy.reset(scenario)
@@ -58,4 +54,4 @@ def knob_rollout(policy: Policy, scenario: Scenario, progress: bool = False):
         knobs.unfinished if scenario.jobs is not None else None,
         knobs.model_load if scenario.models is not None else None,
     )
-    return Rollout(policy.name, energy, metrics, total, infos, time.perf_counter() - start)
+    return energy, metrics, total, infos

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from eglb.agents.base import HourView, Policy
+from eglb.agents.knob_rollout import knob_rollout
 from eglb.envs.actions import shares_from_routing
 from eglb.envs.glb_env import GLBEnv
 from eglb.envs.metrics import Metrics, metrics_from_energy
@@ -38,11 +39,10 @@ class Rollout:
 def rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> Rollout:
     """Play ``policy`` over every hour of ``scenario`` in a :class:`GLBEnv` (``share`` actions); a
     scenario with deferrable jobs or model choice in a FlexGLBEnv (:mod:`eglb.agents.knob_rollout`)."""
-    if scenario.flexible:
-        from eglb.agents.knob_rollout import knob_rollout
-
-        return knob_rollout(policy, scenario, progress)
     start = time.perf_counter()
+    if scenario.flexible:
+        energy, metrics, total, infos = knob_rollout(policy, scenario, progress)
+        return Rollout(policy.name, energy, metrics, total, infos, time.perf_counter() - start)
     env = GLBEnv(scenario, action_mode="share")
     env.reset(options={"start": 0})
     policy.reset(scenario)
