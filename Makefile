@@ -31,7 +31,7 @@ test-all: lint
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
-# Every measured number of the README (training included: about an hour on 2 cores).
+# Every measured number of the README (training included: hours on 2 cores; `benchmarks/figures.py --list` estimates each section).
 figures: $(STAMP)
 	$(PY) benchmarks/figures.py
 

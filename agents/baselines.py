@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import numpy as np
 from eglb.agents.base import HourView, Policy
 from eglb.envs.errors import InputError
-from eglb.envs.flow import FEASIBILITY_TOLERANCE
 from eglb.envs.scenario import Scenario
 
 SIGNALS = ("price", "carbon", "water")
@@ -45,7 +44,12 @@ def glb_water() -> CheapestSignal:
 
 
 class Nearest(Policy):
-    """GLB-Dist: every gateway's whole load goes to its nearest region.
+    """GLB-Dist: every gateway's whole load goes to its nearest region, as far as that region's
+    capacity allows.
+
+    Load a region cannot take (an outage leaves it zero capacity, or several gateways share a
+    nearest region) is routed as every algorithm's infeasible routing is (``Router.repair``): to
+    regions with spare capacity that the mask allows. ``summary()`` reports how much was rerouted.
 
     Args:
         nearest: for each gateway, the name or index of its nearest region. Default: the region
@@ -58,25 +62,27 @@ class Nearest(Policy):
         super().__init__()
         self.nearest_setting = None if nearest is None else list(nearest)
         self.name = name
+        self.rerouted = 0.0  # MWh served elsewhere than at the nearest regions in the episode
 
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
         self.nearest = resolve_nearest(scenario, self.nearest_setting)
-        assigned = np.zeros((scenario.n_regions, scenario.n_hours))
-        np.add.at(assigned, self.nearest, scenario.workload)
-        over = assigned > scenario.capacity * (1 + FEASIBILITY_TOLERANCE) + FEASIBILITY_TOLERANCE
-        if over.any():
-            i, t = np.argwhere(over)[0]
-            raise InputError(
-                f"GLB-Dist: hour {t} sends {assigned[i, t]:.6g} MW to region {scenario.regions[i]!r}, "
-                f"above its capacity {scenario.capacity[i, t]:.6g} MW; choose other nearest regions"
-            )
+        self.rerouted = 0.0
 
     def act(self, view: HourView) -> np.ndarray:
-        scenario = view.scenario
+        scenario, t = view.scenario, view.t
+        gateways = np.arange(scenario.n_gateways)
         routing = np.zeros(scenario.mask.shape)
-        routing[self.nearest, np.arange(scenario.n_gateways)] = scenario.workload[:, view.t]
-        return routing
+        routing[self.nearest, gateways] = scenario.workload[:, t]
+        repaired = self.router.repair(routing, t)  # the same array when every nearest region has room
+        rerouted = 0.0 if repaired is routing else float((routing - repaired).clip(min=0.0).sum())
+        self.rerouted += rerouted
+        self.info = {"rerouted": rerouted}
+        return repaired
+
+    def summary(self) -> dict:
+        """The load (MWh) served elsewhere than at the gateways' nearest regions, when there was any."""
+        return {"rerouted_mwh": self.rerouted} if self.rerouted > 0 else {}
 
 
 def resolve_nearest(scenario: Scenario, nearest: Sequence[str | int] | None) -> np.ndarray:

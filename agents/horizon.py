@@ -45,7 +45,7 @@ import numpy as np
 from eglb.agents.offline import EGLBOffline
 from eglb.envs.errors import InputError
 from eglb.envs.flow import servable_scale
-from eglb.envs.forecast import Forecaster, input_rows, signal_columns
+from eglb.envs.forecast import Forecaster, input_rows, require_finite_forecast, signal_columns
 from eglb.envs.routing import Router, split_energy
 from eglb.envs.scenario import Scenario
 
@@ -101,7 +101,8 @@ class WindowPlanner:
         """The window [t, stop): hour t true, the rest forecast at hour t (plus the seasonal tail slots)."""
         rows = input_rows(scenario, t, t + 1)
         if stop - t > 1:
-            rows = np.concatenate([rows, self.forecaster.predict(scenario, t, stop - t - 1, rng)])
+            predicted = self.forecaster.predict(scenario, t, stop - t - 1, rng)
+            rows = np.concatenate([rows, require_finite_forecast(predicted, self.forecaster, scenario, t)])
         capacity = scenario.capacity[:, t:stop]
         timestamps = scenario.timestamps[t:stop]
         if tail:

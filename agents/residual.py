@@ -37,6 +37,11 @@ class ResidualDuals:
         """The expert's current duals, float32 [2N], appended to observations."""
         return self.expert.gamma.ravel().astype(np.float32)
 
+    @staticmethod
+    def feature_names(regions: tuple[str, ...]) -> list[str]:
+        """The name of every entry of :meth:`features`: ``expert_dual_water[R]`` then ``expert_dual_carbon[R]``."""
+        return [f"expert_dual_{kind}[{r}]" for kind in ("water", "carbon") for r in regions]
+
     def routing(self, action: np.ndarray, t: int) -> np.ndarray:
         """The routing [N, J] of hour t for an action in [-1, 1]^(2N) (NaN counts as 0); the expert's
         duals then learn from it, as the expert would from its own."""

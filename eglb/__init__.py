@@ -70,6 +70,7 @@ _SUBMODULES = (
     "tasks",
     "scores",
     "leaderboard",
+    "datasets",
     "cli",
 )
 

@@ -1,7 +1,9 @@
 """Offline datasets in the Minari format: trajectories of a policy on a task's training split.
 
-    python -m eglb.datasets --task history14-2024-weekly-v1 --policy eglb-off --episodes 50
-    python -m eglb.datasets --task synthetic-457-v1 --policy rhc:w=24,forecaster=seasonal,tail=seasonal --name rhc
+    eglb-datasets --task history14-2024-weekly-v1 --policy eglb-off --episodes 50
+    eglb-datasets --task synthetic-457-v1 --policy rhc:w=24,forecaster=seasonal,tail=seasonal --name rhc
+
+(``eglb-datasets`` is ``python -m eglb.cli.datasets``.)
 
 Each episode is one ``episode_hours`` window of the task's training split, drawn by the task's
 environment ``eglb/TASK-vN`` (seeded), played by the policy through the ``share`` action mode:
@@ -19,7 +21,6 @@ history tasks they derive from Electricity Maps data under ODbL (share-alike). L
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from dataclasses import dataclass
@@ -167,26 +168,3 @@ def make_dataset(config: DatasetConfig, options: AlgorithmOptions | None = None,
 
 def datasets_root() -> str:
     return os.environ.get("MINARI_DATASETS_PATH", str(Path.home() / ".minari" / "datasets"))
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eglb.datasets", description=__doc__.splitlines()[0])
-    parser.add_argument("--task", required=True, help="task id, e.g. history14-2024-weekly-v1")
-    parser.add_argument("--policy", default=OPTIMUM, help="algorithm spec (default eglb-off, the hindsight optimum)")
-    parser.add_argument("--name", help="the policy's name in the dataset id (default: the spec's kind)")
-    parser.add_argument("--episodes", type=int, default=20, help="training episodes to collect (default 20)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first episode's draw (default 0)")
-    parser.add_argument("--root", help="folder of Minari datasets (default $MINARI_DATASETS_PATH or ~/.minari/datasets)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset of the same id")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    config = DatasetConfig(args.task, args.policy, args.name, args.episodes, args.seed, args.root, args.overwrite)
-    dataset = make_dataset(config, progress=not args.no_progress)
-    print(f"wrote {config.dataset_id}: {dataset.total_episodes} episodes, {dataset.total_steps} steps, under {datasets_root()}")
-    return 0
-
-
-if __name__ == "__main__":
-    from eglb.cli import run_cli
-
-    raise SystemExit(run_cli(main))

@@ -16,12 +16,11 @@ training seeds) are means and interquartile means with 95 % stratified-bootstrap
 ``reference_scores.json`` (package data beside this module) holds, for each task id, every reference
 algorithm's J, ratio and PARs per test episode, plus J_ref and J_opt per episode: ``score(task,
 results)`` scores a user's own results against it without rerunning the references, and
-``python -m eglb.scores`` (run by ``make figures``) regenerates it.
+``python -m eglb.cli.scores`` (run by ``make figures``) regenerates it.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import time
@@ -198,7 +197,7 @@ def load_reference(path: str | Path | None = None) -> dict:
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path}: no reference scores yet (python -m eglb.scores writes them)") from None
+        raise InputError(f"{path}: no reference scores yet (python -m eglb.cli.scores writes them)") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path} is not a reference scores file: {exc}") from None
     if not isinstance(content, dict) or content.get("format") != FORMAT:
@@ -211,7 +210,7 @@ def reference_anchors(task_id: str, reference: Mapping | None = None) -> dict[st
     content = reference if reference is not None else load_reference()
     recorded = content.get("tasks", {}).get(task_id)
     if recorded is None:
-        raise InputError(f"no reference scores are recorded for task {task_id} (python -m eglb.scores --tasks {task_id})")
+        raise InputError(f"no reference scores are recorded for task {task_id} (python -m eglb.cli.scores --tasks {task_id})")
     return {e["episode"]: (e["J_ref"], e["J_opt"]) for e in recorded["episodes"]}
 
 
@@ -261,25 +260,3 @@ def regenerate(
         if progress:
             progress(f"{chosen.id}: written ({time.perf_counter() - started:.0f} s)")
     return content
-
-
-def main(argv: list[str] | None = None) -> int:
-    from eglb.tasks import tasks
-
-    parser = argparse.ArgumentParser(prog="python -m eglb.scores", description="Regenerate the reference scores of the tasks.")
-    parser.add_argument("--tasks", help="comma-separated task ids (default: every task)")
-    parser.add_argument("--algos", help="comma-separated specs (default: the reference algorithms)")
-    parser.add_argument("--out", help="the file to write (default: the shipped reference_scores.json)")
-    args = parser.parse_args(argv)
-    from eglb.registry import split_specs
-
-    chosen = [task(t).id for t in args.tasks.split(",")] if args.tasks else tasks()
-    specs = tuple(split_specs(args.algos)) if args.algos else REFERENCE_ALGOS
-    regenerate(chosen, specs, args.out)
-    return 0
-
-
-if __name__ == "__main__":
-    from eglb.cli import run_cli
-
-    raise SystemExit(run_cli(main))

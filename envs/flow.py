@@ -152,6 +152,40 @@ def servable_scale(workload: np.ndarray, capacity: np.ndarray, mask: np.ndarray)
     return scale
 
 
+def servable_workload(workload: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """[J, T] the most of ``workload`` that can be served hour by hour: what a shift that removes
+    capacity (or adds load) keeps, the rest being shed.
+
+    Every gateway first keeps the same share s_t of its load (``servable_scale``); then the rest of
+    the demand is pushed along augmenting paths until none is left, so each hour serves the
+    maximum flow (max-flow min-cut: no load is shed that some routing could serve), and a gateway
+    whose regions have room keeps more than s_t. Gateways with the same allowed regions (a class)
+    keep the same share of their load.
+
+    Args:
+        workload: [J, T] MW. capacity: [N, T] MW. mask: [N, J] bool.
+    """
+    scale = servable_scale(workload, capacity, mask)
+    served = workload * scale[None, :]
+    columns, of_gateway = np.unique(mask.T, axis=0, return_inverse=True)
+    if len(columns) == 1:  # one class (the full mask): the uniform share already fills what it can reach
+        return served
+    of_gateway = of_gateway.reshape(-1)
+    regions_of, columns_of = adjacency(columns.T)
+    for t in np.flatnonzero(scale < 1.0):
+        demand = np.zeros(len(columns))
+        np.add.at(demand, of_gateway, workload[:, t])
+        eps = flow_eps(float(demand.sum()))
+        # The uniform share is a feasible flow to start from: route it, then push the rest.
+        x, res, free = greedy_start((scale[t] * demand).tolist(), capacity[:, t].tolist(), regions_of, eps)
+        augment(x, res, free, regions_of, eps, columns_of)  # whatever of the share greedy left, first
+        res = [r + (1 - scale[t]) * d for r, d in zip(res, demand)]
+        augment(x, res, free, regions_of, eps, columns_of)
+        kept = np.divide(np.sum(x, axis=0), demand, out=np.zeros(len(columns)), where=demand > 0)
+        served[:, t] = workload[:, t] * np.minimum(kept, 1.0)[of_gateway]
+    return served
+
+
 def receivable(capacity: np.ndarray, mask: np.ndarray, workload: np.ndarray) -> np.ndarray:
     """[N, T] the most energy (MW) each region can receive in each hour of a feasible routing.
 

@@ -146,8 +146,12 @@ class GLBEnv(gym.Env):
             self.n_regions, self.n_gateways, observation_scale, forecast_hours, forecast_noise, forecaster
         )
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(self._observer.size,), dtype=np.float32)
-        #: The name of every observation entry, e.g. "price[Texas]", "forecast+2.water[Japan]", "carbon_gap[Nevada]".
+        #: The name of every entry of this environment's observation, e.g. "price[Texas]",
+        #: "forecast+2.water[Japan]", "carbon_gap[Nevada]". Wrappers that append to the observation
+        #: (the training ids' expert duals, the robust layer's features) append their names: read
+        #: ``env.get_wrapper_attr("observation_names")`` on a wrapped environment.
         self.observation_names = self._observer.names(reference.regions, reference.gateways)
+        self.region_names = tuple(reference.regions)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise InputError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.render_mode = render_mode

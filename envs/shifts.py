@@ -22,7 +22,7 @@ negative-prices     prices of ``regions`` (default Germany+Denmark) drop by ``de
 carbon-shift        carbon intensity of ``regions`` (default the four cleanest) rises by
                     ``increase`` (default +80 %) from ``start`` (0.25): renewables drop out.
 surge               every gateway's load rises by ``increase`` (default +25 %), capped hour by
-                    hour at what the capacity can serve (Hall's condition).
+                    hour at what the capacity can serve (the rest is shed, as in an outage).
 phase-shift         the workload's daily cycle moves ``hours`` later (default 8): users in
                     another time zone.
 outage              ``regions`` (default Virginia) lose all capacity between ``start`` and
@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from eglb.envs.errors import InputError
-from eglb.envs.flow import servable_scale
+from eglb.envs.flow import servable_workload
 from eglb.envs.scenario import Scenario
 
 
@@ -98,7 +98,10 @@ def apply_shift(scenario: Scenario, spec: ShiftSpec, seed: int = 0) -> ShiftedSc
 
 
 def _shed(shifted: Scenario, asked: np.ndarray, name: str) -> ShiftedScenario:
-    """A load shift's result: ``asked`` [J, T] MW is what users wanted, ``shifted`` serves what fits."""
+    """A load shift's result: ``asked`` [J, T] MW is what users wanted, ``shifted`` serves what fits
+    (:func:`eglb.envs.flow.servable_workload`: the maximum flow of every hour). Every algorithm
+    then routes the same served load, so the shed load is the same for all of them (reported as
+    ``unserved_mwh``), and none sheds more than capacity forces."""
     return ShiftedScenario(shifted.with_changes(name=name), None, float(asked.sum() - shifted.workload.sum()))
 
 
@@ -209,7 +212,7 @@ def carbon_shift(s, severity, rng, spec, regions, increase, start):
 
 def surge(s, severity, rng, spec, increase):
     target = s.workload * (1 + severity * _number(spec, "increase", increase))
-    served = s.with_changes(workload=target * servable_scale(target, s.capacity, s.mask))
+    served = s.with_changes(workload=servable_workload(target, s.capacity, s.mask))
     return _shed(served, target, f"{s.name} + {spec.label()}")
 
 
@@ -229,7 +232,7 @@ def outage(s, severity, rng, spec, regions, start, end):
     if half > 0:
         down = _window(s, spec, max(0.0, middle - half), min(1.0, middle + half)) > 0
         capacity[np.ix_(rows, np.flatnonzero(down))] = 0.0
-    served = s.with_changes(capacity=capacity, workload=s.workload * servable_scale(s.workload, capacity, s.mask))
+    served = s.with_changes(capacity=capacity, workload=servable_workload(s.workload, capacity, s.mask))
     return _shed(served, s.workload, f"{s.name} + {spec.label()}")
 
 

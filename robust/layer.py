@@ -14,9 +14,15 @@ the largest theta in [0, 1] such that
 
 so that J(S_t) <= J(S^E_t) + Delta <= (1 + lambda) J(S^E_t) + B_t at every hour, whatever the ML
 policy does. theta = 0 always qualifies; Delta is convex and piecewise linear in theta (a line plus
-the maxima of N lines per footprint), so the largest admissible theta is found exactly: Delta is
+the maxima of N lines per footprint), so the largest admissible theta has a closed form: Delta is
 evaluated at every breakpoint in [0, 1], and solved linearly on the segment where it crosses the
 budget.
+
+The check holds to the last rounding step. The layer keeps the gaps F - F^E and E - E^E as sums of
+the hours' differences, so an hour where the expert's action is played leaves Delta exactly as it
+was (and the budget never shrinks); a theta > 0 is played only if the Delta of the routing actually
+executed, accumulated exactly as it will be stored, is within the budget. The closed form only
+proposes theta; a proposal a rounding step too large is stepped back, down to the expert's action.
 
 Prices are shifted by a floor p_min <= min p (default: the scenario's lowest price when negative,
 else 0) so that every hour's cost is non-negative, which the argument needs; this changes every
@@ -62,9 +68,9 @@ class Slack:
         return self.b
 
 
-def mismatch(cost: float, footprint: np.ndarray, expert: FootprintState, weights: np.ndarray) -> float:
-    """Delta(S, S^E) for S = (cost, footprint [2, N])."""
-    return float(cost - expert.cost + weights @ (footprint - expert.footprint).max(axis=1))
+def mismatch(gap_cost: float, gap_footprint: np.ndarray, weights: np.ndarray) -> float:
+    """Delta(S, S^E) from the gaps F - F^E (USD) and E - E^E ([2, N]) between the two states."""
+    return float(gap_cost + weights @ gap_footprint.max(axis=1))
 
 
 def largest_admissible_theta(
@@ -73,35 +79,34 @@ def largest_admissible_theta(
     """Largest theta in [0, 1] with  base + slope*theta + sum_k w_k max_i(offsets[k,i] + slopes[k,i]*theta) <= budget.
 
     The left side is convex and piecewise linear; its breakpoints are among the pairwise crossings
-    of the lines within each k. It is evaluated at all of them; the admissible set is a prefix
-    [0, theta*] of [0, 1], and theta* is solved linearly on the segment where the budget is
-    crossed. Returns 0 when even theta = 0 exceeds the budget (rounding only: the rule guarantees
-    theta = 0 qualifies).
+    of the lines within each k. It is evaluated at all of them (and at 0 and 1, in the same
+    computation, so the ends are judged consistently); the admissible set is a prefix [0, theta*]
+    of [0, 1], and theta* is solved linearly on the segment where the budget is crossed. Returns 0
+    when theta = 0 exceeds the budget. The result is exact up to rounding: the caller checks the
+    value it actually plays (:meth:`RobustPolicy.blend`).
     """
-    if base + weights @ offsets.max(axis=1) > budget:
-        return 0.0
-    if base + slope + weights @ (offsets + slopes).max(axis=1) <= budget:
-        return 1.0
-
-    def delta(theta: np.ndarray) -> np.ndarray:
-        lines = offsets[:, :, None] + slopes[:, :, None] * theta  # [2, N, M]
-        return base + slope * theta + weights @ lines.max(axis=1)
-
     rise = slopes[:, None, :] - slopes[:, :, None]
     # crossing[k, i, j] = theta where lines i and j of footprint k meet; parallel lines give -1 (dropped).
     crossing = np.divide(offsets[:, :, None] - offsets[:, None, :], rise, out=np.full(rise.shape, -1.0), where=rise != 0)
     thetas = np.concatenate([[0.0], np.sort(crossing[(crossing > 0) & (crossing < 1)]), [1.0]])
-    values = delta(thetas)
-    last = int(np.argmax(values > budget)) - 1  # values[0] <= budget < values[-1]
+    lines = offsets[:, :, None] + slopes[:, :, None] * thetas  # [2, N, M]
+    values = base + slope * thetas + weights @ lines.max(axis=1)
+    above = values > budget
+    if above[0]:
+        return 0.0
+    if not above.any():
+        return 1.0
+    last = int(np.argmax(above)) - 1  # values[last] <= budget < values[last + 1], last >= 0
     lo, hi, d_lo, d_hi = thetas[last], thetas[last + 1], values[last], values[last + 1]
-    theta = min(max(lo + (budget - d_lo) * (hi - lo) / (d_hi - d_lo), lo), hi) if d_hi > d_lo else lo
-    # Rounding can put the linear solution a hair over the budget: step back by growing steps
-    # (from about one ulp) until the checked value fits; lo itself always fits.
-    step = 4e-16
-    while theta > lo and delta(np.array([theta]))[0] > budget:
-        theta = max(lo, theta - step)
-        step *= 4
-    return float(theta)
+    return float(min(max(lo + (budget - d_lo) * (hi - lo) / (d_hi - d_lo), lo), hi))
+
+
+#: A candidate theta the exact check rejects is stepped back by steps that start at FIRST_BACK_OFF
+#: of it and grow 16-fold: one or two steps when the closed form missed by a rounding step, and
+#: within BACK_OFF_STEPS the steps sum past the candidate (1e-15 (16^14 - 1) / 15 > 1), so the
+#: last resort is the expert's action (Delta flat up to rounding near the budget).
+FIRST_BACK_OFF = 1e-15
+BACK_OFF_STEPS = 14
 
 
 class RobustPolicy(Policy):
@@ -153,6 +158,10 @@ class RobustPolicy(Policy):
         self.proposer = Replay(self.ml.solve(scenario), self.name) if isinstance(self.ml, OfflineSolver) else self.ml
         self.proposer.reset(scenario)
         self.state = FootprintState.zeros(scenario.n_regions)  # executed, at shifted prices
+        # The gaps F - F^E and E - E^E, accumulated from the hours' differences: an hour where the
+        # expert's action is played adds exactly 0, so Delta never drifts by rounding.
+        self.gap_cost = 0.0
+        self.gap_footprint = np.zeros((2, scenario.n_regions))
         self.weights = scenario.footprint_weights
         self.thetas: list[float] = []
         self.load = 0.0
@@ -175,40 +184,66 @@ class RobustPolicy(Policy):
         the expert's J so far extrapolated to the whole episode, so the values stay near unit scale
         whatever the episode length."""
         scenario = self.scenario
-        expert = self.shadow.state
         scale = max(self.shadow.objective, 1e-9) / max(self._hour, 1) * scenario.n_hours
         slack = self._budget - self._delta
-        mismatch = self.weights[:, None] * (self.state.footprint - expert.footprint)
+        mismatch = self.weights[:, None] * self.gap_footprint
         capacity = np.maximum(scenario.capacity[:, min(self._hour, scenario.n_hours - 1)], 1e-12)
         energy = self._expert_routing.sum(axis=1) / capacity
         return np.concatenate([[slack / scale], mismatch.ravel() / scale, energy]).astype(np.float32)
 
+    @staticmethod
+    def feature_names(regions: tuple[str, ...]) -> list[str]:
+        """The name of every entry of :meth:`features`, in order."""
+        mismatch = [f"robust_mismatch_{kind}[{r}]" for kind in ("water", "carbon") for r in regions]
+        return ["robust_slack", *mismatch, *(f"expert_energy[{r}]" for r in regions)]
+
     def blend(self, t: int, proposal: np.ndarray) -> np.ndarray:
-        """Play the largest admissible blend of ``proposal`` [N, J] and the expert's routing at hour t."""
-        expert_routing, expert, budget = self._expert_routing, self.shadow.state, self._budget
+        """Play the largest admissible blend of ``proposal`` [N, J] and the expert's routing at hour t.
+
+        A theta > 0 is played only if the mismatch of the state it actually produces (its routing's
+        region energies, accumulated exactly as the executed state is) is within the budget; the
+        closed form of :func:`largest_admissible_theta` proposes it, rounding can put it a step
+        above, and then it is stepped back, down to the expert's action (theta = 0), which keeps
+        Delta unchanged and so always fits.
+        """
+        expert_routing, budget = self._expert_routing, self._budget
         proposal = self.router.sanitize(proposal, t)
         price = self.shadow.prices[:, t]
         intensity = self.scenario.intensity[:, :, t]
-        e_expert, e_proposal = self.shadow.energy, proposal.sum(axis=1)
-        e_change = e_proposal - e_expert
-        # Delta(theta) = base + slope*theta + sum_k w_k max_i(offsets + slopes*theta); the expert has
-        # already taken hour t, so offsets hold S_{t-1} plus the expert's hour minus S^E_t.
-        base = self.state.cost + float(price @ e_expert) - expert.cost
-        slope = float(price @ e_change)
-        offsets = self.state.footprint + intensity * e_expert - expert.footprint  # this order: exactly 0 when S = S^E
-        slopes = intensity * e_change
-        theta = largest_admissible_theta(base, slope, offsets, slopes, self.weights, budget)
-        if theta == 0.0:
-            routing, energy = expert_routing, e_expert
-        elif theta == 1.0:
-            routing, energy = proposal, e_proposal
+        e_expert = self.shadow.energy
+        expert_cost, expert_footprint = float(price @ e_expert), intensity * e_expert  # as the shadow added them
+
+        def gaps(energy: np.ndarray) -> tuple[float, np.ndarray, float]:
+            """The gaps and Delta after the hour if the region energies ``energy`` [N] are executed."""
+            gap_cost = self.gap_cost + (float(price @ energy) - expert_cost)
+            gap_footprint = self.gap_footprint + (intensity * energy - expert_footprint)
+            return gap_cost, gap_footprint, mismatch(gap_cost, gap_footprint, self.weights)
+
+        theta, routing, energy = 0.0, expert_routing, e_expert
+        after = (self.gap_cost, self.gap_footprint, self._delta)  # the expert's hour leaves the gaps unchanged
+        e_proposal = proposal.sum(axis=1)
+        played = gaps(e_proposal)
+        if played[2] <= budget:
+            theta, routing, energy, after = 1.0, proposal, e_proposal, played
         else:
-            routing = theta * proposal + (1 - theta) * expert_routing
-            energy = routing.sum(axis=1)
-        # Accumulate exactly as the expert does, so that the same routing gives bit-identical states.
+            e_change = e_proposal - e_expert
+            # Delta(theta) = gap_cost + slope*theta + sum_k w_k max_i(gap_footprint + slopes*theta).
+            slope, slopes = float(price @ e_change), intensity * e_change
+            candidate = largest_admissible_theta(self.gap_cost, slope, self.gap_footprint, slopes, self.weights, budget)
+            step = FIRST_BACK_OFF * candidate
+            for _ in range(BACK_OFF_STEPS):
+                if candidate <= 0.0:
+                    break
+                blended = candidate * proposal + (1 - candidate) * expert_routing
+                blended_energy = blended.sum(axis=1)
+                played = gaps(blended_energy)
+                if played[2] <= budget:
+                    theta, routing, energy, after = candidate, blended, blended_energy, played
+                    break
+                candidate, step = candidate - step, step * 16
+        self.gap_cost, self.gap_footprint, self._delta = after
         self.state.add(float(price @ energy), intensity * energy)
         self.load += float(self.scenario.total_workload[t])
-        self._delta = mismatch(self.state.cost, self.state.footprint, expert, self.weights)
         self._hour = t + 1
         self.thetas.append(theta)
         self.info = {

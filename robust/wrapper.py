@@ -56,6 +56,8 @@ class RobustTrainingEnv(gym.Env):
         self.action_space = ActionDecoder.space(action_mode, n, env.n_gateways)
         extra = 3 * n + 1
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(env.observation_space.shape[0] + extra,), dtype=np.float32)
+        #: The names of the observation: the environment's, then the layer's features.
+        self.observation_names = env.observation_names + RobustPolicy.feature_names(env.region_names)
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)

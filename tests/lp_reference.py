@@ -65,3 +65,17 @@ def offline_optimum(scenario: Scenario) -> float:
     )
     assert result.status == 0, result.message
     return float(result.fun)
+
+
+def max_flow(demand: np.ndarray, capacity: np.ndarray, mask: np.ndarray) -> float:
+    """The most of ``demand`` [J] (MW) that ``capacity`` [N] can serve under ``mask`` [N, J], by a generic LP."""
+    n, j = mask.shape
+    pairs = np.argwhere(mask)
+    if len(pairs) == 0:
+        return 0.0
+    a_ub = np.zeros((n + j, len(pairs)))
+    a_ub[pairs[:, 0], np.arange(len(pairs))] = 1
+    a_ub[n + pairs[:, 1], np.arange(len(pairs))] = 1
+    result = linprog(-np.ones(len(pairs)), A_ub=a_ub, b_ub=np.r_[capacity, demand], bounds=(0, None), method="highs")
+    assert result.status == 0, result.message
+    return float(-result.fun)

@@ -86,10 +86,17 @@ def test_nearest_serves_every_gateway_from_its_own_region():
     np.testing.assert_allclose(by_name, scenario.workload[::-1])
 
 
+def test_nearest_sends_what_its_region_cannot_take_elsewhere():
+    scenario = make_synthetic(0, hours=24)
+    policy = Nearest(["Texas"] * 10)  # Texas (1 MW) is every gateway's nearest region
+    energy = rollout(policy, scenario).energy
+    np.testing.assert_allclose(energy[0], np.minimum(scenario.capacity[0], scenario.total_workload))
+    np.testing.assert_allclose(energy.sum(axis=0), scenario.total_workload)
+    assert policy.summary()["rerouted_mwh"] == pytest.approx(np.maximum(scenario.total_workload - 1.0, 0).sum(), rel=1e-12)
+
+
 def test_nearest_errors_are_clear():
     scenario = make_synthetic(0, hours=24)
-    with pytest.raises(InputError, match="above its capacity"):
-        Nearest(["Texas"] * 10).reset(scenario)
     with pytest.raises(InputError, match="unknown region 'Mars'"):
         Nearest(["Mars"] * 10).reset(scenario)
     with pytest.raises(InputError, match="lists 2 regions, expected one per gateway"):

@@ -58,6 +58,10 @@ class ResidualDualEnv(gym.Wrapper):
         self.action_space = spaces.Box(-1.0, 1.0, shape=(2 * n,), dtype=np.float32)
         size = env.observation_space.shape[0] + 2 * n
         self.observation_space = spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
+        #: The names of the observation: the inner environment's, then the expert's duals.
+        self.observation_names = env.get_wrapper_attr("observation_names") + ResidualDuals.feature_names(
+            env.unwrapped.region_names
+        )
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
