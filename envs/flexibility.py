@@ -219,7 +219,7 @@ class Jobs:
         Every job must lie inside the scenario's hours and must be possible alone: the work its
         allowed regions can take in its window, at most ``max_power`` per hour and at most the
         capacity the interactive load must leave them, covers its energy. (Whether all jobs fit
-        together is an LP: :func:`eglb.agents.flex_lp.check_deliverable`.)
+        together is an LP: :func:`eglb.agents.deliverable.check_deliverable`.)
 
         Args:
             regions: the scenario's N region names.

@@ -17,7 +17,7 @@
 Every mistake is named by file, line and column, or by the job: a deadline not after the release,
 a negative or non-finite energy, an unknown region, a window outside the scenario, more work than
 the job can do alone in its window (:meth:`eglb.envs.flexibility.Jobs.check_scenario`). Whether all
-jobs fit together is an LP: :func:`eglb.agents.flex_lp.check_deliverable` reports which jobs are
+jobs fit together is an LP: :func:`eglb.agents.deliverable.check_deliverable` reports which jobs are
 short and by how much.
 """
 

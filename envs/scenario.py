@@ -299,7 +299,7 @@ class Scenario:
     # ----------------------------------------------------------------------------------- feasibility
     def _check_knobs(self) -> None:
         """Check the jobs and the model choice against the scenario (each job alone; all jobs together
-        is an LP: :func:`eglb.agents.flex_lp.check_deliverable`)."""
+        is an LP: :func:`eglb.agents.deliverable.check_deliverable`)."""
         if self.models is not None and not isinstance(self.models, ModelChoice):
             raise InputError(f"argument 'models' must be an eglb.envs.flexibility.ModelChoice, got {type(self.models).__name__}")
         if self.jobs is None:
