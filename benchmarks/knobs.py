@@ -93,6 +93,7 @@ def knob_tables(quick: bool = False, algos=ALGOS) -> str:
     for label, scenario in scenarios(quick):
         rows = []
         for algo in algos:
+            print(f"[knobs] {label}: {algo} ...", file=sys.stderr, flush=True)
             metrics = {v: run(algo, variant(scenario, v)) for v in VARIANTS}
             base = metrics["spatial"]
             row = [
