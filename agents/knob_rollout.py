@@ -10,6 +10,8 @@ transfers, unfinished work and model loads.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from eglb.agents.base import HourView, Policy
 from eglb.envs.flex_env import FlexGLBEnv, place_work
@@ -29,17 +31,24 @@ def run_now(knobs: KnobState, t: int, routing: np.ndarray, model_load: np.ndarra
     return HourDecision(routing, model_load, ids, work)
 
 
-def knob_rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> tuple[np.ndarray, Metrics, float, list[dict]]:
+def knob_rollout(
+    policy: Policy, scenario: Scenario, progress: bool = False
+) -> tuple[np.ndarray, Metrics, float, list[dict], float]:
     """Play ``policy`` over every hour of a scenario with knobs: (energy [N, T] MW, metrics, the
-    environment's return, the policy's per-hour infos), what :class:`eglb.agents.rollout.Rollout` holds."""
+    environment's return, the policy's per-hour infos, the seconds spent deciding: ``reset`` and every
+    ``act``), what :class:`eglb.agents.rollout.Rollout` holds."""
     env = FlexGLBEnv(scenario, action_mode="share", job_slots=0)
     env.reset(options={"start": 0})
+    begin = time.perf_counter()
     policy.reset(scenario)
+    deciding = time.perf_counter() - begin
     energy = np.empty((scenario.n_regions, scenario.n_hours))
     infos: list[dict] = []
     total = 0.0
     for t in tqdm(range(scenario.n_hours), desc=policy.name, leave=False, disable=not progress, unit="h"):
+        begin = time.perf_counter()
         decision = policy.act(HourView(scenario, t, env.state, env.knobs))
+        deciding += time.perf_counter() - begin
         if not isinstance(decision, HourDecision):
             decision = run_now(env.knobs, t, env.router.sanitize(decision, t))
         _, reward, _, _, info = env.step_decision(decision)
@@ -54,4 +63,4 @@ def knob_rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> 
         knobs.unfinished if scenario.jobs is not None else None,
         knobs.model_load if scenario.models is not None else None,
     )
-    return energy, metrics, total, infos
+    return energy, metrics, total, infos, deciding

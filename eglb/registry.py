@@ -6,15 +6,17 @@ Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated l
     run-now | always-large | defer-cheapest    the knobs' baselines (deferrable jobs, model choice:
                                         docs/model/flexibility.md); eGLB with one rule replaced
     rhc:w=24,forecaster=seasonal,tail=seasonal | afhc:w=6,...           forecast-driven control (agents/rhc.py;
-                                        also rhc(w=24, ...)); keys w, forecaster, noise, period, model, tail,
-                                        tail_days, seed
+                                        also rhc(w=24, ...)); keys w, forecaster, base, noise, period, model, tail,
+                                        tail_days, seed (forecaster=market,base=seasonal: published prices)
     KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc)
     sb3:ALGO:MODEL.zip[@ENV_ID]         a stable-baselines3 model trained elsewhere on one of our registered
                                         environment ids (default GLB-Synthetic-v0); SB3 zips unpickle
                                         Python objects, so this needs allow_pickle (--allow-pickle)
     py:MODULE:FUNCTION                  your own code: FUNCTION() returns a Policy (agents.base) or a
                                         callable (HourView) -> routing [N, J] MW
-    robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)   the robustification layer around SPEC
+    robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P, expert=SPEC)   the robustification layer
+                                        around SPEC, against eGLB or the online policy ``expert`` (write a
+                                        controller there as rhc(w=24, forecaster=seasonal))
 
 This module composes the lower layers (classical and learned policies, the layer); nothing below it
 knows names.
@@ -41,7 +43,7 @@ from eglb.robust.knob_layer import KnobRobustPolicy
 from eglb.robust.layer import RobustPolicy, Slack
 from eglb.training.algorithms import ALGOS
 
-ROBUST_KEYS = ("lambda", "b", "slack", "floor")
+ROBUST_KEYS = ("lambda", "b", "slack", "floor", "expert")
 CONTROLLERS = ("rhc", "afhc")
 
 
@@ -137,7 +139,8 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
 
 
 def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
-    """``robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)``: the layer around SPEC."""
+    """``robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P, expert=SPEC)``: the layer around SPEC,
+    against eGLB or the online policy ``expert``."""
     parts = split_specs(spec[len("robust(") : -1])
     inner, settings = parts[0], {}
     for part in parts[1:]:
@@ -156,8 +159,20 @@ def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
         raise InputError(f"{spec}: {exc}") from None
     if inner.startswith("robust("):
         raise InputError(f"{spec}: a robust layer inside another is not supported")
+    expert = None
+    if "expert" in settings:
+        if settings["expert"].startswith("robust("):
+            raise InputError(f"{spec}: the expert cannot be a robust layer")
+        expert = build(settings["expert"], options)
+        if not isinstance(expert, Policy):
+            raise InputError(f"{spec}: the expert must be an online policy; {settings['expert']!r} is an offline solver")
     return KnobRobustPolicy(
-        build(inner, options), lam=lam, slack=Slack(b, settings.get("slack", "const")), price_floor=floor, name=spec
+        build(inner, options),
+        lam=lam,
+        slack=Slack(b, settings.get("slack", "const")),
+        price_floor=floor,
+        expert=expert,
+        name=spec,
     )
 
 

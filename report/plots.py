@@ -1,4 +1,4 @@
-"""PNG plots of evaluation results (matplotlib, no display needed); every file is written atomically."""
+"""Plots of evaluation results as PNG with a PDF beside each (matplotlib, no display needed); every file is written atomically."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ FOOTPRINTS = (("water", "water footprint (m$^3$)"), ("carbon", "carbon footprint
 
 
 def save_figure(figure, path: Path) -> Path:
-    """Save a figure as PNG through a temporary file, then close it."""
+    """Save a figure as PNG at ``path`` and as PDF beside it (for papers), each through a temporary file, then close it."""
     atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
+    atomic_write(path.with_suffix(".pdf"), lambda tmp: figure.savefig(tmp, format="pdf", bbox_inches="tight"))
     plt.close(figure)
     return path
 

@@ -2,7 +2,7 @@
 
 State S = (F, E): cumulative energy cost F (USD, at prices shifted by the floor) and footprints
 E[k, i] ([2, N], water m^3 and carbon t). J(S) = F + sum_k mu_k max_i E[k, i]. The expert (eGLB,
-dual mirror descent) runs in a shadow copy, seeing the same hours and only its own actions. The
+dual mirror descent, by default; any online policy, e.g. RHC, when given) runs in a shadow copy, seeing the same hours and only its own actions. The
 mismatch of the executed state S against the expert's S^E is
 
     Delta(S, S^E) = (F - F^E) + sum_k mu_k max_i (E[k, i] - E^E[k, i]).
@@ -117,7 +117,9 @@ class RobustPolicy(Policy):
         lam: the budget lambda >= 0 (relative to the expert's J).
         slack: the slack schedule B_t.
         price_floor: p_min for the shifted objective; None for min(0, the scenario's lowest price).
-        expert: the expert (default eGLB with its default step size).
+        expert: the expert, any online policy run in a shadow copy (default eGLB with its default
+            step size; ``rhc`` with a forecaster makes the bound hold against the forecast-driven
+            controller).
         name: the label in tables.
 
     ``info`` each hour: ``theta`` (the share of the ML action played), ``delta`` (the mismatch after
@@ -132,7 +134,7 @@ class RobustPolicy(Policy):
         lam: float = 0.1,
         slack: Slack = Slack(),
         price_floor: float | None = None,
-        expert: EGLBOnline | None = None,
+        expert: Policy | None = None,
         name: str | None = None,
     ):
         super().__init__()
@@ -140,12 +142,21 @@ class RobustPolicy(Policy):
             raise InputError(f"robust lambda must be a finite number >= 0, got {lam}")
         if price_floor is not None and not np.isfinite(price_floor):
             raise InputError(f"robust price floor must be a finite number, got {price_floor}")
+        if expert is not None and not isinstance(expert, Policy):
+            raise InputError(f"the robust layer's expert must be an online policy, got {type(expert).__name__}")
         self.ml = ml
         self.lam = float(lam)
         self.slack = slack
         self.price_floor_setting = price_floor
         self.expert = expert
         self.name = name or f"robust({getattr(ml, 'name', 'ml')},lambda={lam:g})"
+
+    @property
+    def information(self) -> str:
+        """The ML policy's (the default expert, eGLB, reads the present only)."""
+        ml = getattr(self.ml, "information", Policy.information)
+        expert = getattr(self.expert, "information", "present only") if self.expert is not None else "present only"
+        return ml if expert == "present only" else f"{ml}; expert: {expert}"
 
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
@@ -262,7 +273,9 @@ class RobustPolicy(Policy):
         """Figures for the results tables: the bound on the unshifted J, and how much the ML was followed."""
         shift = self.price_floor * self.load  # J(unshifted) = J(shifted) + p_min * total load
         thetas = np.array(self.thetas)
+        proposer = getattr(self.proposer, "summary", None)  # e.g. a learned policy's count of non-finite actions
         return {
+            **(proposer() if callable(proposer) else {}),
             "bound": self.info["bound"] + shift if self.info else float("nan"),
             "expert_J": self.info["expert_J"] + shift if self.info else float("nan"),
             "followed_share": float(np.mean(thetas == 1.0)) if thetas.size else float("nan"),
