@@ -87,9 +87,12 @@ class EGLBOffline(OfflineSolver):
     """The hindsight-optimal routing of a whole scenario.
 
     Args:
-        method: "highs-ds" (dual simplex, the default: fastest on these problems, and the only
-            method that re-solves from the previous basis when Hall rows are added), "highs-ipm"
-            (interior point) or "highs" (HiGHS chooses).
+        method: "auto" (the default: "highs-ds" without knobs, "highs-ipm" with deferrable jobs or
+            model choice), "highs-ds" (dual simplex: fastest on the core model, and the only method
+            that re-solves from the previous basis when Hall rows are added), "highs-ipm" (interior
+            point, then crossover to a vertex: on the knobs' LP, with tens of thousands of job-hour
+            columns, several times faster than dual simplex: benchmarks/bench_knobs_offline.py) or
+            "highs" (HiGHS chooses).
         time_limit: seconds before the solve is abandoned with a SolverError (never a partial
             answer); None for no limit.
         name: the label in tables.
@@ -97,9 +100,9 @@ class EGLBOffline(OfflineSolver):
 
     name = "eglb-off"
 
-    def __init__(self, method: str = "highs-ds", time_limit: float | None = DEFAULT_TIME_LIMIT, name: str = "eglb-off"):
-        if method not in METHODS:
-            raise InputError(f"eGLB-Off method must be one of {sorted(METHODS)}, got {method!r}")
+    def __init__(self, method: str = "auto", time_limit: float | None = DEFAULT_TIME_LIMIT, name: str = "eglb-off"):
+        if method != "auto" and method not in METHODS:
+            raise InputError(f"eGLB-Off method must be 'auto' or one of {sorted(METHODS)}, got {method!r}")
         if time_limit is not None and not (np.isfinite(time_limit) and time_limit > 0):
             raise InputError(f"eGLB-Off time_limit must be a positive number of seconds or None, got {time_limit}")
         self.method = method
@@ -122,7 +125,8 @@ class EGLBOffline(OfflineSolver):
             raise ValueError(f"initial_footprint has shape {initial.shape}, expected (2, {n})")
         clock = _Clock(scenario.name, self.time_limit, start)
         block = KnobBlock(scenario) if scenario.flexible else None
-        model = _EnergyModel(scenario, initial, METHODS[self.method], clock, block)
+        method = self.method if self.method != "auto" else ("highs-ipm" if block is not None else "highs-ds")
+        model = _EnergyModel(scenario, initial, METHODS[method], clock, block)
         hall = None if scenario.full_mask else _HallCuts(scenario, clock)
         if hall is not None:
             hall.add_every_union(model)

@@ -23,8 +23,14 @@ from common import markdown_table
 
 TARGET = 80.0  # MMLU points: 74.6% of the class's requests on the 70B model at the least
 MODELS = "llama3.1-batch128"
-ALGOS = ("eglb-off", "eglb", "rhc:w=24", "afhc:w=6")
-LABELS = {"eglb-off": "eGLB-Off (oracle)", "eglb": "eGLB", "rhc:w=24": "RHC w=24", "afhc:w=6": "AFHC w=6"}
+ALGOS = ("eglb-off", "eglb", "defer-cheapest", "rhc:w=24", "afhc:w=6")
+LABELS = {
+    "eglb-off": "eGLB-Off (oracle)",
+    "eglb": "eGLB",
+    "defer-cheapest": "eGLB, jobs at the cheapest hours",
+    "rhc:w=24": "RHC w=24",
+    "afhc:w=6": "AFHC w=6",
+}
 #: Weeks of the test year 2024 (start hours): mid January and mid July.
 WEEKS_2024 = ((14 * 24, 21 * 24), (196 * 24, 203 * 24))
 #: Transfer price out of a region, USD/GB (FLEXIBILITY.md section 4, green-dcc matrices: 0.02 from

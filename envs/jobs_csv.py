@@ -23,6 +23,7 @@ short and by how much.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +61,21 @@ def load_jobs(path: str | Path, scenario: Scenario, penalty: float = DEFAULT_UNF
         if name in seen:
             raise InputError(f"file {path}, line {line_of(row)}, column 'job': job {name!r} repeats line {line_of(seen[name])}")
         seen[name] = row
-    energy = numeric_column(table, "energy_mwh", path)
-    power = numeric_column(table, "max_power_mw", path)
+
+    def named(read, *args):
+        """``read(*args)``, its error naming the job of the line it names (the readers know lines only)."""
+        try:
+            return read(*args)
+        except InputError as exc:
+            found = re.search(r"line (\d+)", str(exc))
+            row = int(found.group(1)) - line_of(0) if found else -1
+            if not 0 <= row < len(names):
+                raise
+            text = str(exc).replace(found.group(0), f"{found.group(0)} (job {names[row]!r})", 1)
+            raise InputError(text) from None
+
+    energy = named(numeric_column, table, "energy_mwh", path)
+    power = named(numeric_column, table, "max_power_mw", path)
     for column, values, positive in (("energy_mwh", energy, False), ("max_power_mw", power, True)):
         bad = values <= 0 if positive else values < 0
         if bad.any():
@@ -70,10 +84,9 @@ def load_jobs(path: str | Path, scenario: Scenario, penalty: float = DEFAULT_UNF
     extra = {}
     for column in OPTIONAL:
         if column in table.columns:
+            # Empty cells read as 0; the whole column is read so that a bad cell's line is its own.
             filled = table[column].str.strip() != ""
-            values = np.zeros(len(table))
-            if filled.any():
-                values[filled.to_numpy()] = numeric_column(table[filled], column, path)
+            values = named(numeric_column, table.assign(**{column: table[column].where(filled, "0")}), column, path)
             if (values < 0).any():
                 row = int(np.argmax(values < 0))
                 raise InputError(f"{where(row, column)}: expected a number >= 0, got {values[row]:g}")
@@ -81,8 +94,8 @@ def load_jobs(path: str | Path, scenario: Scenario, penalty: float = DEFAULT_UNF
     hours = {}
     first = scenario.timestamps[0].astype("datetime64[h]").astype(np.int64)
     for column in ("release", "deadline"):
-        stamps = timestamp_column(table, column, path)
-        require_whole_hours(stamps, path, column)
+        stamps = named(timestamp_column, table, column, path)
+        named(require_whole_hours, stamps, path, column)
         hours[column] = stamps.astype("datetime64[h]").astype(np.int64) - first
     release, deadline = hours["release"], hours["deadline"]
     stamps = np.datetime_as_string(scenario.timestamps[[0, -1]], unit="m")

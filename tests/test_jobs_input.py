@@ -42,14 +42,23 @@ def test_a_job_list_round_trips_exactly(tmp_path, scenario):
             "a,-1,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,",
             r"line 2 \(job 'a'\), column 'energy_mwh': expected a number >= 0, got -1",
         ),
-        ("a,nan,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,", r"line 2, column 'energy_mwh': expected a finite number, got 'nan'"),
-        ("a,inf,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,", r"line 2, column 'energy_mwh': expected a finite number"),
+        (
+            "a,nan,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,",
+            r"line 2 \(job 'a'\), column 'energy_mwh': expected a finite number, got 'nan'",
+        ),
+        (
+            "a,inf,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,",
+            r"line 2 \(job 'a'\), column 'energy_mwh': expected a finite number",
+        ),
+        ("a,,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,", r"line 2 \(job 'a'\), column 'energy_mwh'"),
+        ("a,1,2024-01-01T01:00,tomorrow,1,r0,*,,", r"line 2 \(job 'a'\), column 'deadline'"),
+        ("a,1,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,x,", r"line 2 \(job 'a'\), column 'away_usd_per_mwh'"),
         ("a,1,2024-01-01T01:00,2024-01-01T03:00,1,Mars,*,,", r"line 2 \(job 'a'\), column 'home': unknown region 'Mars'"),
         (
             "a,1,2024-01-01T01:00,2024-01-01T03:00,1,r0,r1 Venus,,",
             r"line 2 \(job 'a'\), column 'regions': unknown region 'Venus'",
         ),
-        ("a,1,2024-01-01T01:00,2024-01-01T03:00,0,r0,*,,", r"column 'max_power_mw': expected a number > 0"),
+        ("a,1,2024-01-01T01:00,2024-01-01T03:00,0,r0,*,,", r"\(job 'a'\), column 'max_power_mw': expected a number > 0"),
         ("a,1,2023-12-31T01:00,2024-01-01T03:00,1,r0,*,,", r"column 'release': 2023-12-31T01:00 is outside the scenario's hours"),
         ("a,1,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,-2,", r"column 'away_usd_per_mwh': expected a number >= 0"),
         ("a,5,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,", r"job 'a' \(job 0\): 5 MWh cannot be done at 1 MW in its 2 hours"),
@@ -58,6 +67,12 @@ def test_a_job_list_round_trips_exactly(tmp_path, scenario):
 def test_bad_job_lists_are_refused_naming_the_job(tmp_path, scenario, row, message):
     with pytest.raises(InputError, match=message):
         load_jobs(_write(tmp_path, [row]), scenario)
+
+
+def test_a_bad_optional_cell_is_named_by_its_own_line_and_job(tmp_path, scenario):
+    rows = ["a,1,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,,", "b,1,2024-01-01T01:00,2024-01-01T03:00,1,r0,*,cheap,"]
+    with pytest.raises(InputError, match=r"line 3 \(job 'b'\), column 'away_usd_per_mwh': expected a finite number, got 'cheap'"):
+        load_jobs(_write(tmp_path, rows), scenario)
 
 
 def test_more_work_than_the_allowed_regions_can_take_names_the_job_and_the_shortfall(tmp_path, scenario):
