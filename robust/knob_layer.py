@@ -71,7 +71,13 @@ class KnobRobustPolicy(RobustPolicy):
             raise InputError(f"robust price floor {floor} is above the scenario's lowest price {scenario.price.min()}")
         self.price_floor = floor
         self.prices = scenario.price - floor
-        self.expert_policy = self.expert if isinstance(self.expert, EGLBKnobs) else EGLBKnobs()
+        if self.expert is not None and not isinstance(self.expert, EGLBKnobs):
+            # The guarantee's fallback is built from eGLB's decisions on its own job progress.
+            raise InputError(
+                f"{self.name}: with deferrable jobs or model choice the layer's expert is eGLB (expert=eglb or none), "
+                f"got {getattr(self.expert, 'name', type(self.expert).__name__)!r}"
+            )
+        self.expert_policy = self.expert if self.expert is not None else EGLBKnobs()
         self.expert_policy.reset(scenario)
         self.shadow_knobs = KnobState(scenario)
         self.expert_state = FootprintState.zeros(scenario.n_regions)

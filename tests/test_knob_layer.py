@@ -115,3 +115,13 @@ def test_the_layer_lets_a_good_proposal_act_and_is_the_plain_layer_without_knobs
     b = rollout(RobustPolicy(glb_cost(), lam=0.1), plain)
     np.testing.assert_array_equal(a.energy, b.energy)
     assert a.metrics.J == b.metrics.J
+
+
+def test_an_expert_other_than_eglb_is_refused_on_a_scenario_with_knobs():
+    from eglb.envs.errors import InputError
+    from eglb.registry import build
+
+    scenario = random_knobs(0, n_jobs=3)
+    with pytest.raises(InputError, match=r"with deferrable jobs or model choice the layer's expert is eGLB.*'glb-cost'"):
+        rollout(build("robust(eglb-off,lambda=0.1,expert=glb-cost)"), scenario)
+    rollout(build("robust(eglb-off,lambda=0.1,expert=eglb)"), scenario)  # eGLB itself is accepted
