@@ -1,7 +1,7 @@
-"""Running a policy on a scenario with knobs: the path from a policy to its metrics (docs/model/flexibility.md).
+"""A scenario with knobs in a rollout (docs/model/flexibility.md).
 
-The same as :func:`eglb.agents.rollout.rollout` (which calls this for flexible scenarios), through
-:class:`eglb.envs.flex_env.FlexGLBEnv`: each hour the policy's decision (an
+:func:`eglb.agents.rollout.rollout` plays a flexible scenario through :class:`KnobEpisode`, the
+:class:`eglb.envs.flex_env.FlexGLBEnv` side of its loop: each hour the policy's decision (an
 :class:`eglb.envs.knob_state.HourDecision`, or a plain routing, whose knobs take their defaults:
 :func:`run_now`) is played by :meth:`FlexGLBEnv.step_decision`, which makes it feasible and enforces
 the deadlines. The metrics come from :func:`eglb.envs.metrics.metrics_from_energy` with the episode's
@@ -10,15 +10,12 @@ transfers, unfinished work and model loads.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from eglb.agents.base import HourView, Policy
+from eglb.agents.base import HourView
 from eglb.envs.flex_env import FlexGLBEnv, place_work
 from eglb.envs.knob_state import HourDecision, KnobState
 from eglb.envs.metrics import Metrics, metrics_from_energy
 from eglb.envs.scenario import Scenario
-from tqdm.auto import tqdm
 
 
 def run_now(knobs: KnobState, t: int, routing: np.ndarray, model_load: np.ndarray | None = None) -> HourDecision:
@@ -31,36 +28,30 @@ def run_now(knobs: KnobState, t: int, routing: np.ndarray, model_load: np.ndarra
     return HourDecision(routing, model_load, ids, work)
 
 
-def knob_rollout(
-    policy: Policy, scenario: Scenario, progress: bool = False
-) -> tuple[np.ndarray, Metrics, float, list[dict], float]:
-    """Play ``policy`` over every hour of a scenario with knobs: (energy [N, T] MW, metrics, the
-    environment's return, the policy's per-hour infos, the seconds spent deciding: ``reset`` and every
-    ``act``), what :class:`eglb.agents.rollout.Rollout` holds."""
-    env = FlexGLBEnv(scenario, action_mode="share", job_slots=0)
-    env.reset(options={"start": 0})
-    begin = time.perf_counter()
-    policy.reset(scenario)
-    deciding = time.perf_counter() - begin
-    energy = np.empty((scenario.n_regions, scenario.n_hours))
-    infos: list[dict] = []
-    total = 0.0
-    for t in tqdm(range(scenario.n_hours), desc=policy.name, leave=False, disable=not progress, unit="h"):
-        begin = time.perf_counter()
-        decision = policy.act(HourView(scenario, t, env.state, env.knobs))
-        deciding += time.perf_counter() - begin
-        if not isinstance(decision, HourDecision):
-            decision = run_now(env.knobs, t, env.router.sanitize(decision, t))
+class KnobEpisode:
+    """One episode of a scenario with knobs, as the rollout's loop steps it."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.env = FlexGLBEnv(scenario, action_mode="share", job_slots=0)
+        self.env.reset(options={"start": 0})
+
+    def view(self, t: int) -> HourView:
+        return HourView(self.scenario, t, self.env.state, self.env.knobs)
+
+    def step(self, t: int, action) -> tuple[float, dict]:
+        """Play the policy's answer at hour t: (reward, the environment's info)."""
+        env = self.env
+        decision = action if isinstance(action, HourDecision) else run_now(env.knobs, t, env.router.sanitize(action, t))
         _, reward, _, _, info = env.step_decision(decision)
-        energy[:, t] = info["energy"]
-        infos.append(dict(policy.info))
-        total += reward
-    knobs = env.knobs
-    metrics = metrics_from_energy(
-        scenario,
-        energy,
-        knobs.transfer_cost,
-        knobs.unfinished if scenario.jobs is not None else None,
-        knobs.model_load if scenario.models is not None else None,
-    )
-    return energy, metrics, total, infos, deciding
+        return reward, info
+
+    def metrics(self, energy: np.ndarray) -> Metrics:
+        knobs, scenario = self.env.knobs, self.scenario
+        return metrics_from_energy(
+            scenario,
+            energy,
+            knobs.transfer_cost,
+            knobs.unfinished if scenario.jobs is not None else None,
+            knobs.model_load if scenario.models is not None else None,
+        )

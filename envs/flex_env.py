@@ -186,15 +186,11 @@ class FlexGLBEnv(GLBEnv):
         decision = HourDecision(routing, decision.model_load, decision.job_ids, decision.job_work)
         outcome = self.knobs.execute(self._step, decision)
         done = outcome.decision
-        info = {
-            "jobs": done.job_ids,
-            "job_work": done.job_work,
-            "model_load": done.model_load,
-            "transfer_cost": outcome.transfer_cost,
-            "knob_penalty": outcome.penalty,
-            "unfinished": outcome.unfinished,
-            "forced": outcome.forced,
-        }
+        # What the hour did with the knobs: the jobs run ([m] ids) and their work [m, N] MWh, the model
+        # loads [K, N] MW, transfers and penalties (USD), work left undone at deadlines and forced (MWh).
+        info = dict(jobs=done.job_ids, job_work=done.job_work, model_load=done.model_load)
+        info.update(transfer_cost=outcome.transfer_cost, knob_penalty=outcome.penalty)
+        info.update(unfinished=outcome.unfinished, forced=outcome.forced)
         return self._advance(routing, outcome.energy, outcome.transfer_cost + outcome.penalty, info)
 
     def _knob_decision(self, action: np.ndarray, routing: np.ndarray) -> HourDecision:
