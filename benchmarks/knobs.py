@@ -9,6 +9,11 @@ water and carbon footprints of spatial routing alone, and the change each knob b
 
     python benchmarks/knobs.py                 # the tables of `make figures` (sections knobs, knobs-frontier)
     python benchmarks/knobs.py --quick         # 48 hours of the published set: a smoke run
+    python benchmarks/knobs.py --cases 1 --no-frontier   # one scenario's runs (several such commands run side by side)
+
+Each algorithm's four runs on a full-size scenario are kept in results/figures/knobs-runs/ (JSON) and
+reused by the next call, so an interrupted section resumes and the scenarios can be measured in
+parallel processes; delete the folder to measure again.
 
 The online algorithms see only the present (eGLB) or seasonal-naive forecasts (RHC, AFHC): the
 strongest baselines with the same information; eGLB-Off is the hindsight optimum (an oracle).
@@ -17,7 +22,9 @@ strongest baselines with the same information; eGLB-Off is the hindsight optimum
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from pathlib import Path
 
 from common import markdown_table
 
@@ -36,6 +43,12 @@ WEEKS_2024 = ((14 * 24, 21 * 24), (196 * 24, 203 * 24))
 #: Transfer price out of a region, USD/GB (FLEXIBILITY.md section 4, green-dcc matrices: 0.02 from
 #: US and EU regions, about 0.09 from the others).
 US_EU = ("US-", "CA-", "DE-", "Texas", "Virginia", "Georgia", "Nevada", "Germany", "Belgium", "Netherlands", "Denmark")
+
+
+#: The finished runs of full-size scenarios (module docstring).
+RUNS = Path(__file__).resolve().parents[1] / "results" / "figures" / "knobs-runs"
+#: What a table row needs of one run's metrics.
+FIELDS = ("J", "cost_total", "worst_water", "worst_carbon", "unfinished", "accuracy")
 
 
 def usd_per_gb(regions) -> tuple[float, ...]:
@@ -78,8 +91,8 @@ def scenarios(quick: bool = False):
     return cases
 
 
-def run(algo: str, scenario):
-    """The metrics of one algorithm on one scenario, played through the environment."""
+def run(algo: str, scenario) -> dict[str, float]:
+    """What the tables need of one algorithm's metrics on one scenario, played through the environment."""
     from eglb.agents.base import OfflineSolver
     from eglb.agents.replay import Replay
     from eglb.agents.rollout import rollout
@@ -89,34 +102,50 @@ def run(algo: str, scenario):
     policy = build(algo)
     if isinstance(policy, OfflineSolver):
         policy = Replay(policy.solve(scenario), algo)
-    return rollout(policy, scenario).metrics
+    m = rollout(policy, scenario).metrics
+    values = (m.J, m.cost_total, m.region_water.max(), m.region_carbon.max(), m.unfinished, m.accuracy)
+    return dict(zip(FIELDS, map(float, values)))
 
 
-def knob_tables(quick: bool = False, algos=ALGOS) -> str:
+def variant_runs(label: str, algo: str, scenario, keep: bool) -> dict[str, dict[str, float]]:
+    """The algorithm's metrics on the four knob variants, read from RUNS when measured before (``keep``)."""
+    from eglb.envs.files import atomic_write_json, read_json
     from eglb.envs.knob_specs import VARIANTS, variant
 
+    path = RUNS / (re.sub(r"[^\w.-]+", "_", f"{label}__{algo}") + ".json")
+    if keep and path.is_file():
+        return read_json(path, "knob runs")
+    print(f"[knobs] {label}: {algo} ...", file=sys.stderr, flush=True)
+    runs = {v: run(algo, variant(scenario, v)) for v in VARIANTS}
+    if keep:
+        RUNS.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, runs)
+    return runs
+
+
+def knob_tables(quick: bool = False, algos=ALGOS, cases: tuple[int, ...] | None = None) -> str:
+    from eglb.envs.knob_specs import VARIANTS
+
     out = []
-    for label, scenario in scenarios(quick):
+    for k, (label, scenario) in enumerate(scenarios(quick)):
+        if cases is not None and k not in cases:
+            continue
         rows = []
         for algo in algos:
-            print(f"[knobs] {label}: {algo} ...", file=sys.stderr, flush=True)
-            metrics = {v: run(algo, variant(scenario, v)) for v in VARIANTS}
+            metrics = variant_runs(label, algo, scenario, keep=not quick)
             base = metrics["spatial"]
             row = [
                 LABELS.get(algo, algo),
-                f"{base.J:,.0f}",
-                f"{base.cost_total:,.0f}",
-                f"{base.region_water.max():,.0f}",
-                f"{base.region_carbon.max():,.1f}",
+                f"{base['J']:,.0f}",
+                f"{base['cost_total']:,.0f}",
+                f"{base['worst_water']:,.0f}",
+                f"{base['worst_carbon']:,.1f}",
             ]
             for v in VARIANTS[1:]:
                 m = metrics[v]
-                row.append(
-                    f"{_pct(m.J, base.J)} / {_pct(m.cost_total, base.cost_total)} / {_pct(m.region_water.max(), base.region_water.max())} / "
-                    f"{_pct(m.region_carbon.max(), base.region_carbon.max())}"
-                )
+                row.append(" / ".join(_pct(m[f], base[f]) for f in ("J", "cost_total", "worst_water", "worst_carbon")))
             both = metrics["both"]
-            row.append(f"{both.unfinished:.2g} MWh, {both.accuracy:.2f}")
+            row.append(f"{both['unfinished']:.2g} MWh, {both['accuracy']:.2f}")
             rows.append(row)
         jobs = scenario.jobs
         out.append(
@@ -172,9 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="48 hours of the published set (a smoke run)")
     parser.add_argument("--algos", default=",".join(ALGOS), help="algorithms (registry specs)")
+    parser.add_argument("--cases", help="comma-separated scenario indices (0 the published set, 1 and 2 the 2024 weeks)")
+    parser.add_argument("--no-frontier", action="store_true", help="skip the frontier table")
     args = parser.parse_args(argv)
-    print(knob_tables(args.quick, tuple(a for a in args.algos.split(",") if a)))
-    print(frontier(args.quick))
+    cases = tuple(int(k) for k in args.cases.split(",")) if args.cases else None
+    print(knob_tables(args.quick, tuple(a for a in args.algos.split(",") if a), cases))
+    if not args.no_frontier:
+        print(frontier(args.quick))
     return 0
 
 
