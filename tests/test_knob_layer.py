@@ -119,6 +119,7 @@ def test_the_layer_lets_a_good_proposal_act_and_is_the_plain_layer_without_knobs
 
 def test_an_expert_other_than_eglb_is_refused_on_a_scenario_with_knobs():
     from eglb.envs.errors import InputError
+
     from eglb.registry import build
 
     scenario = random_knobs(0, n_jobs=3)
