@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
+from eglb.envs.knob_state import KnobState
 from eglb.envs.metrics import FootprintState
 from eglb.envs.routing import Router
 from eglb.envs.scenario import Scenario
@@ -29,11 +30,14 @@ class HourView:
             forecast).
         t: the hour, an index into ``scenario``.
         state: cumulative cost and footprints [2, N] of the actions actually executed before t.
+        knobs: with deferrable jobs or model choice, the episode's progress (remaining work,
+            models' load so far: :class:`eglb.envs.knob_state.KnobState`); None without.
     """
 
     scenario: Scenario
     t: int
     state: FootprintState
+    knobs: KnobState | None = None
 
 
 class Policy(ABC):
@@ -61,7 +65,12 @@ class Policy(ABC):
 
     @abstractmethod
     def act(self, view: HourView) -> np.ndarray:
-        """The routing [N, J] (MW) for hour ``view.t``; it should be feasible (it is repaired if not)."""
+        """The routing [N, J] (MW) for hour ``view.t``; it should be feasible (it is repaired if not).
+
+        On a scenario with knobs a policy may return an :class:`eglb.envs.knob_state.HourDecision`
+        (routing, models, job work) instead; a plain routing leaves the knobs at their defaults:
+        every request at model 0, every job run now at full power, at home first
+        (:func:`eglb.agents.knob_rollout.run_now`)."""
 
 
 @dataclass
@@ -78,6 +87,9 @@ class OfflineSolution:
             footprint is worth at the optimum. Zeros for a footprint whose weight is 0.
         status: the solver's status message.
         seconds: wall-clock solve time (model building included).
+        knobs: with deferrable jobs or model choice, the rest of the plan (model loads, job work,
+            region energies: :class:`eglb.agents.flex_lp.KnobPlan`); ``energy`` is then the region
+            request loads (the routing side, MW at the workload's model). None without knobs.
     """
 
     energy: np.ndarray
@@ -87,6 +99,7 @@ class OfflineSolution:
     status: str
     seconds: float
     extra: dict = field(default_factory=dict)
+    knobs: object | None = None
 
 
 class OfflineSolver(ABC):

@@ -48,6 +48,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 from eglb.agents.base import OfflineSolution, OfflineSolver
+from eglb.agents.flex_lp import KnobBlock
 from eglb.envs.errors import InputError, SolverError
 from eglb.envs.flow import adjacency, augment, flow_eps, greedy_start, hall_sets, receivable, residual_reach
 from eglb.envs.metrics import objective
@@ -86,9 +87,12 @@ class EGLBOffline(OfflineSolver):
     """The hindsight-optimal routing of a whole scenario.
 
     Args:
-        method: "highs-ds" (dual simplex, the default: fastest on these problems, and the only
-            method that re-solves from the previous basis when Hall rows are added), "highs-ipm"
-            (interior point) or "highs" (HiGHS chooses).
+        method: "auto" (the default: "highs-ds" without knobs, "highs-ipm" with deferrable jobs or
+            model choice), "highs-ds" (dual simplex: fastest on the core model, and the only method
+            that re-solves from the previous basis when Hall rows are added), "highs-ipm" (interior
+            point, then crossover to a vertex: on the knobs' LP, with tens of thousands of job-hour
+            columns, several times faster than dual simplex: benchmarks/bench_knobs_offline.py) or
+            "highs" (HiGHS chooses).
         time_limit: seconds before the solve is abandoned with a SolverError (never a partial
             answer); None for no limit.
         name: the label in tables.
@@ -96,9 +100,9 @@ class EGLBOffline(OfflineSolver):
 
     name = "eglb-off"
 
-    def __init__(self, method: str = "highs-ds", time_limit: float | None = DEFAULT_TIME_LIMIT, name: str = "eglb-off"):
-        if method not in METHODS:
-            raise InputError(f"eGLB-Off method must be one of {sorted(METHODS)}, got {method!r}")
+    def __init__(self, method: str = "auto", time_limit: float | None = DEFAULT_TIME_LIMIT, name: str = "eglb-off"):
+        if method != "auto" and method not in METHODS:
+            raise InputError(f"eGLB-Off method must be 'auto' or one of {sorted(METHODS)}, got {method!r}")
         if time_limit is not None and not (np.isfinite(time_limit) and time_limit > 0):
             raise InputError(f"eGLB-Off time_limit must be a positive number of seconds or None, got {time_limit}")
         self.method = method
@@ -120,7 +124,9 @@ class EGLBOffline(OfflineSolver):
         if initial.shape != (2, n):
             raise ValueError(f"initial_footprint has shape {initial.shape}, expected (2, {n})")
         clock = _Clock(scenario.name, self.time_limit, start)
-        model = _EnergyModel(scenario, initial, METHODS[self.method], clock)
+        block = KnobBlock(scenario) if scenario.flexible else None
+        method = self.method if self.method != "auto" else ("highs-ipm" if block is not None else "highs-ds")
+        model = _EnergyModel(scenario, initial, METHODS[method], clock, block)
         hall = None if scenario.full_mask else _HallCuts(scenario, clock)
         if hall is not None:
             hall.add_every_union(model)
@@ -131,8 +137,13 @@ class EGLBOffline(OfflineSolver):
         weights = scenario.footprint_weights
         marginals = -model.max_row_duals().reshape(2, n)
         duals = np.divide(marginals, weights[:, None], out=np.zeros_like(marginals), where=weights[:, None] > 0)
-        footprint = initial + (scenario.intensity * energy).sum(axis=2)
-        value = objective(float((scenario.price * energy).sum()), footprint, weights)
+        knobs = None
+        if block is None:
+            footprint = initial + (scenario.intensity * energy).sum(axis=2)
+            value = objective(float((scenario.price * energy).sum()), footprint, weights)
+        else:
+            knobs = block.read(model.values(), energy)
+            value = _knob_objective(block, knobs, initial)
         extra = {
             "solver_objective": model.objective(),
             "iterations": model.iterations,
@@ -151,7 +162,16 @@ class EGLBOffline(OfflineSolver):
             status="optimal",
             seconds=time.perf_counter() - start,
             extra=extra,
+            knobs=knobs,
         )
+
+
+def _knob_objective(block: KnobBlock, knobs, initial: np.ndarray) -> float:
+    """J of a plan with knobs, from the given starting footprint ``initial`` [2, N]."""
+    metrics = block.metrics(knobs)
+    footprint = initial + np.stack([metrics.region_water, metrics.region_carbon])
+    money = metrics.cost_total + metrics.transfer_cost + metrics.unfinished_penalty + metrics.accuracy_penalty
+    return objective(money, footprint, block.scenario.footprint_weights)
 
 
 class _Clock:
@@ -181,7 +201,7 @@ class _EnergyModel:
     """The LP over e[i, t] (column i*T + t) and (u_w, u_c), kept in one HiGHS instance so that
     rows added later re-solve from the last basis. Rows: T hourly totals, 2N max rows, Hall rows."""
 
-    def __init__(self, scenario: Scenario, initial: np.ndarray, settings: dict, clock: _Clock):
+    def __init__(self, scenario: Scenario, initial: np.ndarray, settings: dict, clock: _Clock, block: KnobBlock | None = None):
         n, hours = scenario.price.shape
         self.n, self.hours, self.clock = n, hours, clock
         columns = n * hours + 2
@@ -191,15 +211,21 @@ class _EnergyModel:
         values = np.concatenate([np.ones(n * hours), scenario.intensity.reshape(2, -1).ravel(), -np.ones(2 * n)])
         matrix = sp.csc_matrix((values, (rows, cols)), shape=(hours + 2 * n, columns))
         upper = receivable(scenario.capacity, scenario.mask, scenario.workload)
+        bounds = (
+            np.concatenate([scenario.price.ravel(), scenario.footprint_weights]),
+            np.concatenate([np.zeros(n * hours), [-highs.kHighsInf, -highs.kHighsInf]]),
+            np.concatenate([upper.ravel(), [highs.kHighsInf, highs.kHighsInf]]),
+            np.concatenate([scenario.total_workload, np.full(2 * n, -highs.kHighsInf)]),
+            np.concatenate([scenario.total_workload, -initial.ravel()]),
+        )
+        if block is not None:  # the knobs' columns and rows (agents/flex_lp.py)
+            matrix, *bounds = block.extend(matrix, *bounds)  # its infinite bounds are HiGHS's kHighsInf (inf)
+        columns, row_count = matrix.shape[1], matrix.shape[0]
         lp = highs.HighsLp()
-        lp.num_col_, lp.num_row_ = columns, hours + 2 * n
-        lp.col_cost_ = np.concatenate([scenario.price.ravel(), scenario.footprint_weights])
-        lp.col_lower_ = np.concatenate([np.zeros(n * hours), [-highs.kHighsInf, -highs.kHighsInf]])
-        lp.col_upper_ = np.concatenate([upper.ravel(), [highs.kHighsInf, highs.kHighsInf]])
-        lp.row_lower_ = np.concatenate([scenario.total_workload, np.full(2 * n, -highs.kHighsInf)])
-        lp.row_upper_ = np.concatenate([scenario.total_workload, -initial.ravel()])
+        lp.num_col_, lp.num_row_ = columns, row_count
+        lp.col_cost_, lp.col_lower_, lp.col_upper_, lp.row_lower_, lp.row_upper_ = bounds
         lp.a_matrix_.format_ = highs.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = columns, hours + 2 * n
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = columns, row_count
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
         lp.a_matrix_.value_ = matrix.data
@@ -227,6 +253,10 @@ class _EnergyModel:
             text = " ".join(str(self.highs.modelStatusToString(status)).split())
             raise SolverError(f"eGLB-Off on {self.clock.scenario_name!r}: HiGHS stopped with status {text!r}")
         self._solution = self.highs.getSolution()
+
+    def values(self) -> np.ndarray:
+        """Every column's value in the last solution."""
+        return np.asarray(self._solution.col_value)
 
     def energy(self) -> np.ndarray:
         """[N, T] the last solution's region energies, MW (solver noise below 0 clipped)."""

@@ -53,6 +53,7 @@ from collections.abc import Mapping
 import numpy as np
 from eglb.agents.base import HourView, Policy
 from eglb.agents.horizon import TAIL_RULES, WindowPlanner, route_energy
+from eglb.agents.knob_horizon import FixedHorizons, KnobWindow, rhc_decision
 from eglb.envs.errors import InputError
 from eglb.envs.forecast import Forecaster
 from eglb.envs.scenario import Scenario
@@ -109,6 +110,8 @@ class _ForecastControl(Policy):
         super().reset(scenario)
         self.rng = np.random.default_rng(self.seed)
         self.planner.solves, self.planner.solve_seconds = 0, 0.0
+        # Deferrable jobs and model choice enter the window LP (agents/knob_horizon.py).
+        self.knob_window = KnobWindow(self.planner, scenario) if scenario.flexible else None
 
     def _plan_info(self) -> None:
         self.info = {"solves": self.planner.solves, "solve_seconds": self.planner.solve_seconds}
@@ -132,6 +135,10 @@ class RHC(_ForecastControl):
     kind = "rhc"
 
     def act(self, view: HourView) -> np.ndarray:
+        if self.knob_window is not None:
+            decision = rhc_decision(self, view)
+            self._plan_info()
+            return decision
         t = view.t
         stop = min(self.scenario.n_hours, t + self.window)
         plan = self.planner.plan(self.scenario, t, stop, view.state.footprint, self.rng)
@@ -154,8 +161,15 @@ class AFHC(_ForecastControl):
         self.costs = np.zeros(w)
         self.plans: list[np.ndarray | None] = [None] * w
         self.plan_starts = [0] * w
+        self.horizons = None  # with knobs: the controllers' own states (agents/knob_horizon.py)
 
     def act(self, view: HourView) -> np.ndarray:
+        if self.knob_window is not None:
+            if view.t == 0 or self.horizons is None:
+                self.horizons = FixedHorizons(self, view.knobs)
+            decision = self.horizons.decision(view.t)
+            self._plan_info()
+            return decision
         scenario, t, w = self.scenario, view.t, self.window
         intensity, price = scenario.intensity[:, :, t], scenario.price[:, t]
         total = np.zeros(scenario.mask.shape)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from eglb.agents.base import HourView, Policy
+from eglb.agents.knob_rollout import KnobEpisode
 from eglb.envs.actions import checked_action, shares_from_routing
 from eglb.envs.glb_env import GLBEnv
 from eglb.envs.metrics import Metrics, metrics_from_energy
@@ -41,11 +42,30 @@ class Rollout:
     decision_seconds: float
 
 
+class _PlainEpisode:
+    """One episode of a scenario without knobs in a :class:`GLBEnv` (``share`` actions)."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.env = GLBEnv(scenario, action_mode="share")
+        self.env.reset(options={"start": 0})
+
+    def view(self, t: int) -> HourView:
+        return HourView(self.scenario, t, self.env.state)
+
+    def step(self, t: int, routing: np.ndarray) -> tuple[float, dict]:
+        _, reward, _, _, info = self.env.step(shares_from_routing(routing, self.scenario.workload[:, t]))
+        return reward, info
+
+    def metrics(self, energy: np.ndarray) -> Metrics:
+        return metrics_from_energy(self.scenario, energy)
+
+
 def rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> Rollout:
-    """Play ``policy`` over every hour of ``scenario`` in a :class:`GLBEnv` (``share`` actions)."""
+    """Play ``policy`` over every hour of ``scenario`` in a :class:`GLBEnv` (``share`` actions); a
+    scenario with deferrable jobs or model choice in a FlexGLBEnv (:class:`eglb.agents.knob_rollout.KnobEpisode`)."""
     start = time.perf_counter()
-    env = GLBEnv(scenario, action_mode="share")
-    env.reset(options={"start": 0})
+    episode = KnobEpisode(scenario) if scenario.flexible else _PlainEpisode(scenario)
     begin = time.perf_counter()
     policy.reset(scenario)
     deciding = time.perf_counter() - begin
@@ -56,12 +76,12 @@ def rollout(policy: Policy, scenario: Scenario, progress: bool = False) -> Rollo
     shape = (scenario.n_regions, scenario.n_gateways)
     for t in tqdm(hours, desc=policy.name, leave=False, disable=not progress, unit="h"):
         begin = time.perf_counter()
-        routing = policy.act(HourView(scenario, t, env.state))
+        action = policy.act(episode.view(t))
         deciding += time.perf_counter() - begin
-        routing = checked_action(routing, shape, f"the routing {policy.name} gave for hour {t}", ROUTING, exact=True)
-        _, reward, _, _, info = env.step(shares_from_routing(routing, scenario.workload[:, t]))
+        if not scenario.flexible:  # a knob policy's action is checked by its episode
+            action = checked_action(action, shape, f"the routing {policy.name} gave for hour {t}", ROUTING, exact=True)
+        reward, info = episode.step(t, action)
         energy[:, t] = info["energy"]
         infos.append(dict(policy.info))
         total += reward
-    metrics = metrics_from_energy(scenario, energy)
-    return Rollout(policy.name, energy, metrics, total, infos, time.perf_counter() - start, deciding)
+    return Rollout(policy.name, energy, episode.metrics(energy), total, infos, time.perf_counter() - start, deciding)

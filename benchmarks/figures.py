@@ -240,6 +240,12 @@ def robust_bound() -> str:
     )
 
 
+def _knobs():
+    import knobs
+
+    return knobs
+
+
 def _bench(module: str, *args) -> Callable[[], str]:
     def run() -> str:
         sys.path.insert(0, str(Path(__file__).parent))
@@ -923,6 +929,8 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "eta-scale": Section(eta_scale, 3, "eGLB's step size"),
     "eglb-scale": Section(eglb_scale, 1, "eGLB across capacity scales"),
     "dual-gap": Section(dual_gap, 1, "the expert's routing at the optimum's duals"),
+    "knobs": Section(lambda: _knobs().knob_tables(), 60, "what deferral and model choice are worth, per algorithm"),
+    "knobs-frontier": Section(lambda: _knobs().frontier(), 4, "the equity frontier with and without the knobs"),
     "robust-bound": Section(robust_bound, 0.5, "the layer's bound with negative prices"),
     "water": Section(_script(["-m", "eglb.importers.validate_water"]), 1, "the water model against the published set"),
     "workload": Section(_script(["-m", "eglb.importers.workload"]), 3, "the workload model fitted to real traces"),
@@ -988,6 +996,7 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "speed-history": Section(_bench("bench_history"), 1, "loading history scenarios"),
     "speed-offline-classes": Section(_bench("bench_offline_classes"), 15, "eGLB-Off with many gateway classes"),
     "speed-rhc": Section(_bench("bench_rhc"), 2, "RHC and AFHC episode times"),
+    "speed-knobs": Section(_bench("bench_knobs_offline"), 6, "eGLB-Off with deferrable jobs against today's LP"),
     "speed-ray": Section(
         _script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"),
         6,

@@ -3,6 +3,8 @@
 Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated list of them):
 
     glb-cost | glb-carbon | glb-water | glb-dist | eglb-off | eglb     classical algorithms
+    run-now | always-large | defer-cheapest    the knobs' baselines (deferrable jobs, model choice:
+                                        docs/model/flexibility.md); eGLB with one rule replaced
     rhc:w=24,forecaster=seasonal,tail=seasonal | afhc:w=6,...           forecast-driven control (agents/rhc.py;
                                         also rhc(w=24, ...)); keys w, forecaster, base, noise, period, model, tail,
                                         tail_days, seed (forecaster=market,base=seasonal: published prices)
@@ -33,10 +35,12 @@ import numpy as np
 
 from eglb.agents.base import HourView, OfflineSolver, Policy
 from eglb.agents.baselines import Nearest, glb_carbon, glb_cost, glb_water
-from eglb.agents.eglb_online import ETA_SCALE, EGLBOnline
+from eglb.agents.eglb_online import ETA_SCALE
+from eglb.agents.knob_policies import EGLBKnobs
 from eglb.agents.offline import EGLBOffline
 from eglb.envs.errors import InputError
 from eglb.envs.validation import MAX_MAGNITUDE, check_fields, check_range, parse_number, parse_settings, typed_arguments
+from eglb.robust.knob_layer import KnobRobustPolicy
 from eglb.robust.layer import RobustPolicy, Slack
 from eglb.training.algorithms import ALGOS
 
@@ -118,6 +122,8 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
         return build_robust(spec, options)
     if spec in _CLASSICAL:
         return _CLASSICAL[spec](options)
+    if spec in KNOB_BASELINES:
+        return EGLBKnobs(**KNOB_BASELINES[spec], eta=options.eta, eta_scale=_eta_scale(options))
     if re.match(r"^(rhc|afhc)\s*[:(]", spec) or spec in CONTROLLERS:
         from eglb.agents.rhc import controller_from_spec
 
@@ -140,7 +146,7 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
             "sb3:ALGO:MODEL.zip or py:MODULE:FUNCTION"
         )
     raise InputError(
-        f"unknown algorithm {spec!r}; expected one of {', '.join(CLASSICAL)}, KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
+        f"unknown algorithm {spec!r}; expected one of {', '.join((*CLASSICAL, *KNOB_BASELINES))}, KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
         "sb3:ALGO:MODEL.zip, py:MODULE:FUNCTION or robust(SPEC, lambda=...)"
     )
 
@@ -168,7 +174,7 @@ def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
         expert = build(settings["expert"], options)
         if not isinstance(expert, Policy):
             raise InputError(f"{spec}: the expert must be an online policy; {settings['expert']!r} is an offline solver")
-    return RobustPolicy(
+    return KnobRobustPolicy(
         build(inner, options),
         lam=lam,
         slack=Slack(b, settings.get("slack", "const")),
@@ -252,9 +258,21 @@ _CLASSICAL = {
     "glb-water": lambda options: glb_water(),
     "glb-dist": lambda options: Nearest(options.nearest),
     "eglb-off": lambda options: options.offline(),
-    "eglb": lambda options: EGLBOnline(eta=options.eta, eta_scale=ETA_SCALE if options.eta_scale is None else options.eta_scale),
+    # eGLB with a dual per long-term constraint; on a scenario without knobs it is EGLBOnline exactly.
+    "eglb": lambda options: EGLBKnobs(eta=options.eta, eta_scale=_eta_scale(options)),
 }
 CLASSICAL = tuple(_CLASSICAL)
+
+#: The knobs' baselines: eGLB with its job or model rule replaced (agents/knob_policies.py).
+KNOB_BASELINES = {
+    "run-now": {"jobs": "now"},
+    "always-large": {"models": "large"},
+    "defer-cheapest": {"jobs": "cheapest-hours"},
+}
+
+
+def _eta_scale(options: AlgorithmOptions) -> float:
+    return ETA_SCALE if options.eta_scale is None else options.eta_scale
 
 
 def default_ml(specs: list[str]) -> str:

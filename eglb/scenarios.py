@@ -41,6 +41,8 @@ class ScenarioConfig:
         zones: with synthetic seeds: draw these zones from the history-calibrated generator
             (importers/synthetic.py: "complete14" or zone names) instead of the published-set one;
             ``workload`` then names the gateways' workload model too.
+        jobs: deferrable jobs: "stream[:share=...,seed=...]" or a job list CSV (envs/knob_specs.py).
+        models: a model choice: "PRESET:target=..." (envs/knob_specs.py).
     """
 
     traces: str | Path | None = None
@@ -57,6 +59,8 @@ class ScenarioConfig:
     workload: str = "bloom"
     carbon: str = "direct"
     zones: str | None = None
+    jobs: str | None = None
+    models: str | None = None
 
     def __post_init__(self):
         check_fields(self)
@@ -121,6 +125,8 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     changes = {k: v for k, v in (("mu_water", config.mu_water), ("mu_carbon", config.mu_carbon)) if v is not None}
     if changes:
         scenarios = [s.with_changes(**changes) for s in scenarios]
+    if config.jobs or config.models:
+        scenarios = [_with_knobs(s, config) for s in scenarios]
     cases = [ShiftedScenario(s) for s in scenarios]
     for text in config.shifts:
         spec = parse_shift(text)
@@ -133,6 +139,17 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     for case in cases:
         require_load(case.scenario, bool(config.shifts))
     return cases
+
+
+def _with_knobs(scenario: Scenario, config: ScenarioConfig) -> Scenario:
+    """The scenario with the config's jobs and models; a job list must fit as a whole (an LP)."""
+    from eglb.agents.deliverable import check_deliverable
+    from eglb.envs.knob_specs import with_knobs
+
+    flexible = with_knobs(scenario, config.jobs, config.models)
+    if config.jobs:
+        check_deliverable(flexible, f"--jobs {config.jobs}")
+    return flexible
 
 
 def history_scenario(config: ScenarioConfig, years: str | None = None, hours=None) -> Scenario:

@@ -24,6 +24,8 @@ __all__ = [
 
 if "GLB-v0" not in gymnasium.registry:
     gymnasium.register(id="GLB-v0", entry_point="eglb.envs.glb_env:GLBEnv")
+if "GLB-Flex-v0" not in gymnasium.registry:  # deferrable jobs and model choice (envs/flex_env.py)
+    gymnasium.register(id="GLB-Flex-v0", entry_point="eglb.envs.flex_env:FlexGLBEnv")
 
 if __name__ != "eglb.envs":  # the folder envs/ is the package eglb.envs, never a top-level envs
     raise ImportError(f"import eglb.envs, not {__name__} (the repository's folders are mapped into the eglb package)")

@@ -109,6 +109,8 @@ class GLBEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    #: Whether the class plays deferrable jobs and model choice (envs/flex_env.py's FlexGLBEnv does).
+    handles_knobs = False
 
     @typed_arguments
     def __init__(
@@ -130,6 +132,7 @@ class GLBEnv(gym.Env):
 
             scenario = make_synthetic(seed=0)
         self._pick, reference = _scenario_picker(scenario)
+        self._refuse_knobs(reference)
         self.n_regions = reference.n_regions
         self.n_gateways = reference.n_gateways
         if episode_hours is not None and episode_hours < 1:
@@ -183,6 +186,7 @@ class GLBEnv(gym.Env):
             scenario = self._pick(self.np_random)
         elif not isinstance(scenario, Scenario):
             raise InputError(f"reset option 'scenario' must be a Scenario, got {type(scenario).__name__}")
+        self._refuse_knobs(scenario)
         if (scenario.n_regions, scenario.n_gateways) != (self.n_regions, self.n_gateways):
             raise InputError(
                 f"scenario {scenario.name!r} has {scenario.n_regions} regions and {scenario.n_gateways} gateways; "
@@ -204,6 +208,13 @@ class GLBEnv(gym.Env):
             start = 0
         self._begin(scenario, start, hours)
         return self._observe(), {"hour": start, "start": start}
+
+    def _refuse_knobs(self, scenario: Scenario) -> None:
+        if scenario.flexible and not self.handles_knobs:
+            raise InputError(
+                f"scenario {scenario.name!r} has deferrable jobs or a model choice: play it in "
+                "eglb.envs.flex_env.FlexGLBEnv (GLBEnv would ignore them)"
+            )
 
     def _begin(self, scenario: Scenario, start: int, hours: int) -> None:
         self.scenario = scenario
@@ -238,19 +249,26 @@ class GLBEnv(gym.Env):
 
     # --------------------------------------------------------------------------------- step
     def step(self, action):
+        self._require_running()
+        routing = self.decoder.decode(self.decoder.check(action), self.hour)
+        return self._advance(routing, routing.sum(axis=1))
+
+    def _require_running(self) -> None:
         if self.state is None:
             raise gym.error.ResetNeeded(RESET_FIRST)
         if self._step >= self.hours:
             raise gym.error.ResetNeeded(EPISODE_OVER)
+
+    def _advance(self, routing: np.ndarray, energy: np.ndarray, knob_cost: float = 0.0, knob_info: dict | None = None):
+        """Play the hour: region energies ``energy`` [N] MW (the routing's, plus what the knobs of
+        envs/flex_env.py add) and ``knob_cost`` USD beyond their energy cost (transfers, penalties)."""
         k = self._step
-        routing = self.decoder.decode(self.decoder.check(action), self.hour)
-        energy = routing.sum(axis=1)
         cost = self._price[k] * energy
         footprint = self._intensity[k] * energy  # [2, N]
         energy_cost = float(cost.sum())
         state = self.state
         peak_before = state.footprint.max(axis=1)
-        state.add(energy_cost, footprint)
+        state.add(energy_cost + knob_cost, footprint)
         previous, self._objective = self._objective, objective(state.cost, state.footprint, self._weights)
         penalty = self._weights * (state.footprint.max(axis=1) - peak_before)
         info = {
@@ -265,6 +283,8 @@ class GLBEnv(gym.Env):
             "carbon_penalty": float(penalty[1]),
             "J": self._objective,
         }
+        if knob_info:
+            info.update(knob_info)
         self._last_info = info
         self._step += 1
         self.hour += 1

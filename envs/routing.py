@@ -132,13 +132,16 @@ class Router:
             return fill_cheapest(price, scenario.total_workload[t], scenario.capacity[:, t])
         return self._cheapest_classes(price, t).sum(axis=1)
 
-    def cheapest(self, price: np.ndarray, t: int) -> np.ndarray:
-        """The cheapest feasible routing [N, J] (MW) for region prices ``price`` [N] at hour t."""
+    def cheapest(self, price: np.ndarray, t: int, capacity: np.ndarray | None = None) -> np.ndarray:
+        """The cheapest feasible routing [N, J] (MW) for region prices ``price`` [N] at hour t, within
+        ``capacity`` [N] MW if given (less than the scenario's: room kept for deferrable jobs; the
+        hour's load must still fit it) or the scenario's capacity."""
         scenario = self.scenario
+        room = scenario.capacity[:, t] if capacity is None else capacity
         if self.full_mask:
-            energy = fill_cheapest(price, scenario.total_workload[t], scenario.capacity[:, t])
+            energy = fill_cheapest(price, scenario.total_workload[t], room)
             return split_energy(energy, scenario.workload[:, t])
-        return self.from_classes(self._cheapest_classes(price, t), t)
+        return self.from_classes(self._cheapest_classes(price, t, room), t)
 
     def classes_for_energy(self, energy: np.ndarray, t: int) -> np.ndarray:
         """A class routing [N, K] (MW) at hour t whose region totals are ``energy`` [N].
@@ -161,10 +164,11 @@ class Router:
         """Split a routing on gateway classes [N, K] into gateways [N, J] in proportion to their load."""
         return class_flow[:, self.classes.of_gateway] * self._class_share[:, t]
 
-    def _cheapest_classes(self, price: np.ndarray, t: int) -> np.ndarray:
+    def _cheapest_classes(self, price: np.ndarray, t: int, capacity: np.ndarray | None = None) -> np.ndarray:
         scenario = self.scenario
         demand = self.classes.demand(scenario.workload[:, t])
-        return cheapest_on_classes(price, demand, scenario.capacity[:, t], self.classes.mask, self._class_links)
+        room = scenario.capacity[:, t] if capacity is None else capacity
+        return cheapest_on_classes(price, demand, room, self.classes.mask, self._class_links)
 
     def repair(self, routing: np.ndarray, t: int) -> np.ndarray:
         """Make a routing that meets workload and mask respect capacity too.

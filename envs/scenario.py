@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 from eglb.envs.errors import InputError
+from eglb.envs.flexibility import Jobs, ModelChoice, spare_capacity
 from eglb.envs.flow import FEASIBILITY_TOLERANCE, MAX_HALL_CLASSES, hall_sets, servable_scale
 from eglb.envs.validation import (
     MAX_MAGNITUDE,
@@ -85,6 +86,9 @@ class Scenario:
             dropped and duplicate rows, stand-ins; see :mod:`eglb.importers.history`), a JSON-ready dict.
             It describes the inputs and does not take part in equality; slicing and
             :meth:`with_changes` carry it along unchanged.
+        jobs: deferrable jobs (:class:`eglb.envs.flexibility.Jobs`), or None: none.
+        models: the models that may serve the load (:class:`eglb.envs.flexibility.ModelChoice`),
+            or None: the workload's own model only.
     """
 
     regions: tuple[str, ...]
@@ -100,6 +104,8 @@ class Scenario:
     mu_carbon: float = 1500.0
     name: str = field(default="scenario")
     metadata: dict = field(default_factory=dict, compare=False)
+    jobs: Jobs | None = None
+    models: ModelChoice | None = None
 
     def __post_init__(self) -> None:
         regions = tuple(str(r) for r in self.regions)
@@ -193,6 +199,7 @@ class Scenario:
             raise InputError(f"argument 'metadata' must be a mapping, got {type(self.metadata).__name__}")
         object.__setattr__(self, "metadata", dict(self.metadata))
         self._check_hourly_feasibility()
+        self._check_knobs()
 
     # ----------------------------------------------------------------------------------- sizes
     @property
@@ -234,6 +241,13 @@ class Scenario:
         """True when every region may serve every gateway."""
         return bool(self.mask.all())
 
+    @property
+    def flexible(self) -> bool:
+        """True when the scenario has deferrable jobs or a choice of models (docs/model/flexibility.md).
+
+        No jobs and a single model are no knob: such a scenario is the core model, number for number."""
+        return (self.jobs is not None and self.jobs.count > 0) or (self.models is not None and self.models.count > 1)
+
     @cached_property
     def mask_classes(self) -> MaskClasses:
         """Gateways grouped by identical mask columns (see :class:`MaskClasses`)."""
@@ -251,6 +265,8 @@ class Scenario:
             name: getattr(self, name)[..., start:stop]
             for name in ("timestamps", "price", "carbon", "water", "workload", "capacity")
         }
+        if self.jobs is not None:  # the jobs whose whole window lies in the window
+            sliced["jobs"] = self.jobs.window(start, stop)
         return replace(self, **sliced)
 
     def __getitem__(self, hours: slice) -> Scenario:
@@ -274,10 +290,26 @@ class Scenario:
     def __repr__(self) -> str:
         return (
             f"Scenario({self.name!r}, N={self.n_regions}, J={self.n_gateways}, T={self.n_hours}, "
-            f"{'full' if self.full_mask else 'partial'} mask, mu_water={self.mu_water}, mu_carbon={self.mu_carbon})"
+            f"{'full' if self.full_mask else 'partial'} mask, mu_water={self.mu_water}, mu_carbon={self.mu_carbon}"
+            + (f", {self.jobs.count} jobs" if self.jobs is not None else "")
+            + (f", {self.models.count} models" if self.models is not None else "")
+            + ")"
         )
 
     # ----------------------------------------------------------------------------------- feasibility
+    def _check_knobs(self) -> None:
+        """Check the jobs and the model choice against the scenario (each job alone; all jobs together
+        is an LP: :func:`eglb.agents.deliverable.check_deliverable`)."""
+        if self.models is not None and not isinstance(self.models, ModelChoice):
+            raise InputError(f"argument 'models' must be an eglb.envs.flexibility.ModelChoice, got {type(self.models).__name__}")
+        if self.jobs is None:
+            return
+        if not isinstance(self.jobs, Jobs):
+            raise InputError(f"argument 'jobs' must be an eglb.envs.flexibility.Jobs, got {type(self.jobs).__name__}")
+        classes = self.mask_classes
+        spare = spare_capacity(self.jobs, self.capacity, classes.mask, classes.demand(self.workload))
+        self.jobs.check_scenario(self.regions, self.n_hours, spare)
+
     def _check_hourly_feasibility(self) -> None:
         """Raise naming the first hour whose workload cannot be served under mask and capacity."""
         classes = self.mask_classes

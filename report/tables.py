@@ -40,6 +40,14 @@ def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: f
             "region_water": dict(zip(scenario.regions, m.region_water.tolist())),
             "region_carbon": dict(zip(scenario.regions, m.region_carbon.tolist())),
         }
+        if scenario.flexible:  # deferrable jobs and model choice (docs/model/flexibility.md)
+            row.update(
+                transfer_usd=m.transfer_cost,
+                unfinished_mwh=m.unfinished,
+                unfinished_usd=m.unfinished_penalty,
+                accuracy=m.accuracy,
+                accuracy_penalty_usd=m.accuracy_penalty,
+            )
         if unserved > 0:
             row["served_mwh"] = float(scenario.total_workload.sum())
             row["unserved_mwh"] = float(unserved)

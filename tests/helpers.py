@@ -58,3 +58,44 @@ def assert_feasible(scenario: Scenario, t: int, routing: np.ndarray, tol: float 
     scale = max(1.0, float(scenario.workload[:, t].max()))
     np.testing.assert_allclose(routing.sum(axis=0), scenario.workload[:, t], rtol=1e-9, atol=tol * scale)
     assert np.all(routing.sum(axis=1) <= scenario.capacity[:, t] * (1 + 1e-9) + tol * scale)
+
+
+def random_knobs(seed: int, masked: bool = True, n_jobs: int = 5, n_models: int = 2, hours: int = 8, **options) -> Scenario:
+    """A random feasible scenario with deferrable jobs (some identical, so that they pool) and a model
+    choice (one model above energy 1 when ``n_models`` >= 3); capacity leaves room for the jobs."""
+    from eglb.envs.flexibility import Jobs, ModelChoice
+
+    rng = np.random.default_rng(seed + 10_000)
+    base = random_scenario(seed, hours=hours, masked=masked, **options)
+    n = base.n_regions
+    capacity = base.capacity * 1.3 + 0.5
+    release = rng.integers(0, hours - 2, n_jobs)
+    deadline = np.minimum(release + rng.integers(2, 6, n_jobs), hours)
+    power = rng.uniform(0.1, 0.6, n_jobs)
+    energy = power * (deadline - release) * rng.uniform(0.2, 0.9, n_jobs)
+    regions = rng.random((n_jobs, n)) < 0.6
+    home = rng.integers(0, n, n_jobs)
+    regions[np.arange(n_jobs), home] = True
+    away_usd = rng.choice([0.0, 5.0, 40.0], n_jobs)
+    overhead = rng.choice([0.0, 0.02, 0.1], n_jobs)
+    if n_jobs >= 2:  # an identical twin: the LP pools the two
+        for values in (release, deadline, power, energy, regions, home, away_usd, overhead):
+            values[1] = values[0]
+    jobs = Jobs(
+        tuple(f"job{m}" for m in range(n_jobs)),
+        energy,
+        release,
+        deadline,
+        power,
+        regions,
+        home,
+        away_usd,
+        overhead,
+        penalty=500.0,
+    )
+    models = None
+    if n_models >= 2:
+        energy_k = [1.0, 0.2, 1.4][:n_models]
+        accuracy = [80.0, 65.0, 88.0][:n_models]
+        models = ModelChoice(tuple(f"m{k}" for k in range(n_models)), energy_k, accuracy, target=76.0, share=0.7, penalty=3.0)
+    return base.with_changes(capacity=capacity, jobs=jobs, models=models, name=f"random knobs {seed}")

@@ -149,7 +149,7 @@ def test_time_limit_inside_highs(monkeypatch):
 
 
 def test_bad_settings_are_clear_errors():
-    with pytest.raises(InputError, match="method must be one of"):
+    with pytest.raises(InputError, match="method must be .auto. or one of"):
         EGLBOffline(method="simplex")
     with pytest.raises(InputError, match="time_limit must be a positive number"):
         EGLBOffline(time_limit=0)

@@ -74,6 +74,12 @@ def build_parser() -> ArgumentParser:
         "2021-2022 history (complete14 or zone names, e.g. US-TEX-ERCO,DE-LU; default: the published-set generator)",
     )
     group.add_argument("--carbon", choices=BASES, help="with the history folder: carbon intensity (default direct)")
+    group.add_argument(
+        "--jobs",
+        help="deferrable jobs: 'stream' or 'stream:share=0.2,seed=0' (the calibrated job stream) or a job list CSV "
+        "(docs/model/flexibility.md)",
+    )
+    group.add_argument("--models", help="a model choice: PRESET:target=ACCURACY, e.g. llama3.1-batch128:target=80")
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
     parser.add_argument(
@@ -177,6 +183,8 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         workload=args.workload or ScenarioConfig.workload,
         carbon=args.carbon or ScenarioConfig.carbon,
         zones=args.zones,
+        jobs=args.jobs,
+        models=args.models,
     )
     options = AlgorithmOptions(
         eta=args.eta,
@@ -232,7 +240,19 @@ def run_task_scoring(args, argv: list[str]) -> int:
     """``--task``: the leaderboard row of each --algos policy on the task's test split."""
     from eglb.leaderboard import LeaderboardConfig, leaderboard
 
-    scenario_options = ("traces", "synthetic", "setting", "hours", "regions", "years", "zones", "mu_water", "mu_carbon")
+    scenario_options = (
+        "traces",
+        "synthetic",
+        "setting",
+        "hours",
+        "regions",
+        "years",
+        "zones",
+        "jobs",
+        "models",
+        "mu_water",
+        "mu_carbon",
+    )
     given = [f"--{name.replace('_', '-')}" for name in scenario_options if getattr(args, name)] + (
         ["--shift"] if args.shift else []
     )
