@@ -59,7 +59,7 @@ def test_no_jobs_and_one_model_give_todays_result_exactly(spec, seed):
     knobless = _knobless(scenario)
     assert not knobless.flexible
     # GLB-Dist's nearest region of each gateway: its first allowed one (the gateways are not named after regions).
-    options = AlgorithmOptions(nearest=tuple(int(k) for k in scenario.mask.argmax(axis=0)))
+    options = AlgorithmOptions(nearest=tuple(scenario.regions[k] for k in scenario.mask.argmax(axis=0)))
     today = (TODAY[spec] or (lambda: build(spec, options)))()
     before, after = _play(today, scenario), _play(build(spec, options), knobless)
     assert after.metrics.J == before.metrics.J
