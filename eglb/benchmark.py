@@ -24,8 +24,8 @@ import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock
 from eglb.envs.shifts import ShiftedScenario
-from eglb.evaluation import EvaluationConfig, Mapper, _check_out, case_rows, local_map
-from eglb.registry import CLASSICAL, build, split_specs
+from eglb.evaluation import EvaluationConfig, Mapper, _check_out, case_rows, check_specs, local_map, summary_text
+from eglb.registry import CLASSICAL, split_specs
 from eglb.scenarios import history_scenario, is_history_folder, named_windows
 
 #: The benchmarks evaluate.py --benchmark knows.
@@ -107,8 +107,9 @@ def history_traces(traces: str | None) -> str:
 
 
 def benchmark_algos(specs) -> tuple[str, ...]:
-    """Every classical algorithm, then the given specs that are not among them (in their order)."""
-    return tuple(dict.fromkeys((*CLASSICAL, *specs)))
+    """The benchmark's algorithms, the same from the command line and the API: every classical
+    algorithm, then the given specs that are not among them (in their order)."""
+    return tuple(dict.fromkeys((*CLASSICAL, *(specs or ()))))
 
 
 def trained_on(spec: str) -> str:
@@ -122,7 +123,16 @@ def trained_on(spec: str) -> str:
     kind, sep, folder = spec.partition(":")
     if not sep or kind not in ALGOS:
         return ""
-    data = read_run_config(folder).data
+    from eglb.training.run_group import is_run_group, read_group
+
+    if is_run_group(folder):
+        group = read_group(folder)
+        return f"{described_data(group.config.data)}; {len(group.seeds)} seeds"
+    return described_data(read_run_config(folder).data)
+
+
+def described_data(data) -> str:
+    """What a run's DataConfig trained on, in words."""
     if data.traces is None:
         return f"synthetic history ({data.zones})" if data.zones else "synthetic (published-set generator)"
     if is_history_folder(data.traces):
@@ -144,23 +154,25 @@ def within_bound(row: dict) -> bool | None:
 
 
 def summarize(rows: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Per algorithm over the windows, and per algorithm and season: mean, worst and spread of
-    J / J(eGLB-Off), windows below eGLB, and for robust policies the windows within their bound."""
+    """Per algorithm over the windows (and the seeds of a run group), and per algorithm and season: the
+    mean J / J(eGLB-Off) with its 95 % interval, IQM, worst, best and spread, the (window, seed) pairs
+    below eGLB, and for robust policies the pairs within their bound."""
+    from eglb.report.tables import ratio_columns
+
     algos = list(dict.fromkeys(r["algo"] for r in rows))
     expert = {r["window"]: r["ratio_to_offline"] for r in rows if r["algo"] == "eglb"}
 
     def figures(mine: list[dict]) -> dict:
         ratios = np.array([r["ratio_to_offline"] for r in mine])
         out = {
-            "ratio_to_offline": float(ratios.mean()),
-            "ratio_worst": float(ratios.max()),
+            **ratio_columns(mine, "window"),
             "ratio_best": float(ratios.min()),
-            "ratio_std": float(ratios.std()),
             "cost": float(np.mean([r["cost"] for r in mine])),
             "par_water": float(np.mean([r["par_water"] for r in mine])),
             "par_carbon": float(np.mean([r["par_carbon"] for r in mine])),
             "J": float(np.mean([r["J"] for r in mine])),
-            "windows": len(mine),
+            "windows": len({r["window"] for r in mine}),
+            "runs": len(mine),
         }
         if expert:
             out["below_eglb"] = int(sum(r["ratio_to_offline"] < expert[r["window"]] for r in mine if r["window"] in expert))
@@ -183,13 +195,13 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     """Run every algorithm on every window of the year; write tables, plots and a report when ``out`` is set.
     ``mapper``: how the windows are mapped (None: in this process, in order)."""
     from eglb.report.markdown import write_benchmark_report
-    from eglb.report.plots import plot_ratios, plot_region_totals, plot_windows
+    from eglb.report.plots import plot_ratios, plot_regions, plot_windows
     from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
+    algos = benchmark_algos(evaluation.algos)
     out = _check_out(evaluation.out)
-    for spec in evaluation.algos:  # a bad name fails now, before a year is loaded
-        build(spec, evaluation.options)
+    check_specs(algos, evaluation.options)  # a bad name fails now, before a year is loaded
     scenario_config = evaluation.scenario
     year = scenario_config.years or TEST_YEAR
     scenario = history_scenario(scenario_config, years=year)
@@ -201,9 +213,7 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
             f"--windows asks for {max(chosen)}"
         )
     windows = named_windows(scenario, config.window_hours, [k * config.window_hours for k in chosen])
-    per_window = (mapper or local_map)(
-        partial(case_rows, evaluation.algos, evaluation.options), [ShiftedScenario(w) for w in windows]
-    )
+    per_window = (mapper or local_map)(partial(case_rows, algos, evaluation.options), [ShiftedScenario(w) for w in windows])
     rows = []
     for index, window, window_rows in zip(chosen, windows, per_window):
         start = str(window.timestamps[0].astype("datetime64[h]"))
@@ -227,7 +237,7 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
         for line in scenario.metadata.get("summary", []):
             print(line)
         print(f"{scenario!r}: {len(windows)} windows of {config.window_hours} hours of {year}; eGLB-Off solved per window")
-        print(format_table(summary, extra_columns=("ratio_worst", "below_eglb", "within_bound", "trained_on")))
+        print(summary_text(rows, summary, ("ratio_worst", "below_eglb", "within_bound", "trained_on"), task="window"))
         matrix = [
             {"algo": r["algo"], **{s["season"]: s["ratio_to_offline"] for s in seasons if s["algo"] == r["algo"]}}
             for r in summary
@@ -237,18 +247,11 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     if out is not None:
         with exclusive_lock(out, "a benchmark"):
             files = write_rows(rows, out, "results") + write_rows(summary, out, "summary") + write_rows(seasons, out, "seasons")
-            files.append(
-                plot_windows(rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year}")
+            files += plot_windows(rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year}")
+            files += plot_regions(
+                rows, out / "regions.png", f"Regional footprints in the {len(windows)} windows of {year} ({scenario.name})"
             )
-            files.append(
-                plot_region_totals(
-                    rows,
-                    scenario.regions,
-                    out / "regions.png",
-                    f"Regional footprints summed over the {len(windows)} windows of {year}",
-                )
-            )
-            files.append(plot_ratios(summary, out / "ratios.png"))
+            files += plot_ratios(summary, out / "ratios.png", f"J / J(eGLB-Off) over the {len(windows)} windows of {year}")
             files.append(
                 write_benchmark_report(
                     out / "report.md",

@@ -6,7 +6,8 @@ Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated l
     rhc:w=24,forecaster=seasonal,tail=seasonal | afhc:w=6,...           forecast-driven control (agents/rhc.py;
                                         also rhc(w=24, ...)); keys w, forecaster, noise, period, model, tail,
                                         tail_days, seed
-    KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc)
+    KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc);
+                                        KIND:GROUP of train.py --seeds stands for every seed's policy (seed_members)
     sb3:ALGO:MODEL.zip[@ENV_ID]         a stable-baselines3 model trained elsewhere on one of our registered
                                         environment ids (default GLB-Synthetic-v0); SB3 zips unpickle
                                         Python objects, so this needs allow_pickle (--allow-pickle)
@@ -128,6 +129,33 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
         f"unknown algorithm {spec!r}; expected one of {', '.join(CLASSICAL)}, KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
         "sb3:ALGO:MODEL.zip, py:MODULE:FUNCTION or robust(SPEC, lambda=...)"
     )
+
+
+def seed_members(spec: str) -> list[tuple[int | None, str]]:
+    """The policies ``spec`` stands for, each with its training seed.
+
+    A run group (``KIND:GROUP``, train.py --seeds; also inside ``robust(...)``) stands for the run of
+    each of its seeds; a run folder for itself with its training seed; anything else for itself with
+    seed None (an algorithm that is not trained). Results of a group carry the group's spec as their
+    name and each member's seed, so that summaries aggregate over the seeds.
+    """
+    spec = spec.strip()
+    if spec.startswith("robust(") and spec.endswith(")"):
+        parts = split_specs(spec[len("robust(") : -1])
+        settings = "".join("," + part for part in parts[1:])
+        return [(seed, f"robust({inner}{settings})") for seed, inner in seed_members(parts[0])]
+    kind, sep, folder = spec.partition(":")
+    if not sep or kind not in ALGOS:
+        return [(None, spec)]
+    from eglb.training.run_folder import read_run_config
+    from eglb.training.run_group import is_run_group, member_specs
+
+    if is_run_group(folder):
+        return member_specs(kind, folder)
+    try:  # the seed is a label of the rows: a run folder loads from its card and weights alone
+        return [(read_run_config(folder).seed, spec)]
+    except InputError:
+        return [(None, spec)]
 
 
 def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:

@@ -26,6 +26,7 @@ class AlgorithmResult:
         seconds: wall-clock time (solve plus replay for offline solvers).
         extra: algorithm-specific figures for the tables (e.g. the robust layer's bound).
         infos: the policy's per-hour info dicts.
+        seed: the policy's training seed (one seed of a run group), None for an algorithm that is not trained.
     """
 
     name: str
@@ -34,6 +35,7 @@ class AlgorithmResult:
     seconds: float
     extra: dict = field(default_factory=dict)
     infos: list = field(default_factory=list)
+    seed: int | None = None
 
 
 def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenario) -> AlgorithmResult:

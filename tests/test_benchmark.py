@@ -159,4 +159,7 @@ def test_the_api_takes_a_mapper(small_history):
     scenario = ScenarioConfig(traces=str(small_history), regions="US-TEX-ERCO,DE-LU", years="2021")
     config = BenchmarkConfig(EvaluationConfig(algos=("eglb-off", "eglb"), scenario=scenario), window_hours=48, windows=(3, 4))
     result = benchmark(config, mapper)
-    assert seen == [2] and result.year == "2021" and len(result.rows) == 4 and result.files == []
+    assert seen == [2] and result.year == "2021" and result.files == []
+    # The API runs the command line's default set (every classical algorithm), then the given specs.
+    assert [r["algo"] for r in result.summary] == list(benchmark_algos(("eglb-off", "eglb")))
+    assert len(result.rows) == 2 * len(benchmark_algos(()))

@@ -21,6 +21,7 @@ from eglb.envs.artifacts import check_stamp, stamp
 from eglb.envs.errors import InputError
 from eglb.envs.observation import ObservationScale
 from eglb.envs.rewards import REWARDS
+from eglb.envs.synthetic import SELECTION_SEEDS
 from eglb.training.algorithms import algorithm
 
 CONFIG_FORMAT = "eglb-run-config"
@@ -215,7 +216,7 @@ class DataConfig:
     setting: str = "full"
     train_hours: tuple[int, int] | None = None
     eval_hours: tuple[int, int] | None = None
-    eval_seeds: tuple[int, ...] = (0, 1, 2)
+    eval_seeds: tuple[int, ...] = SELECTION_SEEDS
     eval_synthetic_hours: int = 168
     regions: str | None = None
     years: str | None = None

@@ -3,12 +3,12 @@
     python evaluate.py                                   # every classical algorithm, synthetic seed 0
     python evaluate.py --traces ../shared/data/eglb-2022 --setting partial --out results/partial
     python evaluate.py --algos eglb,eglb-off,"robust(glb-cost,lambda=0.1)" --shift heat-wave:severity=2
-    python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep
+    python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep   # held-out seeds 100-102
     python evaluate.py --sweep --ray auto ...            # the sweep's cases as tasks on a running Ray cluster
     python evaluate.py --benchmark history --algos bc:runs/bc-history --out results/benchmark   # the 52 weeks of 2024
 
 Algorithms (``--algos``, comma-separated): glb-cost, glb-carbon, glb-water, glb-dist, eglb-off, eglb,
-policies trained by train.py KIND:RUN_FOLDER, SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
+policies trained by train.py KIND:RUN_FOLDER (a run group of train.py --seeds: every seed, aggregated), SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
 --allow-pickle), your own code py:MODULE:FUNCTION, and robust(SPEC, lambda=..., b=..., slack=...)
 (see eglb/registry.py). Shifts (``--shift NAME[:param=value,...]``): see envs/shifts.py.
 """
@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import sys
 
-from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, benchmark_algos, history_traces
+from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, history_traces
 from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS, parse_shift
+from eglb.envs.synthetic import SELECTION_SEEDS, TEST_SEEDS
 from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
 from eglb.scenarios import ScenarioConfig
@@ -35,7 +36,9 @@ def build_parser() -> ArgumentParser:
     source.add_argument(
         "--synthetic",
         metavar="SEEDS",
-        help="the embedded synthetic generator with this seed, or several (0-9, 1,5,7): results per seed and their mean (default: seed 0)",
+        help="the embedded synthetic generator with this seed, or several (0-9, 1,5,7): results per seed and their mean "
+        f"with 95 %% intervals (default: seed 0; --sweep: the held-out test seeds {','.join(map(str, TEST_SEEDS))}, "
+        f"never trained or selected on: training selects checkpoints on seeds {','.join(map(str, SELECTION_SEEDS))})",
     )
     group.add_argument(
         "--synthetic-hours", metavar="T", type=int, default=457, help="hours of a synthetic scenario (default 457)"
@@ -136,10 +139,10 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
     if args.benchmark:
         if args.synthetic or args.sweep:
             raise InputError("--benchmark runs on the history folder: it takes neither --synthetic nor --sweep")
-        algos, traces = benchmark_algos(algos), history_traces(traces)
+        traces = history_traces(traces)  # benchmark() adds the classical algorithms, from here and from the API
     scenario = ScenarioConfig(
         traces=traces,
-        synthetic=parse_seeds(args.synthetic or "0"),
+        synthetic=parse_seeds(args.synthetic) if args.synthetic else TEST_SEEDS if args.sweep else (0,),
         synthetic_hours=args.synthetic_hours,
         setting=args.setting,
         hours=parse_hours(args.hours) if args.hours else None,
