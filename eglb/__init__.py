@@ -50,6 +50,8 @@ _API = {
     "tune": "eglb.tuning",
     "mapper_for": "eglb.cluster",
     "score": "eglb.scores",
+    "FrontierConfig": "eglb.frontier",
+    "frontier": "eglb.frontier",
 }
 
 #: Submodules reachable as attributes after ``import eglb`` (imported on first use).
@@ -68,6 +70,7 @@ _SUBMODULES = (
     "scenarios",
     "trainer",
     "groups",
+    "frontier",
     "tuning",
     "cluster",
     "environments",

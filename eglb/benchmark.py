@@ -118,6 +118,8 @@ def trained_on(spec: str) -> str:
     from eglb.training.algorithms import ALGOS
     from eglb.training.run_folder import read_run_config
 
+    if not isinstance(spec, str):
+        return ""
     if spec.startswith("robust(") and spec.endswith(")"):
         spec = split_specs(spec[len("robust(") : -1])[0]
     kind, sep, folder = spec.partition(":")
@@ -247,10 +249,10 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     if out is not None:
         with exclusive_lock(out, "a benchmark"):
             files = write_rows(rows, out, "results") + write_rows(summary, out, "summary") + write_rows(seasons, out, "seasons")
-            files += plot_windows(rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year}")
-            files += plot_regions(
-                rows, out / "regions.png", f"Regional footprints in the {len(windows)} windows of {year} ({scenario.name})"
+            files += plot_windows(
+                rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year} ({scenario.name})"
             )
+            files += plot_regions(rows, out / "regions.png", f"Regional footprints in {year} ({scenario.name})", unit="window")
             files += plot_ratios(summary, out / "ratios.png", f"J / J(eGLB-Off) over the {len(windows)} windows of {year}")
             files.append(
                 write_benchmark_report(

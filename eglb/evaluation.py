@@ -16,7 +16,7 @@ from pathlib import Path
 from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock, require_no_symlinks
 from eglb.envs.shifts import SHIFTS, ShiftedScenario, parse_shift
-from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml, seed_members, split_specs
+from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml, in_memory, label, seed_members, split_specs
 from eglb.scenarios import ScenarioConfig, build_scenarios
 
 #: Maps a function over items in order (the plain map locally; Ray tasks with sweeps.ray_map).
@@ -32,7 +32,10 @@ class EvaluationConfig:
     """One evaluation: algorithms on the scenarios of ``scenario``.
 
     Attributes:
-        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them. scenario: which scenarios. options: shared algorithm settings.
+        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them; entries may
+            also be objects in memory: a Policy or OfflineSolver (labelled by its ``name``) or a
+            stable-baselines3 model trained on a registered id (eglb.registry.sb3_policy), evaluated
+            with its current weights. scenario: which scenarios. options: shared algorithm settings.
         out: folder for results.json/.csv and PNG plots (None: return the rows only).
         progress: show progress bars. report: print the tables in the terminal.
         command: the command line, for reports.
@@ -49,10 +52,13 @@ class EvaluationConfig:
     def __post_init__(self):
         if isinstance(self.algos, str):  # "eglb,glb-cost" as on the command line
             object.__setattr__(self, "algos", tuple(split_specs(self.algos)))
+        else:  # objects in memory: an SB3 model becomes its Policy once, acting with its current weights
+            object.__setattr__(self, "algos", tuple(a if isinstance(a, str) else in_memory(a) for a in self.algos))
         if not self.algos:
             raise InputError("give at least one algorithm (--algos)")
-        if len(set(self.algos)) != len(self.algos):
-            raise InputError(f"--algos lists an algorithm twice: {','.join(self.algos)!r}")
+        names = [label(a) for a in self.algos]
+        if len(set(names)) != len(names):
+            raise InputError(f"--algos lists an algorithm twice: {','.join(names)!r}")
 
 
 @dataclass(repr=False)
@@ -96,7 +102,8 @@ def summary_text(rows: list[dict], summary: list[dict], extra_columns: tuple[str
     head = (
         f"mean over {tasks} {task}{'s' if tasks > 1 else ''}{seeds}; 95 % stratified-bootstrap intervals, IQM: interquartile mean"
     )
-    return head + "\n" + format_table(with_intervals(summary), extra_columns=(*INTERVAL_COLUMNS, *extra_columns))
+    columns = INTERVAL_COLUMNS if seeds else tuple(c for c in INTERVAL_COLUMNS if c != "seeds")
+    return head + "\n" + format_table(with_intervals(summary), extra_columns=(*columns, *extra_columns))
 
 
 def check_specs(specs: Sequence[str], options: AlgorithmOptions) -> None:
@@ -127,7 +134,7 @@ def run_case(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScena
 
     if case.forecast_noise is not None:
         options = replace(options, forecast_noise=case.forecast_noise)
-    members = [(spec, seed, member) for spec in specs for seed, member in seed_members(spec)]
+    members = [(label(spec), seed, member) for spec in specs for seed, member in seed_members(spec)]
     algorithms = [(spec, build(member, options)) for spec, _, member in members]
     results, offline = run_algorithms(algorithms, case.scenario, progress=progress, reference=options.offline())
     for result, (_, seed, _) in zip(results, members):
@@ -394,7 +401,7 @@ def equivalent_command(evaluation: EvaluationConfig, sweep: SweepConfig | None =
     scenario, options = evaluation.scenario, evaluation.options
     default = ScenarioConfig()
     args: list[str] = ["--sweep"] if sweep is not None else []
-    args += ["--algos", ",".join(evaluation.algos)]
+    args += ["--algos", ",".join(label(a) for a in evaluation.algos)]
     if scenario.traces:
         args += ["--traces", scenario.traces]
     else:

@@ -258,7 +258,7 @@ def train(
 
     from eglb.report.plots import plot_learning_curve
     from eglb.training.config import flat_hyperparameters
-    from eglb.training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener
+    from eglb.training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener, write_evaluations
     from eglb.training.run_log import run_logger
 
     if torch_threads < 1:
@@ -289,6 +289,7 @@ def train(
 
         def write_history(row: dict, history: list[dict]) -> None:
             run.write_eval_history(history)
+            write_evaluations(history, evaluation, run.path / "evaluations.npz")
             plot_learning_curve(history, run.path / "learning_curve.png", f"Learning curve ({run.path.name})")
 
         listeners = [write_history, tensorboard_listener(logger)] + [
@@ -300,6 +301,8 @@ def train(
                 f"{'synthetic traces' if training is None else training.name + ' training hours'}"
             )
         evaluator = PeriodicEvaluator(evaluation, history=run.eval_history(), listeners=listeners)
+        if evaluator.history:  # a resumed run's history was trimmed to its checkpoint
+            write_evaluations(evaluator.history, evaluation, run.path / "evaluations.npz")
         if algorithm(config.algo).family == "imitation":
             from eglb.training.dagger import train_imitation
 

@@ -82,13 +82,14 @@ def region_shares(rows: list[dict], regions: Sequence[str], name: str) -> np.nda
     return np.divide(values, worst, out=np.zeros_like(values), where=worst > 0)
 
 
-def plot_regions(rows: list[dict], path: Path, title: str) -> list[Path]:
+def plot_regions(rows: list[dict], path: Path, title: str, unit: str = "scenario") -> list[Path]:
     """Each region's water and carbon footprint as a share of the worst region's (the one J penalises),
     one bar per algorithm; with several rows per algorithm (scenarios, windows, seeds) the mean share
-    with its 95 % interval. Rows carry ``region_water`` and ``region_carbon`` (result rows)."""
+    with its 95 % interval. Rows carry ``region_water`` and ``region_carbon`` (result rows); ``unit``
+    names what the rows' ``scenario`` column counts in the title (scenarios, windows)."""
     algos = list(dict.fromkeys(r["algo"] for r in rows))
     regions = list(rows[0]["region_water"])
-    figure, axes = plt.subplots(2, 1, figsize=(max(8, 0.3 * len(regions) * len(algos)), 7.5), sharex=True)
+    figure, axes = plt.subplots(2, 1, figsize=(min(16, max(8, 0.25 * len(regions) * len(algos))), 7.5), sharex=True)
     x = np.arange(len(regions))
     width = 0.8 / max(len(algos), 1)
     for k, (name, label) in enumerate(FOOTPRINTS):
@@ -116,7 +117,7 @@ def plot_regions(rows: list[dict], path: Path, title: str) -> list[Path]:
     seeds = max(len({r.get("seed") for r in rows if r["algo"] == a}) for a in algos)
     over = ""
     if len(rows) > len(algos):
-        runs = f"{scenarios} scenarios" + (f" and up to {seeds} training seeds" if seeds > 1 else "")
+        runs = f"{scenarios} {unit}s" + (f" and up to {seeds} training seeds" if seeds > 1 else "")
         over = f" (mean over {runs}, 95 % intervals)"
     axes[0].set_title(f"{title}{over}\nthe worst region (1) is what the equity term of J penalises; level bars are fair")
     axes[1].set_xticks(x, regions, rotation=30, ha="right")
@@ -218,26 +219,38 @@ def plot_sweep(summary: list[dict], path: Path, title: str) -> list[Path]:
     return save_figure(figure, path)
 
 
-def _place_labels(ax, points: list[tuple[float, float, str]], color: str) -> None:
-    """Annotate points without overlapping labels: coincident points share one label, and each label
-    takes the first of a few offsets whose box overlaps no label placed before it."""
-    if not points:
-        return
-    x_span = np.ptp([p[0] for p in points]) or 1.0
-    y_span = np.ptp([p[1] for p in points]) or 1.0
+def _point_boxes(ax, points: list[tuple[float, float]], size: float = 9.0) -> list:
+    """Boxes of ``size`` pixels around points (display coordinates): obstacles for labels."""
+    from matplotlib.transforms import Bbox
+
+    boxes = []
+    for x, y in points:
+        cx, cy = ax.transData.transform((x, y))
+        boxes.append(Bbox.from_extents(cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2))
+    return boxes
+
+
+def place_labels(ax, points: list[tuple[float, float, str]], color: str, obstacles: list, prefix: str = "") -> list:
+    """Annotate points so that no label overlaps another label or an obstacle (a marker): points
+    closer than 2 % of the axes' span share one label, and each label takes the first of a few
+    offsets whose box is free. Returns the obstacles, with the placed labels added."""
+    x_span = np.ptp(ax.get_xlim()) or 1.0
+    y_span = np.ptp(ax.get_ylim()) or 1.0
     groups: list[list] = []
     for x, y, text in points:
         for group in groups:
-            if abs(group[0] - x) < 0.01 * x_span and abs(group[1] - y) < 0.01 * y_span:
+            if abs(group[0] - x) < 0.02 * x_span and abs(group[1] - y) < 0.02 * y_span:
                 group[2].append(text)
                 break
         else:
             groups.append([x, y, [text]])
     renderer = ax.figure.canvas.get_renderer()
-    placed = getattr(ax, "_eglb_label_boxes", [])
+    placed = list(obstacles)
+    offsets = ((6, 4), (6, -12), (-6, 6), (-6, -14), (10, 14), (10, -22), (-10, 16), (-10, -24), (16, -4), (-16, -4))
     for x, y, texts in groups:
-        label = "λ=" + ", ".join(texts)
-        for offset in ((5, 5), (5, -12), (-8, 8), (-8, -14), (8, 16), (8, -22)):
+        label = prefix + ", ".join(texts)
+        annotation = None
+        for offset in offsets:
             annotation = ax.annotate(
                 label,
                 (x, y),
@@ -247,25 +260,24 @@ def _place_labels(ax, points: list[tuple[float, float, str]], color: str) -> Non
                 color=color,
                 ha="left" if offset[0] > 0 else "right",
             )
-            box = annotation.get_window_extent(renderer).expanded(1.05, 1.1)
+            box = annotation.get_window_extent(renderer).expanded(1.04, 1.1)
             if not any(box.overlaps(other) for other in placed):
-                placed.append(box)
                 break
             annotation.remove()
-        else:
-            placed.append(
-                ax.annotate(label, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=7, color=color).get_window_extent(
-                    renderer
-                )
-            )
-    ax._eglb_label_boxes = placed
+            annotation = None
+        if annotation is None:  # every place is taken: the first offset, as the best of bad choices
+            annotation = ax.annotate(label, (x, y), xytext=offsets[0], textcoords="offset points", fontsize=7, color=color)
+            box = annotation.get_window_extent(renderer)
+        placed.append(box)
+    return placed
 
 
 def plot_tradeoff(tradeoff: list[dict], ml: str, path: Path, title: str = "") -> list[Path]:
     """Consistency (in distribution) against robustness (shifted), one point per lambda, with 95 %
-    intervals over scenarios and seeds when there are several; labels never overlap."""
+    intervals over scenarios and seeds when there are several; labels overlap neither each other nor the markers."""
     figure, ax = plt.subplots(figsize=(7.5, 5.5))
     robust = [r for r in tradeoff if r["lambda"] is not None]
+    alone = [r for r in tradeoff if r["lambda"] is None]
     look = style(f"robust({ml},lambda=1)")
     xerr = _interval_bars(robust, "in_distribution", "in_distribution_ci_low", "in_distribution_ci_high")
     yerr = _interval_bars(robust, "shifted_mean", "shifted_mean_ci_low", "shifted_mean_ci_high")
@@ -289,28 +301,32 @@ def plot_tradeoff(tradeoff: list[dict], ml: str, path: Path, title: str = "") ->
         markerfacecolor="white",
         label=f"robust({ml}, λ): worst shift",
     )
-    ax.figure.canvas.draw()
-    _place_labels(ax, [(r["in_distribution"], r["shifted_mean"], f"{r['lambda']:g}") for r in robust], look.color)
-    _place_labels(ax, [(r["in_distribution"], r["shifted_worst"], f"{r['lambda']:g}") for r in robust], look.color)
-    for r in tradeoff:
-        if r["lambda"] is None:
-            own = style(r["algo"])
-            ax.scatter(
-                [r["in_distribution"]],
-                [r["shifted_mean"]],
-                marker=own.marker,
-                s=110,
-                zorder=3,
-                color=own.color,
-                edgecolor="black",
-                linewidth=0.6,
-                label=f"{own.label} alone (mean over shifts)",
-            )
+    for r in alone:
+        own = style(r["algo"])
+        ax.scatter(
+            [r["in_distribution"]],
+            [r["shifted_mean"]],
+            marker=own.marker,
+            s=110,
+            zorder=3,
+            color=own.color,
+            edgecolor="black",
+            linewidth=0.6,
+            label=f"{own.label} alone (mean over shifts)",
+        )
     ax.set_xlabel("J / J(eGLB-Off) in distribution (consistency)")
     ax.set_ylabel("J / J(eGLB-Off) on shifted traces, severity 1 (robustness)")
     ax.set_title(title or f"Consistency-robustness trade-off of robust({ml})", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    figure.canvas.draw()
+    markers = [(r["in_distribution"], r[key]) for r in robust for key in ("shifted_mean", "shifted_worst")]
+    obstacles = _point_boxes(ax, markers) + _point_boxes(ax, [(r["in_distribution"], r["shifted_mean"]) for r in alone], 14)
+    obstacles.append(ax.get_legend().get_window_extent(figure.canvas.get_renderer()))
+    for key in ("shifted_mean", "shifted_worst"):
+        obstacles = place_labels(
+            ax, [(r["in_distribution"], r[key], f"{r['lambda']:g}") for r in robust], look.color, obstacles, "λ="
+        )
     return save_figure(figure, path)
 
 

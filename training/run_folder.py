@@ -6,6 +6,7 @@ Layout (written by training, read by ``eglb.robust.learned.load_learned`` and ``
     policy.json                     the policy card (agents/learned.py)
     policy.pt, best_policy.pt       latest and best weights (torch state dicts)
     eval.csv, learning_curve.png    periodic evaluation on held-out traces
+    evaluations.npz                 the same in stable-baselines3's EvalCallback format (rl-zoo3's plots read it)
     progress.csv, progress-2.csv..  training logs (one per start), tb/ TensorBoard events
     checkpoint-<steps>/             the last complete checkpoint (checkpoint.json is written last)
     results.json/.csv, summary.*    the trained policy next to the classical algorithms
@@ -44,7 +45,18 @@ CHECKPOINT_FORMAT = "eglb-checkpoint"
 CHECKPOINT_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+=@-]*$")
 #: Files a run folder may hold before its first checkpoint; a folder with only these is a failed start.
-_START_FILES = {"config.yaml", "command.txt", "policy.json", "eval.csv", "learning_curve.png", ".lock", ".worker-error", "tb"}
+_START_FILES = {
+    "config.yaml",
+    "command.txt",
+    "policy.json",
+    "eval.csv",
+    "evaluations.npz",
+    "learning_curve.png",
+    "learning_curve.pdf",
+    ".lock",
+    ".worker-error",
+    "tb",
+}
 
 
 def check_run_name(name: str) -> str:

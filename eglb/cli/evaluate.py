@@ -6,6 +6,7 @@
     python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep   # held-out seeds 100-102
     python evaluate.py --sweep --ray auto ...            # the sweep's cases as tasks on a running Ray cluster
     python evaluate.py --benchmark history --algos bc:runs/bc-history --out results/benchmark   # the 52 weeks of 2024
+    python evaluate.py --frontier --algos eglb,eglb-off,glb-cost,rhc:w=24 --out results/frontier  # cost vs the worst footprints
 
 Algorithms (``--algos``, comma-separated): glb-cost, glb-carbon, glb-water, glb-dist, eglb-off, eglb,
 policies trained by train.py KIND:RUN_FOLDER (a run group of train.py --seeds: every seed, aggregated), SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
@@ -24,6 +25,7 @@ from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS, parse_shift
 from eglb.envs.synthetic import SELECTION_SEEDS, TEST_SEEDS
 from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
+from eglb.frontier import SCALES, FrontierConfig, frontier
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
 from eglb.scenarios import ScenarioConfig
 
@@ -111,6 +113,18 @@ def build_parser() -> ArgumentParser:
         "or robust-wrapped algorithm of --algos, else glb-cost)",
     )
     shift.add_argument("--lambdas", default="0,0.02,0.05,0.1,0.2,0.5,1", help="lambdas of the trade-off curve")
+    equity = parser.add_argument_group("equity trade-off frontier")
+    equity.add_argument(
+        "--frontier",
+        action="store_true",
+        help="run every algorithm with both footprint weights scaled by each --scales factor: energy cost against "
+        "the worst region's water and carbon footprint, eGLB-Off's curve the reference (frontier.png, frontier.json)",
+    )
+    equity.add_argument(
+        "--scales",
+        metavar="K1,K2,...",
+        help=f"factors of both weights for --frontier (default {','.join(f'{k:g}' for k in SCALES)})",
+    )
     bench = parser.add_argument_group("cross-year benchmark")
     bench.add_argument(
         "--benchmark",
@@ -189,8 +203,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.task:
         return run_task_scoring(args, argv)
+    if args.scales and not args.frontier:
+        raise InputError("--scales sets the weights' factors of --frontier")
+    if args.frontier and (args.sweep or args.benchmark):
+        raise InputError("--frontier is a report of its own: it goes without --sweep and --benchmark")
     with mapper_for(args.ray) as mapper:
-        if args.benchmark:
+        if args.frontier:
+            scales = tuple(numbers(args.scales, "--scales")) if args.scales else SCALES
+            frontier(FrontierConfig(config, scales), mapper)
+        elif args.benchmark:
             windows = parse_seeds(args.windows, "--windows") if args.windows else None
             benchmark(BenchmarkConfig(config, window_hours=args.window_hours, windows=windows), mapper)
         elif args.sweep:
