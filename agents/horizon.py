@@ -26,6 +26,9 @@ hours remain, w = stop - t are planned). Three rules (``tail``):
   after the window at that hour of day, and whose capacity is their summed capacity. Because costs and
   footprints are linear in energy, a slot that stands for m identical hours is exact for them; the LP
   grows by at most 24 columns per region.
+* ``learned``: the same aggregated slots, with the hour-of-day means a learned tail predicts
+  (:class:`eglb.forecasts.tail.ProfileTail`: the observed level with the daily cycle learned on
+  training years) instead of the observed hour-of-day means alone.
 
 When the window reaches the episode's end (stop = T) all three rules are the same exact problem.
 
@@ -45,11 +48,11 @@ import numpy as np
 from eglb.agents.offline import EGLBOffline
 from eglb.envs.errors import InputError
 from eglb.envs.flow import servable_scale
-from eglb.envs.forecast import Forecaster, input_rows, signal_columns
+from eglb.envs.forecast import Forecaster, input_rows, require_finite_forecast, signal_columns
 from eglb.envs.routing import Router, split_energy
 from eglb.envs.scenario import Scenario
 
-TAIL_RULES = ("none", "prorate", "seasonal")
+TAIL_RULES = ("none", "prorate", "seasonal", "learned")
 
 
 def hour_of_day(timestamps: np.ndarray) -> np.ndarray:
@@ -62,20 +65,32 @@ class WindowPlanner:
 
     Args:
         forecaster: predicts the window's hours after the first.
-        tail: how the hours after the window enter the plan: "none", "prorate" or "seasonal".
-        tail_days: days of history averaged by the "seasonal" tail.
+        tail: how the hours after the window enter the plan: "none", "prorate", "seasonal" or "learned".
+        tail_days: days of history averaged by the "seasonal" tail (and for the workload of the "learned" one).
         solver: the eGLB-Off solver of the window problems.
+        tail_model: the learned tail (:class:`eglb.forecasts.tail.ProfileTail`) of the "learned" rule.
     """
 
-    def __init__(self, forecaster: Forecaster, tail: str = "prorate", tail_days: int = 7, solver: EGLBOffline | None = None):
+    def __init__(
+        self,
+        forecaster: Forecaster,
+        tail: str = "prorate",
+        tail_days: int = 7,
+        solver: EGLBOffline | None = None,
+        tail_model=None,
+    ):
         if tail not in TAIL_RULES:
             raise InputError(f"tail rule must be one of {', '.join(TAIL_RULES)}, got {tail!r}")
         if int(tail_days) != tail_days or tail_days < 1:
             raise InputError(f"tail_days must be a positive integer, got {tail_days}")
         if not isinstance(forecaster, Forecaster):
             raise InputError(f"forecaster must be an eglb.envs.forecast.Forecaster, got {type(forecaster).__name__}")
+        if (tail == "learned") != (tail_model is not None):
+            raise InputError("the learned tail rule needs a tail model (tail_model=FOLDER), and only it takes one")
         self.forecaster = forecaster
         self.tail = tail
+        self.tail_model = tail_model
+        self._columns_of: tuple = (None, None)  # (scenario, its learned-tail columns), matched once per scenario
         self.tail_days = int(tail_days)
         self.solver = solver if solver is not None else EGLBOffline()
         self.solves = 0
@@ -87,7 +102,7 @@ class WindowPlanner:
             raise InputError(f"window {t}:{stop} is not inside the scenario's 0:{scenario.n_hours} hours")
         remaining, width = scenario.n_hours - t, stop - t
         initial = np.asarray(footprint, dtype=float)
-        tail = stop < scenario.n_hours and self.tail == "seasonal"
+        tail = stop < scenario.n_hours and self.tail in ("seasonal", "learned")
         window = self.window_scenario(scenario, t, stop, rng, tail)
         if stop < scenario.n_hours and self.tail == "prorate":
             initial = initial * (width / remaining)
@@ -101,7 +116,8 @@ class WindowPlanner:
         """The window [t, stop): hour t true, the rest forecast at hour t (plus the seasonal tail slots)."""
         rows = input_rows(scenario, t, t + 1)
         if stop - t > 1:
-            rows = np.concatenate([rows, self.forecaster.predict(scenario, t, stop - t - 1, rng)])
+            predicted = self.forecaster.predict(scenario, t, stop - t - 1, rng)
+            rows = np.concatenate([rows, require_finite_forecast(predicted, self.forecaster, scenario, t)])
         capacity = scenario.capacity[:, t:stop]
         timestamps = scenario.timestamps[t:stop]
         if tail:
@@ -120,6 +136,12 @@ class WindowPlanner:
             timestamps=timestamps, capacity=capacity, name=f"{scenario.name} window {t}:{stop}", **signals
         )
 
+    def _tail_columns(self, scenario: Scenario) -> np.ndarray:
+        """The learned tail's column of each of the scenario's series (matched by name once per scenario)."""
+        if self._columns_of[0] is not scenario:
+            self._columns_of = (scenario, self.tail_model.columns(scenario))
+        return self._columns_of[1]
+
     def _seasonal_tail(self, scenario: Scenario, t: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Aggregated slots of hours stop .. T-1, one per hour of day present: rows [K, 3N+J], capacity [N, K]."""
         first = max(0, t + 1 - 24 * self.tail_days)
@@ -130,6 +152,8 @@ class WindowPlanner:
         np.add.at(sums, seen, history)
         # An hour of day not yet observed takes the mean of everything observed.
         profile = np.where(counts_seen[:, None] > 0, sums / np.maximum(counts_seen, 1)[:, None], history.mean(axis=0))
+        if self.tail == "learned":
+            profile = self.tail_model.predict(scenario, t, self._tail_columns(scenario))  # [24, S] by hour of day
         later = hour_of_day(scenario.timestamps[stop:])
         count = np.bincount(later, minlength=24)
         present = np.flatnonzero(count)

@@ -36,8 +36,9 @@ key                       value
 ``noise``                 noisy: standard deviation one hour ahead (default 0.1)
 ``period``                seasonal: the season in hours (default 24; 168 for last week)
 ``model``                 learned: the folder written by ``python -m eglb.forecasts.train``
-``tail``                  none | prorate | seasonal: the hours after the window (default seasonal)
+``tail``                  none | prorate | seasonal | learned: the hours after the window (default seasonal)
 ``tail_days``             seasonal tail: days of history averaged (default 7)
+``tail_model``            learned tail: a folder written by ``python -m eglb.forecasts.train_tail``
 ``seed``                  seed of the forecaster's random draws (noisy) (default 0)
 ``name``                  the label in tables (default: the spec)
 ========================  =======================================================================
@@ -74,12 +75,13 @@ class _ForecastControl(Policy):
         tail_days: int = 7,
         seed: int = 0,
         name: str | None = None,
+        tail_model=None,
     ):
         super().__init__()
         if int(window) != window or window < 1:
             raise InputError(f"{self.kind}: window w must be a positive integer, got {window}")
         self.window = int(window)
-        self.planner = WindowPlanner(forecaster, tail, tail_days)
+        self.planner = WindowPlanner(forecaster, tail, tail_days, tail_model=tail_model)
         self.seed = int(seed)
         self.name = name or f"{self.kind}(w={self.window},{forecaster.name},tail={tail})"
 
@@ -112,6 +114,7 @@ class RHC(_ForecastControl):
         tail_days: days of history averaged by the "seasonal" tail.
         seed: seed of the forecaster's random draws (a new generator per episode).
         name: the label in tables.
+        tail_model: the learned tail (:class:`eglb.forecasts.tail.ProfileTail`) of ``tail="learned"``.
 
     ``info`` after each hour: ``solves`` (LPs so far this episode) and ``solve_seconds`` (their time).
     """
@@ -167,7 +170,8 @@ class AFHC(_ForecastControl):
 
 
 # ------------------------------------------------------------------------------------------ specs
-KEYS = ("w", "forecaster", "tail", "tail_days", "seed", "name") + tuple(sorted({p for ps in PARAMETERS.values() for p in ps}))
+OWN_KEYS = ("w", "tail", "tail_days", "tail_model", "seed", "name")
+KEYS = ("forecaster", *OWN_KEYS) + tuple(sorted({p for ps in PARAMETERS.values() for p in ps}))
 
 
 def parse_controller_spec(text: str) -> tuple[str, dict[str, str]]:
@@ -200,7 +204,7 @@ def build_controller(kind: str, params: Mapping[str, str]) -> Policy:
     if unknown:
         raise InputError(f"{kind}: unknown parameter {', '.join(unknown)} (expected among {', '.join(KEYS)})")
     forecaster_name = params.pop("forecaster", DEFAULT_FORECASTER)
-    forecaster_params = {key: params.pop(key) for key in list(params) if key not in ("w", "tail", "tail_days", "seed", "name")}
+    forecaster_params = {key: params.pop(key) for key in list(params) if key not in OWN_KEYS}
     forecaster = build_forecaster(forecaster_name, forecaster_params)
     tail = params.get("tail", DEFAULT_TAIL)
     if tail not in TAIL_RULES:
@@ -213,8 +217,15 @@ def build_controller(kind: str, params: Mapping[str, str]) -> Policy:
             raise InputError(f"{kind}: {key}={params[key]!r}; expected an integer") from None
     if numbers["w"] < 1:
         raise InputError(f"{kind}: w={numbers['w']}; the window must be at least 1 hour")
+    if (tail == "learned") != ("tail_model" in params):
+        raise InputError(f"{kind}: tail=learned needs tail_model=FOLDER (a learned tail), and only it takes one")
+    tail_model = None
+    if tail == "learned":
+        from eglb.forecasts.tail import load_tail  # torch only when asked for
+
+        tail_model = load_tail(params["tail_model"])
     policy = RHC if kind == "rhc" else AFHC
-    return policy(numbers["w"], forecaster, tail, numbers["tail_days"], numbers["seed"], params.get("name"))
+    return policy(numbers["w"], forecaster, tail, numbers["tail_days"], numbers["seed"], params.get("name"), tail_model)
 
 
 def controller_from_spec(text: str) -> Policy:

@@ -1,24 +1,29 @@
-"""The eGLB expert run in a shadow copy: it sees the same hours and only its own actions."""
+"""The expert run in a shadow copy: it sees the same hours and only its own actions.
+
+The expert is eGLB by default, or any online policy (RHC with a forecaster, a learned policy, ...):
+the layer's guarantee holds against whatever runs here, because the shadow copy plays the expert's
+own actions from its own state.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from eglb.agents.base import HourView
+from eglb.agents.base import HourView, Policy
 from eglb.agents.eglb_online import EGLBOnline
 from eglb.envs.metrics import FootprintState
 from eglb.envs.scenario import Scenario
 
 
 class ShadowExpert:
-    """Advances an :class:`EGLBOnline` expert hour by hour and keeps its own cumulative state.
+    """Advances an expert policy hour by hour and keeps its own cumulative state.
 
     Args:
-        expert: the expert policy (default: eGLB with its default step size).
+        expert: the expert, any online :class:`Policy` (default: eGLB with its default step size).
         price_floor: prices are measured as ``p - price_floor`` in the state (SPEC section 6 shifts
             prices so that every hour's cost is non-negative); 0 measures plain prices.
     """
 
-    def __init__(self, expert: EGLBOnline | None = None, price_floor: float = 0.0):
+    def __init__(self, expert: Policy | None = None, price_floor: float = 0.0):
         self.expert = expert if expert is not None else EGLBOnline()
         self.price_floor = float(price_floor)
 

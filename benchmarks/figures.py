@@ -588,6 +588,154 @@ def history_shift() -> str:
     )
 
 
+#: The learned tails behind docs/guide/learned-vs-classical.md: shipped with the package, one per training seed.
+REFERENCE_TAILS = ("history14-s0", "history14-s1", "history14-s2")
+#: RHC with the seasonal-day forecaster and the seasonal tail: the classical controller to beat (no oracle).
+RHC_SEASONAL = "rhc:w=24,forecaster=seasonal,tail=seasonal"
+#: The layer's budget: chosen on weeks 8 and 24 of 2023 (the selection year) among 0.02, 0.05 and 0.1.
+LEARNED_LAMBDA = 0.1
+
+
+def _learned_rhc(tail: str) -> str:
+    return f"rhc:w=24,forecaster=seasonal,tail=learned,tail_model={tail}"
+
+
+def _robust_rhc(tail: str) -> str:
+    return f"robust({_learned_rhc(tail)},lambda={LEARNED_LAMBDA:g},expert=rhc(w=24,forecaster=seasonal,tail=seasonal))"
+
+
+def _seed_interval(values) -> str:
+    """Mean over training seeds with its 95 % confidence interval (Student's t), as text."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return f"{values.mean():.4f}"
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return f"{values.mean():.4f} ± {half:.4f}"
+
+
+def _ms_per_hour(rows, algo, hours: int) -> float:
+    """Mean decision time per hour (ms) of ``algo`` over its episodes of ``hours`` hours (environment steps included)."""
+    return 1e3 * float(np.mean([r["seconds"] for r in rows if r["algo"] == algo])) / hours
+
+
+def _learned_table(result, families: dict, information: dict) -> list[list[str]]:
+    """Rows of the history tables: one per family of specs (the training seeds of one policy)."""
+    from eglb.benchmark import SEASON_ORDER
+
+    summary = {r["algo"]: r for r in result.summary}
+    seasons = {(r["algo"], r["season"]): r["ratio_to_offline"] for r in result.seasons}
+    weekly = {}
+    for r in result.rows:
+        weekly.setdefault(r["algo"], {})[r["window"]] = r["ratio_to_offline"]
+    reference = weekly[RHC_SEASONAL]
+    rows = []
+    for label, specs in families.items():
+        means = [summary[s]["ratio_to_offline"] for s in specs]
+        worst = max(summary[s]["ratio_worst"] for s in specs)
+        below = [sum(weekly[s][w] < reference[w] for w in reference) for s in specs]
+        bound = [summary[s].get("within_bound") for s in specs]
+        rows.append(
+            [label, information[label], str(len(specs)), _seed_interval(means), f"{worst:.4f}"]
+            + [_seed_interval([seasons[(s, name)] for s in specs]) for name in SEASON_ORDER]
+            + [
+                "-" if label.startswith("RHC, seasonal tail") else f"{min(below)}..{max(below)} / {len(reference)}",
+                "-" if bound[0] is None else f"{min(bound)} / {summary[specs[0]]['windows']}",
+                f"{np.mean([_ms_per_hour(result.rows, s, 168) for s in specs]):.1f}",
+            ]
+        )
+    return rows
+
+
+def learned_vs_classical() -> str:
+    """RHC with a learned tail, and the layer around it against RHC, on 2023 (selection) and 2024 (test)."""
+    from eglb.benchmark import SEASON_ORDER
+
+    learned = {
+        "eGLB (dual mirror descent)": ["eglb"],
+        "RHC, seasonal tail": [RHC_SEASONAL],
+        "RHC, learned tail": [_learned_rhc(f"reference:{t}") for t in REFERENCE_TAILS],
+        f"robust(RHC learned tail, lambda={LEARNED_LAMBDA:g}, expert = RHC seasonal tail)": [
+            _robust_rhc(f"reference:{t}") for t in REFERENCE_TAILS
+        ],
+    }
+    information = dict.fromkeys(learned, "seasonal-day forecasts, w = 24")
+    information["eGLB (dual mirror descent)"] = "the current hour"
+    specs = tuple(s for family in learned.values() for s in family if s != "eglb")
+    columns = [
+        "policy",
+        "information",
+        "seeds",
+        "mean",
+        "worst week",
+        *SEASON_ORDER,
+        "weeks below RHC",
+        "within bound",
+        "ms / hour",
+    ]
+    text = ""
+    for year, windows, title in (
+        ("2023", tuple(range(0, 52, 4)), "Selection year 2023, weeks 0, 4, .., 48"),
+        ("2024", None, "Test year 2024, all 52 weeks"),
+    ):
+        result = _history_benchmark(specs, year, windows)
+        text += markdown_table(
+            f"{title}: J / J(eGLB-Off) (14 complete zones; mean over training seeds ± 95 % CI)",
+            columns,
+            _learned_table(result, learned, information),
+        )
+        text += "\n"
+    return text + _learned_elsewhere()
+
+
+def _learned_elsewhere() -> str:
+    """The same comparison on the published set's held-out hours and on held-out synthetic traces,
+    with tails fitted on each data set's own training part."""
+    from eglb.envs.eglb2022 import default_data_path
+    from eglb.forecasts import train_tail
+
+    folders = {}
+    for data, argv in (("published", ["--published", "0:300"]), ("synthetic", ["--synthetic", "1000:1008"])):
+        for seed in range(3):
+            folder = RUNS / "tails" / f"{data}-s{seed}"
+            if not (folder / "tail.json").is_file():
+                quiet(train_tail.main, [*argv, "--seed", str(seed), "--out", str(folder)])
+            folders.setdefault(data, []).append(str(folder))
+    rows = []
+    cases = (
+        ("published full, hours 300..457", "published", dict(traces=str(default_data_path()), hours=(300, 457))),
+        (
+            "published partial, hours 300..457",
+            "published",
+            dict(traces=str(default_data_path()), hours=(300, 457), setting="partial"),
+        ),
+        ("held-out synthetic seeds 3..5, 336 h", "synthetic", dict(synthetic=(3, 4, 5), synthetic_hours=336)),
+    )
+    for label, data, scenario in cases:
+        learned = [_learned_rhc(f) for f in folders[data]]
+        robust = [_robust_rhc(f) for f in folders[data]]
+        result = evaluate_rows(("eglb", RHC_SEASONAL, *learned, *robust), **scenario)
+        ratio = {}
+        for r in result:
+            ratio.setdefault(r["algo"], []).append(r["ratio_to_offline"])
+        mean = {a: float(np.mean(v)) for a, v in ratio.items()}
+        rows.append(
+            [
+                label,
+                f"{mean['eglb']:.4f}",
+                f"{mean[RHC_SEASONAL]:.4f}",
+                _seed_interval([mean[a] for a in learned]),
+                _seed_interval([mean[a] for a in robust]),
+            ]
+        )
+    return markdown_table(
+        "Published set and held-out synthetic traces: J / J(eGLB-Off) (tails fitted on each set's training part; 3 seeds ± 95 % CI)",
+        ["data", "eGLB", "RHC, seasonal tail", "RHC, learned tail", f"robust(RHC learned tail, lambda={LEARNED_LAMBDA:g})"],
+        rows,
+    )
+
+
 SECTIONS = {  # timing sections last: they want a quiet machine
     "published": Section(published, 0.3, "the published table (SPEC section 5)"),
     "eta-scale": Section(eta_scale, 3, "eGLB's step size"),
@@ -602,6 +750,9 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "history-benchmark": Section(history_benchmark, 60, "the cross-year benchmark on 2024 (trains three policies)"),
     "history-select": Section(history_select, 20, "selection of lambda and eGLB's step on 2023"),
     "history-shift": Section(history_shift, 40, "trained on one year, tested on 2023's seasons (trains two more)"),
+    "learned-vs-classical": Section(
+        learned_vs_classical, 60, "RHC with a learned tail and the layer against RHC on 2023, 2024, published and synthetic"
+    ),
     "forecast-errors": Section(
         _script(["benchmarks/bench_forecasters.py"], "results/forecasters/errors.md"),
         10,
@@ -653,15 +804,17 @@ def machine() -> str:
 
 
 def update_readme(name: str, text: str) -> bool:
-    """Replace the README block of section ``name``; False when the README has no such block.
-    Headings of a generated table become bold lines, so they do not enter the README's outline."""
+    """Replace the block of section ``name`` in README.md and in every docs/ page that has one; False
+    when none has. Headings of a generated table become bold lines, so they do not enter the outline."""
     text = re.sub(r"^#+ (.*)$", r"**\1**", text, flags=re.M)
-    readme = README.read_text(encoding="utf-8")
     pattern = re.compile(rf"(<!-- figures:{re.escape(name)} -->\n).*?(<!-- /figures:{re.escape(name)} -->)", re.S)
-    if not pattern.search(readme):
-        return False
-    atomic_write_text(README, pattern.sub(lambda m: m.group(1) + text + m.group(2), readme))
-    return True
+    placed = False
+    for page in [README, *sorted((ROOT / "docs").glob("**/*.md"))]:
+        content = page.read_text(encoding="utf-8")
+        if pattern.search(content):
+            atomic_write_text(page, pattern.sub(lambda m: m.group(1) + text + m.group(2), content))
+            placed = True
+    return placed
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,9 @@ Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated l
                                         Python objects, so this needs allow_pickle (--allow-pickle)
     py:MODULE:FUNCTION                  your own code: FUNCTION() returns a Policy (agents.base) or a
                                         callable (HourView) -> routing [N, J] MW
-    robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)   the robustification layer around SPEC
+    robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P, expert=SPEC)   the robustification layer
+                                        around SPEC, against eGLB or the online policy ``expert`` (write a
+                                        controller there as rhc(w=24, forecaster=seasonal))
 
 This module composes the lower layers (classical and learned policies, the layer); nothing below it
 knows names.
@@ -38,7 +40,7 @@ from eglb.envs.errors import InputError
 from eglb.robust.layer import RobustPolicy, Slack
 from eglb.training.algorithms import ALGOS
 
-ROBUST_KEYS = ("lambda", "b", "slack", "floor")
+ROBUST_KEYS = ("lambda", "b", "slack", "floor", "expert")
 CONTROLLERS = ("rhc", "afhc")
 
 
@@ -164,7 +166,8 @@ def seed_members(spec: str) -> list[tuple[int | None, str]]:
 
 
 def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
-    """``robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P)``: the layer around SPEC."""
+    """``robust(SPEC, lambda=0.1, b=0, slack=const|sqrt|linear, floor=P, expert=SPEC)``: the layer around SPEC,
+    against eGLB or the online policy ``expert``."""
     parts = split_specs(spec[len("robust(") : -1])
     inner, settings = parts[0], {}
     for part in parts[1:]:
@@ -183,8 +186,20 @@ def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
         raise InputError(f"{spec}: {exc}") from None
     if inner.startswith("robust("):
         raise InputError(f"{spec}: a robust layer inside another is not supported")
+    expert = None
+    if "expert" in settings:
+        if settings["expert"].startswith("robust("):
+            raise InputError(f"{spec}: the expert cannot be a robust layer")
+        expert = build(settings["expert"], options)
+        if not isinstance(expert, Policy):
+            raise InputError(f"{spec}: the expert must be an online policy; {settings['expert']!r} is an offline solver")
     return RobustPolicy(
-        build(inner, options), lam=lam, slack=Slack(b, settings.get("slack", "const")), price_floor=floor, name=spec
+        build(inner, options),
+        lam=lam,
+        slack=Slack(b, settings.get("slack", "const")),
+        price_floor=floor,
+        expert=expert,
+        name=spec,
     )
 
 

@@ -24,14 +24,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from eglb.envs.errors import InputError, existing_folder
+from eglb.envs.errors import InputError, existing_folder, shown
 from eglb.envs.files import (
     atomic_write,
     atomic_write_json,
+    decode_text,
     line_of,
     numeric_column,
+    read_bytes,
     read_table,
     require_consecutive_hours,
+    require_name,
     require_whole_hours,
     timestamp_column,
 )
@@ -108,6 +111,8 @@ def load_scenario(folder: str | Path, setting: str | None = None) -> Scenario:
     regions_table = read_table(regions_path, ("region", "capacity_mw"))
     regions = tuple(regions_table["region"].str.strip())
     _require_unique_names(regions, regions_path, "region")
+    for row, name in enumerate(regions):
+        require_name(name, f"file {regions_path}, line {line_of(row)}, column 'region'", "region")
     capacity = numeric_column(regions_table, "capacity_mw", regions_path)
     require_nonnegative(capacity, "capacity_mw", lambda idx: f"file {regions_path}, line {line_of(idx[0])}")
 
@@ -136,7 +141,10 @@ def load_scenario(folder: str | Path, setting: str | None = None) -> Scenario:
 
     workload_path = folder / "workload.csv"
     workload_table = read_table(workload_path, ("timestamp", "gateway", "load_mw"))
-    gateways = tuple(pd.unique(workload_table["gateway"].str.strip()))
+    first_rows = workload_table["gateway"].str.strip().drop_duplicates()
+    gateways = tuple(first_rows)
+    for row, name in first_rows.items():
+        require_name(name, f"file {workload_path}, line {line_of(row)}, column 'gateway'", "gateway")
     load_stamps, gateway_index = _grid_positions(workload_table, workload_path, "gateway", gateways)
     missing = np.setdiff1d(hours, load_stamps)
     extra = np.setdiff1d(load_stamps, hours)
@@ -169,24 +177,29 @@ def load_scenario(folder: str | Path, setting: str | None = None) -> Scenario:
 
 
 def _read_header(path: Path) -> dict:
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return {}
     try:
-        header = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"file {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+        header = json.loads(decode_text(read_bytes(path), path))
+    except InputError:
+        raise
     except json.JSONDecodeError as exc:
-        raise InputError(f"file {path} is not valid JSON: {exc}") from None
+        raise InputError(f"file {path} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except (ValueError, RecursionError) as exc:  # nesting too deep, an integer of thousands of digits
+        raise InputError(f"file {path} is not a readable JSON header: {shown(str(exc), 120)}") from None
     if not isinstance(header, dict):
         raise InputError(f"file {path} must hold a JSON object with name, mu_water, mu_carbon")
     unknown = set(header) - {"name", "mu_water", "mu_carbon"}
     if unknown:
-        raise InputError(f"file {path}: unknown key {sorted(unknown)[0]!r} (expected name, mu_water, mu_carbon)")
+        raise InputError(f"file {path}: unknown key {shown(sorted(unknown)[0])} (expected name, mu_water, mu_carbon)")
     for key in ("mu_water", "mu_carbon"):
-        if key in header and (isinstance(header[key], bool) or not isinstance(header[key], (int, float))):
-            raise InputError(f"file {path}: {key} must be a number (USD per unit), got {header[key]!r}")
-    if not isinstance(header.get("name", ""), str):
-        raise InputError(f"file {path}: name must be a string, got {header['name']!r}")
+        value = header.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < 1e300:
+            raise InputError(f"file {path}: {key} must be a number (USD per unit), got {shown(value)}")
+    if not isinstance(header.get("name", "x"), str):
+        raise InputError(f"file {path}: name must be a string, got {shown(header['name'])}")
+    if "name" in header:
+        require_name(header["name"].strip(), f"file {path}", "scenario")
     return header
 
 
@@ -194,7 +207,7 @@ def _require_unique_names(names: tuple[str, ...], path: Path, what: str) -> None
     seen: dict[str, int] = {}
     for row, name in enumerate(names):
         if name in seen:
-            raise InputError(f"file {path}, line {line_of(row)}: {what} {name!r} already on line {line_of(seen[name])}")
+            raise InputError(f"file {path}, line {line_of(row)}: {what} {shown(name)} already on line {line_of(seen[name])}")
         seen[name] = row
 
 
@@ -207,7 +220,7 @@ def _grid_positions(table: pd.DataFrame, path: Path, key: str, names: tuple[str,
     unknown = index.isna().to_numpy()
     if unknown.any():
         row = int(np.argmax(unknown))
-        raise InputError(f"file {path}, line {line_of(row)}, column {key!r}: unknown {key} {labels.iloc[row]!r}")
+        raise InputError(f"file {path}, line {line_of(row)}, column {key!r}: unknown {key} {shown(labels.iloc[row])}")
     return stamps, index.to_numpy(dtype=np.int64)
 
 
@@ -220,14 +233,14 @@ def _require_complete_grid(hour_index, name_index, hours, names, path: Path, key
         repeated[first] = False
         row = int(np.argmax(repeated))
         raise InputError(
-            f"file {path}, line {line_of(row)}: {key} {names[name_index[row]]!r} at "
+            f"file {path}, line {line_of(row)}: {key} {shown(names[name_index[row]])} at "
             f"{np.datetime_as_string(hours[hour_index[row]], unit='s')} is listed twice"
         )
     if code.size != hours.size * len(names):
         present = np.zeros((hours.size, len(names)), dtype=bool)
         present[hour_index, name_index] = True
         t, k = np.argwhere(~present)[0]
-        raise InputError(f"file {path} has no row for {key} {names[k]!r} at {np.datetime_as_string(hours[t], unit='s')}")
+        raise InputError(f"file {path} has no row for {key} {shown(names[k])} at {np.datetime_as_string(hours[t], unit='s')}")
 
 
 def _read_mask(path: Path, regions, gateways, setting: str | None) -> np.ndarray:
@@ -246,8 +259,8 @@ def _read_mask(path: Path, regions, gateways, setting: str | None) -> np.ndarray
     mask = np.zeros_like(full)
     for row, (region, gateway) in enumerate(zip(table["region"].str.strip(), table["gateway"].str.strip())):
         if region not in region_of:
-            raise InputError(f"file {path}, line {line_of(row)}, column 'region': unknown region {region!r}")
+            raise InputError(f"file {path}, line {line_of(row)}, column 'region': unknown region {shown(region)}")
         if gateway not in gateway_of:
-            raise InputError(f"file {path}, line {line_of(row)}, column 'gateway': unknown gateway {gateway!r}")
+            raise InputError(f"file {path}, line {line_of(row)}, column 'gateway': unknown gateway {shown(gateway)}")
         mask[region_of[region], gateway_of[gateway]] = True
     return mask

@@ -7,9 +7,12 @@ never leaves a half-written result or checkpoint.
 
 from __future__ import annotations
 
+import csv
 import fcntl
+import io
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -17,26 +20,155 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
+from eglb.envs.validation import require_bounded
+
+#: Largest file a reader takes, in MB (``$EGLB_MAX_FILE_MB`` overrides): every source file of the
+#: history folder is under 3 MB; a file of gigabytes is a wrong path (or /dev/zero), not data.
+MAX_FILE_MB = 256
+MAX_FILE_ENV = "EGLB_MAX_FILE_MB"
+
+
+def max_file_bytes() -> int:
+    """The size limit of :func:`read_bytes`, in bytes (``$EGLB_MAX_FILE_MB`` or :data:`MAX_FILE_MB`)."""
+    configured = os.environ.get(MAX_FILE_ENV, "").strip()
+    try:
+        megabytes = float(configured) if configured else MAX_FILE_MB
+    except ValueError:
+        raise InputError(f"${MAX_FILE_ENV} must be a number of MB, got {shown(configured)}") from None
+    if not 0 < megabytes < 1e9:
+        raise InputError(f"${MAX_FILE_ENV} must be a positive number of MB, got {shown(configured)}")
+    return int(megabytes * 1024 * 1024)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a data file; InputError if it is missing, a folder, not a regular file (a device,
+    pipe or socket: /dev/zero would never end) or larger than :func:`max_file_bytes`."""
+    path = Path(path)
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"missing file {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read file {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise InputError(f"{path} is a folder, not a file")
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError(f"{path} is not a regular file (a device, pipe or socket); expected a data file")
+    limit = max_file_bytes()
+    if status.st_size > limit:
+        raise InputError(
+            f"file {path} has {_megabytes(status.st_size)}; data files over {_megabytes(limit)} are refused "
+            f"(a wrong file? set ${MAX_FILE_ENV} to raise the limit)"
+        )
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(status.st_size + 1)  # bounded even if the file grows meanwhile (read(n) allocates n bytes)
+    except OSError as exc:
+        raise InputError(f"cannot read file {path}: {exc.strerror}") from None
+    if len(raw) > status.st_size:
+        raise InputError(f"file {path} grew while being read; read it once it is complete")
+    return raw
+
+
+def _megabytes(size: int) -> str:
+    megabytes = size / 2**20
+    return f"{megabytes:,.0f} MB" if megabytes >= 10 else f"{megabytes:.3g} MB"
+
+
+def decode_text(raw: bytes, path: Path) -> str:
+    """UTF-8 text of a data file (a byte-order mark is dropped); InputError naming the line of a
+    bad byte or of a NUL character (a binary file, or UTF-16)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"file {path} is not UTF-8 text: {exc.reason} at byte {exc.start} (line {line}); save it as UTF-8"
+        ) from None
+    nul = text.find("\0")
+    if nul >= 0:
+        raise InputError(
+            f"file {path} is not UTF-8 text: a NUL character on line {text.count(chr(10), 0, nul) + 1} (a binary file, or UTF-16)"
+        )
+    return text
+
+
+def first_repeated(names) -> str | None:
+    """The first name that appears a second time in ``names``, or None."""
+    seen = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def check_csv_shape(text: str, path: Path) -> None:
+    """Refuse a CSV text whose header repeats a column name or whose rows have another number of
+    fields than the header (blank lines aside): readers that fill short rows with empty cells, or
+    take a longer row's first field as an index, would misread such a file silently."""
+    if '"' not in text:  # no quoted field: count the commas of each line (ten times faster than the csv module)
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        counts = np.fromiter((line.count(",") for line in lines), dtype=np.int64, count=len(lines))
+        filled = np.fromiter((bool(line) for line in lines), dtype=bool, count=len(lines))
+        wrong = filled & (counts != counts[0])
+        if filled[0] and not wrong.any() and first_repeated(name.strip() for name in lines[0].split(",")) is None:
+            return
+    reader = csv.reader(io.StringIO(text, newline=None))  # any line ending, as pandas reads them
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        repeated = first_repeated(name.strip() for name in header)
+        if repeated is not None:
+            raise InputError(f"file {path}, line 1: column {shown(repeated)} appears twice in the header")
+        for record in reader:
+            if record and len(record) != len(header):
+                raise InputError(f"file {path}, line {reader.line_num}: {len(record)} fields, the header has {len(header)}")
+    except csv.Error as exc:  # e.g. a cell of more than 131072 characters
+        raise InputError(f"file {path}, line {reader.line_num}: not a readable CSV table ({exc})") from None
 
 
 def read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Read a CSV file, raising InputError if it is missing, unreadable or lacks a column."""
+    """Read a CSV file as text cells, raising InputError if it is missing, unreadable, misshapen or lacks a column.
+
+    Blank lines stay as rows of empty cells, so that data row k is on file line k + 2 (:func:`line_of`).
+    """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"missing file {path}")
+    text = decode_text(read_bytes(path), path)
+    check_csv_shape(text, path)
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False, index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"file {path} is not a readable CSV table: {str(exc).strip()}") from None
     missing = [c for c in columns if c not in table.columns]
     if missing:
         found = ", ".join(map(repr, table.columns))
         found = found if len(found) <= 200 else found[:200] + " ..."  # a binary file's "header" can be megabytes
         raise InputError(f"file {path} has no column {missing[0]!r} (columns found: {found})")
-    if len(table) == 0:
+    table = table.fillna("")
+    blank = (table == "").all(axis=1).to_numpy()
+    rows = len(table) - int(np.argmin(blank[::-1])) if not blank.all() else 0  # trailing blank lines are no rows
+    if rows == 0:
         raise InputError(f"file {path} has a header but no rows")
-    return table
+    return table.iloc[:rows]
+
+
+#: Longest region, gateway or scenario name a file may give: names label tables and plots, and a
+#: plot's size grows with its longest label (a 5,000-character name made one plot take minutes).
+MAX_NAME_CHARS = 100
+
+
+def require_name(name: str, where: str, what: str) -> str:
+    """``name`` if it is a usable name (1 to MAX_NAME_CHARS printable characters); else InputError at ``where``."""
+    if not name:
+        raise InputError(f"{where}: empty {what} name")
+    if len(name) > MAX_NAME_CHARS:
+        raise InputError(f"{where}: {what} name {shown(name, 40)} is longer than {MAX_NAME_CHARS} characters")
+    if not name.isprintable():
+        raise InputError(f"{where}: {what} name {shown(name)} holds control characters")
+    return name
 
 
 def line_of(row: int) -> int:
@@ -45,15 +177,17 @@ def line_of(row: int) -> int:
 
 
 def numeric_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    """A column as float64, raising InputError at the first empty, non-numeric or non-finite cell."""
+    """A column as float64, raising InputError at the first empty, non-numeric, non-finite or overflowing cell
+    (beyond :data:`eglb.envs.validation.MAX_MAGNITUDE`)."""
     text = table[column].str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.argmax(bad))
         raise InputError(
-            f"file {path}, line {line_of(row)}, column {column!r}: expected a finite number, got {table[column].iloc[row]!r}"
+            f"file {path}, line {line_of(row)}, column {column!r}: expected a finite number, got {shown(table[column].iloc[row])}"
         )
+    require_bounded(values, f"column {column!r}", lambda index: f"file {path}, line {line_of(index[0])}")
     return values
 
 
@@ -94,11 +228,11 @@ def timestamp_column(table: pd.DataFrame, column: str, path: Path) -> np.ndarray
         cell = table[column].iloc[row]
         if wrong_zone[row]:
             raise InputError(
-                f"file {path}, line {line_of(row)}, column {column!r}: timestamps must be UTC, got offset {offset[row]} in {cell!r}"
+                f"file {path}, line {line_of(row)}, column {column!r}: timestamps must be UTC, got offset {offset[row]} in {shown(cell)}"
             )
         raise InputError(
             f"file {path}, line {line_of(row)}, column {column!r}: expected a timestamp like 2022-09-22 13:00 "
-            f"(ISO 8601, UTC), got {cell!r}"
+            f"(ISO 8601, UTC), got {shown(cell)}"
         )
     return stamps
 

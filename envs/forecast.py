@@ -77,6 +77,24 @@ class Forecast:
         return cls(**{name: np.ascontiguousarray(rows[:, columns[name]].T) for name in SIGNALS})
 
 
+def require_finite_forecast(values: np.ndarray, forecaster: Forecaster, scenario: Scenario, made_at: int) -> np.ndarray:
+    """``values`` (rows [horizon, 3N + J], or [hours, horizon, 3N + J] made at hours made_at, made_at + 1, ...)
+    if every entry is finite; else an InputError that blames the forecaster (a damaged model), not the
+    scenario's inputs, which the scenario checked when it was built."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return values
+    index = np.unravel_index(int(np.argmax(bad)), values.shape)
+    column, lead, hour = int(index[-1]), int(index[-2]) + 1, made_at + (int(index[0]) if values.ndim == 3 else 0)
+    signal = next(name for name, columns in signal_columns(scenario).items() if columns.start <= column < columns.stop)
+    names = scenario.gateways if signal == "workload" else scenario.regions
+    member = names[column - signal_columns(scenario)[signal].start]
+    raise InputError(
+        f"forecaster {forecaster.name!r} predicted {values[index]} for the {signal} of {member!r} at lead {lead} "
+        f"(forecast made at hour {hour}): a damaged forecaster model, not a bad input"
+    )
+
+
 def check_request(scenario: Scenario, t: int, horizon: int) -> None:
     """Raise InputError unless ``t`` is an hour of ``scenario`` and ``horizon`` an integer >= 0."""
     if int(t) != t or not 0 <= t < scenario.n_hours:

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from eglb.envs.errors import InputError
-from eglb.envs.forecast import Forecaster, NoisyTruthForecaster
+from eglb.envs.forecast import Forecaster, NoisyTruthForecaster, require_finite_forecast
 from eglb.envs.scenario import Scenario
 
 
@@ -163,6 +163,7 @@ class ObservationBuilder:
 
     def _forecast(self, scenario: Scenario, start: int, hours: int, rng: np.random.Generator) -> np.ndarray:
         values = self.forecaster.predict_episode(scenario, start, hours, self.forecast_hours, rng)  # [hours, H, 3N+J]
+        require_finite_forecast(values, self.forecaster, scenario, start)
         return (values / self._forecast_scale).reshape(hours, -1)
 
     def fill(self, out: np.ndarray, static_row: np.ndarray, footprint: np.ndarray) -> np.ndarray:

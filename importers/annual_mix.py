@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from eglb.envs.errors import InputError
-from eglb.importers.tables import csv_cells, line_of, numbers, read_bytes
+from eglb.envs.files import read_bytes
+from eglb.importers.tables import csv_cells, line_of, numbers
 
 SOURCES = {"hydro": "hydro", "solar": "solar", "wind": "wind", "nuclear": "nuclear", "fossil fuels": "fossil_fuels"}
 SUM_TOLERANCE = 0.01

@@ -8,25 +8,48 @@ file hashes to a new name, so a stale entry is never read; a damaged entry is pa
 Where: ``$EGLB_CACHE`` if set (``off``, ``0`` or ``no`` turns caching off), else
 ``$XDG_CACHE_HOME/eglb/parsed``, else ``~/.cache/eglb/parsed``. Readers take ``cache=True`` (that
 folder), ``cache=False`` (no cache) or a folder of their own.
+
+A cache folder that cannot be created, read or written costs time, never the run: the reader warns
+once per folder (:class:`CacheWarning`) and goes on without it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from eglb.envs.files import atomic_write
-from eglb.importers.tables import read_bytes
+from eglb.envs.errors import InputError
+from eglb.envs.files import atomic_write, read_bytes
 
 CACHE_ENV = "EGLB_CACHE"
 _OFF = ("off", "0", "no", "false")
 
 #: A cache setting: True (the default folder), False (off), or a folder.
 CacheSetting = bool | str | Path
+
+
+class CacheWarning(UserWarning):
+    """The parsed-file cache could not be used; files are parsed without it."""
+
+
+_warned: set[str] = set()
+
+
+def _unusable(folder: Path, why: str) -> None:
+    """Warn once per folder that the cache is off for it."""
+    if str(folder) not in _warned:
+        _warned.add(str(folder))
+        warnings.warn(
+            f"parsed-file cache {folder} is unusable ({why}); reading without it (set ${CACHE_ENV} to another folder, "
+            f"or to 'off')",
+            CacheWarning,
+            stacklevel=3,
+        )
 
 
 def cache_folder(cache: CacheSetting = True) -> Path | None:
@@ -48,6 +71,7 @@ def parsed(
     version: int,
     parse: Callable[[bytes], dict[str, np.ndarray]],
     cache: CacheSetting = True,
+    required: tuple[str, ...] = (),
 ) -> dict[str, np.ndarray]:
     """``parse(bytes of path)``, from the cache when this content was parsed before.
 
@@ -57,16 +81,26 @@ def parsed(
         version: bump it whenever the parse step's output changes (part of the cache key).
         parse: bytes -> named arrays (numbers, booleans or fixed-width strings; never objects).
         cache: see :func:`cache_folder`.
+        required: names every parse result holds: a stored entry without one of them is parsed again.
     """
     raw = read_bytes(path)
     folder = cache_folder(cache)
     if folder is None:
         return parse(raw)
     entry = folder / f"{parser}-v{version}-{hashlib.sha256(raw).hexdigest()}.npz"
-    if entry.is_file():
+    try:
+        if folder.exists() and not folder.is_dir():
+            _unusable(folder, "it is a file, not a folder")
+            return parse(raw)
+        stored_entry = entry.is_file()  # a regular file: never a device or pipe that np.load would read forever
+    except OSError as exc:  # e.g. a folder without permission to look inside
+        _unusable(folder, exc.strerror or str(exc))
+        return parse(raw)
+    if stored_entry:
         try:
             with np.load(entry, allow_pickle=False) as stored:
-                return {name: stored[name] for name in stored.files}
+                if set(required) <= set(stored.files):
+                    return {name: stored[name] for name in stored.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile):
             pass  # a damaged entry is parsed again and rewritten
     arrays = parse(raw)
@@ -80,6 +114,6 @@ def parsed(
 
     try:
         atomic_write(entry, write)
-    except OSError:
-        pass  # an unwritable cache folder costs time, not correctness
+    except (OSError, InputError) as exc:  # atomic_write reports an unwritable folder as InputError
+        _unusable(folder, str(exc))
     return arrays

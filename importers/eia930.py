@@ -13,7 +13,8 @@ What the source declares, and how it is read:
 * columns (net generation, MWh in the hour): ``WND`` wind, ``SUN`` solar, ``WAT`` hydro, ``OIL``
   oil, ``NG`` natural_gas, ``COL`` coal, ``NUC`` nuclear, ``OTH`` other. ``avg_CI`` (dc-rl's own
   carbon estimate, unit not stated) is not read. Rows whose cells are all empty (CISO 3 h, PJM 23 h
-  in 2022) are missing hours, filled or refused by :mod:`eglb.importers.grid`.
+  in 2022) are missing hours, filled or refused by :mod:`eglb.importers.grid`; a value beyond
+  :data:`IMPLAUSIBLE_MWH` is a damaged cell and an error.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ FUELS = {
     "NUC": "nuclear",
     "OTH": "other",
 }
-_VERSION = 1
+#: No balancing authority's hourly generation of one fuel reaches this (PJM's whole load peaks near 1.5e5 MWh).
+IMPLAUSIBLE_MWH = 1e7
+_VERSION = 2
 
 
 def _parse(raw: bytes, path: Path) -> dict[str, np.ndarray]:
@@ -63,8 +66,16 @@ def read_eia930(path: str | Path, year: int | None = None, cache: CacheSetting =
         metadata: ``path``, ``balancing_authority``, ``label`` ("end"), ``unit`` ("MWh"), ``fuels``.
     """
     path = Path(path)
-    arrays = parsed(path, "eia930", _VERSION, lambda raw: _parse(raw, path), cache)
+    arrays = parsed(path, "eia930", _VERSION, lambda raw: _parse(raw, path), cache, ("seconds", *FUELS))
     starts = arrays["seconds"] - 3600
+    for code in FUELS:
+        beyond = np.flatnonzero(np.abs(arrays[code]) > IMPLAUSIBLE_MWH)  # False for NaN (an empty cell)
+        if beyond.size:
+            k = int(beyond[0])
+            raise InputError(
+                f"file {path}, line {k + 2}, column {code!r}: {arrays[code][k]:.6g} MWh in one hour is beyond the "
+                f"{IMPLAUSIBLE_MWH:g} MWh no balancing authority generates: a damaged value or the wrong unit?"
+            )
     require_year(arrays["seconds"], path, year if year is not None else year_in_name(path))
     data = pd.DataFrame(
         {**{fuel: arrays[code] for code, fuel in FUELS.items()}, "line": np.arange(starts.size, dtype=np.int64) + 2},

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
 from eglb.importers.cache import CacheSetting, parsed
 from eglb.importers.tables import csv_cells, line_of, numbers, require_offsets, require_year, stamps, year_in_name
 
@@ -39,14 +39,14 @@ G_PER_KWH_PER_T_PER_MWH = 1000.0
 #: and no hour of any grid reaches the second.
 KG_SUSPECT_MAX_G = 2.0
 IMPLAUSIBLE_G = 2000.0
-_VERSION = 1
+_VERSION = 2
 
 
 def _parse(raw: bytes, path: Path) -> dict[str, np.ndarray]:
     cells = csv_cells(raw, path)
     header = list(cells.columns)
     if TIME_COLUMN not in header:
-        raise InputError(f"file {path}, line 1: no column {TIME_COLUMN!r} (found {', '.join(map(repr, header))})")
+        raise InputError(f"file {path}, line 1: no column {TIME_COLUMN!r} (found {shown(', '.join(header), 200)})")
     out: dict[str, np.ndarray] = {}
     matched = []
     for basis, (name, position, ending) in INTENSITY_COLUMNS.items():
@@ -57,7 +57,7 @@ def _parse(raw: bytes, path: Path) -> dict[str, np.ndarray]:
             column = header[position]
             matched.append("position")
         else:
-            found = repr(header[position]) if position < len(header) else "nothing"
+            found = shown(header[position]) if position < len(header) else "nothing"
             raise InputError(
                 f"file {path}, line 1: expected the column {name!r} (by name, or by position as column {position + 1}), "
                 f"found {found} there"
@@ -98,7 +98,9 @@ def read_carbon(
     if basis not in BASES:
         raise InputError(f"carbon basis must be one of {BASES}, got {basis!r}")
     path = Path(path)
-    arrays = parsed(path, "electricitymaps-carbon", _VERSION, lambda raw: _parse(raw, path), cache)
+    arrays = parsed(
+        path, "electricitymaps-carbon", _VERSION, lambda raw: _parse(raw, path), cache, ("direct", "lca", "seconds", "text")
+    )
     grams = arrays[basis]
     life_cycle = arrays["lca"]
     if np.isfinite(life_cycle).any() and np.nanmax(life_cycle) < KG_SUSPECT_MAX_G:

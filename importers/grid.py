@@ -41,6 +41,8 @@ HOUR = 3600
 DUPLICATE_RULES = ("error", "mean", "in-order")
 #: How far (in days) the daily fill looks for a complete day on either side of a gap.
 DAILY_SEARCH_DAYS = 7
+#: How many of an hour's disagreeing rows an error message lists.
+SHOWN_ROWS = 3
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,8 @@ def _check_minutes(rows: Rows) -> int:
             first, bad = mine[0], odd[0]
             raise InputError(
                 f"{rows.where(bad)}: the row stamped {_stamp_text(rows.start[bad])} UTC is not at the minute of "
-                f"line {rows.line[first]} ({_stamp_text(rows.start[first])} UTC): sub-hourly rows (e.g. 15-minute data) "
+                f"{rows.locators[k] if rows.locators else 'line'} {rows.line[first]} ({_stamp_text(rows.start[first])} UTC): "
+                "sub-hourly rows (e.g. 15-minute data) "
                 "in a file read as hourly"
             )
     return int(offset.max()) if offset.size else 0
@@ -311,7 +314,9 @@ def _resolve(
     notes: list[str] = []
     for g in np.flatnonzero(conflicting):
         members = rows_sorted[starts[g] : starts[g] + sizes[g]]
-        described = "; ".join(f"{rows.where(m)}: {_values_text(rows.values[m])}" for m in members)
+        described = "; ".join(f"{rows.where(m)}: {_values_text(rows.values[m])}" for m in members[:SHOWN_ROWS])
+        if members.size > SHOWN_ROWS:  # a file whose stamps are all equal makes one group of thousands of rows
+            described += f"; and {members.size - SHOWN_ROWS:,} more rows"
         if rule == "mean":
             resolved[g] = rows.values[members].mean(axis=0)
         elif (

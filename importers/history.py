@@ -43,7 +43,7 @@ from eglb.importers.openmeteo import read_weather
 from eglb.importers.paths import HISTORY_ENV, default_history_path
 from eglb.importers.prices import convention_for, read_prices
 from eglb.importers.regions import Region, select_regions
-from eglb.importers.sites import Site
+from eglb.importers.sites import Site, require_timezone
 from eglb.importers.water import water_intensity, water_parameters
 from eglb.importers.workload import FittedLoads
 
@@ -316,7 +316,12 @@ def load_history(
             )
         water_rows.append(water_intensity(weather[:, 0], weather[:, 1], grid_mix, parameters))
         point = weather_meta[0]
-        sites.append(Site(region.name, point["latitude"], point["longitude"], region.timezone or point["timezone"] or None))
+        timezone = region.timezone or point["timezone"] or None
+        if timezone and not region.timezone:  # the region table's zone was checked where it was read
+            require_timezone(
+                timezone, f"file {point['path']}, key 'timezone' (region {region.name!r} has no timezone of its own)"
+            )
+        sites.append(Site(region.name, point["latitude"], point["longitude"], timezone))
 
     timestamps = hourly_timestamps(np.datetime64(int(first_hour), "h"), total)
     names = tuple(r.name for r in chosen)

@@ -25,8 +25,8 @@ applies the convention's ``duplicates`` rule (AU: the mean of an hour split betw
 EU: the row in time order wins over one out of order; others: identical rows only).
 
 Scale checks (after conversion): a median absolute price under 1 USD/MWh looks like a price per
-kWh, one over 3000 USD/MWh like an unconverted currency (JPY, KRW ...). Floors, caps, tariffs and
-zero prices are values, never gaps.
+kWh, one over 3000 USD/MWh like an unconverted currency (JPY, KRW ...); a single hour beyond
+100,000 USD/MWh is a damaged value. Floors, caps, tariffs and zero prices are values, never gaps.
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
 from eglb.importers.cache import CacheSetting, parsed
-from eglb.importers.currency import RateTable, rate_table
+from eglb.importers.currency import RateTable, rate_table, require_currency
 from eglb.importers.grid import DUPLICATE_RULES
+from eglb.importers.sites import require_timezone
 from eglb.importers.tables import csv_cells, numbers, read_data_table, require_offsets, require_year, stamps, year_in_name
 
 CONVENTIONS_FILE = Path(__file__).with_name("price_conventions.csv")
@@ -52,7 +53,9 @@ _PRICE_HEADER = re.compile(r"^Price \((?P<currency>[^/]+)/(?P<unit>MWh|kWh)\)$")
 #: Median |price| bounds, USD/MWh, outside which a file's scale is implausible.
 PER_KWH_SUSPECT = 1.0
 UNCONVERTED_SUSPECT = 3000.0
-_VERSION = 1
+#: No hour of any market reaches this |price|, USD/MWh (caps are 5,000 to 17,500 in their currencies).
+IMPLAUSIBLE_USD_MWH = 100_000.0
+_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -83,22 +86,19 @@ class PriceConvention:
     note: str = ""
 
     def __post_init__(self) -> None:
-        where = f"price convention {self.folder!r}"
+        where = f"price convention {shown(self.folder)}"
         if self.time not in TIME_BASES:
-            raise InputError(f"{where}: time must be one of {TIME_BASES}, got {self.time!r}")
+            raise InputError(f"{where}: time must be one of {TIME_BASES}, got {shown(self.time)}")
         if self.label not in LABELS:
-            raise InputError(f"{where}: label must be one of {LABELS}, got {self.label!r}")
+            raise InputError(f"{where}: label must be one of {LABELS}, got {shown(self.label)}")
         if self.duplicates not in DUPLICATE_RULES:
-            raise InputError(f"{where}: duplicates must be one of {DUPLICATE_RULES}, got {self.duplicates!r}")
+            raise InputError(f"{where}: duplicates must be one of {DUPLICATE_RULES}, got {shown(self.duplicates)}")
         if self.time == "fixed" and (self.utc_offset is None or not -14 <= self.utc_offset <= 14):
             raise InputError(f"{where}: time 'fixed' needs utc_offset in hours (-14..14), got {self.utc_offset!r}")
         if self.time == "local-dst-24":
             if not self.timezone:
                 raise InputError(f"{where}: time 'local-dst-24' needs an IANA timezone (e.g. Europe/Berlin)")
-            try:
-                pd.Timestamp("2000-01-01").tz_localize(self.timezone)
-            except Exception:  # pandas raises several types for an unknown zone
-                raise InputError(f"{where}: unknown timezone {self.timezone!r}") from None
+            require_timezone(self.timezone, where)
 
 
 def read_conventions(path: str | Path = CONVENTIONS_FILE) -> dict[str, PriceConvention]:
@@ -109,13 +109,19 @@ def read_conventions(path: str | Path = CONVENTIONS_FILE) -> dict[str, PriceConv
         try:
             offset = float(row["utc_offset"]) if row["utc_offset"] else None
         except ValueError:
+            offset = float("nan")
+        if offset is not None and not -14 <= offset <= 14:  # False for NaN
             raise InputError(
-                f"file {path}, line {line}, column 'utc_offset': expected hours, got {row['utc_offset']!r}"
-            ) from None
+                f"file {path}, line {line}, column 'utc_offset': expected hours (-14..14), got {shown(row['utc_offset'])}"
+            )
+        if len(row["header_currency"]) > 8:
+            raise InputError(
+                f"file {path}, line {line}, column 'header_currency': expected a currency as a header writes it, got {shown(row['header_currency'])}"
+            )
         try:
             convention = PriceConvention(
                 folder=row["folder"],
-                currency=row["currency"].upper(),
+                currency=require_currency(row["currency"], "column 'currency'"),
                 header_currency=row["header_currency"],
                 time=row["time"],
                 utc_offset=offset,
@@ -127,7 +133,7 @@ def read_conventions(path: str | Path = CONVENTIONS_FILE) -> dict[str, PriceConv
         except InputError as exc:
             raise InputError(f"file {path}, line {line}: {exc}") from None
         if convention.folder in out:
-            raise InputError(f"file {path}, line {line}: folder {convention.folder!r} appears twice")
+            raise InputError(f"file {path}, line {line}: folder {shown(convention.folder)} appears twice")
         out[convention.folder] = convention
     return out
 
@@ -148,7 +154,7 @@ def convention_for(folder: str, conventions: str | Path | dict[str, PriceConvent
     table = conventions if isinstance(conventions, dict) else _conventions_cached(str(conventions or CONVENTIONS_FILE))
     if folder not in table:
         raise InputError(
-            f"no timestamp and currency convention for price folder {folder!r} (known: {', '.join(sorted(table))}); "
+            f"no timestamp and currency convention for price folder {shown(folder)} (known: {', '.join(sorted(table))}); "
             f"add a row to {CONVENTIONS_FILE} or pass convention=PriceConvention(...)"
         )
     return table[folder]
@@ -158,7 +164,9 @@ def _parse(raw: bytes, path: Path) -> dict[str, np.ndarray]:
     cells = csv_cells(raw, path)
     header = list(cells.columns)
     if len(header) != 2 or header[0] != TIME_COLUMN or not _PRICE_HEADER.match(header[1]):
-        raise InputError(f"file {path}, line 1: expected the header 'Datetime,Price (<CURRENCY>/MWh)', got {','.join(header)!r}")
+        raise InputError(
+            f"file {path}, line 1: expected the header 'Datetime,Price (<CURRENCY>/MWh)', got {shown(','.join(header), 200)}"
+        )
     seconds, has_offset = stamps(cells[TIME_COLUMN], path, TIME_COLUMN)
     return {
         "seconds": seconds,
@@ -224,7 +232,7 @@ def read_prices(
     path = Path(path)
     if not isinstance(convention, PriceConvention):
         convention = convention_for(convention or folder_of(path))
-    arrays = parsed(path, "price", _VERSION, lambda raw: _parse(raw, path), cache)
+    arrays = parsed(path, "price", _VERSION, lambda raw: _parse(raw, path), cache, ("seconds", "has_offset", "value", "header"))
     header = [str(h) for h in arrays["header"]]
     match = _PRICE_HEADER.match(header[1])
     written = match["currency"]
@@ -242,10 +250,18 @@ def read_prices(
     require_offsets(arrays["has_offset"], path, TIME_COLUMN, declared=convention.time == "offset")
     starts, span, dropped, rows = _utc_starts(arrays, convention, path)
     require_year(arrays["seconds"], path, year if year is not None else year_in_name(path))  # the year as written
-    native = arrays["value"][rows] * (1000.0 if match["unit"] == "kWh" else 1.0)
     rates = rate_table(rates)
     per_unit = rates.usd_per_unit(convention.currency, starts)
-    usd = native * per_unit
+    with np.errstate(over="ignore"):  # a damaged 1e308 overflows to inf here, and is refused just below
+        native = arrays["value"][rows] * (1000.0 if match["unit"] == "kWh" else 1.0)
+        usd = native * per_unit
+    beyond = np.flatnonzero(np.abs(usd) > IMPLAUSIBLE_USD_MWH)  # False for NaN (an empty cell)
+    if beyond.size:
+        k = int(beyond[0])
+        raise InputError(
+            f"file {path}, line {rows[k] + 2}: price {arrays['value'][rows[k]]:.6g} {convention.currency}/{match['unit']} is "
+            f"{usd[k]:.4g} USD/MWh, beyond the +-{IMPLAUSIBLE_USD_MWH:g} USD/MWh no market reaches: a damaged value?"
+        )
     finite = usd[np.isfinite(usd)]
     if finite.size:
         median = float(np.median(np.abs(finite)))

@@ -8,7 +8,9 @@ of these are stand-ins taken from another place. Two tables ship in ``importers/
 * ``eglb2022``: the published set's ten regions mapped to their closest history data, with the
   stand-ins named (Georgia, Nevada, Belgium, Netherlands, Denmark, and Virginia's weather).
 
-Write your own with the same columns (``#`` comment lines allowed) to add zones or regroup them.
+Write your own with the same columns (``#`` comment lines allowed, UTF-8 with or without a byte-order
+mark) to add zones or regroup them. Region names have at most 100 characters and no comma; the
+folder columns hold names, not paths; a timezone must be an IANA name.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
+from eglb.envs.files import MAX_NAME_CHARS, require_name
+from eglb.importers.sites import require_timezone
 from eglb.importers.tables import read_data_table
 
 TABLES_FOLDER = Path(__file__).with_name("regions")
@@ -25,6 +29,8 @@ SHIPPED_TABLES = ("complete14", "eglb2022")
 DEFAULT_TABLE = "complete14"
 COLUMNS = ("region", "carbon", "price", "weather", "annual_mix", "hourly_mix", "stand_in", "note", "timezone")
 SIGNALS = ("carbon", "price", "weather", "mix")
+#: Columns naming a folder (or zone) of the history layout: names, never paths.
+FOLDER_COLUMNS = ("carbon", "price", "weather", "annual_mix", "hourly_mix")
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,19 @@ def table_path(table: str | Path) -> Path:
     return Path(table)
 
 
+def is_table_path(text: str | Path) -> bool:
+    """True if ``--regions`` text names a table file rather than regions: a Path, a name ending in
+    .csv (any case) without a comma, or an existing file or folder (a comma in its path included)."""
+    if isinstance(text, Path):
+        return True
+    path = Path(text)
+    try:
+        exists = path.exists()
+    except OSError:  # a name too long to be a path
+        exists = False
+    return (path.suffix.lower() == ".csv" and "," not in text) or exists
+
+
 def read_region_table(table: str | Path = DEFAULT_TABLE) -> tuple[Region, ...]:
     """All rows of a region table (a shipped name or a CSV path)."""
     path = table_path(table)
@@ -75,12 +94,21 @@ def read_region_table(table: str | Path = DEFAULT_TABLE) -> tuple[Region, ...]:
         empty = [c for c in COLUMNS[:5] if not row[c]]
         if empty:
             raise InputError(f"{where}: column {empty[0]!r} is empty")
+        require_name(row["region"], f"{where}, column 'region'", "region")
+        if "," in row["region"]:
+            raise InputError(f"{where}, column 'region': {shown(row['region'])} holds a comma, which separates region names")
+        for column in FOLDER_COLUMNS:
+            folder = row.get(column, "")
+            if len(folder) > MAX_NAME_CHARS or any(part in folder for part in ("/", "\\", "..")):
+                raise InputError(f"{where}, column {column!r}: expected a folder or zone name, not a path; got {shown(folder)}")
+        if row.get("timezone"):
+            require_timezone(row["timezone"], f"{where}, column 'timezone'")
         stand_in = tuple(row.get("stand_in", "").replace(",", " ").split())
         unknown = [s for s in stand_in if s not in SIGNALS]
         if unknown:
             raise InputError(f"{where}, column 'stand_in': {unknown[0]!r} is not one of {', '.join(SIGNALS)}")
         if row["region"] in seen:
-            raise InputError(f"{where}: region {row['region']!r} already on line {seen[row['region']]}")
+            raise InputError(f"{where}: region {shown(row['region'])} already on line {seen[row['region']]}")
         seen[row["region"]] = line
         regions.append(
             Region(
@@ -107,18 +135,17 @@ def select_regions(
 
     Args:
         regions: None (every row of ``table``, default ``complete14``); a shipped table name or a
-            table path (its every row); region names as a sequence or one comma-separated string
-            (looked up in ``table``, or in both shipped tables when no table is given); or
-            :class:`Region` objects.
+            table path (its every row; see :func:`is_table_path`); region names as a sequence or one
+            comma-separated string (looked up in ``table``, or in both shipped tables when no table is
+            given); or :class:`Region` objects.
         table: the table names are looked up in.
     """
     if regions is None:
         return read_region_table(table or DEFAULT_TABLE)
     if isinstance(regions, (str, Path)):
-        text = str(regions)
-        if text in SHIPPED_TABLES or (text.endswith(".csv") and "," not in text):
-            return read_region_table(text)
-        regions = [name.strip() for name in text.split(",") if name.strip()]
+        if str(regions) in SHIPPED_TABLES or is_table_path(regions):
+            return read_region_table(regions)
+        regions = [name.strip() for name in str(regions).split(",") if name.strip()]
     known: dict[str, Region] = {}
     for name in [table] if table is not None else SHIPPED_TABLES:
         for region in read_region_table(name):
@@ -131,11 +158,12 @@ def select_regions(
             chosen.append(known[item])
         else:
             where = table or " and ".join(SHIPPED_TABLES)
-            raise InputError(f"unknown region {item!r} (regions in {where}: {', '.join(known)})")
+            listed = ", ".join(list(known)[:30]) + (f", ... ({len(known)} in all)" if len(known) > 30 else "")
+            raise InputError(f"unknown region {shown(item)} (regions in {where}: {listed})")
     if not chosen:
         raise InputError("no region chosen")
     names = [r.name for r in chosen]
     repeated = [n for n in names if names.count(n) > 1]
     if repeated:
-        raise InputError(f"region {repeated[0]!r} is chosen twice")
+        raise InputError(f"region {shown(repeated[0])} is chosen twice")
     return tuple(chosen)

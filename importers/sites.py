@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,20 @@ class GatewayLoads(Protocol):
         """[J, T] load per gateway and hour, MW."""
 
 
+def require_timezone(timezone: str, where: str) -> str:
+    """``timezone`` if it is a time zone name pandas knows (IANA, e.g. Europe/Berlin); else InputError at ``where``."""
+    try:
+        pd.Timestamp("2000-01-01", tz="UTC").tz_convert(timezone)
+    except Exception:  # pandas raises several types for an unknown zone
+        raise InputError(f"{where}: unknown timezone {shown(timezone)} (expected an IANA name such as Europe/Berlin)") from None
+    return timezone
+
+
 def _local(timestamps: np.ndarray, timezone: str | None) -> pd.DatetimeIndex:
     utc = pd.DatetimeIndex(np.asarray(timestamps).astype("datetime64[s]")).tz_localize("UTC")
     if not timezone:
         return utc
-    try:
-        return utc.tz_convert(timezone)
-    except Exception:  # pandas raises several types for an unknown zone
-        raise InputError(f"unknown timezone {timezone!r}") from None
+    return utc.tz_convert(require_timezone(timezone, "local clock of a site"))
 
 
 def local_hours(timestamps: np.ndarray, timezone: str | None) -> np.ndarray:

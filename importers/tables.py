@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
+from eglb.envs.files import check_csv_shape, decode_text, first_repeated, read_bytes
 
 
 def line_of(row: int) -> int:
@@ -20,34 +21,26 @@ def line_of(row: int) -> int:
     return int(row) + 2
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of a source file, or an InputError naming it."""
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"missing file {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read file {path}: {exc.strerror}") from None
-
-
 def csv_cells(raw: bytes, path: Path) -> pd.DataFrame:
-    """A CSV file (UTF-8, any line ending) as a table: the first column as text, the others as parsed.
+    """A CSV file (UTF-8, optional byte-order mark, any line ending) as a table: the first column as
+    text, the others as parsed.
 
     Numeric columns come out as floats (empty cells NaN) straight from pandas' C parser; a column
     with any unreadable cell stays text, and :func:`numbers` then names that cell. Blank lines are
-    kept as empty rows so that line numbers stay true.
+    kept as empty rows so that line numbers stay true. A repeated column name or a row with another
+    number of fields than the header is an error (:func:`eglb.envs.files.check_csv_shape`).
     """
+    text = decode_text(raw, path)
+    check_csv_shape(text, path)
     try:
         table = pd.read_csv(
-            io.BytesIO(raw),
+            io.StringIO(text),
             dtype={0: str},
             keep_default_na=False,
             na_values=[""],
             skip_blank_lines=False,
-            encoding="utf-8",
+            index_col=False,
         )
-    except UnicodeDecodeError as exc:
-        raise InputError(f"file {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"file {path} is not a readable CSV table: {str(exc).strip()}") from None
     if len(table) == 0:
@@ -69,7 +62,7 @@ def numbers(cells: pd.Series, path: Path, column: str, empty_ok: bool) -> np.nda
         row = int(np.argmax(bad))
         cell = cells.iloc[row]
         raise InputError(
-            f"file {path}, line {line_of(row)}, column {column!r}: expected a number, got {'' if pd.isna(cell) else cell!r}"
+            f"file {path}, line {line_of(row)}, column {column!r}: expected a number, got {shown('' if pd.isna(cell) else cell)}"
         )
     return values
 
@@ -87,7 +80,7 @@ def stamps(cells: pd.Series, path: Path, column: str) -> tuple[np.ndarray, np.nd
         row = int(np.argmax(bad))
         raise InputError(
             f"file {path}, line {line_of(row)}, column {column!r}: expected a timestamp like 2022-01-31 13:00:00, "
-            f"got {text[row]!r}"
+            f"got {shown(text[row])}"
         )
     seconds = parsed.tz_convert(None).as_unit("s").asi8
     return seconds, has_utc_offset(text)
@@ -120,7 +113,7 @@ def require_offsets(has_offset: np.ndarray, path: Path, column: str, declared: b
             if declared
             else "a naive time (this source's declared convention), not one with a UTC offset"
         )
-        raise InputError(f"file {path}, line {line}, column {column!r}: expected {expected}, got {line_text(path, line)!r}")
+        raise InputError(f"file {path}, line {line}, column {column!r}: expected {expected}, got {shown(line_text(path, line))}")
 
 
 def year_in_name(path: Path) -> int | None:
@@ -152,20 +145,23 @@ def read_data_table(path: Path, required: tuple[str, ...]) -> list[tuple[int, di
     Used for the tables a user edits: price conventions, exchange rates, regions.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"missing file {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path} as UTF-8 text: {exc}") from None
+    text = decode_text(read_bytes(path), path)
     numbered = [(k + 1, line) for k, line in enumerate(text.splitlines()) if line.strip() and not line.lstrip().startswith("#")]
     if not numbered:
         raise InputError(f"file {path} holds no table (only comments or blank lines)")
-    records = list(csv.reader([line for _, line in numbered]))
+    try:
+        records = list(csv.reader([line for _, line in numbered]))
+    except csv.Error as exc:  # e.g. a cell of more than 131072 characters
+        raise InputError(f"file {path} is not a readable CSV table: {exc}") from None
     header = [cell.strip() for cell in records[0]]
+    repeated = first_repeated(header)
+    if repeated is not None:
+        raise InputError(f"file {path}, line {numbered[0][0]}: column {shown(repeated)} appears twice in the header")
     missing = [c for c in required if c not in header]
     if missing:
-        raise InputError(f"file {path}, line {numbered[0][0]}: no column {missing[0]!r} (columns: {', '.join(header)})")
+        raise InputError(
+            f"file {path}, line {numbered[0][0]}: no column {missing[0]!r} (columns: {shown(', '.join(header), 200)})"
+        )
     rows = []
     for (number, _), record in zip(numbered[1:], records[1:]):
         if len(record) != len(header):

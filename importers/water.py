@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
+from eglb.envs.files import decode_text, read_bytes
 
 FACTORS_FILE = Path(__file__).with_name("water_factors.yml")
 LITRES_PER_GALLON = 3.785412
@@ -70,15 +71,29 @@ class WaterParameters:
         }
 
 
-def _positive(value, name: str, minimum: float, strict: bool) -> float:
+def _positive(value, name: str, minimum: float, strict: bool, where: str = "") -> float:
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError, OverflowError):
         number = float("nan")
     if not np.isfinite(number) or number < minimum or (strict and number == minimum):
         relation = ">" if strict else ">="
-        raise InputError(f"water parameter {name!r} must be a number {relation} {minimum}, got {value!r}")
+        raise InputError(f"{where}water parameter {name!r} must be a number {relation} {minimum}, got {shown(value)}")
     return number
+
+
+_KINDS = {dict: "a mapping", list: "a list", str: "a text"}
+
+
+def _entry(mapping: dict, key: str, kind: type, path: Path, prefix: str = ""):
+    """``mapping[key]`` if it is of ``kind``; else InputError naming the file and the entry's path."""
+    name = f"{prefix}{key}"
+    if key not in mapping:
+        raise InputError(f"water parameters file {path}: no entry {name!r}")
+    value = mapping[key]
+    if not isinstance(value, kind):
+        raise InputError(f"water parameters file {path}: entry {name!r} must be {_KINDS[kind]}, got {shown(value)}")
+    return value
 
 
 def water_parameters(
@@ -97,53 +112,70 @@ def water_parameters(
         switches: table switches to set, e.g. ``{"hydro_evaporation": False}``.
         path: the parameters file.
     """
+    path = Path(path)
     try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"missing water parameters file {path}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"water parameters file {path} is not valid YAML: {exc}") from None
-    try:
-        onsite, offsite = document["onsite"], document["offsite"]
-        tables = offsite["tables"]
-        name = table or offsite["default_table"]
-        if name not in tables:
-            raise InputError(f"no water factor table {name!r} in {path} (tables: {', '.join(tables)})")
-        chosen = tables[name]
-        scale = _UNIT_TO_L_PER_KWH.get(chosen["unit"])
-        if scale is None:
+        document = yaml.safe_load(decode_text(read_bytes(path), path))
+    except yaml.YAMLError as exc:  # its text spans lines: one line here
+        raise InputError(f"water parameters file {path} is not valid YAML: {shown(' '.join(str(exc).split()), 200)}") from None
+    except RecursionError:
+        raise InputError(f"water parameters file {path} is nested too deeply to be a parameters file") from None
+    if not isinstance(document, dict):
+        raise InputError(f"water parameters file {path} must hold a mapping with entries onsite, offsite and pue")
+    where = f"file {path}: "
+    onsite, offsite = _entry(document, "onsite", dict, path), _entry(document, "offsite", dict, path)
+    tables = _entry(offsite, "tables", dict, path, "offsite.")
+    name = table or _entry(offsite, "default_table", str, path, "offsite.")
+    if name not in tables:
+        raise InputError(f"no water factor table {shown(name)} in {path} (tables: {', '.join(map(str, tables))})")
+    chosen = _entry(tables, name, dict, path, "offsite.tables.")
+    prefix = f"offsite.tables.{name}."
+    unit = _entry(chosen, "unit", str, path, prefix)
+    scale = _UNIT_TO_L_PER_KWH.get(unit)
+    if scale is None:
+        raise InputError(f"{path}: table {name!r} has unit {shown(unit)}; expected one of {', '.join(_UNIT_TO_L_PER_KWH)}")
+    given = _entry(chosen, "factors", dict, path, prefix)
+    factors = {str(fuel): _positive(v, f"{name}.{fuel}", 0.0, False, where) * scale for fuel, v in given.items()}
+    applied = {}
+    requested = dict(switches or {})
+    listed_switches = _entry(chosen, "switches", dict, path, prefix) if chosen.get("switches") is not None else {}
+    for switch in listed_switches:
+        spec = _entry(listed_switches, switch, dict, path, f"{prefix}switches.")
+        enabled, fuel = spec.get("enabled"), spec.get("fuel")
+        if not isinstance(enabled, bool) or fuel not in factors:
             raise InputError(
-                f"{path}: table {name!r} has unit {chosen['unit']!r}; expected one of {', '.join(_UNIT_TO_L_PER_KWH)}"
+                f"water parameters file {path}: switch {prefix}switches.{switch} needs enabled: true/false and the fuel of "
+                f"a factor, got {shown(spec)}"
             )
-        factors = {str(fuel): _positive(v, f"{name}.{fuel}", 0.0, False) * scale for fuel, v in chosen["factors"].items()}
-        applied = {}
-        requested = dict(switches or {})
-        for switch, spec in (chosen.get("switches") or {}).items():
-            on = bool(requested.pop(switch, spec["enabled"]))
-            applied[switch] = on
-            if not on:
-                factors[spec["fuel"]] = 0.0
-        if requested:
-            raise InputError(f"table {name!r} has no switch {next(iter(requested))!r} (switches: {', '.join(applied) or 'none'})")
-        fossil = chosen["fossil_fuels"]
-        if fossil not in factors:
-            raise InputError(f"{path}: table {name!r} maps fossil_fuels to {fossil!r}, which has no factor")
-        coefficients = tuple(float(c) for c in onsite["coefficients_deg_f"])
-        if len(coefficients) != 4:
-            raise InputError(f"{path}: onsite.coefficients_deg_f must hold 4 numbers (c3, c2, c1, c0)")
-        return WaterParameters(
-            table=name,
-            factors=factors,
-            fossil_fuels=fossil,
-            cycles=_positive(onsite["cycles_of_concentration"] if cycles is None else cycles, "cycles", 1.0, True),
-            coefficients=coefficients,
-            min_wue=_positive(onsite["min_wue_l_per_kwh"], "min_wue_l_per_kwh", 0.0, False),
-            pue=_positive(document["pue"] if pue is None else pue, "pue", 1.0, False),
-            source=" ".join(str(chosen.get("source", "")).split()),
-            switches=applied,
-        )
-    except (KeyError, TypeError) as exc:
-        raise InputError(f"water parameters file {path} lacks or misshapes the entry {exc}") from None
+        on = bool(requested.pop(switch, enabled))
+        applied[switch] = on
+        if not on:
+            factors[fuel] = 0.0
+    if requested:
+        raise InputError(f"table {name!r} has no switch {next(iter(requested))!r} (switches: {', '.join(applied) or 'none'})")
+    fossil = _entry(chosen, "fossil_fuels", str, path, prefix)
+    if fossil not in factors:
+        raise InputError(f"{path}: table {name!r} maps fossil_fuels to {shown(fossil)}, which has no factor")
+    listed = _entry(onsite, "coefficients_deg_f", list, path, "onsite.")
+    if len(listed) != 4:
+        raise InputError(f"{path}: onsite.coefficients_deg_f must hold 4 numbers (c3, c2, c1, c0)")
+    coefficients = tuple(_finite(c, f"onsite.coefficients_deg_f[{k}]", path) for k, c in enumerate(listed))
+    return WaterParameters(
+        table=name,
+        factors=factors,
+        fossil_fuels=fossil,
+        cycles=_positive(onsite.get("cycles_of_concentration") if cycles is None else cycles, "cycles", 1.0, True),
+        coefficients=coefficients,
+        min_wue=_positive(onsite.get("min_wue_l_per_kwh"), "min_wue_l_per_kwh", 0.0, False, where),
+        pue=_positive(document.get("pue") if pue is None else pue, "pue", 1.0, False),
+        source=" ".join(str(chosen.get("source", "")).split()),
+        switches=applied,
+    )
+
+
+def _finite(value, name: str, path: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < 1e300:  # False for NaN
+        raise InputError(f"water parameters file {path}: {name} must be a finite number, got {shown(value)}")
+    return float(value)
 
 
 def wet_bulb_stull(temperature_c: np.ndarray, relative_humidity_pct: np.ndarray) -> np.ndarray:

@@ -187,7 +187,15 @@ def _fit_file(name: str, path: str, file_key, history_path: str, published_path:
     source = SOURCES[name]
     trace = read_source(name, history_path or None, published_path or None)
     values, timestamps = fitted_series(name, trace)
-    return fit(values, timestamps, source.utc_offset_hours, weekly=source.weekly, source=name, unit=trace.units[source.quantity])
+    try:
+        return fit(
+            values, timestamps, source.utc_offset_hours, weekly=source.weekly, source=name, unit=trace.units[source.quantity]
+        )
+    except InputError as exc:  # fit() speaks of its arguments; the user needs to know which file they came from
+        raise InputError(
+            f"workload source {name!r}: cannot fit the workload model to {source.quantity!r} of file {trace.path} "
+            f"({trace.n_hours} hours, {int((trace.coverage >= 1).sum())} fully covered): {exc}"
+        ) from None
 
 
 def load_calibration() -> dict:

@@ -36,7 +36,8 @@ Quirks of the files (the history folder's README, "Known quirks") and what the r
 * BLOOM power: one value per hour label ``YYYY-MM-DD HH`` (UTC); an hour without a row has coverage 0.
 
 Malformed input raises :class:`eglb.envs.errors.InputError` naming the file, the line (1-based, the header
-is line 1) and the column.
+is line 1) and the column. Sizes are bounded before anything is allocated: a trace spans at most
+:data:`MAX_TRACE_HOURS` hours and a cell holds at most :data:`MAX_VALUE`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ from pathlib import Path
 
 import numpy as np
 from eglb.envs.eglb2022 import default_data_path
-from eglb.envs.errors import InputError
+from eglb.envs.errors import InputError, shown
+from eglb.envs.files import decode_text, read_bytes
 from eglb.importers.paths import default_history_path
 
 #: Environment variable naming the history folder.
@@ -101,6 +103,14 @@ _SECOND_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 _FRACTION_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?")
 _HOUR_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}")
 _NS_PER_HOUR = 3_600_000_000_000
+#: Longest span of a trace, in hours (the real traces span hours to weeks): a longer one holds a damaged time,
+#: and its hour axis would take gigabytes (a deletion_time of 1e15 s asked for 2 TiB).
+MAX_TRACE_HOURS = 100_000
+_SPAN_TEXT = f"{MAX_TRACE_HOURS:,} hours ({MAX_TRACE_HOURS / 8766:.0f} years)"
+#: The range of datetime64[ns], the unit trace times are read in (with room for the hour axis).
+_FIRST_TIME, _LAST_TIME = np.datetime64("1678-01-01T00:00:00", "s"), np.datetime64("2261-12-31T00:00:00", "s")
+#: Largest value of a count or quantity cell: hourly sums of larger ones could overflow to inf.
+MAX_VALUE = 1e15
 
 
 @dataclass(frozen=True)
@@ -164,41 +174,41 @@ class _Table:
 
     def fail(self, row: int, column: str, expected: str) -> InputError:
         value = str(self.columns[column][row])
-        return InputError(f"file {self.path}, line {self.lines[row]}, column {column!r}: expected {expected}, got {value!r}")
+        return InputError(f"file {self.path}, line {self.lines[row]}, column {column!r}: expected {expected}, got {shown(value)}")
 
 
 def _read_table(path: Path, header: tuple[str, ...]) -> _Table:
     """Rows of a CSV file with exactly ``header``; InputError on a missing file, another header or a short row."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"missing file {path}")
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"file {path} is not readable UTF-8 text: {exc}") from None
+    raw = read_bytes(path)
+    text = decode_text(raw, path)
     reader = csv.reader(text.splitlines(keepends=True))
     try:
         found = next(reader)
     except StopIteration:
         raise InputError(f"file {path} is empty (expected the header {','.join(header)})") from None
+    except csv.Error as exc:  # e.g. a cell of more than 131072 characters
+        raise InputError(f"file {path}, line 1: not a readable CSV table ({exc})") from None
     if tuple(found) != header:
         for k, (want, got) in enumerate(zip(header, list(found) + [""] * len(header))):
             if want != got:
-                raise InputError(f"file {path}, line 1, column {k + 1}: expected header {want!r}, got {got!r}")
+                raise InputError(f"file {path}, line 1, column {k + 1}: expected header {want!r}, got {shown(got)}")
         raise InputError(f"file {path}, line 1: expected {len(header)} columns, got {len(found)}")
     rows, lines = [], []
     blank = None
-    for row in reader:
-        if not row or row == [""]:
-            blank = blank or reader.line_num
-            continue
-        if blank is not None:
-            raise InputError(f"file {path}, line {blank}: empty line inside the table")
-        if len(row) != len(header):
-            raise InputError(f"file {path}, line {reader.line_num}: expected {len(header)} fields, got {len(row)}")
-        rows.append(row)
-        lines.append(reader.line_num)
+    try:
+        for row in reader:
+            if not row or row == [""]:
+                blank = blank or reader.line_num
+                continue
+            if blank is not None:
+                raise InputError(f"file {path}, line {blank}: empty line inside the table")
+            if len(row) != len(header):
+                raise InputError(f"file {path}, line {reader.line_num}: expected {len(header)} fields, got {len(row)}")
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise InputError(f"file {path}, line {reader.line_num}: not a readable CSV table ({exc})") from None
     if not rows:
         raise InputError(f"file {path} has a header but no rows")
     cells = np.array(rows, dtype=str)
@@ -211,7 +221,7 @@ def _read_table(path: Path, header: tuple[str, ...]) -> _Table:
 
 
 def _numbers(table: _Table, column: str, *, empty_allowed: bool = False, integer: bool = False) -> np.ndarray:
-    """A column as float64 >= 0 (NaN for empty cells where allowed); InputError at the first bad cell."""
+    """A column as float64 in 0 .. MAX_VALUE (NaN for empty cells where allowed); InputError at the first bad cell."""
     text = np.char.strip(table.columns[column])
     empty = text == ""
     expected = "an integer >= 0" if integer else "a number >= 0"
@@ -231,6 +241,9 @@ def _numbers(table: _Table, column: str, *, empty_allowed: bool = False, integer
         bad |= ~empty & (np.nan_to_num(values) != np.round(np.nan_to_num(values)))
     if bad.any():
         raise table.fail(int(np.argmax(bad)), column, expected)
+    large = ~empty & (values > MAX_VALUE)  # sums of such values over an hour would overflow to inf
+    if large.any():
+        raise table.fail(int(np.argmax(large)), column, f"a number below {MAX_VALUE:g} (a damaged value?)")
     return values
 
 
@@ -241,14 +254,25 @@ def _times(table: _Table, column: str, pattern: re.Pattern, expected: str) -> np
         if not pattern.fullmatch(value):
             raise table.fail(row, column, f"a timestamp like {expected}")
     try:
-        return text.astype("datetime64[ns]")
-    except ValueError:
+        seconds = text.astype("datetime64[s]")  # wide range: datetime64[ns] would wrap year 9999 silently
+    except ValueError:  # an impossible date or hour (2022-02-30, 24:00): find which
         for row, value in enumerate(text):
             try:
-                np.datetime64(value, "ns")
+                np.datetime64(value, "s")
             except ValueError:
                 raise table.fail(row, column, f"a valid date and time like {expected}") from None
         raise
+    outside = (seconds < _FIRST_TIME) | (seconds > _LAST_TIME)
+    if outside.any():
+        raise table.fail(int(np.argmax(outside)), column, f"a date and time between {_FIRST_TIME} and {_LAST_TIME}")
+    times = text.astype("datetime64[ns]")  # sub-second digits kept
+    hours = times.astype("datetime64[h]").astype(np.int64)
+    first, last = int(np.argmin(hours)), int(np.argmax(hours))
+    if hours[last] - hours[first] >= MAX_TRACE_HOURS:  # the hour axis would take gigabytes
+        raise table.fail(
+            last, column, f"a time within {_SPAN_TEXT} of line {table.lines[first]}'s {text[first]} (a damaged time?)"
+        )
+    return times
 
 
 def _choices(table: _Table, column: str, allowed: tuple[str, ...]) -> np.ndarray:
@@ -375,7 +399,15 @@ def read_alibaba_dlrm(path: str | Path | None = None) -> HourlyTrace:
         bad = times[later] < times[earlier]  # False wherever either is NaN
         if bad.any():
             raise table.fail(int(np.argmax(bad)), later, f"a time >= {earlier} ({times[earlier][np.argmax(bad)]})")
-    window_end = float(np.nanmax(np.concatenate([created, scheduled, deleted])))
+    stacked = np.stack([created, scheduled, deleted])
+    if np.isnan(stacked).all():
+        raise InputError(
+            f"file {table.path}: no row has a creation_time, scheduled_time or deletion_time: the trace's window is unknown"
+        )
+    window_end = float(np.nanmax(stacked))
+    if window_end > MAX_TRACE_HOURS * 3600:  # the hour axis runs from second 0 to the window's end
+        column, row = np.unravel_index(int(np.nanargmax(stacked)), stacked.shape)
+        raise table.fail(int(row), tuple(times)[column], f"seconds within {_SPAN_TEXT} of the trace's second 0 (a damaged time?)")
     predates = np.isnan(created) & np.isnan(scheduled)
     never_scheduled = ~np.isnan(created) & np.isnan(scheduled)
     start = np.where(predates, 0.0, scheduled)

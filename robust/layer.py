@@ -2,7 +2,7 @@
 
 State S = (F, E): cumulative energy cost F (USD, at prices shifted by the floor) and footprints
 E[k, i] ([2, N], water m^3 and carbon t). J(S) = F + sum_k mu_k max_i E[k, i]. The expert (eGLB,
-dual mirror descent) runs in a shadow copy, seeing the same hours and only its own actions. The
+dual mirror descent, by default; any online policy, e.g. RHC, when given) runs in a shadow copy, seeing the same hours and only its own actions. The
 mismatch of the executed state S against the expert's S^E is
 
     Delta(S, S^E) = (F - F^E) + sum_k mu_k max_i (E[k, i] - E^E[k, i]).
@@ -117,7 +117,9 @@ class RobustPolicy(Policy):
         lam: the budget lambda >= 0 (relative to the expert's J).
         slack: the slack schedule B_t.
         price_floor: p_min for the shifted objective; None for min(0, the scenario's lowest price).
-        expert: the expert (default eGLB with its default step size).
+        expert: the expert, any online policy run in a shadow copy (default eGLB with its default
+            step size; ``rhc`` with a forecaster makes the bound hold against the forecast-driven
+            controller).
         name: the label in tables.
 
     ``info`` each hour: ``theta`` (the share of the ML action played), ``delta`` (the mismatch after
@@ -132,7 +134,7 @@ class RobustPolicy(Policy):
         lam: float = 0.1,
         slack: Slack = Slack(),
         price_floor: float | None = None,
-        expert: EGLBOnline | None = None,
+        expert: Policy | None = None,
         name: str | None = None,
     ):
         super().__init__()
@@ -140,6 +142,8 @@ class RobustPolicy(Policy):
             raise InputError(f"robust lambda must be a finite number >= 0, got {lam}")
         if price_floor is not None and not np.isfinite(price_floor):
             raise InputError(f"robust price floor must be a finite number, got {price_floor}")
+        if expert is not None and not isinstance(expert, Policy):
+            raise InputError(f"the robust layer's expert must be an online policy, got {type(expert).__name__}")
         self.ml = ml
         self.lam = float(lam)
         self.slack = slack

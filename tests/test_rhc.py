@@ -17,10 +17,18 @@ from eglb.envs.routing import Router
 from eglb.envs.scenario import Scenario, hourly_timestamps
 from eglb.envs.synthetic import make_synthetic
 from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
+from eglb.forecasts.tail import fit_profile_tail
 from eglb.robust.layer import RobustPolicy, Slack
 from helpers import assert_feasible, random_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+
+def controller(kind, window, forecaster, tail, scenario, **settings):
+    """RHC or AFHC with ``tail``; the learned tail is fitted on the scenario itself (any profile will do
+    for the properties every tail rule must have)."""
+    model = fit_profile_tail([scenario], seed=1) if tail == "learned" else None
+    return (RHC if kind == "rhc" else AFHC)(window, forecaster, tail, tail_model=model, **settings)
 
 
 @pytest.mark.parametrize("tail", TAIL_RULES)
@@ -28,7 +36,7 @@ from hypothesis import strategies as st
 def test_rhc_with_perfect_forecasts_over_the_whole_horizon_is_the_offline_optimum(tail, setting):
     scenario = make_synthetic(8, hours=40, setting=setting)
     optimum = EGLBOffline().solve(scenario).objective
-    result = rollout(RHC(40, PerfectForecaster(), tail), scenario)
+    result = rollout(controller("rhc", 40, PerfectForecaster(), tail, scenario), scenario)
     assert result.metrics.J == pytest.approx(optimum, rel=1e-7)
 
 
@@ -49,7 +57,7 @@ def without_equity(scenario: Scenario) -> Scenario:
 def test_one_hour_windows_without_equity_weights_are_glb_cost(forecaster, tail):
     for scenario in (without_equity(random_scenario(3, hours=8, masked=True)), without_equity(make_synthetic(2, hours=30))):
         expected = rollout(glb_cost(), scenario).metrics
-        for policy in (RHC(1, forecaster, tail), AFHC(1, forecaster, tail)):
+        for policy in (controller("rhc", 1, forecaster, tail, scenario), controller("afhc", 1, forecaster, tail, scenario)):
             got = rollout(policy, scenario).metrics
             assert got.J == pytest.approx(expected.J, rel=1e-9, abs=1e-7)
             assert got.cost_total == pytest.approx(expected.cost_total, rel=1e-9, abs=1e-7)
@@ -95,7 +103,7 @@ class Wild(Forecaster):
 )
 def test_every_action_is_feasible_for_the_true_hour(seed, masked, window, tail, kind, forecaster):
     scenario = random_scenario(seed, n_regions=4, n_gateways=3, hours=7, masked=masked, slack=0.05)
-    policy = (RHC if kind == "rhc" else AFHC)(window, forecaster, tail, seed=seed)
+    policy = controller(kind, window, forecaster, tail, scenario, seed=seed)
     policy.reset(scenario)
     state = FootprintState.zeros(scenario.n_regions)
     for t in range(scenario.n_hours):
@@ -221,7 +229,10 @@ def test_specs():
         ("mpc:w=3", "unknown controller 'mpc'"),
         ("rhc:w=0", "the window must be at least 1 hour"),
         ("rhc:w=six", "w='six'; expected an integer"),
-        ("rhc:tail=future", "tail='future'; expected one of none, prorate, seasonal"),
+        ("rhc:tail=future", "tail='future'; expected one of none, prorate, seasonal, learned"),
+        ("rhc:tail=learned", "tail=learned needs tail_model=FOLDER"),
+        ("rhc:tail=seasonal,tail_model=reference:history14-s0", "tail=learned needs tail_model=FOLDER"),
+        ("rhc:tail=learned,tail_model=reference:nothing", "no reference tail 'nothing'"),
         ("rhc:window=3", "unknown parameter window"),
         ("rhc:forecaster=noisy,period=24", "takes no parameter period"),
         ("rhc:w=3,w=4", "w is given twice"),

@@ -13,7 +13,7 @@ from eglb.envs.metrics import FootprintState
 from eglb.envs.synthetic import make_synthetic
 from eglb.robust.layer import RobustPolicy, Slack, largest_admissible_theta
 from helpers import random_scenario
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eglb.registry import build
@@ -173,3 +173,59 @@ def test_robust_specs_and_errors():
             build(bad)
     with pytest.raises(InputError, match="is above the scenario's lowest price"):
         rollout(build("robust(glb-cost, floor=1e6)"), make_synthetic(0, hours=5))
+
+
+@given(
+    scenario=st.builds(
+        random_scenario,
+        seed=st.integers(0, 100_000),
+        n_regions=st.integers(1, 4),
+        n_gateways=st.integers(1, 3),
+        hours=st.integers(2, 10),
+        masked=st.booleans(),
+        negative_prices=st.booleans(),
+        slack=st.sampled_from([0.0, 0.3]),
+        hourly_capacity=st.booleans(),
+    ),
+    kind=st.sampled_from(["random", "dirtiest", "mismatch", "boundary", "nan"]),
+    lam=st.sampled_from([0.0, 0.05, 1.0]),
+    b=st.sampled_from([0.0, 10.0]),
+)
+@settings(max_examples=25, deadline=None)
+def test_guarantee_holds_against_an_rhc_expert(scenario, kind, lam, b):
+    """Any online expert runs in the shadow: with RHC there, the bound is against RHC's own run."""
+    from eglb.agents.rhc import controller_from_spec
+
+    spec = "rhc:w=3,forecaster=seasonal,tail=seasonal"
+    layer = RobustPolicy(Adversary(kind), lam=lam, slack=Slack(b), expert=controller_from_spec(spec))
+    executed = rollout(layer, scenario)
+    standalone = rollout(controller_from_spec(spec), scenario)
+    floor = min(0.0, float(scenario.price.min()))
+    robust_J = shifted_objective_by_hour(scenario, executed.energy, floor)
+    expert_J = shifted_objective_by_hour(scenario, standalone.energy, floor)
+    bounds = (1 + lam) * expert_J + b
+    assert np.all(robust_J <= bounds + 1e-9 * np.maximum(1.0, np.abs(bounds))), (robust_J - bounds).max()
+    # The shadow plays RHC's own plans (its footprint is summed in another order than the
+    # environment's, so the LPs may differ in the last bits).
+    shadow = np.array([info["expert_energy"] for info in executed.infos]).T
+    np.testing.assert_allclose(shadow, standalone.energy, rtol=1e-7, atol=1e-9)
+
+
+def test_an_expert_given_by_spec():
+    layer = build("robust(glb-cost, lambda=0.05, expert=rhc(w=6, forecaster=seasonal, tail=prorate))")
+    assert layer.expert.window == 6 and layer.expert.planner.tail == "prorate"
+    scenario = make_synthetic(0, hours=24)
+    executed = rollout(layer, scenario)
+    expert = rollout(build("rhc:w=6,forecaster=seasonal,tail=prorate"), scenario).metrics.J
+    assert layer.summary()["expert_J"] == pytest.approx(expert, rel=1e-12)
+    assert executed.metrics.J <= layer.summary()["bound"] * (1 + 1e-12)
+    # An RHC spec around the layer's own keys keeps them apart from the controller's.
+    inner = build("robust(rhc:w=4,forecaster=persistence, lambda=0.1, expert=eglb)")
+    assert inner.ml.window == 4 and inner.lam == 0.1
+    for bad, message in (
+        ("robust(glb-cost, expert=eglb-off)", "the expert must be an online policy"),
+        ("robust(glb-cost, expert=robust(eglb))", "the expert cannot be a robust layer"),
+        ("robust(glb-cost, expert=nonsense)", "unknown algorithm"),
+    ):
+        with pytest.raises(InputError, match=message):
+            build(bad)
