@@ -42,9 +42,13 @@ class Policy(ABC):
     Attributes:
         name: the label used in tables and plots.
         info: a dict a policy may update at every hour; the rollout records it.
+        information: what the policy knows when it acts, for tables ("present only", "published prices
+            + seasonal-day forecasts, 24 h window", "oracle: ..."); a policy that does not say is
+            "not declared".
     """
 
     name: str = "policy"
+    information: str = "not declared"
 
     def __init__(self) -> None:
         self.info: dict = {}
@@ -89,6 +93,7 @@ class OfflineSolver(ABC):
     """An algorithm that sees the whole scenario."""
 
     name: str = "offline"
+    information: str = "oracle: hindsight (the whole episode)"
 
     @abstractmethod
     def solve(self, scenario: Scenario) -> OfflineSolution:

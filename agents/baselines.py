@@ -20,6 +20,8 @@ SIGNALS = ("price", "carbon", "water")
 class CheapestSignal(Policy):
     """Route every hour to minimise ``signal`` ("price", "carbon" or "water") summed over regions."""
 
+    information = "present only"
+
     def __init__(self, signal: str, name: str):
         super().__init__()
         if signal not in SIGNALS:
@@ -57,6 +59,8 @@ class Nearest(Policy):
     """
 
     name = "glb-dist"
+
+    information = "present only"
 
     def __init__(self, nearest: Sequence[str | int] | None = None, name: str = "glb-dist"):
         super().__init__()

@@ -24,7 +24,7 @@ Defaults, both settable:
   episode length: the textbook O(1/sqrt(T)) step of mirror descent (Balseiro, Lu, Mirrokni 2021),
   made dimensionless by the size of a dual gradient, so gamma moves by O(1/sqrt(T)) per hour. The
   constant ``eta_scale = 0.25`` minimises J / J(eGLB-Off) on synthetic training seeds for
-  T = 168, 457 and 2190 alike (README, "eGLB step size"), which is what the 1/sqrt(T) law predicts.
+  T = 168, 457 and 2190 alike (docs/results/published.md, "eGLB's step size"), which is what the 1/sqrt(T) law predicts.
 
 Consequences of the rule: where capacity never exceeds the load that can reach a region (the
 published setting, M = 1 MW), z_max is the nominal bound and nothing changes; scaling every
@@ -88,6 +88,7 @@ class EGLBOnline(Policy):
     """
 
     name = "eglb"
+    information = "present only"
 
     def __init__(
         self, eta: float | None = None, eta_scale: float = ETA_SCALE, z_max: np.ndarray | None = None, name: str = "eglb"

@@ -12,8 +12,6 @@ Runs trained with the robustification layer inside the environment are composed 
 
 from __future__ import annotations
 
-import json
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +21,16 @@ from eglb.agents.base import HourView, Policy
 from eglb.envs.actions import ACTION_MODES, ActionDecoder
 from eglb.envs.artifacts import check_stamp, stamp
 from eglb.envs.errors import InputError, existing_folder
-from eglb.envs.files import atomic_write_json
+from eglb.envs.files import atomic_write_json, load_tensors, read_json
+from eglb.envs.limits import (
+    MAX_GATEWAYS,
+    MAX_OBSERVATION,
+    MAX_REGIONS,
+    check_parameters,
+    check_size,
+    check_widths,
+    mlp_parameters,
+)
 from eglb.envs.observation import EpisodeObserver, ObservationBuilder, ObservationScale
 from eglb.envs.scenario import Scenario
 
@@ -99,11 +106,19 @@ class PolicyCard:
         try:
             io = dict(values["io"])
             io["observation_scale"] = ObservationScale.from_dict(io["observation_scale"])
-            io["shape"] = tuple(int(v) for v in io["shape"])
+            shape = io["shape"]
+            if not isinstance(shape, (list, tuple)) or len(shape) != 2:
+                raise InputError(f"io.shape must be [regions, gateways], got {shape!r}")
+            io["shape"] = (
+                check_size(shape[0], "io.shape[0] (regions)", MAX_REGIONS),
+                check_size(shape[1], "io.shape[1] (gateways)", MAX_GATEWAYS),
+            )
+            io["forecast_hours"] = check_size(io.get("forecast_hours", 0), "io.forecast_hours", 168, low=0)
             card = cls(algo=str(values["algo"]), network=dict(values["network"]), io=PolicyIO(**io))
         except (KeyError, TypeError, ValueError, InputError) as exc:
             raise InputError(f"{path} is not a valid policy card: {exc}") from None
         _check_io(card.io, path)
+        _check_network(card, path)
         return card
 
     @classmethod
@@ -112,18 +127,38 @@ class PolicyCard:
         path = folder / CARD_FILE
         if not path.is_file():
             raise InputError(f"{folder} is not a run folder with a trained policy: it has no {CARD_FILE}")
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path} is not valid JSON: {exc}") from None
-        return cls.from_dict(values, path)
+        return cls.from_dict(read_json(path, "policy card"), path)
+
+
+def _check_network(card: PolicyCard, path) -> None:
+    """The network's sizes: bounded (envs/limits.py) and matching the io, before anything is built."""
+    network, io = card.network, card.io
+    try:
+        size = check_size(network.get("observation_size"), "network.observation_size", MAX_OBSERVATION)
+        if size != io.observation_size():
+            raise InputError(f"the network takes {size} inputs but the observation settings in io give {io.observation_size()}")
+        outputs = 2 * io.shape[0] if io.action_mode == "dual" else io.shape[0] * io.shape[1]
+        kind = network.get("kind")
+        if kind == "dual-mlp":
+            if io.action_mode != "dual" or network.get("n_regions") != io.shape[0]:
+                raise InputError(
+                    f"a dual-mlp network acts on the dual prices of io.shape[0] = {io.shape[0]} regions, got {network!r}"
+                )
+            hidden = check_widths(network.get("hidden"), "network.hidden")
+            check_parameters(mlp_parameters((size, *hidden, outputs)), "the network")
+        elif kind == "sb3":
+            from eglb.agents.sb3_policy import check_sizes
+
+            check_sizes(network, outputs)
+        else:
+            raise InputError(f"unknown network kind {kind!r} (expected dual-mlp or sb3)")
+    except InputError as exc:
+        raise InputError(f"{path} is not a valid policy card: {exc}") from None
 
 
 def _check_io(io: PolicyIO, path) -> None:
     if io.action_mode not in ACTION_MODES or io.action_mode == "share":
         raise InputError(f"{path}: io.action_mode must be 'routing' or 'dual', got {io.action_mode!r}")
-    if len(io.shape) != 2 or min(io.shape) < 1:
-        raise InputError(f"{path}: io.shape must be [regions, gateways], got {list(io.shape)}")
     if io.robust is not None and not {"lam", "b", "slack"} <= set(io.robust):
         raise InputError(f"{path}: io.robust must hold lam, b and slack, got {io.robust!r}")
 
@@ -136,6 +171,12 @@ class LearnedPolicy(Policy):
             ``reset()`` method (recurrent policies), called at the start of every episode.
         io: how the policy observes and acts.
         name: the label in tables. seed: seed of the forecast noise, if any.
+
+    A scenario in other units than the policy's observation scale is refused at reset
+    (:meth:`ObservationScale.check_units`). An action with a NaN or infinite entry (a network that
+    overflowed) is played as the action mode documents it (envs/actions.py: a NaN dual counts as 0,
+    an infinite one as the bound), but never silently: ``nonfinite_actions`` counts the hours of the
+    episode where it happened, and :meth:`summary` puts the count in the results rows.
     """
 
     def __init__(self, predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0):
@@ -157,13 +198,22 @@ class LearnedPolicy(Policy):
         self.name = name
         self.seed = seed
 
+    @property
+    def information(self) -> str:
+        """The observation's forecast window: "present only" without one (the default noisy truth is an oracle)."""
+        if not self.io.forecast_hours:
+            return "present only"
+        return f"{self.builder.forecaster.information}, {self.io.forecast_hours} h window"
+
     def reset(self, scenario: Scenario) -> None:
         if (scenario.n_regions, scenario.n_gateways) != self.shape:
             raise InputError(
                 f"policy {self.name!r} was trained for {self.shape[0]} regions x {self.shape[1]} gateways; "
                 f"scenario {scenario.name!r} has {scenario.n_regions} x {scenario.n_gateways}"
             )
+        self.io.observation_scale.check_units(scenario, f"policy {self.name!r}")
         super().reset(scenario)
+        self.nonfinite_actions = 0
         self.observer = EpisodeObserver(self.builder, scenario, 0, scenario.n_hours, np.random.default_rng(self.seed))
         self.decoder = ActionDecoder(self.io.action_mode, self.router, self.io.routing_temperature)
         if hasattr(self.predict, "reset"):
@@ -174,8 +224,22 @@ class LearnedPolicy(Policy):
         obs = self.observer.observe(view.t, view.state.footprint)
         return obs if self.extra_features is None else np.concatenate([obs, self.extra_features()])
 
+    def action(self, view: HourView) -> np.ndarray:
+        """The predictor's action for hour ``view.t``, counted in ``nonfinite_actions`` if it holds NaN or infinity."""
+        action = self.predict(self.observe(view))
+        try:
+            finite = bool(np.isfinite(np.asarray(action, dtype=float)).all())
+        except (TypeError, ValueError):  # not numbers at all: the decoder says what was expected
+            finite = True
+        self.nonfinite_actions += not finite
+        return action
+
     def act(self, view: HourView) -> np.ndarray:
-        return self.decoder.decode(self.predict(self.observe(view)), view.t)
+        return self.decoder.decode(self.action(view), view.t)
+
+    def summary(self) -> dict:
+        """For the results rows: hours of the episode whose action held NaN or infinity."""
+        return {"nonfinite_actions": self.nonfinite_actions}
 
 
 def policy_from_predictor(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0) -> Policy:
@@ -198,53 +262,24 @@ def weights_path(folder: Path | str, which: str = "best") -> Path:
     raise InputError(f"run folder {folder} has no trained weights yet ({' or '.join(names)})")
 
 
-def load_tensors(path: Path, what: str = "weights"):
-    """A torch file of tensors, state dicts and plain values, loaded with ``weights_only=True``: a file
-    that holds anything else (a pickled object that would run code) is refused, as is a corrupt one."""
-    import torch
-
-    try:
-        with warnings.catch_warnings():  # torch warns about foreign pickle protocols before refusing them
-            warnings.simplefilter("ignore")
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds on a corrupt or foreign file
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"cannot read {what} from {path}: {message}") from None
-
-
 def load_predictor(card: PolicyCard, path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """Rebuild the card's network and load its weights (a torch state dict, ``weights_only=True``)."""
     state = load_tensors(path)
     if not isinstance(state, dict):
         raise InputError(f"{path} does not hold a state dict of weights")
-    kind = card.network.get("kind")
-    expected = card.io.observation_size()
-    if card.network.get("observation_size") != expected:
-        raise InputError(
-            f"policy card of {path.parent}: the network takes {card.network.get('observation_size')} inputs but the "
-            f"observation settings give {expected}"
-        )
-    if kind == "dual-mlp":
+    if card.network["kind"] == "dual-mlp":  # the card's sizes were checked on load (_check_network)
         from eglb.agents.dual_network import DualNetwork, NetworkPredictor
 
-        try:
-            network = DualNetwork(
-                int(card.network["observation_size"]),
-                int(card.network["n_regions"]),
-                tuple(int(h) for h in card.network["hidden"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"policy card of {path.parent}: bad dual-mlp network {card.network!r} ({exc})") from None
+        spec = card.network
+        network = DualNetwork(int(spec["observation_size"]), int(spec["n_regions"]), tuple(int(h) for h in spec["hidden"]))
         _load_state(network, state, path)
         return NetworkPredictor(network)
-    if kind == "sb3":
-        from eglb.agents.sb3_policy import Sb3Predictor, build_policy
+    from eglb.agents.sb3_policy import Sb3Predictor, build_policy
 
-        policy = build_policy(card.network, path.parent / CARD_FILE)
-        _load_state(policy, state, path)
-        policy.set_training_mode(False)
-        return Sb3Predictor(policy)
-    raise InputError(f"policy card of {path.parent}: unknown network kind {kind!r} (expected dual-mlp or sb3)")
+    policy = build_policy(card.network, path.parent / CARD_FILE)
+    _load_state(policy, state, path)
+    policy.set_training_mode(False)
+    return Sb3Predictor(policy)
 
 
 def _load_state(module, state: dict, path: Path) -> None:

@@ -68,10 +68,17 @@ class ResidualPolicy(Policy):
         self.residual = ResidualDuals()
         learned.extra_features = self.residual.features
 
+    @property
+    def information(self) -> str:
+        return self.learned.information  # the expert (eGLB) reads the present only
+
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
         self.learned.reset(scenario)
         self.residual.reset(scenario)
 
     def act(self, view: HourView) -> np.ndarray:
-        return self.residual.routing(self.learned.predict(self.learned.observe(view)), view.t)
+        return self.residual.routing(self.learned.action(view), view.t)
+
+    def summary(self) -> dict:
+        return self.learned.summary()

@@ -27,12 +27,14 @@ w >= 24 the prorate tail is slightly better.
     rhc:w=24,forecaster=noisy,noise=0.1,tail=prorate          or  rhc(w=24, forecaster=noisy, ...)
     afhc:w=6,forecaster=persistence
     rhc:w=24,forecaster=learned,model=runs/forecaster,tail=seasonal,tail_days=7,seed=3
+    rhc:w=24,forecaster=market,base=seasonal         published prices exactly, the rest seasonal-naive
 
 ========================  =======================================================================
 key                       value
 ========================  =======================================================================
 ``w``                     window length in hours, >= 1 (default 24)
-``forecaster``            perfect | noisy | persistence | seasonal | learned (default seasonal)
+``forecaster``            perfect | noisy | persistence | seasonal | learned | market (default seasonal)
+``base``                  market: the forecaster of what is not published (default seasonal)
 ``noise``                 noisy: standard deviation one hour ahead (default 0.1)
 ``period``                seasonal: the season in hours (default 24; 168 for last week)
 ``model``                 learned: the folder written by ``python -m eglb.forecasts.train``
@@ -88,6 +90,11 @@ class _ForecastControl(Policy):
     @property
     def forecaster(self) -> Forecaster:
         return self.planner.forecaster
+
+    @property
+    def information(self) -> str:
+        """The forecaster's information over the window, e.g. "published prices + seasonal-day forecasts, 24 h window"."""
+        return f"{self.forecaster.information}, {self.window} h window"
 
     @property
     def clairvoyant(self) -> bool:

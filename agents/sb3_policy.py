@@ -16,10 +16,21 @@ from pathlib import Path
 
 import numpy as np
 from eglb.envs.errors import InputError
+from eglb.envs.limits import (
+    MAX_LAYER_WIDTH,
+    MAX_LAYERS,
+    MAX_OBSERVATION,
+    check_parameters,
+    check_size,
+    check_widths,
+    mlp_parameters,
+)
 
 #: Modules whose algorithm classes a policy card may name (nothing else is imported from a card).
 ALGORITHM_MODULES = ("stable_baselines3", "sb3_contrib")
 ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu")
+#: Most critics of an off-policy algorithm (SB3's default is 2).
+MAX_CRITICS = 16
 
 
 def algorithm_class(path: str):
@@ -47,6 +58,28 @@ def policy_kwargs(values: dict) -> dict:
             raise InputError(f"policy_kwargs.activation_fn must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
         kwargs["activation_fn"] = table[activation]
     return kwargs
+
+
+def check_sizes(network: dict, outputs: int) -> None:
+    """Bound every size of a card's SB3 network before it is built (envs/limits.py): its observation
+    and action sizes (the action must have ``outputs`` entries), its layers, LSTM and critics, and the
+    parameters of all its networks together (an upper estimate)."""
+    inputs = check_size(network.get("observation_size"), "network.observation_size", MAX_OBSERVATION)
+    action = network.get("action")
+    if not isinstance(action, dict) or action.get("size") != outputs:
+        raise InputError(f"network.action must be a box of {outputs} entries (the io's action), got {action!r}")
+    kwargs = network.get("policy_kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise InputError(f"network.policy_kwargs must be a mapping, got {kwargs!r}")
+    arch = kwargs.get("net_arch", [64, 64])
+    chains = list(arch.values()) if isinstance(arch, dict) else [arch]
+    widths = [check_widths(chain, "network.policy_kwargs.net_arch") if chain != [] else () for chain in chains]
+    lstm = check_size(kwargs.get("lstm_hidden_size", 256), "network.policy_kwargs.lstm_hidden_size", MAX_LAYER_WIDTH)
+    layers = check_size(kwargs.get("n_lstm_layers", 1), "network.policy_kwargs.n_lstm_layers", MAX_LAYERS)
+    critics = check_size(kwargs.get("n_critics", 2), "network.policy_kwargs.n_critics", MAX_CRITICS)
+    per_network = max(mlp_parameters((inputs + outputs, *chain, outputs)) for chain in widths)
+    recurrent = 2 * layers * 4 * lstm * (inputs + lstm + 2) if "lstm" in str(network.get("policy", "")).lower() else 0
+    check_parameters(per_network * (2 * critics + 2) + recurrent, "the SB3 network")
 
 
 def spaces_of(network: dict):

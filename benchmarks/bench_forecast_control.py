@@ -372,6 +372,7 @@ def plot(rows, data_sets, forecasters, errors, path: Path) -> None:
         right.legend(fontsize=7)
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    atomic_write(path.with_suffix(".pdf"), lambda tmp: fig.savefig(tmp, format="pdf"))  # for papers
     plt.close(fig)
 
 

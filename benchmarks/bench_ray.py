@@ -59,6 +59,7 @@ def sweep_config(out: Path) -> eglb.SweepConfig:
         algos=("eglb", "glb-cost", "robust(glb-cost,lambda=0.05)"),
         scenario=eglb.ScenarioConfig(synthetic=(3,), synthetic_hours=168),
         out=str(out),
+        overwrite=True,  # the same folders every repeat
     )
     return eglb.SweepConfig(evaluation, severities=(0.5, 1.0, 2.0))
 
@@ -100,7 +101,9 @@ def main() -> None:
         ray_start = time.perf_counter() - started
         # Warm workers (modules imported), as on a cluster whose workers outlive one task.
         warm = time.perf_counter()
-        tiny = eglb.EvaluationConfig(algos=("eglb",), scenario=eglb.ScenarioConfig(synthetic_hours=24), out=str(out / "warm-up"))
+        tiny = eglb.EvaluationConfig(
+            algos=("eglb",), scenario=eglb.ScenarioConfig(synthetic_hours=24), out=str(out / "warm-up"), overwrite=True
+        )
         eglb.sweep(eglb.SweepConfig(tiny, shifts=("surge",), lambdas=(0.0,)), RayMapper())
         RayMapper()(label, jobs[: 2 * args.cpus])
         warm_up = time.perf_counter() - warm

@@ -24,7 +24,16 @@ import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock
 from eglb.envs.shifts import ShiftedScenario
-from eglb.evaluation import EvaluationConfig, Mapper, _check_out, case_rows, check_specs, local_map, summary_text
+from eglb.evaluation import (
+    FORECAST_CONTROLLERS,
+    EvaluationConfig,
+    Mapper,
+    _check_out,
+    case_rows,
+    check_specs,
+    local_map,
+    summary_text,
+)
 from eglb.registry import CLASSICAL, split_specs
 from eglb.scenarios import history_scenario, is_history_folder, named_windows
 
@@ -51,6 +60,17 @@ SEASONS = {
 SEASON_ORDER = ("Dec-Feb", "Mar-May", "Jun-Aug", "Sep-Nov")
 #: Relative tolerance of the robust bound check (solver and summation round-off).
 BOUND_TOLERANCE = 1e-9
+#: What benchmark() writes into its ``out`` folder.
+BENCHMARK_FILES = (
+    "results.json",
+    "results.csv",
+    "summary.json",
+    "summary.csv",
+    "seasons.json",
+    "seasons.csv",
+    "report.md",
+    *(f"{stem}.{ext}" for stem in ("windows", "regions", "ratios") for ext in ("png", "pdf")),
+)
 
 
 @dataclass(frozen=True)
@@ -107,9 +127,10 @@ def history_traces(traces: str | None) -> str:
 
 
 def benchmark_algos(specs) -> tuple[str, ...]:
-    """The benchmark's algorithms, the same from the command line and the API: every classical
-    algorithm, then the given specs that are not among them (in their order)."""
-    return tuple(dict.fromkeys((*CLASSICAL, *(specs or ()))))
+    """Every classical algorithm, RHC and AFHC with the published prices (:data:`FORECAST_CONTROLLERS`),
+    then the given specs that are not among them (in their order): what the command line runs, and
+    the API's default (``algos=None``)."""
+    return tuple(dict.fromkeys((*CLASSICAL, *FORECAST_CONTROLLERS, *(specs or ()))))
 
 
 def trained_on(spec: str) -> str:
@@ -140,6 +161,17 @@ def described_data(data) -> str:
     if is_history_folder(data.traces):
         return f"history {data.years or '2021-2022'} ({data.regions or 'complete14'}), selected on {data.eval_years or '2023'}"
     return f"{Path(data.traces).name}, hours {data.train_hours or 'default'}"
+
+
+def require_market_rules(algorithms, scenario) -> None:
+    """Fail before the first window if a policy forecasts with the published prices and a region of the
+    scenario has no market rule (a region table of one's own without the columns market and published)."""
+    from eglb.forecasts.market import MarketForecaster, market_rules
+
+    for algorithm in algorithms:
+        forecaster = getattr(algorithm, "forecaster", None)
+        if isinstance(forecaster, MarketForecaster):
+            market_rules(scenario, forecaster.rules)
 
 
 def season(timestamps: np.ndarray) -> str:
@@ -176,11 +208,16 @@ def summarize(rows: list[dict]) -> tuple[list[dict], list[dict]]:
             "windows": len({r["window"] for r in mine}),
             "runs": len(mine),
         }
+        if all("information" in r for r in mine):
+            out["ms_per_hour"] = float(np.mean([r["ms_per_hour"] for r in mine]))
+            out["information"] = mine[0]["information"]
         if expert:
             out["below_eglb"] = int(sum(r["ratio_to_offline"] < expert[r["window"]] for r in mine if r["window"] in expert))
         checks = [within_bound(r) for r in mine]
         if any(c is not None for c in checks):
             out["within_bound"] = int(sum(bool(c) for c in checks))
+        if any("nonfinite_actions" in r for r in mine):
+            out["nonfinite_actions"] = int(sum(r.get("nonfinite_actions", 0) for r in mine))
         return out
 
     summary = [{"algo": a, **figures([r for r in rows if r["algo"] == a])} for a in algos]
@@ -201,12 +238,13 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
-    algos = benchmark_algos(evaluation.algos)
-    out = _check_out(evaluation.out)
-    check_specs(algos, evaluation.options)  # a bad name fails now, before a year is loaded
+    algos = evaluation.algos or benchmark_algos(())
+    out = _check_out(evaluation, BENCHMARK_FILES)
+    built = check_specs(algos, evaluation.options)  # a bad name fails now, before a year is loaded
     scenario_config = evaluation.scenario
     year = scenario_config.years or TEST_YEAR
     scenario = history_scenario(scenario_config, years=year)
+    require_market_rules(built, scenario)
     count = scenario.n_hours // config.window_hours
     chosen = tuple(range(count)) if config.windows is None else config.windows
     if count == 0 or max(chosen) >= count:
@@ -239,7 +277,8 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
         for line in scenario.metadata.get("summary", []):
             print(line)
         print(f"{scenario!r}: {len(windows)} windows of {config.window_hours} hours of {year}; eGLB-Off solved per window")
-        print(summary_text(rows, summary, ("ratio_worst", "below_eglb", "within_bound", "trained_on"), task="window"))
+        extra = ("ratio_worst", "below_eglb", "within_bound", "trained_on", "ms_per_hour", "information")
+        print(summary_text(rows, summary, extra, task="window"))
         matrix = [
             {"algo": r["algo"], **{s["season"]: s["ratio_to_offline"] for s in seasons if s["algo"] == r["algo"]}}
             for r in summary
@@ -248,6 +287,7 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
         print(format_table(matrix, columns=("algo",), extra_columns=SEASON_ORDER, formats=dict.fromkeys(SEASON_ORDER, "{:.4f}")))
     if out is not None:
         with exclusive_lock(out, "a benchmark"):
+            _check_out(evaluation, BENCHMARK_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out, "results") + write_rows(summary, out, "summary") + write_rows(seasons, out, "seasons")
             files += plot_windows(
                 rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year} ({scenario.name})"

@@ -14,13 +14,40 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eglb.envs.errors import InputError
-from eglb.envs.files import exclusive_lock, require_no_symlinks
+from eglb.envs.files import exclusive_lock, output_folder
+from eglb.envs.scenario import Scenario
 from eglb.envs.shifts import SHIFTS, ShiftedScenario, parse_shift
-from eglb.registry import CLASSICAL, AlgorithmOptions, build, default_ml, in_memory, label, seed_members, split_specs
+from eglb.registry import CLASSICAL, CONTROLLERS, AlgorithmOptions, build, default_ml, in_memory, label, seed_members, split_specs
 from eglb.scenarios import ScenarioConfig, build_scenarios
 
 #: Maps a function over items in order (the plain map locally; Ray tasks with sweeps.ray_map).
 Mapper = Callable[[Callable, Sequence], list]
+
+#: RHC and AFHC with the information an operator has in practice (forecasts/market.py): every price its
+#: market has published, exactly, and seasonal-naive forecasts for the rest; window and tail chosen on the
+#: history's 2023 (benchmarks/figures.py, section information-select; docs/guide/information.md).
+FORECAST_CONTROLLERS = (
+    "rhc:w=48,forecaster=market,base=seasonal,tail=prorate",
+    "afhc:w=2,forecaster=market,base=seasonal,tail=seasonal",
+)
+#: The same controllers where the scenario's regions have no market rule: seasonal-naive forecasts alone.
+SEASONAL_CONTROLLERS = tuple(
+    spec.replace("forecaster=market,base=seasonal", "forecaster=seasonal") for spec in FORECAST_CONTROLLERS
+)
+
+
+def default_algos(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
+    """The default algorithm set: every classical algorithm, then RHC and AFHC with the published prices
+    where every region of every scenario has a market rule (history, published set, generators), else
+    with seasonal-naive forecasts alone (a scenario of one's own whose regions no table describes)."""
+    from eglb.forecasts.market import market_rules
+
+    try:
+        for scenario in scenarios:
+            market_rules(scenario)
+    except InputError:
+        return (*CLASSICAL, *SEASONAL_CONTROLLERS)
+    return (*CLASSICAL, *FORECAST_CONTROLLERS)
 
 
 def local_map(function: Callable, items: Sequence) -> list:
@@ -32,19 +59,22 @@ class EvaluationConfig:
     """One evaluation: algorithms on the scenarios of ``scenario``.
 
     Attributes:
-        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them; entries may
-            also be objects in memory: a Policy or OfflineSolver (labelled by its ``name``) or a
+        algos: algorithm specs (eglb/registry.py), or one comma-separated string of them; None for the
+            default set (:func:`default_algos`: the classical algorithms, RHC and AFHC). Entries may also
+            be objects in memory: a Policy or OfflineSolver (labelled by its ``name``) or a
             stable-baselines3 model trained on a registered id (eglb.registry.sb3_policy), evaluated
             with its current weights. scenario: which scenarios. options: shared algorithm settings.
-        out: folder for results.json/.csv and PNG plots (None: return the rows only).
+        out: folder for results.json/.csv and PNG and PDF plots (None: return the rows only); never a
+            training run folder. overwrite: replace results already in ``out`` (else such a folder is refused).
         progress: show progress bars. report: print the tables in the terminal.
         command: the command line, for reports.
     """
 
-    algos: tuple[str, ...] = CLASSICAL
+    algos: tuple[str, ...] | None = None
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     options: AlgorithmOptions = field(default_factory=AlgorithmOptions)
     out: str | None = None
+    overwrite: bool = False
     progress: bool = False
     report: bool = False
     command: str = ""
@@ -52,8 +82,10 @@ class EvaluationConfig:
     def __post_init__(self):
         if isinstance(self.algos, str):  # "eglb,glb-cost" as on the command line
             object.__setattr__(self, "algos", tuple(split_specs(self.algos)))
-        else:  # objects in memory: an SB3 model becomes its Policy once, acting with its current weights
-            object.__setattr__(self, "algos", tuple(a if isinstance(a, str) else in_memory(a) for a in self.algos))
+        if self.algos is None:
+            return
+        # Objects in memory: an SB3 model becomes its Policy once, acting with its current weights.
+        object.__setattr__(self, "algos", tuple(a if isinstance(a, str) else in_memory(a) for a in self.algos))
         if not self.algos:
             raise InputError("give at least one algorithm (--algos)")
         names = [label(a) for a in self.algos]
@@ -106,25 +138,29 @@ def summary_text(rows: list[dict], summary: list[dict], extra_columns: tuple[str
     return head + "\n" + format_table(with_intervals(summary), extra_columns=(*columns, *extra_columns))
 
 
-def check_specs(specs: Sequence[str], options: AlgorithmOptions) -> None:
-    """Build every algorithm (every seed of a run group) once, so that a bad name fails before any scenario is built."""
-    for spec in specs:
-        for _, member in seed_members(spec):
-            build(member, options)
+def check_specs(specs: Sequence[str], options: AlgorithmOptions) -> list:
+    """Build every algorithm (every seed of a run group) once, so that a bad name fails before any
+    scenario is built; returns the built policies and solvers."""
+    return [build(member, options) for spec in specs for _, member in seed_members(spec)]
 
 
-def _check_out(out: str | None) -> Path | None:
-    if out is None:
-        return None
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise InputError(f"--out {path} exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create --out folder {path}: {exc.strerror}") from None
-    require_no_symlinks(path)
-    return path
+#: What evaluate() and sweep() write into their ``out`` folder.
+#: Every plot is a PNG with a PDF beside it (report.plots.save_figure).
+EVALUATION_FILES = (
+    *("results.json", "results.csv", "summary.json", "summary.csv"),
+    *(f"{stem}.{ext}" for stem in ("regions", "cumulative", "ratios") for ext in ("png", "pdf")),
+)
+SWEEP_FILES = (
+    *("sweep.json", "sweep.csv", "sweep_summary.json", "sweep_summary.csv", "tradeoff.json", "tradeoff.csv", "report.md"),
+    *(f"{stem}.{ext}" for stem in ("sweep", "tradeoff") for ext in ("png", "pdf")),
+)
+
+
+def _check_out(config, names: tuple[str, ...], out: str | None = None) -> Path | None:
+    """The ``out`` folder (``config.out`` unless given) of a config with ``out`` and ``overwrite``, checked
+    to lose nothing (envs.files.output_folder): call it before computing and again under the lock."""
+    out = config.out if out is None else out
+    return None if out is None else output_folder(out, names, config.overwrite)
 
 
 def run_case(specs: Sequence[str], options: AlgorithmOptions, case: ShiftedScenario, progress: bool = False):
@@ -158,15 +194,16 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
     from eglb.report.plots import data_title, plot_cumulative, plot_ratios, plot_regions
     from eglb.report.tables import mean_rows, result_rows, write_rows
 
-    out = _check_out(config.out)
-    check_specs(config.algos, config.options)
+    out = _check_out(config, EVALUATION_FILES)
+    check_specs(config.algos or (), config.options)
     cases = build_scenarios(config.scenario)
+    algos = config.algos or default_algos([c.scenario for c in cases])
     if len(cases) == 1:
         case = cases[0]
-        results, offline = run_case(config.algos, config.options, case, config.progress)
+        results, offline = run_case(algos, config.options, case, config.progress)
         rows = result_rows(results, case.scenario, offline, case.unserved)
     else:
-        per_case = (mapper or local_map)(lambda c: case_rows(config.algos, config.options, c), cases)
+        per_case = (mapper or local_map)(lambda c: case_rows(algos, config.options, c), cases)
         rows = [row for case_rows_ in per_case for row in case_rows_]
     # One row per algorithm is its own summary; several (scenarios, or the seeds of a run group) are aggregated.
     single = len(rows) == len({r["algo"] for r in rows})
@@ -180,9 +217,11 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
             print(f"{scenario!r}, hours {scenario.timestamps[0]} .. {scenario.timestamps[-1]}")
         else:
             print(f"{len(cases)} scenarios of {cases[0].scenario.n_hours} hours: {', '.join(c.scenario.name for c in cases)}")
-        print(summary_text(rows, summary, EXTRA_COLUMNS if single else ("ratio_std", "ratio_worst", "unserved_mwh")))
+        many = ("ratio_std", "ratio_worst", "unserved_mwh", *INFORMATION_COLUMNS)
+        print(summary_text(rows, summary, EXTRA_COLUMNS if single else many))
     if out is not None:
         with exclusive_lock(out, "an evaluation"):
+            _check_out(config, EVALUATION_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out)
             if not single:
                 files += write_rows(summary, out, "summary")
@@ -197,7 +236,9 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
     return result
 
 
-EXTRA_COLUMNS = ("bound", "followed_share", "mean_theta", "unserved_mwh")
+#: Every table ends with each algorithm's decision time per hour and what it knew when it acted.
+INFORMATION_COLUMNS = ("ms_per_hour", "information")
+EXTRA_COLUMNS = ("bound", "followed_share", "mean_theta", "unserved_mwh", *INFORMATION_COLUMNS)
 
 
 # ----------------------------------------------------------------------------------- the sweep
@@ -280,10 +321,11 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     from eglb.report.tables import format_table, mean_rows, with_intervals, write_rows
 
     evaluation = config.evaluation
-    out = _check_out(evaluation.out or "results/sweep")
+    out = _check_out(evaluation, SWEEP_FILES, evaluation.out or "results/sweep")
     bases = build_scenarios(evaluation.scenario)
-    ml = config.ml or default_ml(list(evaluation.algos))
-    check_specs([ml, *evaluation.algos], evaluation.options)  # a bad policy fails now, not after the sweep
+    algos = evaluation.algos or default_algos([b.scenario for b in bases])
+    ml = config.ml or default_ml([a for a in algos if label(a).split(":")[0].split("(")[0].strip() not in CONTROLLERS])
+    check_specs([ml, *algos], evaluation.options)  # a bad policy fails now, not after the sweep
     severities = sorted(set(config.severities) | {0.0})
 
     def shifted(base: ShiftedScenario, name: str, severity: float) -> ShiftedScenario:
@@ -301,7 +343,7 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
         tasks += [("tradeoff", "in distribution", 0.0, base, name)]
         tasks += [("tradeoff", n, 1.0, shifted(base, n, 1.0), name) for n in config.shifts]
     outputs = (mapper or local_map)(
-        lambda task: case_rows(evaluation.algos if task[0] == "grid" else tradeoff_specs, evaluation.options, task[3]), tasks
+        lambda task: case_rows(algos if task[0] == "grid" else tradeoff_specs, evaluation.options, task[3]), tasks
     )
     rows, played = [], []  # played: every (shifted) run of the sweep once, for the bound check
     for (kind, name, severity, _, base), task_rows in zip(tasks, outputs):
@@ -324,6 +366,7 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
     result = SweepResult(rows, tradeoff, ml, summary=summary)
     title = data_title([b.scenario for b in bases])
     with exclusive_lock(out, "a sweep"):
+        _check_out(evaluation, SWEEP_FILES, str(out))  # again: another process may have written there meanwhile
         files = write_rows(rows, out, "sweep") + write_rows(summary, out, "sweep_summary") + write_rows(tradeoff, out, "tradeoff")
         files += plot_sweep(summary, out / "sweep.png", f"J / J(eGLB-Off) under distribution shift, {title}")
         files += plot_tradeoff(tradeoff, ml, out / "tradeoff.png", f"Consistency and robustness of robust({ml}), {title}")
@@ -335,7 +378,8 @@ def sweep(config: SweepConfig, mapper: Mapper | None = None) -> SweepResult:
             print(f"\n{shift} (severity 1)")
             point = [r for r in summary if r["shift"] == shift and r["severity"] == 1.0]
             many = len(bases) > 1 or any(r.get("seeds", 1) > 1 for r in point)
-            print(format_table(with_intervals(point), extra_columns=("ratio_ci",) * many + ("followed_share",)))
+            extra = ("ratio_ci",) * many + ("followed_share", *INFORMATION_COLUMNS)
+            print(format_table(with_intervals(point), extra_columns=extra))
         print()
         print(tradeoff_text(tradeoff, ml))
         print("wrote " + ", ".join(str(p) for p in files))
@@ -379,6 +423,7 @@ def tradeoff_rows(tasks, outputs, specs: list[str], ml: str, lambdas) -> list[di
         out.append(
             {
                 "algo": spec,
+                "information": mine[0]["information"],
                 "lambda": next((lam for lam in lambdas if spec == f"robust({ml},lambda={lam:g})"), None),
                 "in_distribution": inside["ratio_to_offline"],
                 "in_distribution_ci_low": inside.get("ratio_ci_low"),
@@ -401,7 +446,8 @@ def equivalent_command(evaluation: EvaluationConfig, sweep: SweepConfig | None =
     scenario, options = evaluation.scenario, evaluation.options
     default = ScenarioConfig()
     args: list[str] = ["--sweep"] if sweep is not None else []
-    args += ["--algos", ",".join(label(a) for a in evaluation.algos)]
+    if evaluation.algos is not None:  # None: the default set, which the command line runs without --algos
+        args += ["--algos", ",".join(label(a) for a in evaluation.algos)]
     if scenario.traces:
         args += ["--traces", scenario.traces]
     else:

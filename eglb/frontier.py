@@ -27,12 +27,21 @@ import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock
 from eglb.envs.shifts import ShiftedScenario
-from eglb.evaluation import EvaluationConfig, Mapper, _check_out, case_rows, check_specs, local_map
+from eglb.evaluation import EvaluationConfig, Mapper, _check_out, case_rows, check_specs, default_algos, local_map
 from eglb.registry import label
 from eglb.scenarios import build_scenarios
 
 #: Common factors of both footprint weights: 0 (cost only), then a log grid around the published weights (1).
 SCALES = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+#: What frontier() writes into its ``out`` folder.
+FRONTIER_FILES = (
+    "frontier.json",
+    "frontier.csv",
+    "frontier_summary.json",
+    "frontier_summary.csv",
+    "frontier.png",
+    "frontier.pdf",
+)
 #: Largest factor accepted (the weights are checked again by the scenario).
 MAX_SCALE = 1e6
 
@@ -100,10 +109,11 @@ def frontier(config: FrontierConfig, mapper: Mapper | None = None) -> FrontierRe
     from eglb.report.tables import mean_rows, write_rows
 
     evaluation = config.evaluation
-    algos = evaluation.algos + (() if "eglb-off" in [label(a) for a in evaluation.algos] else ("eglb-off",))
-    out = _check_out(evaluation.out)
-    check_specs(algos, evaluation.options)
+    out = _check_out(evaluation, FRONTIER_FILES)
+    check_specs(evaluation.algos or (), evaluation.options)  # a bad name fails now, before any scenario is built
     bases = build_scenarios(evaluation.scenario)
+    given = evaluation.algos or default_algos([b.scenario for b in bases])
+    algos = given + (() if "eglb-off" in map(label, given) else ("eglb-off",))
     tasks = []
     for base in bases:
         scenario = base.scenario
@@ -148,6 +158,7 @@ def frontier(config: FrontierConfig, mapper: Mapper | None = None) -> FrontierRe
     if out is not None:
         title = f"Equity trade-off frontier on {data_title([b.scenario for b in bases])}"
         with exclusive_lock(out, "a frontier"):
+            _check_out(evaluation, FRONTIER_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out, "frontier") + write_rows(summary, out, "frontier_summary")
             files += plot_frontier(summary, out / "frontier.png", title)
         result.files = files

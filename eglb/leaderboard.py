@@ -39,6 +39,10 @@ ANCHOR_TOLERANCE = 1e-6
 COLUMNS = ("algo", "score", "score_iqm", "ratio_to_offline", "ratio_worst", "par_water", "par_carbon", "ms_per_hour")
 
 
+#: What leaderboard() writes into its ``out`` folder.
+LEADERBOARD_FILES = ("results.json", "results.csv", "leaderboard.json")
+
+
 @dataclass(frozen=True)
 class LeaderboardConfig:
     """Score policies on a task.
@@ -47,7 +51,8 @@ class LeaderboardConfig:
         task: the task id (``history14-2024-weekly-v1``; a bare name means its latest version).
         algos: the specs to score (one comma-separated string or a tuple).
         options: shared algorithm settings (``allow_pickle`` for SB3 zips).
-        out: folder for leaderboard.json and the per-episode rows (None: nothing written).
+        out: folder for leaderboard.json and the per-episode rows (None: nothing written); never a
+            training run folder. overwrite: replace them if ``out`` already holds them (else it is refused).
         report: print the table. command: the command line, recorded in the entry.
     """
 
@@ -55,6 +60,7 @@ class LeaderboardConfig:
     algos: tuple[str, ...] = ()
     options: AlgorithmOptions = field(default_factory=AlgorithmOptions)
     out: str | None = None
+    overwrite: bool = False
     report: bool = False
     command: str = ""
 
@@ -119,7 +125,7 @@ def leaderboard(config: LeaderboardConfig, mapper: Mapper | None = None) -> Lead
     """Score ``config.algos`` on the task's test split; print and write as the config says."""
     from eglb.report.tables import format_table, write_rows
 
-    out = _check_out(config.out)
+    out = _check_out(config, LEADERBOARD_FILES)
     chosen = task(config.task)
     rows = run_task(chosen, config.algos, config.options, mapper, progress=print if config.report else None)
     check_anchors(chosen.id, rows)
@@ -133,6 +139,7 @@ def leaderboard(config: LeaderboardConfig, mapper: Mapper | None = None) -> Lead
         print(format_table(_with_intervals(summary), columns=COLUMNS, formats=_FORMATS))
     if out is not None:
         with exclusive_lock(out, "a leaderboard run"):
+            _check_out(config, LEADERBOARD_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out, "results")
             files.append(atomic_write_json(out / "leaderboard.json", entries))
         result.files = files
@@ -166,14 +173,14 @@ def read_entries(folder: str | Path) -> list[dict]:
 
 def _table(rows: Sequence[dict]) -> list[str]:
     lines = [
-        "| policy | score [95 % CI] | IQM | J / J(eGLB-Off) | worst | PAR water | PAR carbon | ms / hour | seeds |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| policy | information | score [95 % CI] | IQM | J / J(eGLB-Off) | worst | PAR water | PAR carbon | ms / hour | seeds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: -r["score"]):
         ms = "-" if r.get("ms_per_hour") is None else f"{r['ms_per_hour']:.2f}"
         par = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
         lines.append(
-            f"| `{r['algo']}` | {r['score']:.2f} [{r['score_ci_low']:.2f}, {r['score_ci_high']:.2f}] | {r['score_iqm']:.2f} | "
+            f"| `{r['algo']}` | {r.get('information', 'not declared')} | {r['score']:.2f} [{r['score_ci_low']:.2f}, {r['score_ci_high']:.2f}] | {r['score_iqm']:.2f} | "
             f"{r['ratio_to_offline']:.4f} | {r['ratio_worst']:.4f} | {par(r.get('par_water'))} | {par(r.get('par_carbon'))} | "
             f"{ms} | {r.get('seeds', 1)} |"
         )

@@ -89,7 +89,8 @@ def episode_rows(specs: Sequence[str], options: AlgorithmOptions, episode: Episo
                 "cost": m.cost,
                 "par_water": m.par_water,
                 "par_carbon": m.par_carbon,
-                "ms_per_hour": 1000.0 * result.seconds / hours,
+                "ms_per_hour": 1000.0 * result.decision_seconds / hours,  # the same measure as every result row
+                "information": result.information,
                 **{k: v for k, v in result.extra.items() if k in ("bound", "followed_share", "unrepaired_actions")},
             }
         )
@@ -134,6 +135,7 @@ def summary_row(rows: Sequence[dict], seed: int = 0) -> dict:
         "par_water": float(np.mean([r["par_water"] for r in rows])),
         "par_carbon": float(np.mean([r["par_carbon"] for r in rows])),
         "ms_per_hour": float(np.mean([r["ms_per_hour"] for r in rows])) if all("ms_per_hour" in r for r in rows) else None,
+        "information": rows[0].get("information", "not declared"),
         "episodes": len(episodes),
         "seeds": len(seeds),
     }

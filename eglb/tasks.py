@@ -33,7 +33,8 @@ from eglb.envs.shifts import SHIFTS, ShiftedScenario, ShiftSpec, apply_shift
 #: controllers and learned policies read forecasts only through a forecaster of the past.
 ONLINE = (
     "online: at hour t each region's price, carbon and water intensity and each gateway's load of hour t "
-    "and earlier; forecasts of later hours only from a forecaster of the past (no oracle)"
+    "and earlier, and the prices its market has published by then (forecasts/market.py); forecasts of later "
+    "hours only from a forecaster of the past (no oracle)"
 )
 SOURCES = {
     "eglb2022": ("published eGLB data set (10 regions, 2022-09-22 .. 2022-10-11), MIT licence",),

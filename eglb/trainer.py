@@ -321,7 +321,7 @@ def train(
         int(history[-1]["steps"]) if history else 0,
         seconds,
         history,
-        min(r["ratio_to_offline"] for r in history),
+        evaluator.best,
         evaluator.expert,
         rows,
         means,
@@ -342,7 +342,16 @@ def compare_on_held_out(config: RunConfig, folder: Path, evaluation: list[Scenar
         rows += result_rows(results, scenario, offline)
     means = {spec: float(np.mean([r["ratio_to_offline"] for r in rows if r["algo"] == spec])) for spec in specs}
     summary = [
-        {"algo": spec, "mean_ratio_to_offline": value, "training_seconds": seconds if spec == specs[0] else None}
+        {
+            "algo": spec,
+            "mean_ratio_to_offline": value,
+            "training_seconds": seconds if spec == specs[0] else None,
+            **(
+                {"nonfinite_actions": sum(r.get("nonfinite_actions", 0) for r in rows if r["algo"] == spec)}
+                if spec == specs[0]
+                else {}
+            ),
+        }
         for spec, value in means.items()
     ]
     write_rows(rows, folder, "results")

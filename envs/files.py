@@ -1,8 +1,10 @@
-"""Reading tables with clear errors, and writing files atomically.
+"""Reading tables, JSON, tensors and arrays with clear errors, and writing files atomically.
 
 Readers name the file, the line (1-based, the header is line 1) and the column of any bad value;
 writers write to a temporary file in the target folder and rename it over the target, so a crash
-never leaves a half-written result or checkpoint.
+never leaves a half-written result or checkpoint. Readers of saved state (:func:`read_json`,
+:func:`load_tensors`, :func:`load_arrays`) bound what they read before they allocate it and run no
+code from the file.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+import warnings
+import zipfile
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -352,6 +356,42 @@ def exclusive_lock(folder: Path, purpose: str):
         os.close(handle)
 
 
+#: Files that make a folder a training run folder (training/run_folder.py): no command writes results into one.
+RUN_FOLDER_FILES = ("config.yaml", "policy.json")
+
+
+def output_folder(out: Path | str, names: tuple[str, ...], overwrite: bool = False, option: str = "--out") -> Path:
+    """The folder a command writes ``names`` into, created if needed, after checking that nothing is lost.
+
+    Refused with an InputError naming ``option``: a path that is a file; a folder holding symbolic
+    links; a training run folder (its results belong to training: write beside it, e.g. into a
+    subfolder); a folder already holding one of ``names`` unless ``overwrite`` (results of other
+    commands beside them are kept). Call it before computing (to fail fast) and again under the
+    folder's lock just before writing.
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{option} {path} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {option} folder {path}: {exc.strerror}") from None
+    require_no_symlinks(path)
+    marks = [name for name in RUN_FOLDER_FILES if (path / name).is_file()]
+    if marks or any(path.glob("checkpoint-*")):
+        raise InputError(
+            f"{option} {path} is a training run folder (it has {marks[0] if marks else 'checkpoints'}): its files belong "
+            f"to the run; write these results elsewhere, e.g. {option} {path / 'evaluation'}"
+        )
+    held = [name for name in names if (path / name).exists()]
+    if held and not overwrite:
+        listed = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+        raise InputError(
+            f"{option} {path} already holds results ({listed}): pass --overwrite to replace them, or choose another folder"
+        )
+    return path
+
+
 def remove_temporaries(folder: Path) -> list[Path]:
     """Delete what interrupted atomic writes left behind (``.NAME.XXXX.tmp``) under ``folder``."""
     removed = []
@@ -367,3 +407,195 @@ def require_no_symlinks(folder: Path) -> None:
     for path in Path(folder).rglob("*"):
         if path.is_symlink():
             raise InputError(f"{path} is a symbolic link; a results or run folder must hold plain files only")
+
+
+# ----------------------------------------------------------------------------------- saved state
+#: Largest JSON file read (policy cards, forecaster configurations, checkpoint counters are a few KB).
+MAX_JSON_BYTES = 16 * 2**20
+#: Deepest nesting of lists and objects in a JSON file we read (ours nest five levels at most).
+MAX_JSON_DEPTH = 32
+#: Longest integer in a JSON file we read (a 128-bit random state has 39 digits).
+MAX_JSON_DIGITS = 40
+#: Largest torch file read (weights, checkpoints).
+MAX_TENSOR_FILE_BYTES = 2**32
+
+
+def _read_text(path: Path, what: str, language: str) -> str:
+    """A saved file's text: a regular file (:func:`read_bytes`) of at most MAX_JSON_BYTES, UTF-8 (a byte-order mark is dropped)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_bytes says what is wrong
+    if size > MAX_JSON_BYTES:
+        raise InputError(f"{path} is {size:,} bytes; a {what} is at most {MAX_JSON_BYTES:,}")
+    raw = read_bytes(path)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not valid {language}: it is not UTF-8 text (byte {exc.start})") from None
+
+
+def _require_shallow(value, path: Path, what: str) -> dict:
+    """A parsed document that is a mapping nested at most MAX_JSON_DEPTH levels."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InputError(f"{path} is nested more than {MAX_JSON_DEPTH} levels deep; a {what} is not")
+        if isinstance(item, dict):
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+    if not isinstance(value, dict):
+        raise InputError(f"{path}: expected a mapping (key: value pairs) at the top, got {type(value).__name__}")
+    return value
+
+
+def read_json(path: Path | str, what: str = "JSON file") -> dict:
+    """A JSON file holding a mapping, read safely: at most MAX_JSON_BYTES, UTF-8, standard JSON (no
+    NaN or Infinity, finite numbers, integers of at most MAX_JSON_DIGITS digits), nested at most
+    MAX_JSON_DEPTH levels. Anything else is an InputError naming the file (and the line where known)."""
+    path = Path(path)
+    text = _read_text(path, what, "JSON")
+
+    def constant(name: str):
+        raise InputError(f"{path} is not standard JSON: {name} is not a number JSON allows (write null)")
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not np.isfinite(value):
+            raise InputError(f"{path}: the number {text[:40]} is beyond the range of a float")
+        return value
+
+    def integer(text: str) -> int:
+        if len(text.lstrip("-")) > MAX_JSON_DIGITS:
+            raise InputError(f"{path}: an integer of {len(text.lstrip('-'))} digits; at most {MAX_JSON_DIGITS} are read")
+        return int(text)
+
+    try:
+        value = json.loads(text, parse_constant=constant, parse_float=number, parse_int=integer)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{path} is nested more than {MAX_JSON_DEPTH} levels deep; a {what} is not") from None
+    return _require_shallow(value, path, what)
+
+
+def read_yaml(path: Path | str, what: str = "YAML file") -> dict:
+    """A YAML file holding a mapping, read safely: as :func:`read_json` (size, UTF-8, depth), with
+    ``yaml.safe_load``'s types only and no anchors or aliases (which can expand a small file without bound)."""
+    import yaml
+
+    class PlainLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
+    path = Path(path)
+    text = _read_text(path, what, "YAML")
+    try:
+        value = yaml.load(text, Loader=PlainLoader)  # noqa: S506  (a SafeLoader)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path} is not valid YAML: {' '.join(str(exc).split())[:300]}") from None
+    except RecursionError:
+        raise InputError(f"{path} is nested more than {MAX_JSON_DEPTH} levels deep; a {what} is not") from None
+    return _require_shallow(value, path, what)
+
+
+def load_tensors(path: Path | str, what: str = "weights"):
+    """A torch file of tensors, state dicts and plain values, loaded with ``weights_only=True``.
+
+    Refused with an InputError naming the file: a missing, empty, oversized, corrupt or truncated
+    file; one that holds anything but tensors and plain values (a pickled object, which would run
+    code: torch's advice to load it with ``weights_only=False`` is never passed on); one whose
+    floating-point tensors hold NaN or infinite values (named by their key).
+    """
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"cannot read {what} from {path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"cannot read {what} from {path}: the file is empty")
+    if size > MAX_TENSOR_FILE_BYTES:
+        raise InputError(f"cannot read {what} from {path}: {size:,} bytes, above the limit of {MAX_TENSOR_FILE_BYTES:,}")
+    try:
+        with warnings.catch_warnings():  # torch warns about foreign pickle protocols before refusing them
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise InputError(
+            f"cannot read {what} from {path}: it is not a file of plain tensors (loading it would unpickle "
+            "Python objects, which can run code): refused"
+        ) from None
+    except Exception:  # torch raises many kinds on a corrupt or foreign file
+        raise InputError(f"cannot read {what} from {path}: not a readable torch file (corrupt or truncated)") from None
+    _require_finite_tensors(data, path, what)
+    return data
+
+
+def _require_finite_tensors(data, path: Path, what: str, key: str = "") -> None:
+    import torch
+
+    if isinstance(data, torch.Tensor):
+        if (data.is_floating_point() or data.is_complex()) and not bool(torch.isfinite(data).all()):
+            raise InputError(f"cannot use {what} from {path}: tensor {key or 'at the top'!r} holds NaN or infinite values")
+    elif isinstance(data, Mapping):
+        for name, value in data.items():
+            _require_finite_tensors(value, path, what, f"{key}.{name}" if key else str(name))
+    elif isinstance(data, (list, tuple)):
+        for k, value in enumerate(data):
+            _require_finite_tensors(value, path, what, f"{key}[{k}]")
+
+
+def load_arrays(path: Path | str, what: str, shapes: Mapping[str, tuple[int | None, ...]], max_elements: int) -> dict:
+    """The arrays of a ``.npz`` file, with their shapes checked from the file's headers before loading.
+
+    Args:
+        shapes: name -> expected shape, None for a free dimension; each named array must be there.
+        max_elements: most entries of any one array (the bound on a free dimension).
+
+    Refused with an InputError naming the file and the array: a missing array, another shape,
+    a non-numeric (object) array, too many entries, NaN or infinite values. Nothing is unpickled.
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {name.removesuffix(".npy"): name for name in archive.namelist()}
+            for name, shape in shapes.items():
+                if name not in members:
+                    raise InputError(f"cannot use {what} from {path}: it has no array {name!r}")
+                member = archive.getinfo(members[name])
+                with archive.open(member) as handle:
+                    version = np.lib.format.read_magic(handle)
+                    if version not in ((1, 0), (2, 0)):
+                        raise ValueError(f"npy format {version}")
+                    read_header = (
+                        np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                    )
+                    found, _, dtype = read_header(handle)
+                wrong = len(found) != len(shape) or any(e is not None and e != f for e, f in zip(shape, found))
+                entries = float(np.prod(found, dtype=np.float64))
+                if entries * dtype.itemsize > member.file_size:  # the header claims more data than the file holds
+                    raise InputError(f"cannot use {what} from {path}: array {name!r} is truncated (shape {found} in its header)")
+                if wrong or dtype.kind not in "biuf" or entries > max_elements:
+                    expected = "(" + ", ".join("any" if e is None else str(e) for e in shape) + ")"
+                    raise InputError(
+                        f"cannot use {what} from {path}: array {name!r} is {dtype} of shape {found}, "
+                        f"expected numbers of shape {expected} with at most {max_elements:,} entries"
+                    )
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in shapes}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"cannot read {what} from {path}: not a readable .npz file ({type(exc).__name__})") from None
+    for name, values in arrays.items():
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            row = int(np.argmax((~np.isfinite(values)).reshape(len(values), -1).any(axis=1))) if values.ndim else 0
+            raise InputError(f"cannot use {what} from {path}: array {name!r} holds NaN or infinite values (row {row})")
+    return arrays

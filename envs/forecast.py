@@ -131,6 +131,11 @@ class Forecaster(ABC):
             out[k] = self.predict(scenario, start + k, horizon, rng)
         return out
 
+    @property
+    def information(self) -> str:
+        """What the forecast knows, for tables: "seasonal-day forecasts", "oracle: perfect forecasts"."""
+        return f"oracle: {self.name} forecasts" if self.clairvoyant else f"{self.name} forecasts"
+
     def forecast(self, scenario: Scenario, t: int, horizon: int, rng: np.random.Generator | None = None) -> Forecast:
         """The forecast made at hour t, by signal."""
         check_request(scenario, t, horizon)

@@ -10,6 +10,8 @@ name (specs)       what it predicts for hour t + k, knowing hours 0..t          
 ``seasonal``       the same hour one season earlier (period 24: yesterday, 168:      forecasts.naive
                    last week)
 ``learned``        a small network trained on past traces, loaded from a folder     forecasts.learned
+``market``         published prices exactly (day-ahead markets, tariffs), the rest  forecasts.market
+                   from a base forecaster (the information an operator has)
 =================  ===============================================================  =============
 
 Errors against the truth: :mod:`eglb.forecasts.accuracy`; names to forecasters: :mod:`eglb.forecasts.spec`.

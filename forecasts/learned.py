@@ -21,7 +21,6 @@ what it was trained on) and ``weights.pt`` (the network's tensors, loaded with
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -30,8 +29,17 @@ from pathlib import Path
 import numpy as np
 import torch
 from eglb.envs.errors import InputError
-from eglb.envs.files import atomic_write, atomic_write_json
+from eglb.envs.files import atomic_write, atomic_write_json, load_tensors, read_json
 from eglb.envs.forecast import Forecaster, input_rows, n_signals
+from eglb.envs.limits import (
+    MAX_ELEMENTS,
+    MAX_ROWS,
+    MAX_WINDOW_HOURS,
+    check_parameters,
+    check_size,
+    check_widths,
+    mlp_parameters,
+)
 from eglb.envs.scenario import Scenario
 from torch import nn
 
@@ -64,15 +72,27 @@ class LearnedForecasterConfig:
     seed: int = 0
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        for name in ("history_hours", "horizon", "steps", "batch_size", "max_samples"):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise InputError(f"learned forecaster: {name} must be a positive integer, got {value}")
-        if not self.hidden or min(self.hidden) < 1:
-            raise InputError(f"learned forecaster: hidden must list positive layer widths, got {self.hidden}")
-        if not np.isfinite(self.learning_rate) or self.learning_rate <= 0:
-            raise InputError(f"learned forecaster: learning_rate must be > 0, got {self.learning_rate}")
+        object.__setattr__(self, "hidden", check_widths(self.hidden, "learned forecaster: hidden"))
+        for name, high in (
+            ("history_hours", MAX_WINDOW_HOURS),
+            ("horizon", MAX_WINDOW_HOURS),
+            ("steps", MAX_ROWS),
+            ("batch_size", MAX_ROWS),
+            ("max_samples", MAX_ROWS),
+            ("seed", 2**32 - 1),
+        ):
+            object.__setattr__(
+                self, name, check_size(getattr(self, name), f"learned forecaster: {name}", high, low=0 if name == "seed" else 1)
+            )
+        check_parameters(mlp_parameters((self.n_features, *self.hidden, self.horizon)), "the learned forecaster's network")
+        if self.max_samples * self.n_features > MAX_ELEMENTS:
+            raise InputError(
+                f"learned forecaster: max_samples {self.max_samples:,} windows of {self.n_features} features exceed "
+                f"{MAX_ELEMENTS:,} numbers"
+            )
+        rate = self.learning_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not np.isfinite(rate) or rate <= 0:
+            raise InputError(f"learned forecaster: learning_rate must be a finite number > 0, got {rate!r}")
 
     @property
     def n_features(self) -> int:
@@ -240,16 +260,14 @@ def train_learned_forecaster(
 
 
 def load_learned_forecaster(folder: str | Path) -> LearnedForecaster:
-    """The forecaster saved in ``folder`` by :meth:`LearnedForecaster.save` (format version checked)."""
+    """The forecaster saved in ``folder`` by :meth:`LearnedForecaster.save` (format version, sizes and
+    weights checked before the network is built; no code in the folder runs)."""
     folder = Path(folder)
     path = folder / CONFIG_FILE
     if not path.is_file():
         raise InputError(f"{folder} holds no learned forecaster: {CONFIG_FILE} not found")
-    try:
-        document = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"file {path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+    document = read_json(path, "forecaster configuration")
+    if document.get("format") != FORMAT:
         raise InputError(f'file {path}: expected "format": "{FORMAT}"')
     if document.get("format_version") != FORMAT_VERSION:
         raise InputError(
@@ -262,14 +280,17 @@ def load_learned_forecaster(folder: str | Path) -> LearnedForecaster:
         raise InputError(f'file {path}: "config" must be an object with keys among {", ".join(sorted(known))}')
     try:
         config = LearnedForecasterConfig(**settings)
-    except (TypeError, ValueError) as exc:
+    except InputError as exc:
         raise InputError(f"file {path}: {exc}") from None
     weights = folder / WEIGHTS_FILE
     if not weights.is_file():
         raise InputError(f"{folder}: {WEIGHTS_FILE} not found")
+    state = load_tensors(weights, "forecaster weights")
     network = _network(config)
     try:
-        network.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    except (RuntimeError, KeyError, TypeError) as exc:
-        raise InputError(f"file {weights}: the weights do not fit the configuration in {CONFIG_FILE}: {exc}") from None
-    return LearnedForecaster(network, config, document.get("training"))
+        network.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, AttributeError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"file {weights}: the weights do not fit the configuration in {CONFIG_FILE}: {message}") from None
+    training = document.get("training")
+    return LearnedForecaster(network, config, training if isinstance(training, dict) else {})

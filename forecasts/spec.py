@@ -8,7 +8,13 @@ name            parameters                   forecaster
 ``persistence``                              :class:`eglb.forecasts.naive.PersistenceForecaster`
 ``seasonal``    ``period`` (hours, 24)       :class:`eglb.forecasts.naive.SeasonalNaiveForecaster`
 ``learned``     ``model`` (folder, required) :func:`eglb.forecasts.learned.load_learned_forecaster`
+``market``      ``base`` (default seasonal)  :class:`eglb.forecasts.market.MarketForecaster`: published
+                and the base's parameters    prices exactly, the rest from the base forecaster
 ==============  ===========================  ==========================================
+
+``market:base=seasonal`` (in a controller spec ``forecaster=market,base=seasonal``) is the information an
+operator has in practice; ``market:base=learned,model=runs/fc`` and ``market:base=seasonal,period=168``
+pass the remaining parameters to the base.
 """
 
 from __future__ import annotations
@@ -19,9 +25,18 @@ from eglb.envs.errors import InputError
 from eglb.envs.forecast import Forecaster, NoisyTruthForecaster, PerfectForecaster
 from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
 
-FORECASTERS = ("perfect", "noisy", "persistence", "seasonal", "learned")
-#: The parameters each forecaster reads from a spec.
-PARAMETERS = {"perfect": (), "noisy": ("noise",), "persistence": (), "seasonal": ("period",), "learned": ("model",)}
+FORECASTERS = ("perfect", "noisy", "persistence", "seasonal", "learned", "market")
+#: The parameters each forecaster reads from a spec (``market`` also passes its base's on).
+PARAMETERS = {
+    "perfect": (),
+    "noisy": ("noise",),
+    "persistence": (),
+    "seasonal": ("period",),
+    "learned": ("model",),
+    "market": ("base", "noise", "period", "model"),
+}
+#: The base forecaster of ``market`` when the spec names none.
+DEFAULT_MARKET_BASE = "seasonal"
 
 
 def _number(params: Mapping[str, str], key: str, default: float, kind=float):
@@ -55,6 +70,15 @@ def build_forecaster(name: str, params: Mapping[str, str] | None = None) -> Fore
         return PersistenceForecaster()
     if name == "seasonal":
         return SeasonalNaiveForecaster(_number(params, "period", 24, int))
+    if name == "market":
+        from eglb.forecasts.market import MarketForecaster
+
+        base = params.pop("base", DEFAULT_MARKET_BASE)
+        if base == "market":
+            raise InputError(
+                "forecaster 'market' needs another forecaster as its base (base=seasonal, persistence, learned, ...)"
+            )
+        return MarketForecaster(build_forecaster(base, params))
     if "model" not in params:
         raise InputError("forecaster 'learned' needs model=FOLDER (a folder written by python -m eglb.forecasts.train)")
     from eglb.forecasts.learned import load_learned_forecaster  # torch only when asked for

@@ -34,15 +34,15 @@ are named ``reference:NAME`` (e.g. ``tail_model=reference:history14-s0``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from eglb.envs.errors import InputError
-from eglb.envs.files import atomic_write, atomic_write_json
+from eglb.envs.files import atomic_write, atomic_write_json, load_arrays, read_json
 from eglb.envs.forecast import input_rows, signal_columns
+from eglb.envs.limits import MAX_WINDOW_HOURS, check_size
 from eglb.envs.scenario import Scenario
 
 FORMAT = "eglb-profile-tail"
@@ -234,10 +234,7 @@ def load_tail(folder: str | Path) -> ProfileTail:
     path = folder / CONFIG_FILE
     if not path.is_file():
         raise InputError(f"{folder} holds no learned tail: {CONFIG_FILE} not found")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"file {path}: not valid JSON ({exc})") from None
+    document = read_json(path, "tail configuration")
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InputError(f'file {path}: expected "format": "{FORMAT}"')
     if document.get("format_version") != FORMAT_VERSION:
@@ -250,18 +247,11 @@ def load_tail(folder: str | Path) -> ProfileTail:
     profile = folder / PROFILE_FILE
     if not profile.is_file():
         raise InputError(f"{folder}: {PROFILE_FILE} not found")
-    try:
-        with np.load(profile, allow_pickle=False) as data:
-            shape = np.asarray(data["shape"], dtype=float)
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"file {profile}: not a profile of this format ({str(exc).splitlines()[0]})") from None
-    try:
-        return ProfileTail(
-            tuple(series),
-            shape,
-            int(document.get("level_hours", LEVEL_HOURS)),
-            int(document.get("blend_hours", BLEND_HOURS)),
-            dict(document.get("training") or {}),
-        )
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"file {path}: {exc}") from None
+    # Shape and values checked from the file's header before anything is allocated (no pickle).
+    shape = load_arrays(profile, "a tail profile", {"shape": (12, 24, len(series))}, 12 * 24 * MAX_SERIES)["shape"]
+    hours = {
+        name: check_size(document.get(name, default), f"file {path}: {name}", MAX_WINDOW_HOURS)
+        for name, default in (("level_hours", LEVEL_HOURS), ("blend_hours", BLEND_HOURS))
+    }
+    training = document.get("training")
+    return ProfileTail(tuple(series), shape.astype(float), **hours, training=training if isinstance(training, dict) else {})

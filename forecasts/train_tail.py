@@ -15,7 +15,8 @@ import sys
 from dataclasses import replace
 
 from eglb.envs.errors import InputError
-from eglb.forecasts.tail import BLEND_HOURS, LEVEL_HOURS, fit_profile_tail
+from eglb.envs.files import exclusive_lock, output_folder
+from eglb.forecasts.tail import BLEND_HOURS, CONFIG_FILE, LEVEL_HOURS, PROFILE_FILE, fit_profile_tail
 
 #: Years a tail may be fitted on: the history's training years (2023 selects, 2024 tests).
 TRAINING_YEARS = ("2021", "2022")
@@ -52,6 +53,7 @@ def training_scenarios(args: argparse.Namespace) -> list:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eglb.forecasts.train_tail", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="folder to write tail.json and profile.npz into")
+    parser.add_argument("--overwrite", action="store_true", help="replace a tail already in --out (else it is refused)")
     parser.add_argument(
         "--traces", help="the history folder (default ../shared/data/history), or the published folder with --published"
     )
@@ -72,13 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resample of training days")
     args = parser.parse_args(argv)
     try:
-        scenarios = training_scenarios(args)
+        scenarios = training_scenarios(args)  # checks the arguments first
+        output_folder(args.out, (CONFIG_FILE, PROFILE_FILE), args.overwrite)  # before fitting: fail fast
         tail = fit_profile_tail(scenarios, args.seed, args.level_hours, args.blend_hours)
         if not (args.synthetic or args.published):
             from eglb.importers.synthetic_calibration import NOTICE  # profiles of the history carry its notices
 
             tail = replace(tail, training={**tail.training, "notice": NOTICE})
-        tail.save(args.out)
+        with exclusive_lock(output_folder(args.out, (CONFIG_FILE, PROFILE_FILE), args.overwrite), "a tail's fitting"):
+            tail.save(args.out)
     except InputError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

@@ -8,6 +8,10 @@ of these are stand-ins taken from another place. Two tables ship in ``importers/
 * ``eglb2022``: the published set's ten regions mapped to their closest history data, with the
   stand-ins named (Georgia, Nevada, Belgium, Netherlands, Denmark, and Virginia's weather).
 
+Two optional columns say how far ahead the region's prices are public (:mod:`eglb.importers.markets`):
+``market`` (day-ahead, real-time or tariff) and ``published`` (``HH:MM Area/City``, the local publication
+time on the day before delivery, or ``MM-DD Area/City``, the first day of a tariff year).
+
 Write your own with the same columns (``#`` comment lines allowed, UTF-8 with or without a byte-order
 mark) to add zones or regroup them. Region names have at most 100 characters and no comma; the
 folder columns hold names, not paths; a timezone must be an IANA name.
@@ -21,13 +25,26 @@ from pathlib import Path
 
 from eglb.envs.errors import InputError, shown
 from eglb.envs.files import MAX_NAME_CHARS, require_name
+from eglb.importers.markets import MarketRule, parse_market_rule
 from eglb.importers.sites import require_timezone
 from eglb.importers.tables import read_data_table
 
 TABLES_FOLDER = Path(__file__).with_name("regions")
 SHIPPED_TABLES = ("complete14", "eglb2022")
 DEFAULT_TABLE = "complete14"
-COLUMNS = ("region", "carbon", "price", "weather", "annual_mix", "hourly_mix", "stand_in", "note", "timezone")
+COLUMNS = (
+    "region",
+    "carbon",
+    "price",
+    "weather",
+    "annual_mix",
+    "hourly_mix",
+    "stand_in",
+    "note",
+    "timezone",
+    "market",
+    "published",
+)
 SIGNALS = ("carbon", "price", "weather", "mix")
 #: Columns naming a folder (or zone) of the history layout: names, never paths.
 FOLDER_COLUMNS = ("carbon", "price", "weather", "annual_mix", "hourly_mix")
@@ -48,6 +65,8 @@ class Region:
         note: free text.
         timezone: IANA zone of the region's local clock (for the workload's daily cycle), or None
             for the weather file's (optional column).
+        market, published: how far ahead the price series is public (optional columns; see
+            :mod:`eglb.importers.markets`), or None.
         table: the table file the row came from; line: its line there.
     """
 
@@ -60,8 +79,14 @@ class Region:
     stand_in: tuple[str, ...] = ()
     note: str = ""
     timezone: str | None = None
+    market: str | None = None
+    published: str | None = None
     table: str = ""
     line: int = 0
+
+    def market_rule(self) -> MarketRule | None:
+        """When this region's prices are public, or None if the table does not say."""
+        return parse_market_rule(self.market or "", self.published or "", f"file {self.table}, line {self.line}")
 
 
 def table_path(table: str | Path) -> Path:
@@ -110,6 +135,7 @@ def read_region_table(table: str | Path = DEFAULT_TABLE) -> tuple[Region, ...]:
         if row["region"] in seen:
             raise InputError(f"{where}: region {shown(row['region'])} already on line {seen[row['region']]}")
         seen[row["region"]] = line
+        parse_market_rule(row.get("market", ""), row.get("published", ""), where)  # a bad rule fails on reading
         regions.append(
             Region(
                 name=row["region"],
@@ -121,6 +147,8 @@ def read_region_table(table: str | Path = DEFAULT_TABLE) -> tuple[Region, ...]:
                 stand_in=stand_in,
                 note=row.get("note", ""),
                 timezone=row.get("timezone") or None,
+                market=row.get("market") or None,
+                published=row.get("published") or None,
                 table=str(path),
                 line=line,
             )

@@ -71,6 +71,7 @@ def write_report(
         headline.append(
             [
                 f"`{a}`",
+                point[(a, shifts[0], 0.0)].get("information", "not declared"),
                 _interval(point[(a, shifts[0], 0.0)], "ratio_to_offline", "ratio"),
                 f"{np.nanmean(at_one):.4f}",
                 f"{np.nanmax(at_one):.4f}",
@@ -84,6 +85,7 @@ def write_report(
     curve = [
         [
             f"`{r['algo']}`",
+            r.get("information", "not declared"),
             "-" if r["lambda"] is None else f"{r['lambda']:g}",
             _interval(r, "in_distribution"),
             _interval(r, "shifted_mean"),
@@ -109,8 +111,8 @@ of that same trace (1 is the best any algorithm can do; lower is better).{averag
 
 ## Headline
 
-| algorithm | in distribution | mean over shifts (severity 1) | worst shift (severity 1) | mean over shifts (severity {top:g}) |
-|---|---|---|---|---|
+| algorithm | information | in distribution | mean over shifts (severity 1) | worst shift (severity 1) | mean over shifts (severity {top:g}) |
+|---|---|---|---|---|---|
 """
         + "\n".join("| " + " | ".join(r) + " |" for r in headline)
         + f"""
@@ -132,7 +134,7 @@ J(robust) <= (1 + lambda) J(eGLB) + B_T allows (B = 0 here). Small lambda stays 
 (robust, less consistent); large lambda follows the ML policy (consistent in distribution, exposed
 under shift).
 
-{_table(["policy", "lambda", "in distribution", "mean over shifts", "worst shift"], curve)}
+{_table(["policy", "information", "lambda", "in distribution", "mean over shifts", "worst shift"], curve)}
 
 ![consistency-robustness trade-off](tradeoff.png)
 
@@ -161,6 +163,7 @@ def write_benchmark_report(
         headline.append(
             [
                 f"`{r['algo']}`",
+                r.get("information", "not declared"),
                 r.get("trained_on") or "-",
                 _interval(r, "ratio_to_offline", "ratio"),
                 f"{r['ratio_worst']:.4f}",
@@ -169,6 +172,7 @@ def write_benchmark_report(
                 f"{r['cost']:,.0f}",
                 f"{r['par_water']:.3f}",
                 f"{r['par_carbon']:.3f}",
+                f"{r['ms_per_hour']:.2f}" if "ms_per_hour" in r else "-",
             ]
         )
     names = list(dict.fromkeys(s["season"] for s in seasons))
@@ -178,14 +182,17 @@ def write_benchmark_report(
         for name in names:
             found = [s for s in seasons if s["algo"] == r["algo"] and s["season"] == name]
             cells.append(f"{found[0]['ratio_to_offline']:.4f} ({found[0]['windows']})" if found else "-")
-        matrix.append([f"`{r['algo']}`", r.get("trained_on") or "-"] + cells + [f"{r['ratio_to_offline']:.4f}"])
+        labels = [f"`{r['algo']}`", r.get("information", "not declared"), r.get("trained_on") or "-"]
+        matrix.append(labels + cells + [f"{r['ratio_to_offline']:.4f}"])
     notices = (scenario.metadata or {}).get("attribution", [])
     text = f"""# Cross-year benchmark on {year}
 
 {scenario.n_regions} regions ({", ".join(scenario.regions)}), {windows} windows of {window_hours} hours of UTC {year}
 ({purpose}); mu_w = {scenario.mu_water:g} USD/m^3, mu_c = {scenario.mu_carbon:g} USD/t. Every figure is
 J / J(eGLB-Off) of a window, eGLB-Off being the hindsight optimum of that window (1 is the best any
-algorithm can do; lower is better), averaged over the windows. Command:
+algorithm can do; lower is better), averaged over the windows. "information" is what each algorithm knew
+when it acted ("oracle:" marks references that read the future); "ms / hour" its decision time per hour
+(its reset and every hour's decision, or an offline solve, over the hours). Command:
 
     {command}
 
@@ -195,6 +202,7 @@ algorithm can do; lower is better), averaged over the windows. Command:
         _table(
             [
                 "algorithm",
+                "information",
                 "trained on",
                 "mean [95 % CI]",
                 "worst window",
@@ -203,6 +211,7 @@ algorithm can do; lower is better), averaged over the windows. Command:
                 "Cost (US$)",
                 "PAR water",
                 "PAR carbon",
+                "ms / hour",
             ],
             headline,
         )
@@ -215,7 +224,7 @@ algorithm can do; lower is better), averaged over the windows. Command:
 Policies trained on different years or seasons make this a real-shift matrix: training data by row,
 test season by column.
 
-{_table(["algorithm", "trained on"] + names + ["year"], matrix)}
+{_table(["algorithm", "information", "trained on"] + names + ["year"], matrix)}
 
 ![each region's footprint as a share of the worst region's, mean over the windows](regions.png)
 

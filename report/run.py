@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,10 @@ class AlgorithmResult:
         extra: algorithm-specific figures for the tables (e.g. the robust layer's bound).
         infos: the policy's per-hour info dicts.
         seed: the policy's training seed (one seed of a run group), None for an algorithm that is not trained.
+        decision_seconds: time spent deciding (the policy's reset and every act; an offline solver's
+            solve), the same measure for every algorithm.
+        information: what the algorithm knew when it acted (its ``information``; "not declared" if it
+            does not say).
     """
 
     name: str
@@ -36,20 +41,34 @@ class AlgorithmResult:
     extra: dict = field(default_factory=dict)
     infos: list = field(default_factory=list)
     seed: int | None = None
+    decision_seconds: float = 0.0
+    information: str = "not declared"
 
 
 def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenario) -> AlgorithmResult:
     """Play a policy, or solve and replay an offline solver, over the whole scenario."""
     start = time.perf_counter()
     if isinstance(algorithm, OfflineSolver):
+        begin = time.perf_counter()
         solution = algorithm.solve(scenario)
+        deciding = time.perf_counter() - begin
         episode = rollout(Replay(solution, spec), scenario)
         extra = {"solver_seconds": solution.seconds}
     else:
         episode = rollout(algorithm, scenario)
+        deciding = episode.decision_seconds
         summary = getattr(algorithm, "summary", None)
         extra = summary() if callable(summary) else {}
-    return AlgorithmResult(spec, episode.metrics, episode.energy, time.perf_counter() - start, extra, episode.infos)
+        if extra.get("nonfinite_actions"):
+            warnings.warn(
+                f"{spec}: {extra['nonfinite_actions']} of {scenario.n_hours} hours of {scenario.name!r} gave a non-finite "
+                "action (NaN or infinity), played as envs/actions.py documents; its J is not the policy's own "
+                "(column nonfinite_actions)",
+                stacklevel=2,
+            )
+    information = getattr(algorithm, "information", None) or "not declared"
+    seconds = time.perf_counter() - start
+    return AlgorithmResult(spec, episode.metrics, episode.energy, seconds, extra, episode.infos, deciding, information)
 
 
 def run_algorithms(

@@ -12,11 +12,14 @@ from eglb.report.run import AlgorithmResult
 from eglb.report.statistics import aggregate, rows_matrix
 
 COLUMNS = ("algo", "cost", "par_water", "par_carbon", "J", "ratio_to_offline")
+#: Columns of text, aligned left in the terminal tables.
+TEXT_COLUMNS = ("algo", "information", "trained_on")
 
 
 def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: float, unserved: float = 0.0) -> list[dict]:
     """One JSON-ready dict per algorithm: the scenario's name, the policy's training seed (None for an
-    algorithm that is not trained), the metrics, J / J(eGLB-Off) and per-region totals.
+    algorithm that is not trained), the metrics, J / J(eGLB-Off), what it knew, its decision time per
+    hour (ms: reset and every act, or an offline solve, over the hours) and per-region totals.
 
     When a shift shed load (``unserved`` MWh > 0), every row also says how much load was served and
     how much was not: J compares algorithms on the load that was served.
@@ -35,6 +38,8 @@ def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: f
             "ratio_to_offline": m.J / offline_J if offline_J > 0 else float("nan"),
             "cost_total": m.cost_total,
             "seconds": result.seconds,
+            "information": result.information,
+            "ms_per_hour": 1000.0 * result.decision_seconds / scenario.n_hours,
             "region_cost": dict(zip(scenario.regions, m.region_cost.tolist())),
             "region_water": dict(zip(scenario.regions, m.region_water.tolist())),
             "region_carbon": dict(zip(scenario.regions, m.region_carbon.tolist())),
@@ -74,8 +79,13 @@ def mean_rows(rows: list[dict], task: str = "scenario") -> list[dict]:
     for algo in algos:
         mine = [r for r in rows if r["algo"] == algo]
         row = {"algo": algo, **{c: float(np.mean([r[c] for r in mine])) for c in COLUMNS[1:]}}
+        if all("information" in r for r in mine):
+            row["information"] = mine[0]["information"]
+            row["ms_per_hour"] = float(np.mean([r["ms_per_hour"] for r in mine]))
         if any("unserved_mwh" in r for r in mine):
             row["unserved_mwh"] = float(np.mean([r.get("unserved_mwh", 0.0) for r in mine]))
+        if any("nonfinite_actions" in r for r in mine):  # hours with a NaN or infinite action, over all scenarios
+            row["nonfinite_actions"] = int(sum(r.get("nonfinite_actions", 0) for r in mine))
         row.update(ratio_columns(mine, task))
         row["scenarios"] = len({r[task] for r in mine})
         out.append(row)
@@ -121,8 +131,11 @@ def format_table(
     formats: dict[str, str] | None = None,
 ) -> str:
     """A plain-text table of ``columns`` (default the headline ones) plus any extras present; ``formats``
-    adds format strings for columns of one's own."""
+    adds format strings for columns of one's own. Hours with a non-finite action are shown wherever
+    a row has any."""
     columns = list(columns) + [c for c in extra_columns if any(c in r for r in rows)]
+    if any(r.get("nonfinite_actions") for r in rows) and "nonfinite_actions" not in columns:
+        columns.append("nonfinite_actions")
     headers = {
         "algo": "algorithm",
         "cost": "Cost (US$)",
@@ -133,6 +146,7 @@ def format_table(
         "ratio_ci": "95 % CI",
         "ratio_iqm": "IQM",
         "ratio_iqm_ci": "IQM 95 % CI",
+        "ms_per_hour": "ms / hour",
     }
     formats = {
         "cost": "{:,.0f}",
@@ -147,6 +161,7 @@ def format_table(
         "ratio_worst": "{:.4f}",
         "ratio_iqm": "{:.4f}",
         "unserved_mwh": "{:,.1f}",
+        "ms_per_hour": "{:.2f}",
         **(formats or {}),
     }
     cells = [[headers.get(c, c) for c in columns]]
@@ -161,7 +176,9 @@ def format_table(
     widths = [max(len(r[k]) for r in cells) for k in range(len(columns))]
     text = []
     for k, line in enumerate(cells):
-        text.append("  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(line, widths))))
+        text.append(
+            "  ".join(v.ljust(w) if columns[i] in TEXT_COLUMNS else v.rjust(w) for i, (v, w) in enumerate(zip(line, widths)))
+        )
         if k == 0:
             text.append("  ".join("-" * w for w in widths))
     return "\n".join(text)

@@ -151,6 +151,13 @@ class RobustPolicy(Policy):
         self.expert = expert
         self.name = name or f"robust({getattr(ml, 'name', 'ml')},lambda={lam:g})"
 
+    @property
+    def information(self) -> str:
+        """The ML policy's (the default expert, eGLB, reads the present only)."""
+        ml = getattr(self.ml, "information", Policy.information)
+        expert = getattr(self.expert, "information", "present only") if self.expert is not None else "present only"
+        return ml if expert == "present only" else f"{ml}; expert: {expert}"
+
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
         floor = min(0.0, float(scenario.price.min())) if self.price_floor_setting is None else self.price_floor_setting
@@ -266,7 +273,9 @@ class RobustPolicy(Policy):
         """Figures for the results tables: the bound on the unshifted J, and how much the ML was followed."""
         shift = self.price_floor * self.load  # J(unshifted) = J(shifted) + p_min * total load
         thetas = np.array(self.thetas)
+        proposer = getattr(self.proposer, "summary", None)  # e.g. a learned policy's count of non-finite actions
         return {
+            **(proposer() if callable(proposer) else {}),
             "bound": self.info["bound"] + shift if self.info else float("nan"),
             "expert_J": self.info["expert_J"] + shift if self.info else float("nan"),
             "followed_share": float(np.mean(thetas == 1.0)) if thetas.size else float("nan"),

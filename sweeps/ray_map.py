@@ -38,7 +38,14 @@ def ray_session(address: str | None = LOCAL, num_cpus: int | None = None, object
     options = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     try:
         if address in (None, LOCAL):
-            ray.init(num_cpus=num_cpus, object_store_memory=object_store_mb * 2**20 if object_store_mb else None, **options)
+            # address="local": always a new Ray of this run's own, even where another is running on the machine
+            # (without it, ray.init joins that one and refuses num_cpus).
+            ray.init(
+                address="local",
+                num_cpus=num_cpus,
+                object_store_memory=object_store_mb * 2**20 if object_store_mb else None,
+                **options,
+            )
         else:
             ray.init(address=address, **options)
     except ConnectionError as exc:

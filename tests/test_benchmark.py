@@ -15,8 +15,8 @@ from history_files import history_args
 
 from eglb.benchmark import BenchmarkConfig, benchmark, benchmark_algos, season, summarize
 from eglb.cli import evaluate, run_cli
-from eglb.evaluation import EvaluationConfig
-from eglb.registry import CLASSICAL
+from eglb.evaluation import FORECAST_CONTROLLERS, EvaluationConfig
+from eglb.registry import CLASSICAL, build
 from eglb.scenarios import ScenarioConfig
 
 ROBUST = "robust(glb-cost,lambda=0.05)"
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.usefixtures("private_cache")
 
 @pytest.fixture(scope="module")
 def run(small_history, tmp_path_factory):
-    """Three day-long windows of 2022 (January, April, July), every classical algorithm and a robust one."""
+    """Three day-long windows of 2022 (January, April, July), every classical algorithm, RHC and AFHC with the
+    published prices, and a robust policy."""
     out = tmp_path_factory.mktemp("bench")
     argv = ["--benchmark", "history", *history_args(small_history, "2022"), "--window-hours", "24", "--windows", "0,100,200",
             "--algos", ROBUST, "--seed", "2", "--out", str(out), "--no-progress"]  # fmt: skip
@@ -39,9 +40,9 @@ def run(small_history, tmp_path_factory):
 
 def test_every_window_runs_every_classical_algorithm_and_the_given_policies(run, small_history):
     rows = json.loads((run / "results.json").read_text())
-    assert [r["algo"] for r in rows[:7]] == [*CLASSICAL, ROBUST]
-    assert len(rows) == 3 * 7
-    assert [(r["window"], r["start"], r["season"]) for r in rows[::7]] == [
+    assert [r["algo"] for r in rows[:9]] == [*CLASSICAL, *FORECAST_CONTROLLERS, ROBUST]
+    assert len(rows) == 3 * 9
+    assert [(r["window"], r["start"], r["season"]) for r in rows[::9]] == [
         (0, "2022-01-01T00", "Dec-Feb"),
         (100, "2022-04-11T00", "Mar-May"),
         (200, "2022-07-20T00", "Jun-Aug"),
@@ -50,7 +51,7 @@ def test_every_window_runs_every_classical_algorithm_and_the_given_policies(run,
     scenario = load_history(small_history, regions="US-TEX-ERCO,DE-LU", years=2022, workload=FittedLoads("bloom"), seed=2)
     for k, window in enumerate((0, 100, 200)):
         part = scenario.window(24 * window, 24 * window + 24)
-        mine = rows[7 * k : 7 * k + 7]
+        mine = rows[9 * k : 9 * k + 9]
         assert next(r for r in mine if r["algo"] == "eglb-off")["ratio_to_offline"] == 1.0
         energy = fill_cheapest(part.price, part.total_workload, part.capacity)
         cost = next(r for r in mine if r["algo"] == "glb-cost")
@@ -88,14 +89,17 @@ def test_it_writes_tables_plots_and_a_report(run):
     report = (run / "report.md").read_text()
     assert "# Cross-year benchmark on 2022" in report and "not the test year" in report
     assert "--benchmark history" in report and "Open Database License" in report
-    assert f"| `{ROBUST}` |" in report and "3 / 3" in report
+    assert f"| `{ROBUST}` | present only |" in report and "3 / 3" in report
+    assert f"| `{FORECAST_CONTROLLERS[0]}` | {build(FORECAST_CONTROLLERS[0]).information} |" in report
+    assert "published prices + seasonal-day forecasts" in build(FORECAST_CONTROLLERS[0]).information
+    assert "| `eglb-off` | oracle: hindsight (the whole episode) |" in report
 
 
 def test_seasons_follow_the_middle_hour_of_a_window():
     hours = np.arange(np.datetime64("2024-02-27T00"), np.datetime64("2024-03-05T00")).astype("datetime64[s]")
     assert season(hours) == "Mar-May"  # 27 Feb .. 4 Mar: its middle hour is on 1 March (2024 is a leap year)
     assert season(hours[:72]) == "Dec-Feb"
-    assert benchmark_algos(("bc:runs/x", "eglb")) == (*CLASSICAL, "bc:runs/x")
+    assert benchmark_algos(("bc:runs/x", "eglb")) == (*CLASSICAL, *FORECAST_CONTROLLERS, "bc:runs/x")
 
 
 def test_summaries_count_windows_below_the_expert():
@@ -159,7 +163,7 @@ def test_the_api_takes_a_mapper(small_history):
     scenario = ScenarioConfig(traces=str(small_history), regions="US-TEX-ERCO,DE-LU", years="2021")
     config = BenchmarkConfig(EvaluationConfig(algos=("eglb-off", "eglb"), scenario=scenario), window_hours=48, windows=(3, 4))
     result = benchmark(config, mapper)
-    assert seen == [2] and result.year == "2021" and result.files == []
-    # The API runs the command line's default set (every classical algorithm), then the given specs.
-    assert [r["algo"] for r in result.summary] == list(benchmark_algos(("eglb-off", "eglb")))
-    assert len(result.rows) == 2 * len(benchmark_algos(()))
+    assert seen == [2] and result.year == "2021" and len(result.rows) == 4 and result.files == []
+    # Without algos the API runs the command line's default set.
+    result = benchmark(BenchmarkConfig(EvaluationConfig(scenario=scenario), window_hours=48, windows=(3,)))
+    assert [r["algo"] for r in result.summary] == list(benchmark_algos(()))

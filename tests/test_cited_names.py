@@ -16,9 +16,17 @@ import pytest
 import eglb
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Folders that hold outputs, not sources (gitignored): a path into them names what a program writes.
+OUTPUTS = {"runs", "results", "build", "dist", "site"}
 #: Top-level folders of the repository a citation can start with.
-FOLDERS = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".") and "egg-info" not in p.name)
+FOLDERS = sorted(
+    p.name
+    for p in ROOT.iterdir()
+    if p.is_dir() and not p.name.startswith(".") and "egg-info" not in p.name and p.name not in OUTPUTS
+)
 SKIPPED = {".venv", ".git", "build", "dist"}
+#: mkdocs.yml names pages relative to docs/ (mkdocs build --strict checks them).
+NOT_CITING = {"mkdocs.yml"}
 FOLDER = "|".join(map(re.escape, FOLDERS))
 PATH = re.compile(rf"(?<![\w./-])((?:{FOLDER})/[\w./-]*\w\.(?:py|ya?ml|json|md|csv|toml|txt))")
 DOTTED = re.compile(r"(?<![\w.])(eglb(?:\.\w+)+)")
@@ -27,7 +35,11 @@ DOTTED = re.compile(r"(?<![\w.])(eglb(?:\.\w+)+)")
 def source_files() -> list[Path]:
     files = []
     for pattern in ("*.py", "*.yml", "*.yaml"):
-        files += [p for p in ROOT.rglob(pattern) if not SKIPPED & set(p.relative_to(ROOT).parts) and "egg-info" not in str(p)]
+        files += [
+            p
+            for p in ROOT.rglob(pattern)
+            if not SKIPPED & set(p.relative_to(ROOT).parts) and "egg-info" not in str(p) and p.name not in NOT_CITING
+        ]
     return sorted(files)
 
 

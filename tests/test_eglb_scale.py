@@ -83,7 +83,7 @@ def assert_scale_free(by_scale: dict[int, float], ceiling: float) -> None:
 def test_ratio_holds_across_capacity_scales_on_published_data(setting, request):
     scenario = request.getfixturevalue(f"published_{setting}")
     by_scale = ratios(scenario)
-    assert by_scale[1] == pytest.approx(1.0279, abs=5e-4)  # the README's x1 figure, unchanged by the rule
+    assert by_scale[1] == pytest.approx(1.0279, abs=5e-4)  # the x1 figure of docs/results/published.md, unchanged by the rule
     assert_scale_free(by_scale, ceiling=1.2)
 
 

@@ -15,6 +15,8 @@ from eglb.envs.metrics import metrics_from_energy
 from eglb.envs.synthetic import make_synthetic
 
 from eglb.cli import evaluate
+from eglb.evaluation import FORECAST_CONTROLLERS
+from eglb.registry import CLASSICAL, build
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +27,8 @@ def test_writes_tables_and_plots(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "J / J(eGLB-Off)" in printed and "glb-water" in printed
     rows = json.loads((out / "results.json").read_text())
-    assert [r["algo"] for r in rows] == ["glb-cost", "glb-carbon", "glb-water", "glb-dist", "eglb-off", "eglb"]
+    assert [r["algo"] for r in rows] == [*CLASSICAL, *FORECAST_CONTROLLERS]  # the default set
+    assert "information" in printed and build(FORECAST_CONTROLLERS[0]).information in printed
     for row in rows:
         assert {"algo", "cost", "par_water", "par_carbon", "J", "ratio_to_offline"} <= set(row)
         assert set(row["region_water"]) == set(make_synthetic(3, hours=1).regions)
@@ -36,9 +39,10 @@ def test_writes_tables_and_plots(tmp_path, capsys):
     scenario = make_synthetic(3, hours=72)
     assert rows[3]["J"] == pytest.approx(metrics_from_energy(scenario, scenario.workload).J, rel=1e-12)
     table = pd.read_csv(out / "results.csv")
-    assert "water_Texas" in table.columns and len(table) == 6
+    assert "water_Texas" in table.columns and len(table) == 8 and "information" in table.columns
     for png in ("regions.png", "cumulative.png", "ratios.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (out / png).with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"  # beside each PNG, for papers
     assert not list(out.glob(".*tmp"))  # no leftovers of atomic writes
 
 

@@ -203,6 +203,40 @@ def test_forecast_errors_match_a_direct_computation():
         forecast_errors(PerfectForecaster(), [scenario], horizon=30)
 
 
+def test_every_measure_matches_a_direct_computation_on_any_series_subset(monkeypatch):
+    import eglb.forecasts.accuracy as accuracy
+
+    monkeypatch.setattr(accuracy, "CHUNK_HOURS", 7)  # several chunks, one of them short
+    scenarios = [random_scenario(seed, n_regions=3, n_gateways=2, hours=40, negative_prices=True) for seed in (5, 6)]
+    scenarios[0] = scenarios[0].with_changes(price=np.where(np.arange(40) % 9 == 0, 0.0, scenarios[0].price))
+    errors = forecast_errors(SeasonalNaiveForecaster(24), scenarios, horizon=5, first_hour=24)
+    lead, chosen = 4, ["r0", "r2"]
+    f_all, y_all = [], []
+    for scenario in scenarios:
+        truth = rows_of(scenario)
+        made = np.arange(24, 40 - 5)
+        f_all.append(SeasonalNaiveForecaster(24).predict_episode(scenario, 24, made.size, 5, None)[:, lead - 1])
+        y_all.append(truth[made + lead])
+    f, y = np.concatenate(f_all), np.concatenate(y_all)
+    price_f, price_y = f[:, [0, 2]], y[:, [0, 2]]
+    both_zero = (price_f == 0) & (price_y == 0)
+    smape = np.where(both_zero, 0.0, np.abs(price_f - price_y) / ((np.abs(price_f) + np.abs(price_y)) / 2 + both_zero))
+    assert errors.measure("price", "sMAPE", chosen)[lead - 1] == pytest.approx(smape.mean(), rel=1e-12)
+    assert errors.measure("price", "MAE", chosen)[lead - 1] == pytest.approx(np.abs(price_f - price_y).mean(), rel=1e-12)
+    assert errors.measure("price", "scaled MAE")[lead - 1] == pytest.approx(
+        np.abs(f[:, :3] - y[:, :3]).sum() / np.abs(y[:, :3]).sum(), rel=1e-12
+    )
+    carbon = np.abs(f[:, 3:6] - y[:, 3:6]) / y[:, 3:6]
+    assert errors.measure("carbon", "MAPE")[lead - 1] == pytest.approx(carbon.mean(), rel=1e-12)
+    assert errors.at("carbon", lead) == errors.measure("carbon", "MAPE")[lead - 1]
+    assert errors.measure("workload", "MAE", ["g1"])[lead - 1] == pytest.approx(np.abs(f[:, 10] - y[:, 10]).mean(), rel=1e-12)
+    assert errors.forecasts == 2 * 11
+    with pytest.raises(InputError, match="no price series named 'r9'"):
+        errors.measure("price", "MAE", ["r9"])
+    with pytest.raises(InputError, match="same regions and gateways"):
+        forecast_errors(PersistenceForecaster(), [scenarios[0], random_scenario(1, n_regions=2, hours=40)], horizon=2)
+
+
 # ------------------------------------------------------------------------------------ learned
 def test_learned_forecaster_round_trips_through_its_folder(tiny_learned, tmp_path):
     folder = tiny_learned.save(tmp_path / "forecaster")
@@ -231,7 +265,7 @@ def test_learned_forecaster_folder_errors(tiny_learned, tmp_path):
     with pytest.raises(InputError, match="do not fit the configuration"):
         load_learned_forecaster(folder)
     (folder / CONFIG_FILE).write_text("{not json")
-    with pytest.raises(InputError, match="line 1: not valid JSON"):
+    with pytest.raises(InputError, match="is not valid JSON: line 1"):
         load_learned_forecaster(folder)
     (folder / CONFIG_FILE).write_text(json.dumps(document))
     (folder / WEIGHTS_FILE).unlink()

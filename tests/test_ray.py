@@ -37,7 +37,7 @@ class Rays:
         if self.kind != kind:
             self.stop()
             if kind == "local":
-                ray.init(num_cpus=2, **RAY_OPTIONS)
+                ray.init(address="local", num_cpus=2, **RAY_OPTIONS)  # its own, whatever else runs on the machine
             else:
                 self.cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "object_store_memory": 100 * 2**20})
                 self.cluster.add_node(num_cpus=1, object_store_memory=100 * 2**20)

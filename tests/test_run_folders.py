@@ -207,7 +207,7 @@ def test_a_mistake_inside_a_subprocess_worker_is_one_line(tmp_path, monkeypatch)
         (["--algo", "ppo", "--set", "timesteps=true"], "timesteps must be a whole number, got true"),
         (["--algo", "ppo", "--set", "timesteps=1.5"], "timesteps must be a whole number, got 1.5"),
         (["--algo", "bc", "--set", "model.epochs=-1"], "model.epochs must be >= 1, got -1"),
-        (["--algo", "bc", "--set", "model.hidden=[64, -2]"], "model.hidden must list positive layer widths"),
+        (["--algo", "bc", "--set", "model.hidden=[64, -2]"], "model.hidden[1] must be a whole number from 1 to 16,384, got -2"),
         (["--algo", "bc", "--set", "model.epoch=3"], "unknown configuration key 'model.epoch'"),
         (["--algo", "ppo", "--set", "model.n_stepz=64"], "unknown ppo hyperparameter 'model.n_stepz'"),
         (["--algo", "ppo", "--set", "model.n_steps=lots"], "model.n_steps must be a whole number, got 'lots'"),

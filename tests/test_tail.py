@@ -112,10 +112,10 @@ def test_files_round_trip_and_bad_files(tmp_path):
     (tmp_path / "t" / "tail.json").write_text(json.dumps(card))
     # An npz holding a pickled object is refused (allow_pickle=False), never unpickled.
     np.savez(tmp_path / "t" / "profile.npz", shape=np.array([object()], dtype=object))
-    with pytest.raises(InputError, match="not a profile of this format"):
+    with pytest.raises(InputError, match="profile.npz: array 'shape' is object of shape"):
         load_tail(tmp_path / "t")
     np.savez(tmp_path / "t" / "profile.npz", shape=np.zeros((12, 24, 3)))
-    with pytest.raises(InputError, match="shape must be finite"):
+    with pytest.raises(InputError, match=r"expected numbers of shape \(12, 24, \d+\)"):
         load_tail(tmp_path / "t")
 
 

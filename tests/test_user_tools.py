@@ -15,13 +15,13 @@ from eglb.agents.rollout import rollout
 from eglb.envs.errors import InputError
 from eglb.envs.metrics import metrics_from_energy
 from eglb.envs.synthetic import make_synthetic
-from eglb.registry import sb3_policy
 from eglb.training.callbacks import EGLBEvalCallback
 from stable_baselines3 import PPO
 from stable_baselines3.common.logger import configure
 
 import eglb
 from eglb.cli import evaluate
+from eglb.registry import sb3_policy
 
 
 @pytest.fixture(scope="module")

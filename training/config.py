@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from eglb.envs.artifacts import check_stamp, stamp
 from eglb.envs.errors import InputError
+from eglb.envs.limits import MAX_GATEWAYS, MAX_LAYER_WIDTH, MAX_LAYERS, MAX_REGIONS, MAX_ROWS, MAX_STEPS, check_size, check_widths
 from eglb.envs.observation import ObservationScale
 from eglb.envs.rewards import REWARDS
 from eglb.envs.synthetic import SELECTION_SEEDS
@@ -241,6 +242,10 @@ class DataConfig:
         check_range("data.eval_windows", self.eval_windows, 1, 1000)
 
 
+#: Most labelling processes of bc (each is a process of its own).
+MAX_WORKERS = 256
+
+
 @dataclass(frozen=True)
 class ImitationSettings:
     """Hyperparameters of the imitation policy (the ``model`` block of ``bc.yml``).
@@ -264,12 +269,12 @@ class ImitationSettings:
 
     def __post_init__(self):
         typed_fields(ImitationSettings, asdict(self), "model.")
-        for key in ("episodes_per_iteration", "label_every", "epochs", "batch_size", "workers"):
-            check_range(f"model.{key}", getattr(self, key), 1)
+        for key in ("episodes_per_iteration", "label_every", "epochs", "batch_size"):
+            check_range(f"model.{key}", getattr(self, key), 1, MAX_ROWS)
+        check_range("model.workers", self.workers, 1, MAX_WORKERS)
         check_range("model.learning_rate", self.learning_rate, 0, 10, low_open=True)
         check_range("model.weight_decay", self.weight_decay, 0)
-        if not self.hidden or min(self.hidden) < 1:
-            raise InputError(f"model.hidden must list positive layer widths, got {list(self.hidden)}")
+        check_widths(self.hidden, "model.hidden")
 
     @classmethod
     def from_dict(cls, values: dict) -> ImitationSettings:
@@ -279,18 +284,18 @@ class ImitationSettings:
 # SB3 keyword arguments: ranges of the common ones (types come from the constructor's defaults).
 _SB3_RANGES = {
     "learning_rate": (0, 10, True),
-    "n_steps": (1, None, False),
-    "batch_size": (1, None, False),
-    "n_epochs": (1, None, False),
+    "n_steps": (1, MAX_ROWS, False),
+    "batch_size": (1, MAX_ROWS, False),
+    "n_epochs": (1, MAX_ROWS, False),
     "gamma": (0, 1, True),
     "gae_lambda": (0, 1, False),
     "clip_range": (0, None, True),
     "vf_coef": (0, None, False),
     "max_grad_norm": (0, None, True),
-    "buffer_size": (1, None, False),
+    "buffer_size": (1, MAX_ROWS, False),
     "learning_starts": (0, None, False),
     "tau": (0, 1, True),
-    "gradient_steps": (-1, None, False),
+    "gradient_steps": (-1, MAX_ROWS, False),
     "policy_delay": (1, None, False),
     "target_policy_noise": (0, None, False),
     "target_noise_clip": (0, None, False),
@@ -329,7 +334,7 @@ POLICY_KWARGS = {
 
 def check_sb3_model(name: str, model: dict) -> dict:
     """Check an SB3 ``model`` block against the algorithm's constructor: known keys, types, ranges."""
-    from eglb.agents.sb3_policy import ACTIVATIONS, algorithm_class
+    from eglb.agents.sb3_policy import ACTIVATIONS, MAX_CRITICS, algorithm_class
 
     row = algorithm(name)
     parameters = inspect.signature(algorithm_class(row.cls).__init__).parameters
@@ -363,6 +368,11 @@ def check_sb3_model(name: str, model: dict) -> dict:
     for key, kind in POLICY_KWARGS.items():
         if key in kwargs:
             check_value(f"model.policy_kwargs.{key}", kwargs[key], kind)
+    if kwargs.get("net_arch"):
+        check_widths(kwargs["net_arch"], "model.policy_kwargs.net_arch")
+    for key, high in (("lstm_hidden_size", MAX_LAYER_WIDTH), ("n_lstm_layers", MAX_LAYERS), ("n_critics", MAX_CRITICS)):
+        if key in kwargs:
+            check_size(kwargs[key], f"model.policy_kwargs.{key}", high)
     if "activation_fn" in kwargs and kwargs["activation_fn"] not in ACTIVATIONS:
         raise InputError(
             f"model.policy_kwargs.activation_fn must be one of {', '.join(ACTIVATIONS)}, got {kwargs['activation_fn']!r}"
@@ -386,14 +396,18 @@ class RunConfig:
     """Everything that defines a training run; saved as ``config.yaml`` in the run folder.
 
     Attributes:
-        algo: a name of training.algorithms.ALGORITHMS. seed: seed of every random choice.
-        timesteps: environment steps (hours) to train for. n_envs: parallel environments
-        (subprocesses when > 1). eval_freq: environment steps between evaluations (0: about
-        EVALUATIONS_PER_RUN evaluations per run). env, data: see EnvConfig and DataConfig. model:
-        algorithm hyperparameters (SB3 keyword arguments, or the imitation settings).
-        observation_scale: fixed at the start of training from a reference scenario. scenario_shape:
-        (regions, gateways) of the training scenarios. robust: the layer inside the training
-        environment (None: plain training). command: the command line.
+        algo: a name of training.algorithms.ALGORITHMS.
+        seed: seed of every random choice.
+        timesteps: environment steps (hours) to train for.
+        n_envs: parallel environments (subprocesses when > 1).
+        eval_freq: environment steps between evaluations (0: about EVALUATIONS_PER_RUN evaluations per run).
+        env: see EnvConfig.
+        data: see DataConfig.
+        model: algorithm hyperparameters (SB3 keyword arguments, or the imitation settings).
+        observation_scale: fixed at the start of training from a reference scenario.
+        scenario_shape: (regions, gateways) of the training scenarios.
+        robust: the layer inside the training environment (None: plain training).
+        command: the command line.
     """
 
     algo: str
@@ -414,7 +428,7 @@ class RunConfig:
         for key, kind in (("seed", int), ("timesteps", int), ("n_envs", int), ("eval_freq", int), ("command", str)):
             check_value(key, getattr(self, key), kind)
         check_range("seed", self.seed, 0, 2**32 - 1)
-        check_range("timesteps", self.timesteps, 1, 10**10)
+        check_range("timesteps", self.timesteps, 1, MAX_STEPS)
         check_range("n_envs", self.n_envs, 1, 64)
         check_range("eval_freq", self.eval_freq, 0)
         check_model(self.algo, self.model)
@@ -457,7 +471,13 @@ class RunConfig:
             if values.get("robust") is not None:
                 values["robust"] = RobustConfig(**typed_fields(RobustConfig, values["robust"], "robust."))
             if values.get("scenario_shape") is not None:
-                values["scenario_shape"] = tuple(values["scenario_shape"])
+                shape = values["scenario_shape"]
+                if len(shape) != 2:
+                    raise InputError(f"scenario_shape must be [regions, gateways], got {list(shape)}")
+                values["scenario_shape"] = (
+                    check_size(shape[0], "scenario_shape[0] (regions)", MAX_REGIONS),
+                    check_size(shape[1], "scenario_shape[1] (gateways)", MAX_GATEWAYS),
+                )
             if values.get("observation_scale") is not None:
                 scale = typed_fields(ObservationScale, values["observation_scale"], "observation_scale.")
                 values["observation_scale"] = ObservationScale(**{k: float(v) for k, v in scale.items()})

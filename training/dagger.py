@@ -9,7 +9,7 @@ environment's ``dual`` action, the online expert's own exact routing routine.
 
 Why duals rather than routings: 2N numbers instead of N*J, every prediction is turned into a
 feasible and locally optimal routing by the exact routine, and with the true duals this routing is
-close to eGLB-Off (README, "The imitation policy"); small errors in the duals cost little, while
+close to eGLB-Off (docs/algorithms/learned.md, "The imitation policy"); small errors in the duals cost little, while
 errors in a routing would be paid directly.
 
 How it learns: DAgger (Ross, Gordon, Bagnell 2011). Iteration 0 follows the hindsight optimum's own
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
 import time
 from collections.abc import Callable
@@ -35,11 +34,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from eglb.agents.dual_network import DualNetwork, NetworkPredictor
-from eglb.agents.learned import PolicyCard, load_tensors
+from eglb.agents.learned import PolicyCard
 from eglb.agents.offline import EGLBOffline
 from eglb.envs.actions import action_from_dual
 from eglb.envs.errors import InputError
-from eglb.envs.files import atomic_write, atomic_write_json
+from eglb.envs.files import atomic_write, atomic_write_json, load_arrays, load_tensors, read_json
+from eglb.envs.limits import MAX_ELEMENTS, MAX_ROWS, MAX_STEPS, check_size
 from eglb.envs.scenario import Scenario
 from eglb.robust.learned import learned_policy
 from eglb.training.config import ImitationSettings, RunConfig, policy_io
@@ -77,9 +77,19 @@ class Dataset:
         return atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
 
     @classmethod
-    def load(cls, path: Path) -> Dataset:
-        with np.load(path, allow_pickle=False) as data:
-            return cls(data["observations"], data["labels"])
+    def load(cls, path: Path, observation_size: int, label_size: int, max_rows: int) -> Dataset:
+        """The dataset saved in ``path``: [M, observation_size] and [M, label_size] with M <= max_rows, finite."""
+        arrays = load_arrays(
+            path,
+            "a DAgger dataset",
+            {"observations": (None, observation_size), "labels": (None, label_size)},
+            max_elements=min(max_rows * max(observation_size, label_size), MAX_ELEMENTS),
+        )
+        if len(arrays["observations"]) != len(arrays["labels"]):
+            raise InputError(
+                f"cannot use a DAgger dataset from {path}: {len(arrays['observations'])} observations but {len(arrays['labels'])} labels"
+            )
+        return cls(arrays["observations"], arrays["labels"])
 
 
 class DAggerTrainer:
@@ -180,15 +190,17 @@ class DAggerTrainer:
 
     def load_checkpoint(self, folder: Path) -> None:
         saved = load_tensors(folder / "trainer.pt", "a checkpoint")
+        counters = read_json(folder / "trainer.json", "checkpoint's counters")
         try:
             self.network.load_state_dict(saved["network"])
             self.optimizer.load_state_dict(saved["optimizer"])
-            counters = json.loads((folder / "trainer.json").read_text(encoding="utf-8"))
-            self.iteration, self.steps = int(counters["iteration"]), int(counters["steps"])
+            self.iteration = check_size(counters.get("iteration"), "iteration", MAX_ROWS, low=0)
+            self.steps = check_size(counters.get("steps"), "steps", MAX_STEPS, low=0)
             self.rng.bit_generator.state = counters["rng"]
-            self.dataset = Dataset.load(folder / "dataset.npz")
-        except Exception as exc:  # a corrupt or foreign checkpoint: torch, json and numpy raise many kinds
+        except Exception as exc:  # a corrupt or foreign checkpoint: torch and numpy raise many kinds
             raise InputError(f"cannot resume from {folder}: {str(exc).splitlines()[0]}") from None
+        # At most one label per hour rolled out.
+        self.dataset = Dataset.load(folder / "dataset.npz", self.network.observation_size, 2 * self.network.n_regions, self.steps)
 
 
 @contextlib.contextmanager

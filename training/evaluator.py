@@ -30,10 +30,9 @@ class PeriodicEvaluator:
         history: rows of earlier evaluations (a resumed run).
         listeners: called after every evaluation with (row, history).
 
-    Rows hold ``steps``, ``ratio_to_offline`` (mean J / J(eGLB-Off) over the scenarios; ``ratio_K`` each
-    scenario's), ``eglb_ratio``
-    (the online expert's on the same scenarios), the mean ``cost`` (USD), ``par_water`` and
-    ``par_carbon``, plus whatever the training loop adds (loss, steps per second, ...).
+    Rows hold ``steps``, ``ratio_to_offline`` (mean J / J(eGLB-Off) over the scenarios; ``ratio_K``
+    scenario K's), ``eglb_ratio`` (the online expert's on the same scenarios), the mean ``cost`` (USD),
+    ``par_water`` and ``par_carbon``, plus whatever the training loop adds (loss, steps per second, ...).
     """
 
     def __init__(self, scenarios: list[Scenario], history: list[dict] = (), listeners: list[Listener] = ()):
@@ -45,13 +44,21 @@ class PeriodicEvaluator:
 
     @property
     def best(self) -> float:
-        return min((row["ratio_to_offline"] for row in self.history), default=float("inf"))
+        """The best held-out ratio of an evaluation whose every action was finite."""
+        return min((row["ratio_to_offline"] for row in self.history if not row.get("nonfinite_actions")), default=float("inf"))
 
     def score(self, policy: Policy) -> dict:
-        """Mean J / J(eGLB-Off), Cost and PARs of ``policy`` over the evaluation scenarios."""
-        metrics = [rollout(policy, s).metrics for s in self.scenarios]
+        """Mean J / J(eGLB-Off), Cost and PARs of ``policy`` over the evaluation scenarios (``ratio_K``:
+        scenario K's), and the hours whose action held NaN or infinity (``nonfinite_actions``, summed over
+        the scenarios)."""
+        metrics, nonfinite = [], 0
+        for scenario in self.scenarios:
+            metrics.append(rollout(policy, scenario).metrics)
+            summary = getattr(policy, "summary", None)
+            nonfinite += (summary() if callable(summary) else {}).get("nonfinite_actions", 0)
         ratios = [m.J for m in metrics] / self.offline
         return {
+            "nonfinite_actions": nonfinite,
             "ratio_to_offline": float(np.mean(ratios)),
             **{f"ratio_{k}": float(ratio) for k, ratio in enumerate(ratios)},
             "eglb_ratio": self.expert,
@@ -61,9 +68,12 @@ class PeriodicEvaluator:
         }
 
     def record(self, steps: int, policy: Policy, **extra) -> tuple[dict, bool]:
-        """Score ``policy`` after ``steps`` training steps; returns (the row, whether it is the best so far)."""
+        """Score ``policy`` after ``steps`` training steps; returns (the row, whether it is the best so far).
+
+        A policy that gave a non-finite action is never the best: its J is that of the fallback actions.
+        """
         row = {"steps": int(steps), **self.score(policy), **extra}
-        improved = row["ratio_to_offline"] < self.best
+        improved = row["ratio_to_offline"] < self.best and not row["nonfinite_actions"]
         self.history.append(row)
         for listener in self.listeners:
             listener(row, self.history)
@@ -94,9 +104,12 @@ def write_evaluations(history: list[dict], scenarios: list[Scenario], path: Path
 
 
 def tensorboard_listener(logger) -> Listener:
-    """Held-out figures as TensorBoard scalars ``eval/...`` through the run's SB3 logger."""
+    """Held-out figures as TensorBoard scalars ``eval/...`` through the run's SB3 logger (the row's
+    training step in ``time/total_timesteps``, by which a resume trims the logs)."""
+    from eglb.training.run_log import STEP_COLUMN
 
     def record(row: dict, history: list[dict]) -> None:
+        logger.record(STEP_COLUMN, row["steps"])
         for key in ("ratio_to_offline", "eglb_ratio", "cost", "par_water", "par_carbon"):
             logger.record(f"eval/{key}", row[key])
         logger.dump(row["steps"])

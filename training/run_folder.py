@@ -21,7 +21,6 @@ temporary files, unfinished checkpoints).
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from contextlib import contextmanager
@@ -36,10 +35,14 @@ from eglb.envs.files import (
     atomic_write_json,
     atomic_write_text,
     exclusive_lock,
+    read_json,
+    read_yaml,
     remove_temporaries,
     require_no_symlinks,
 )
+from eglb.envs.limits import MAX_STEPS, check_size
 from eglb.training.config import RunConfig
+from eglb.training.run_log import trim_progress_logs
 
 CHECKPOINT_FORMAT = "eglb-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -101,10 +104,8 @@ class RunFolder:
             return None
         folder = found[-1][1]
         path = folder / "checkpoint.json"
-        try:
-            info = check_stamp(json.loads(path.read_text(encoding="utf-8")), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, path)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path} is not valid JSON: {exc}") from None
+        info = check_stamp(read_json(path, "checkpoint info"), CHECKPOINT_FORMAT, CHECKPOINT_VERSION, path)
+        check_size(info.get("steps"), f"{path}: steps", MAX_STEPS, low=0)
         return info, folder
 
     def checkpoint_folder(self, steps: int) -> Path:
@@ -131,7 +132,12 @@ class RunFolder:
             shutil.rmtree(older, ignore_errors=True)
 
     def trim_to_checkpoint(self) -> tuple[dict, Path] | None:
-        """Before resuming: forget what came after the last complete checkpoint."""
+        """Before resuming: forget what came after the last complete checkpoint (all of it if there is none).
+
+        Every step is idempotent, so a kill during the trim itself is repaired by the next resume: the
+        evaluation history and the training logs keep their header and their rows up to the
+        checkpoint; the best weights are the checkpoint's (none without a checkpoint).
+        """
         remove_temporaries(self.path)
         latest = self.latest_checkpoint()
         complete = {folder for _, folder in self.checkpoints()}
@@ -139,35 +145,64 @@ class RunFolder:
             if folder.is_dir() and folder not in complete:
                 shutil.rmtree(folder)
         steps = latest[0]["steps"] if latest else 0
-        history = self.eval_history()
-        kept = [row for row in history if row["steps"] <= steps]
-        if len(kept) != len(history):
-            self.write_eval_history(kept)
-        if latest and (latest[1] / "best_policy.pt").is_file():
-            shutil.copyfile(latest[1] / "best_policy.pt", self.path / "best_policy.pt")
+        history = self.eval_frame()
+        if history is not None:
+            kept = history[history["steps"] <= steps]
+            if len(kept) != len(history):
+                self._write_eval_frame(kept)
+        trim_progress_logs(self.path, steps)
+        if latest is None:  # weights of evaluations that no checkpoint covers: training restarts from scratch
+            for name in ("best_policy.pt", "policy.pt"):
+                (self.path / name).unlink(missing_ok=True)
+        elif (latest[1] / "best_policy.pt").is_file():
+            atomic_write(self.path / "best_policy.pt", lambda tmp: shutil.copyfile(latest[1] / "best_policy.pt", tmp))
         return latest
 
     # --------------------------------------------------------------------------- evaluation history
-    def eval_history(self) -> list[dict]:
+    def eval_frame(self) -> pd.DataFrame | None:
+        """The evaluation history as a table (None without eval.csv); its ``steps`` are whole numbers >= 0.
+
+        A file with nothing in it (not even a header: an earlier release trimmed it so after a kill)
+        is an empty history, not an error.
+        """
         path = self.path / "eval.csv"
         if not path.is_file():
-            return []
+            return None
+        if path.stat().st_size < 64 and not path.read_bytes().strip():
+            return pd.DataFrame({"steps": [], "ratio_to_offline": []})
         try:
             frame = pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise InputError(f"{path} is not a readable evaluation history: {str(exc).strip()}") from None
         if "steps" not in frame.columns or "ratio_to_offline" not in frame.columns:
             raise InputError(f"{path} is not an evaluation history (it needs columns steps and ratio_to_offline)")
-        return frame.to_dict("records")
+        steps = pd.to_numeric(frame["steps"], errors="coerce")
+        bad = ~(steps >= 0) | (steps != steps.round())
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise InputError(
+                f"{path}, line {row + 2}, column 'steps': expected a whole number >= 0, got {frame['steps'].iloc[row]!r}"
+            )
+        return frame.assign(steps=steps.astype("int64"))
+
+    def eval_history(self) -> list[dict]:
+        frame = self.eval_frame()
+        return [] if frame is None else frame.to_dict("records")
 
     def write_eval_history(self, rows: list[dict]) -> None:
-        atomic_write(self.path / "eval.csv", lambda tmp: pd.DataFrame(rows).to_csv(tmp, index=False))
+        self._write_eval_frame(pd.DataFrame(rows))
+
+    def _write_eval_frame(self, frame: pd.DataFrame) -> None:
+        """eval.csv, atomically; with its header even when no row is left."""
+        atomic_write(self.path / "eval.csv", lambda tmp: frame.to_csv(tmp, index=False))
 
     # --------------------------------------------------------------------------- new runs
     def is_failed_start(self) -> bool:
         """True when the folder holds only what a start writes before its first checkpoint."""
         names = {p.name for p in self.path.iterdir()}
-        return not self.checkpoints() and names <= _START_FILES | {n for n in names if n.startswith("progress")}
+        # Logs, and temporary files of writes a kill interrupted (even of config.yaml, before anything else).
+        names = {n for n in names if not n.startswith("progress") and not (n.startswith(".") and n.endswith(".tmp"))}
+        return not self.checkpoints() and names <= _START_FILES
 
     def clear_failed_start(self) -> None:
         for path in list(self.path.iterdir()):
@@ -185,11 +220,7 @@ def read_run_config(folder: Path | str) -> RunConfig:
     path = folder / "config.yaml"
     if not path.is_file():
         raise InputError(f"{folder} is not a run folder: it has no config.yaml")
-    try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    return RunConfig.from_dict(values, path)
+    return RunConfig.from_dict(read_yaml(path, "run configuration"), path)
 
 
 @contextmanager

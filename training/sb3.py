@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from eglb.agents.learned import load_tensors
 from eglb.agents.sb3_policy import algorithm_class, policy_kwargs
 from eglb.envs.errors import InputError
-from eglb.envs.files import atomic_write
+from eglb.envs.files import atomic_write, load_arrays, load_tensors
+from eglb.envs.limits import MAX_ELEMENTS
 from eglb.training.algorithms import algorithm
 
 
@@ -34,6 +34,14 @@ def build_model(algo: str, env, params: dict, seed: int, device: str = "cpu"):
     policy = params.pop("policy", row.policy)
     if "policy_kwargs" in params:
         params["policy_kwargs"] = policy_kwargs(params["policy_kwargs"])
+    # The rollout or replay buffer SB3 allocates at once: bounded before it is asked for.
+    steps = params.get("buffer_size", 1_000_000) if row.off_policy else params.get("n_steps", 2048) * getattr(env, "num_envs", 1)
+    numbers = steps * (2 * env.observation_space.shape[0] + env.action_space.shape[0])
+    if numbers > MAX_ELEMENTS:
+        raise InputError(
+            f"hyperparameters of {algo}: a buffer of {steps:,} steps of these observations holds {numbers:,} numbers; "
+            f"at most {MAX_ELEMENTS:,} (lower model.buffer_size or model.n_steps)"
+        )
     noise = params.pop("action_noise_std", None)
     if noise:
         size = env.action_space.shape[0]
@@ -120,14 +128,15 @@ def restore_state(model, folder: Path) -> None:
     buffer_path = Path(folder) / "replay_buffer.npz"
     buffer = getattr(model, "replay_buffer", None)
     if buffer is not None and buffer_path.is_file():
-        try:
-            with np.load(buffer_path, allow_pickle=False) as data:
-                for name in _BUFFER_ARRAYS:
-                    if name in data.files:
-                        target = getattr(buffer, name)
-                        if target.shape != data[name].shape:
-                            raise ValueError(f"{name} has shape {data[name].shape}, the model's buffer {target.shape}")
-                        target[...] = data[name]
-                buffer.pos, buffer.full = int(data["position"][0]), bool(data["position"][1])
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputError(f"cannot resume the replay buffer from {buffer_path}: {exc}") from None
+        shapes = {name: getattr(buffer, name).shape for name in _BUFFER_ARRAYS if getattr(buffer, name, None) is not None}
+        arrays = load_arrays(
+            buffer_path, "a replay buffer", {**shapes, "position": (2,)}, max(int(np.prod(s)) for s in shapes.values())
+        )
+        for name in shapes:
+            getattr(buffer, name)[...] = arrays[name]
+        position, full = (int(v) for v in arrays["position"])
+        if not 0 <= position < buffer.buffer_size or full not in (0, 1):
+            raise InputError(
+                f"cannot resume the replay buffer from {buffer_path}: position {position}, full {full} do not fit its size"
+            )
+        buffer.pos, buffer.full = position, bool(full)

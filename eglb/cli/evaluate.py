@@ -1,6 +1,6 @@
 """Evaluate algorithms on scenarios: a table in the terminal, results.json/.csv and PNG plots.
 
-    python evaluate.py                                   # every classical algorithm, synthetic seed 0
+    python evaluate.py                                   # the classical algorithms, RHC and AFHC, synthetic seed 0
     python evaluate.py --traces ../shared/data/eglb-2022 --setting partial --out results/partial
     python evaluate.py --algos eglb,eglb-off,"robust(glb-cost,lambda=0.1)" --shift heat-wave:severity=2
     python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep   # held-out seeds 100-102
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import sys
 
-from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, history_traces
-from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli
+from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, benchmark_algos, history_traces
+from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, run_cli, smoke
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS, parse_shift
 from eglb.envs.synthetic import SELECTION_SEEDS, TEST_SEEDS
-from eglb.evaluation import EvaluationConfig, SweepConfig, command_line, evaluate, sweep
+from eglb.evaluation import FORECAST_CONTROLLERS, EvaluationConfig, SweepConfig, command_line, evaluate, sweep
 from eglb.frontier import SCALES, FrontierConfig, frontier
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
 from eglb.scenarios import ScenarioConfig
@@ -75,7 +75,11 @@ def build_parser() -> ArgumentParser:
     )
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
-    parser.add_argument("--algos", default=",".join(CLASSICAL), help=f"algorithms to run (default: {','.join(CLASSICAL)})")
+    parser.add_argument(
+        "--algos",
+        help=f"algorithms to run (default: {','.join(CLASSICAL)} and RHC and AFHC with the published prices: "
+        f"{','.join(FORECAST_CONTROLLERS)}; with seasonal forecasts alone where the regions' markets are unknown)",
+    )
     parser.add_argument("--eta", type=float, help="eGLB step size (default: eta_scale / (max z_max * sqrt(T)))")
     parser.add_argument("--eta-scale", type=float, help="multiplier of eGLB's default step size (default 0.25)")
     parser.add_argument("--nearest", help="GLB-Dist: comma-separated nearest region of each gateway (default: co-located)")
@@ -92,7 +96,12 @@ def build_parser() -> ArgumentParser:
         "which can EXECUTE CODE from the file; use only for files you trust",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    parser.add_argument("--out", metavar="DIR", help="write results.json, results.csv and PNG plots here")
+    parser.add_argument(
+        "--out", metavar="DIR", help="write results.json, results.csv and PNG plots here (never into a training run folder)"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace results already in --out (else such a folder is refused)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ray_option(parser, "the scenarios of several seeds and the sweep's cases")
     shift = parser.add_argument_group("distribution shift")
@@ -146,14 +155,14 @@ def build_parser() -> ArgumentParser:
 
 
 def config_from_args(args, argv: list[str]) -> EvaluationConfig:
-    algos = tuple(split_specs(args.algos))
+    algos = tuple(split_specs(args.algos)) if args.algos else None
     traces = args.traces
     if not args.benchmark and (args.windows or args.window_hours != 168):
         raise InputError("--windows and --window-hours choose the windows of --benchmark history")
     if args.benchmark:
         if args.synthetic or args.sweep:
             raise InputError("--benchmark runs on the history folder: it takes neither --synthetic nor --sweep")
-        traces = history_traces(traces)  # benchmark() adds the classical algorithms, from here and from the API
+        algos, traces = benchmark_algos(algos or ()), history_traces(traces)
     scenario = ScenarioConfig(
         traces=traces,
         synthetic=parse_seeds(args.synthetic) if args.synthetic else TEST_SEEDS if args.sweep else (0,),
@@ -182,6 +191,7 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         scenario=scenario,
         options=options,
         out=args.out,
+        overwrite=args.overwrite,
         progress=not args.no_progress,
         report=True,
         command=command_line("evaluate.py", argv),
@@ -192,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     config = config_from_args(args, argv)
+    if smoke.enabled():
+        config = smoke.evaluation(config, benchmark=bool(args.benchmark))
     if args.sweep:
         shifts = tuple(parse_shift(name).name for name in args.shifts.split(",")) if args.shifts else tuple(SHIFTS)
         sweep_config = SweepConfig(
@@ -201,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             ml=args.ml,
             lambdas=tuple(numbers(args.lambdas, "--lambdas")),
         )
+        if smoke.enabled():
+            sweep_config = smoke.sweep(sweep_config)
     if args.task:
         return run_task_scoring(args, argv)
     if args.scales and not args.frontier:
@@ -213,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             frontier(FrontierConfig(config, scales), mapper)
         elif args.benchmark:
             windows = parse_seeds(args.windows, "--windows") if args.windows else None
-            benchmark(BenchmarkConfig(config, window_hours=args.window_hours, windows=windows), mapper)
+            bench_config = BenchmarkConfig(config, window_hours=args.window_hours, windows=windows)
+            benchmark(smoke.benchmark(bench_config) if smoke.enabled() else bench_config, mapper)
         elif args.sweep:
             sweep(sweep_config, mapper)
         else:
@@ -238,6 +253,7 @@ def run_task_scoring(args, argv: list[str]) -> int:
         algos=args.algos,
         options=AlgorithmOptions(allow_pickle=args.allow_pickle, offline_time_limit=args.time_limit),
         out=args.out,
+        overwrite=args.overwrite,
         report=True,
         command=command_line("evaluate.py", argv),
     )

@@ -33,7 +33,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, run_cli
+from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, run_cli, smoke
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.evaluation import command_line, summary_text
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = train(
                 folder=args.resume,
                 resume=True,
-                timesteps=args.timesteps,
+                timesteps=smoke.resumed_timesteps(args.timesteps) if smoke.enabled() else args.timesteps,
                 progress=progress,
                 torch_threads=args.torch_threads,
                 label_mapper=labels,
@@ -216,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
             robust=parse_robust(args.robust) if args.robust else None,
             command=command_line("train.py", argv),
         )
+        if smoke.enabled():
+            config = smoke.training(config)
         if args.tune:
             return run_search(args, config)
         folder = Path(args.out) / check_run_name(args.name) if args.name is not None else None
@@ -248,7 +250,7 @@ def run_search(args, config) -> int:
         TuneConfig(
             config,
             space=args.tune,
-            samples=args.samples,
+            samples=smoke.samples(args.samples) if smoke.enabled() else args.samples,
             scheduler=args.scheduler,
             storage=args.storage or args.out,
             name=args.name,
