@@ -19,13 +19,12 @@ configured number of steps; resuming a group continues the unfinished seeds and 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from eglb.envs.artifacts import check_stamp, stamp
 from eglb.envs.errors import InputError, existing_folder
-from eglb.envs.files import atomic_write_json
+from eglb.envs.files import atomic_write_json, read_json
 from eglb.training.config import RunConfig
 from eglb.training.run_folder import RunFolder
 
@@ -100,11 +99,7 @@ def read_group(path: Path | str) -> RunGroup:
     card = folder / GROUP_FILE
     if not card.is_file():
         raise InputError(f"{folder} is not a run group: it has no {GROUP_FILE}")
-    try:
-        values = json.loads(card.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{card} is not valid JSON: {exc}") from None
-    values = check_stamp(values, GROUP_FORMAT, GROUP_VERSION, card)
+    values = check_stamp(read_json(card, "run group card"), GROUP_FORMAT, GROUP_VERSION, card)
     seeds = values.get("seeds")
     if not isinstance(seeds, list):
         raise InputError(f"{card}: seeds must be a list of whole numbers, got {seeds!r}")
