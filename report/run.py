@@ -27,11 +27,11 @@ class AlgorithmResult:
         seconds: wall-clock time (solve plus replay for offline solvers).
         extra: algorithm-specific figures for the tables (e.g. the robust layer's bound).
         infos: the policy's per-hour info dicts.
-        seed: the policy's training seed (one seed of a run group), None for an algorithm that is not trained.
         decision_seconds: time spent deciding (the policy's reset and every act; an offline solver's
             solve), the same measure for every algorithm.
         information: what the algorithm knew when it acted (its ``information``; "not declared" if it
             does not say).
+        seed: the policy's training seed (one seed of a run group), None for an algorithm that is not trained.
     """
 
     name: str
@@ -40,9 +40,9 @@ class AlgorithmResult:
     seconds: float
     extra: dict = field(default_factory=dict)
     infos: list = field(default_factory=list)
-    seed: int | None = None
     decision_seconds: float = 0.0
     information: str = "not declared"
+    seed: int | None = None
 
 
 def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenario) -> AlgorithmResult:
