@@ -16,7 +16,7 @@ The layers are subpackages, each importing only the ones below it: ``eglb.envs``
 objective, the Gymnasium environment), ``eglb.importers`` (real history), ``eglb.forecasts``,
 ``eglb.agents`` (policies), ``eglb.robust`` (the layer), ``eglb.training``, ``eglb.report``,
 ``eglb.sweeps`` (Ray), then this API (``eglb.registry``, ``eglb.evaluation``, ``eglb.benchmark``,
-``eglb.trainer``, ``eglb.groups`` (several seeds as a run group), ``eglb.tuning``, ``eglb.scenarios``, ``eglb.cluster``; the versioned benchmark tasks
+``eglb.trainer``, ``eglb.groups`` (several seeds as a run group), ``eglb.equity`` (the equity trade-off frontier), ``eglb.tuning``, ``eglb.scenarios``, ``eglb.cluster``; the versioned benchmark tasks
 ``eglb.tasks``, their scores ``eglb.scores`` and ``eglb.leaderboard``) and the command-line
 programs (``eglb.cli.train``, ``eglb.cli.evaluate``). In the repository the layers are the top-level
 folders ``envs/``, ``agents/``, ...; installed, they live under ``eglb`` only.
@@ -50,8 +50,8 @@ _API = {
     "tune": "eglb.tuning",
     "mapper_for": "eglb.cluster",
     "score": "eglb.scores",
-    "FrontierConfig": "eglb.frontier",
-    "frontier": "eglb.frontier",
+    "FrontierConfig": "eglb.equity",
+    "frontier": "eglb.equity",
 }
 
 #: Submodules reachable as attributes after ``import eglb`` (imported on first use).
@@ -70,7 +70,7 @@ _SUBMODULES = (
     "scenarios",
     "trainer",
     "groups",
-    "frontier",
+    "equity",
     "tuning",
     "cluster",
     "environments",

@@ -24,8 +24,8 @@ from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS, parse_shift
 from eglb.envs.synthetic import SELECTION_SEEDS, TEST_SEEDS
+from eglb.equity import SCALES, FrontierConfig, frontier
 from eglb.evaluation import FORECAST_CONTROLLERS, EvaluationConfig, SweepConfig, command_line, evaluate, sweep
-from eglb.frontier import SCALES, FrontierConfig, frontier
 from eglb.registry import CLASSICAL, AlgorithmOptions, split_specs
 from eglb.scenarios import ScenarioConfig
 
@@ -103,6 +103,12 @@ def build_parser() -> ArgumentParser:
         "--overwrite", action="store_true", help="replace results already in --out (else such a folder is refused)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print the data's fill report (history data: what was missing and how it was filled; "
+        "with --out it is written to fill_report.txt either way)",
+    )
     add_ray_option(parser, "the scenarios of several seeds and the sweep's cases")
     shift = parser.add_argument_group("distribution shift")
     shift.add_argument(
@@ -194,6 +200,7 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         overwrite=args.overwrite,
         progress=not args.no_progress,
         report=True,
+        verbose=args.verbose,
         command=command_line("evaluate.py", argv),
     )
 
