@@ -31,8 +31,11 @@ from eglb.evaluation import (
     _check_out,
     case_rows,
     check_specs,
+    fill_report,
     local_map,
+    print_fill_report,
     summary_text,
+    write_fill_report,
 )
 from eglb.registry import CLASSICAL, split_specs
 from eglb.scenarios import history_scenario, is_history_folder, named_windows
@@ -69,6 +72,7 @@ BENCHMARK_FILES = (
     "seasons.json",
     "seasons.csv",
     "report.md",
+    "fill_report.txt",
     *(f"{stem}.{ext}" for stem in ("windows", "regions", "ratios") for ext in ("png", "pdf")),
 )
 
@@ -273,9 +277,9 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     for row in summary:
         row["trained_on"] = trained_on(row["algo"])
     result = BenchmarkResult(rows, summary, seasons, str(year))
+    fill = fill_report(scenario)
     if evaluation.report:
-        for line in scenario.metadata.get("summary", []):
-            print(line)
+        print_fill_report(fill, evaluation, out)
         print(f"{scenario!r}: {len(windows)} windows of {config.window_hours} hours of {year}; eGLB-Off solved per window")
         extra = ("ratio_worst", "below_eglb", "within_bound", "trained_on", "ms_per_hour", "information")
         print(summary_text(rows, summary, extra, task="window"))
@@ -289,6 +293,7 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
         with exclusive_lock(out, "a benchmark"):
             _check_out(evaluation, BENCHMARK_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out, "results") + write_rows(summary, out, "summary") + write_rows(seasons, out, "seasons")
+            files += write_fill_report(fill, out)
             files += plot_windows(
                 rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year} ({scenario.name})"
             )

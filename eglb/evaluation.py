@@ -66,7 +66,9 @@ class EvaluationConfig:
             with its current weights. scenario: which scenarios. options: shared algorithm settings.
         out: folder for results.json/.csv and PNG and PDF plots (None: return the rows only); never a
             training run folder. overwrite: replace results already in ``out`` (else such a folder is refused).
-        progress: show progress bars. report: print the tables in the terminal.
+        progress: show progress bars. report: print the tables in the terminal. verbose: with
+            ``report``, also print the data's fill report (history data: one line per zone and
+            signal), which is otherwise written to ``out``/fill_report.txt only.
         command: the command line, for reports.
     """
 
@@ -77,6 +79,7 @@ class EvaluationConfig:
     overwrite: bool = False
     progress: bool = False
     report: bool = False
+    verbose: bool = False
     command: str = ""
 
     def __post_init__(self):
@@ -147,7 +150,7 @@ def check_specs(specs: Sequence[str], options: AlgorithmOptions) -> list:
 #: What evaluate() and sweep() write into their ``out`` folder.
 #: Every plot is a PNG with a PDF beside it (report.plots.save_figure).
 EVALUATION_FILES = (
-    *("results.json", "results.csv", "summary.json", "summary.csv"),
+    *("results.json", "results.csv", "summary.json", "summary.csv", "fill_report.txt"),
     *(f"{stem}.{ext}" for stem in ("regions", "cumulative", "ratios") for ext in ("png", "pdf")),
 )
 SWEEP_FILES = (
@@ -209,9 +212,9 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
     single = len(rows) == len({r["algo"] for r in rows})
     summary = rows if single else mean_rows(rows)
     result = EvaluationResult(rows, summary)
+    fill = fill_report(cases[0].scenario)
     if config.report:
-        for line in cases[0].scenario.metadata.get("summary", []) if cases[0].scenario.metadata else []:
-            print(line)
+        print_fill_report(fill, config, out)
         if len(cases) == 1:
             scenario = cases[0].scenario
             print(f"{scenario!r}, hours {scenario.timestamps[0]} .. {scenario.timestamps[-1]}")
@@ -222,7 +225,7 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
     if out is not None:
         with exclusive_lock(out, "an evaluation"):
             _check_out(config, EVALUATION_FILES)  # again: another process may have written there meanwhile
-            files = write_rows(rows, out)
+            files = write_rows(rows, out) + write_fill_report(fill, out)
             if not single:
                 files += write_rows(summary, out, "summary")
             title = data_title([c.scenario for c in cases])
@@ -234,6 +237,31 @@ def evaluate(config: EvaluationConfig, mapper: Mapper | None = None) -> Evaluati
         if config.report:
             print("wrote " + ", ".join(str(p) for p in files))
     return result
+
+
+#: Where evaluate() and benchmark() write the data's fill report in their ``out`` folder.
+FILL_REPORT = "fill_report.txt"
+
+
+def fill_report(scenario: Scenario) -> list[str]:
+    """The lines of how a scenario's data was completed (history data: one per zone and signal, what
+    was missing and how it was filled; eglb.importers.grid); none for other data."""
+    return list((scenario.metadata or {}).get("summary", []))
+
+
+def print_fill_report(lines: list[str], config: EvaluationConfig, out: Path | None) -> None:
+    """The fill report in full with ``config.verbose``, else one line saying where it is."""
+    if config.verbose:
+        print("\n".join(lines))
+    elif lines:
+        where = f"in {out / FILL_REPORT}" if out is not None else "printed with --verbose"
+        print(f"the data's fill report ({len(lines)} lines: what was missing and how it was filled) is {where}")
+
+
+def write_fill_report(lines: list[str], out: Path) -> list[Path]:
+    from eglb.envs.files import atomic_write_text
+
+    return [atomic_write_text(out / FILL_REPORT, "\n".join(lines) + "\n")] if lines else []
 
 
 #: Every table ends with each algorithm's decision time per hour and what it knew when it acted.

@@ -128,3 +128,60 @@ def test_frontier_mistakes_are_one_line(run_cli):
     ):
         done = run_cli("evaluate.py", "--synthetic-hours", "24", "--no-progress", *args)
         assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_named_scenarios_load_what_their_loaders_load(monkeypatch, tmp_path):
+    from eglb.envs.eglb2022 import PARTIAL_MASK, default_data_path, load_eglb2022
+
+    names = eglb.scenarios.named()
+    assert {"synthetic", "synthetic-history", "eglb-2022", "eglb-2022-partial"} <= set(names)
+    assert [n for n in names if n.startswith("history-")] == [f"history-{y}" for y in eglb.scenarios.HISTORY_YEARS]
+    listing = eglb.scenarios.describe_named()
+    assert all(name in listing for name in names) and "US-TEX-ERCO" in listing and "test year" in listing
+    (synthetic,) = eglb.scenarios.load("synthetic", synthetic_hours=24)
+    np.testing.assert_array_equal(synthetic.price, make_synthetic(0, hours=24).price)
+    if default_data_path().is_dir():
+        (published,) = eglb.scenarios.load("eglb-2022")
+        np.testing.assert_array_equal(published.workload, load_eglb2022().workload)
+        (partial,) = eglb.scenarios.load("eglb-2022-partial")
+        np.testing.assert_array_equal(partial.mask, PARTIAL_MASK)
+    with pytest.raises(InputError, match="unknown scenario 'eglb-2023' \\(named scenarios: synthetic, "):
+        eglb.scenarios.load("eglb-2023")
+    monkeypatch.setenv("EGLB2022_DATA", str(tmp_path / "nowhere"))
+    assert not eglb.scenarios.named()["eglb-2022"].available
+    with pytest.raises(InputError, match="needs its data in .*nowhere"):
+        eglb.scenarios.load("eglb-2022")
+    assert "(data missing)" in eglb.scenarios.describe_named()
+
+
+def test_named_history_years_load_that_year(small_history, monkeypatch):
+    monkeypatch.setenv("EGLB_HISTORY_DATA", str(small_history))
+    (scenario,) = eglb.scenarios.load("history-2022", regions="US-TEX-ERCO,DE-LU", hours=(0, 24))
+    assert scenario.regions == ("US-TEX-ERCO", "DE-LU") and scenario.n_hours == 24
+    assert str(scenario.timestamps[0]).startswith("2022-01-01")
+
+
+def test_the_fill_report_goes_to_a_file_or_verbose(small_history, tmp_path, capsys):
+    from eglb.scenarios import history_scenario
+
+    args = ["--traces", str(small_history), "--regions", "US-TEX-ERCO,DE-LU", "--years", "2021", "--hours", "0,48"]
+    args += ["--algos", "eglb", "--no-progress"]
+    config = eglb.ScenarioConfig(traces=str(small_history), regions="US-TEX-ERCO,DE-LU", years="2021", hours=(0, 48))
+    lines = history_scenario(config).metadata["summary"]
+    assert len(lines) > 2
+    assert evaluate.main(args + ["--out", str(tmp_path / "a")]) == 0
+    printed = capsys.readouterr().out
+    assert not any(line in printed for line in lines)
+    assert (
+        f"fill report ({len(lines)} lines: what was missing and how it was filled) is in {tmp_path / 'a' / 'fill_report.txt'}"
+        in printed
+    )
+    assert (tmp_path / "a" / "fill_report.txt").read_text().splitlines() == lines
+    assert evaluate.main(args) == 0
+    assert "printed with --verbose" in capsys.readouterr().out
+    assert evaluate.main(args + ["--verbose"]) == 0
+    printed = capsys.readouterr().out
+    assert all(line in printed for line in lines) and "fill report" not in printed
+    # Synthetic data has nothing to report.
+    assert evaluate.main(["--synthetic", "100", "--synthetic-hours", "24", "--algos", "eglb", "--no-progress"]) == 0
+    assert "fill report" not in capsys.readouterr().out
