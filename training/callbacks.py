@@ -51,7 +51,30 @@ def held_out_scenarios(env_id: str) -> list[Scenario]:
     return [published.window(304, published.n_hours)]
 
 
-class EGLBEvalCallback(BaseCallback):
+class PeriodicCallback(BaseCallback):
+    """Calls :meth:`evaluate` every ``interval`` environment steps (all parallel environments counted),
+    first at the next multiple of ``interval`` after the steps the model has taken (so a resumed run
+    keeps its schedule). Subclasses define :meth:`evaluate`."""
+
+    def __init__(self, interval: int, verbose: int = 0):
+        super().__init__(verbose)
+        self.interval = interval
+        self.next_eval = interval
+
+    def _on_training_start(self) -> None:
+        self.next_eval = (self.num_timesteps // self.interval + 1) * self.interval
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self.next_eval:
+            self.next_eval += self.interval
+            self.evaluate()
+        return True
+
+    def evaluate(self):
+        raise NotImplementedError
+
+
+class EGLBEvalCallback(PeriodicCallback):
     """Score the model being trained on held-out scenarios and log the figures (see the module docstring).
 
     Args:
@@ -74,17 +97,15 @@ class EGLBEvalCallback(BaseCallback):
         io: PolicyIO | None = None,
         verbose: int = 0,
     ):
-        super().__init__(verbose)
         if isinstance(eval_freq, bool) or not isinstance(eval_freq, int) or eval_freq < 1:
             raise InputError(f"eval_freq must be a whole number of steps >= 1, got {eval_freq!r}")
+        super().__init__(eval_freq, verbose)
         if io is None and env_id not in VARIANTS:
             raise InputError(f"env_id must be one of {', '.join(VARIANTS)} (or give io=PolicyIO(...)), got {env_id!r}")
         if scenarios is None and env_id not in VARIANTS:
             raise InputError("give the held-out scenarios with io= (the defaults are those of a registered id)")
         self.io = io if io is not None else variant_policy_io(env_id)
-        self.eval_freq = eval_freq
         self.evaluator = PeriodicEvaluator(list(scenarios) if scenarios is not None else held_out_scenarios(env_id))
-        self.next_eval = eval_freq
 
     @property
     def history(self) -> list[dict]:
@@ -101,13 +122,7 @@ class EGLBEvalCallback(BaseCallback):
                 f"the model observes {self.model.observation_space.shape}, but these settings give ({size},): "
                 "is env_id the environment it trains on?"
             )
-        self.next_eval = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
-
-    def _on_step(self) -> bool:
-        if self.num_timesteps >= self.next_eval:
-            self.next_eval += self.eval_freq
-            self.evaluate()
-        return True
+        super()._on_training_start()
 
     def evaluate(self) -> dict:
         """Score the current policy now; returns the row (also logged and kept in ``history``)."""
