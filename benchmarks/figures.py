@@ -1006,7 +1006,7 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     ),
     "frontier": Section(
         frontier,
-        3,
+        5,
         "the equity trade-off frontier on the published set",
         plots=(("results/frontier/frontier.png", "Energy cost against the worst region's footprints as the weights scale"),),
     ),
