@@ -848,6 +848,29 @@ def forecast_errors_history() -> str:
     )()
 
 
+def leaderboard() -> str:
+    """Regenerate the reference scores of every task, write the leaderboard and task pages
+    (docs/benchmark/) with the entries in leaderboard/, and return the scores at a glance."""
+    from eglb.leaderboard import write_pages
+    from eglb.scores import FIGURES_ALGOS, regenerate
+    from eglb.tasks import tasks
+
+    reference = regenerate(tasks(), FIGURES_ALGOS, progress=None)
+    write_pages(ROOT / "docs" / "benchmark", reference, ROOT / "leaderboard")
+    return scores_at_a_glance(reference)
+
+
+def scores_at_a_glance(reference: dict) -> str:
+    """One row per reference algorithm, one column per task: the normalized score ('-': not recorded)."""
+    from eglb.scores import FIGURES_ALGOS
+
+    names = list(reference["tasks"])
+    header = ["algorithm", *(t.replace("history14-2024-", "2024 ").removesuffix("-v1") for t in names)]
+    recorded = {t: reference["tasks"][t]["algorithms"] for t in names}
+    rows = [[f"`{a}`", *(f"{recorded[t][a]['score']:.1f}" if a in recorded[t] else "-" for t in names)] for a in FIGURES_ALGOS]
+    return markdown_table("Normalized scores of the reference algorithms (mean over each task's test episodes)", header, rows)
+
+
 def learned_vs_classical() -> str:
     """RHC with a learned tail, and the layer around it against RHC, on 2023 (selection) and 2024 (test)."""
     from eglb.benchmark import SEASON_ORDER
@@ -971,6 +994,7 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     ),
     "information-select": Section(information_select, 60, "RHC and AFHC settings with the published prices, on 2023"),
     "information-benchmark": Section(information_benchmark, 60, "RHC and AFHC with the published prices on 2024's 52 weeks"),
+    "leaderboard": Section(leaderboard, 120, "reference scores of every task, the leaderboard and task pages"),
     "learned": Section(
         learned,
         45,

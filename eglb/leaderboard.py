@@ -11,7 +11,7 @@ the normalized score (:mod:`eglb.scores`). It prints the row and, with ``--out``
 
 from __future__ import annotations
 
-import json
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from eglb.envs.errors import InputError
-from eglb.envs.files import atomic_write_json, atomic_write_text, exclusive_lock
+from eglb.envs.files import atomic_write_json, atomic_write_text, exclusive_lock, read_json
 from eglb.evaluation import Mapper, _check_out
 from eglb.registry import AlgorithmOptions, split_specs
 from eglb.scores import (
@@ -33,6 +33,11 @@ from eglb.scores import (
 from eglb.tasks import TASKS, task
 
 ENTRY_FORMAT = "eglb-leaderboard-entry/1"
+#: A submission file: ``{"format": SUBMISSION_FORMAT, "entries": [entry, ...]}`` (one entry per algorithm).
+SUBMISSION_FORMAT = "eglb-leaderboard-submission/1"
+#: Numbers every entry's summary must hold (finite), and the longest algorithm name a page shows.
+SUMMARY_NUMBERS = ("score", "score_ci_low", "score_ci_high", "score_iqm", "ratio_to_offline", "ratio_worst")
+MAX_NAME = 200
 #: Relative difference between a run's anchors (J of GLB-Cost and eGLB-Off) and the recorded ones
 #: above which the run is not comparable with the reference scores (solver tolerance is far below).
 ANCHOR_TOLERANCE = 1e-6
@@ -141,7 +146,7 @@ def leaderboard(config: LeaderboardConfig, mapper: Mapper | None = None) -> Lead
         with exclusive_lock(out, "a leaderboard run"):
             _check_out(config, LEADERBOARD_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out, "results")
-            files.append(atomic_write_json(out / "leaderboard.json", entries))
+            files.append(atomic_write_json(out / "leaderboard.json", {"format": SUBMISSION_FORMAT, "entries": entries}))
         result.files = files
         if config.report:
             print("wrote " + ", ".join(str(p) for p in files) + " (submit leaderboard.json: copy it into leaderboard/)")
@@ -157,18 +162,35 @@ def _with_intervals(summary: Sequence[dict]) -> list[dict]:
 
 # ----------------------------------------------------------------------------------------- pages
 def read_entries(folder: str | Path) -> list[dict]:
-    """Every submitted entry in ``folder`` (``*.json``, each an entry or a list of entries)."""
+    """Every submitted entry in ``folder`` (``*.json`` files as ``leaderboard()`` writes them), checked:
+    a known task, a short one-line algorithm name, finite summary numbers. Anything else is an
+    InputError naming the file and the entry (a submission is text someone else wrote)."""
     entries = []
     for path in sorted(Path(folder).glob("*.json")):
-        try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path} is not a JSON leaderboard entry: {exc}") from None
-        for item in content if isinstance(content, list) else [content]:
-            if not isinstance(item, dict) or item.get("format") != ENTRY_FORMAT or item.get("task") not in TASKS:
-                raise InputError(f"{path}: not a leaderboard entry of format {ENTRY_FORMAT} for a known task")
-            entries.append(item)
+        content = read_json(path, "leaderboard submission")
+        if content.get("format") != SUBMISSION_FORMAT or not isinstance(content.get("entries"), list):
+            raise InputError(
+                f"{path}: not a leaderboard submission (expected format {SUBMISSION_FORMAT!r} with a list 'entries')"
+            )
+        for index, item in enumerate(content["entries"]):
+            entries.append(_checked_entry(item, f"{path}, entry {index}"))
     return entries
+
+
+def _checked_entry(item, where: str) -> dict:
+    if not isinstance(item, dict) or item.get("format") != ENTRY_FORMAT:
+        raise InputError(f"{where}: not a leaderboard entry of format {ENTRY_FORMAT!r}")
+    if item.get("task") not in TASKS:
+        raise InputError(f"{where}: unknown task {str(item.get('task'))[:80]!r} (known: {', '.join(TASKS)})")
+    summary = item.get("summary")
+    algo = summary.get("algo") if isinstance(summary, dict) else None
+    if not isinstance(algo, str) or not 0 < len(algo) <= MAX_NAME or any(c in algo for c in "|\n\r`"):
+        raise InputError(f"{where}: summary.algo must be a one-line name of at most {MAX_NAME} characters without | or `")
+    for key in SUMMARY_NUMBERS:
+        value = summary.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"{where}: summary.{key} must be a finite number, got {str(value)[:40]!r}")
+    return item
 
 
 def _table(rows: Sequence[dict]) -> list[str]:

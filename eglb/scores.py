@@ -21,7 +21,6 @@ results)`` scores a user's own results against it without rerunning the referenc
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from eglb.envs.errors import InputError
-from eglb.envs.files import atomic_write_json
-from eglb.evaluation import Mapper, local_map
+from eglb.envs.files import atomic_write_json, read_json
+from eglb.evaluation import FORECAST_CONTROLLERS, Mapper, local_map
 from eglb.registry import AlgorithmOptions, build
 from eglb.tasks import Episode, Task, task
 
@@ -43,7 +42,8 @@ FORMAT = "eglb-reference-scores/1"
 #: The reference policy of the score's zero.
 REFERENCE = "glb-cost"
 OPTIMUM = "eglb-off"
-#: Every shipped algorithm scored on every task (eGLB-Off and GLB-Cost anchor the score).
+#: The algorithms recorded on every task (eGLB-Off and GLB-Cost anchor the score): the classical
+#: baselines, eGLB, the hindsight optimum, RHC and AFHC with seasonal-day forecasts.
 REFERENCE_ALGOS = (
     "glb-cost",
     "glb-carbon",
@@ -54,6 +54,9 @@ REFERENCE_ALGOS = (
     "rhc:w=24,forecaster=seasonal,tail=seasonal",
     "afhc:w=24,forecaster=seasonal,tail=seasonal",
 )
+#: What ``make figures`` records: the above and RHC and AFHC with the default information (the markets'
+#: published prices and seasonal-day forecasts, eglb.evaluation.FORECAST_CONTROLLERS).
+FIGURES_ALGOS = (*REFERENCE_ALGOS, *FORECAST_CONTROLLERS)
 
 
 def normalized_score(J, J_ref, J_opt) -> np.ndarray:
@@ -191,13 +194,10 @@ def score(task_id: str, results, reference: Mapping | None = None) -> dict:
 def load_reference(path: str | Path | None = None) -> dict:
     """The reference scores file (default the shipped one)."""
     path = Path(path) if path is not None else REFERENCE_FILE
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no reference scores yet (python -m eglb.cli.scores writes them)") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path} is not a reference scores file: {exc}") from None
-    if not isinstance(content, dict) or content.get("format") != FORMAT:
+    if not path.exists():
+        raise InputError(f"{path}: no reference scores yet (python -m eglb.cli.scores writes them)")
+    content = read_json(path, "reference scores file")
+    if content.get("format") != FORMAT:
         raise InputError(f"{path} is not a reference scores file of format {FORMAT}")
     return content
 

@@ -158,7 +158,7 @@ def test_a_policy_of_ones_own_module_gets_a_leaderboard_row_with_one_command(tmp
     )
     assert done.returncode == 0, done.stderr
     assert "py:my_policy:make" in done.stdout and "score" in done.stdout
-    (entry,) = json.loads((out / "leaderboard.json").read_text())
+    (entry,) = json.loads((out / "leaderboard.json").read_text())["entries"]
     assert entry["task"] == "synthetic14-week-v1" and len(entry["per_episode"]) == 30
     rescored = score("synthetic14-week-v1", {r["episode"]: r["J"] for r in entry["per_episode"]})
     assert rescored["score"] == pytest.approx(entry["summary"]["score"], rel=1e-9)
@@ -208,3 +208,71 @@ def test_a_minari_dataset_loads_and_trains_behaviour_cloning(tmp_path, monkeypat
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def _submission(**summary_changes) -> dict:
+    from eglb.leaderboard import ENTRY_FORMAT, SUBMISSION_FORMAT
+
+    summary = {
+        "algo": "my-policy",
+        "score": 55.5,
+        "score_ci_low": 50.0,
+        "score_ci_high": 60.0,
+        "score_iqm": 55.0,
+        "ratio_to_offline": 1.05,
+        "ratio_worst": 1.07,
+    }
+    summary.update(summary_changes)
+    return {"format": SUBMISSION_FORMAT, "entries": [{"format": ENTRY_FORMAT, "task": "eglb2022-full-v1", "summary": summary}]}
+
+
+def test_the_pages_show_submitted_entries_next_to_the_reference(tmp_path):
+    from eglb.leaderboard import write_pages
+
+    (tmp_path / "leaderboard").mkdir()
+    (tmp_path / "leaderboard" / "mine.json").write_text(json.dumps(_submission()))
+    reference = load_reference()
+    written = write_pages(tmp_path / "pages", reference, tmp_path / "leaderboard")
+    assert len(written) == 1 + len(TASKS)
+    page = (tmp_path / "pages" / "leaderboard.md").read_text()
+    section = page.split("## [eglb2022-full-v1]")[1].split("## [")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    names = [line.split("`")[1] for line in rows]
+    assert "my-policy (submitted)" in names and len(names) == len(reference["tasks"]["eglb2022-full-v1"]["algorithms"]) + 1
+    scores = [float(line.split("|")[3].split()[0]) for line in rows]
+    assert scores == sorted(scores, reverse=True)  # best first
+    card = (tmp_path / "pages" / "tasks" / "history14-2024-weekly-v1.md").read_text()
+    assert "python evaluate.py --task history14-2024-weekly-v1" in card
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[1, 2]", "mapping"),
+        ('{"format": "other", "entries": []}', "not a leaderboard submission"),
+        (json.dumps({**_submission(), "entries": [{"format": "x"}]}), "entry 0: not a leaderboard entry"),
+        (json.dumps(_submission(algo="a | b")), "one-line name"),
+        (json.dumps(_submission(algo="x" * 500)), "one-line name"),
+        (json.dumps(_submission(score="high")), "summary.score must be a finite number"),
+        (json.dumps(_submission(ratio_worst=True)), "summary.ratio_worst must be a finite number"),
+        (json.dumps(_submission()).replace("55.5", "NaN"), "not standard JSON"),
+        ("\x00\x01", "not valid JSON"),
+    ],
+)
+def test_hostile_submissions_are_refused_naming_the_file(tmp_path, content, message):
+    from eglb.leaderboard import read_entries
+
+    (tmp_path / "evil.json").write_text(content)
+    with pytest.raises(InputError, match=message) as error:
+        read_entries(tmp_path)
+    assert "evil.json" in str(error.value)
+
+
+def test_an_unknown_task_in_a_submission_is_named(tmp_path):
+    from eglb.leaderboard import read_entries
+
+    content = _submission()
+    content["entries"][0]["task"] = "chess-v1"
+    (tmp_path / "e.json").write_text(json.dumps(content))
+    with pytest.raises(InputError, match="unknown task 'chess-v1'"):
+        read_entries(tmp_path)

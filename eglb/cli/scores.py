@@ -1,12 +1,19 @@
-"""``python -m eglb.cli.scores``: regenerate the reference scores of the benchmark tasks (:mod:`eglb.scores`)."""
+"""``python -m eglb.cli.scores``: regenerate the reference scores of the benchmark tasks (:mod:`eglb.scores`)
+and write the leaderboard's pages (:func:`eglb.leaderboard.write_pages`).
+
+``--pages DIR`` writes ``DIR/leaderboard.md`` and ``DIR/tasks/TASK.md`` from the reference scores and the
+entries submitted in ``--submissions`` (default ``leaderboard/``); ``--pages-only`` skips the (long)
+regeneration and writes the pages from the recorded scores.
+"""
 
 from __future__ import annotations
 
 import sys
 
 from eglb.cli import ArgumentParser, run_cli
+from eglb.leaderboard import write_pages
 from eglb.registry import split_specs
-from eglb.scores import REFERENCE_ALGOS, regenerate
+from eglb.scores import REFERENCE_ALGOS, load_reference, regenerate
 from eglb.tasks import task, tasks
 
 
@@ -15,10 +22,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", help="comma-separated task ids (default: every task)")
     parser.add_argument("--algos", help="comma-separated specs (default: the reference algorithms)")
     parser.add_argument("--out", help="the file to write (default: the shipped reference_scores.json)")
+    parser.add_argument("--pages", help="also write the leaderboard and task pages into this folder")
+    parser.add_argument("--submissions", default="leaderboard", help="folder of submitted entries (*.json; default leaderboard)")
+    parser.add_argument("--pages-only", action="store_true", help="write the pages from the recorded scores, regenerate nothing")
     args = parser.parse_args(argv)
-    chosen = [task(t).id for t in args.tasks.split(",")] if args.tasks else tasks()
-    specs = tuple(split_specs(args.algos)) if args.algos else REFERENCE_ALGOS
-    regenerate(chosen, specs, args.out)
+    if args.pages_only and not args.pages:
+        parser.error("--pages-only needs --pages DIR")
+    if not args.pages_only:
+        chosen = [task(t).id for t in args.tasks.split(",")] if args.tasks else tasks()
+        specs = tuple(split_specs(args.algos)) if args.algos else REFERENCE_ALGOS
+        regenerate(chosen, specs, args.out)
+    if args.pages:
+        reference = load_reference(args.out) if args.out else None
+        for path in write_pages(args.pages, reference, args.submissions):
+            print(f"wrote {path}")
     return 0
 
 
