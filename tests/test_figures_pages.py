@@ -13,11 +13,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import figures  # noqa: E402
 
 
-def test_every_section_has_one_block_in_the_results_pages():
+def test_every_section_has_one_block_in_the_documentation():
+    """One page of the site holds each section's measured block (a results page, or the page that
+    documents what it measures); the README may repeat the headline one."""
     found = figures.blocks_named()
     for name in figures.SECTIONS:
-        pages = [p for p in found.get(name, []) if p.parent == ROOT / "docs" / "results"]
-        assert len(pages) == 1, f"section {name!r} has {len(pages)} blocks in docs/results/*.md"
+        pages = [p for p in found.get(name, []) if p != ROOT / "README.md"]
+        assert len(pages) == 1, f"section {name!r} has {len(pages)} blocks in docs/: {pages}"
     unknown = sorted(set(found) - set(figures.SECTIONS))
     assert not unknown, f"blocks no section writes: {unknown}"
 
@@ -25,7 +27,7 @@ def test_every_section_has_one_block_in_the_results_pages():
 def test_the_readme_shows_the_headline_table_and_its_figure():
     found = figures.blocks_named()
     in_readme = [name for name, pages in found.items() if ROOT / "README.md" in pages]
-    assert in_readme == ["history-benchmark"]
+    assert in_readme == ["information-benchmark"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     figure = "docs/results/figures/published/full-regions.png"
     assert f"]({figure})" in readme and (ROOT / figure).is_file()
