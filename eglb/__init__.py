@@ -78,6 +78,7 @@ _SUBMODULES = (
     "scores",
     "leaderboard",
     "datasets",
+    "zoo",
     "cli",
 )
 

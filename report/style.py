@@ -10,7 +10,8 @@ tells algorithms apart in grey print.
 * ``robust(SPEC, ...)`` takes SPEC's colour and marker, with a dashed line and a hollow marker;
 * several specs of one kind in a process (``bc:runs/a`` and ``bc:runs/b``, RHC with two windows) get
   the kind's colour in different shades and line styles, in the order they are first drawn: within a
-  report (one process) a spec keeps its look across all plots.
+  report (one process) a spec keeps its look across all plots. A classical name (``eglb``,
+  ``glb-cost``, ...) always has its own colour.
 """
 
 from __future__ import annotations
@@ -115,7 +116,13 @@ def style(spec: str) -> Style:
         return _ASSIGNED[spec]
     kind, robust = kind_of(spec)
     color, marker, _ = KINDS.get(kind, OTHER) if kind else OTHER
-    variant = sum(1 for other in _ASSIGNED if other != spec and kind_of(other) == (kind, robust))
+    # A classical name is always its kind's own colour, whatever the process drew before; other specs
+    # of a kind take shades in the order they are first drawn.
+    variant = (
+        0
+        if spec.strip() in KINDS
+        else sum(1 for o in _ASSIGNED if o.strip() not in (spec.strip(), *KINDS) and kind_of(o) == (kind, robust))
+    )
     found = Style(
         color=_shade(color, variant),
         marker=marker,

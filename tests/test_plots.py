@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from eglb.report import plots
-from eglb.report.style import KINDS
+from eglb.report import style as style_module
+from eglb.report.style import KINDS, style
 from matplotlib.colors import to_hex
 
 import eglb
@@ -32,6 +33,7 @@ def drawn(figure) -> list[tuple[str, str, str | None]]:
 
 @pytest.fixture
 def figures(monkeypatch):
+    monkeypatch.setattr(style_module, "_ASSIGNED", {})  # the looks drawn by other tests of this process
     seen: dict[str, list] = {}
     save = plots.save_figure
 
@@ -91,3 +93,13 @@ def test_the_regions_plot_shows_shares_of_the_worst_region():
     rows = [{"region_water": {"a": 2.0, "b": 8.0, "c": 4.0}}, {"region_water": {"a": 0.0, "b": 0.0, "c": 0.0}}]
     shares = plots.region_shares(rows, ("a", "b", "c"), "water")
     assert shares.tolist() == [[0.25, 1.0, 0.5], [0.0, 0.0, 0.0]]
+
+
+def test_specs_of_one_kind_get_shades_and_a_classical_name_its_own_colour(monkeypatch):
+    monkeypatch.setattr(style_module, "_ASSIGNED", {})
+    first, second = style("rhc:w=24"), style("rhc:w=48")
+    assert first.color == KINDS["rhc"][0] != second.color and first.marker == second.marker == KINDS["rhc"][1]
+    assert first.linestyle != second.linestyle and style("rhc:w=24") is first  # the same look every time
+    assert style("rhc").color == KINDS["rhc"][0]  # drawn after the others, still the kind's own colour
+    robust = style("robust(rhc:w=24,lambda=0.1)")
+    assert robust.color == KINDS["rhc"][0] and robust.hollow and robust.linestyle != "-"

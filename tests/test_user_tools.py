@@ -164,7 +164,7 @@ def test_named_history_years_load_that_year(small_history, monkeypatch):
 def test_the_fill_report_goes_to_a_file_or_verbose(small_history, tmp_path, capsys):
     from eglb.scenarios import history_scenario
 
-    args = ["--traces", str(small_history), "--regions", "US-TEX-ERCO,DE-LU", "--years", "2021", "--hours", "0,48"]
+    args = ["--traces", str(small_history), "--regions", "US-TEX-ERCO,DE-LU", "--years", "2021", "--hours", "0:48"]
     args += ["--algos", "eglb", "--no-progress"]
     config = eglb.ScenarioConfig(traces=str(small_history), regions="US-TEX-ERCO,DE-LU", years="2021", hours=(0, 48))
     lines = history_scenario(config).metadata["summary"]

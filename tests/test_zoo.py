@@ -24,7 +24,7 @@ def test_shipped_zoo_files_are_generated_from_ours_and_valid(algo):
         check_sb3_model(algo, model)
 
 
-#: rl-zoo3's algorithm names of our SB3 algorithms (its ``--algo``; the module eglb.zoo.NAME).
+#: rl-zoo3's algorithm names of our SB3 algorithms (its ``--algo``, and the module's name in eglb.zoo).
 ZOO_NAMES = {"ppo": "ppo", "a2c": "a2c", "sac": "sac", "td3": "td3", "ppo_lstm": "recurrent-ppo"}
 
 

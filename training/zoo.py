@@ -9,7 +9,7 @@ needs only ``--gym-packages eglb``::
 
     python -m rl_zoo3.train --algo ppo --env GLB-Synthetic-v0 --gym-packages eglb -conf eglb.zoo.ppo
 
-(``-conf eglb.zoo.ALGO`` imports these settings from the installed package; the YAML files under
+(``-conf eglb.zoo.ppo``, and so on for each algorithm, imports these settings from the installed package; the YAML files under
 ``training/hyperparams/zoo/`` hold the same for ``-conf PATH``.)
 
 Regenerate after changing a hyperparameter file: ``python -m eglb.training.zoo``.
