@@ -440,6 +440,55 @@ def shift_sweep() -> str:
     )
 
 
+def frontier() -> str:
+    """The equity trade-off frontier on the published set: the default algorithms with both footprint
+    weights scaled by each of eglb.equity.SCALES; eGLB-Off's points are the frontier."""
+    from eglb.envs.eglb2022 import default_data_path
+
+    import eglb
+
+    config = eglb.FrontierConfig(
+        eglb.EvaluationConfig(
+            out=str(ROOT / "results" / "frontier"),
+            overwrite=True,  # regenerated on every run
+            scenario=eglb.ScenarioConfig(traces=str(default_data_path())),
+        )
+    )
+    summary = quiet(eglb.frontier, config).summary
+    scales = config.scales
+    at = {(r["algo"], r["scale"]): r for r in summary}
+    ratios = [
+        [f"`{algo}`", at[(algo, scales[0])]["information"]] + [f"{at[(algo, k)]['ratio_to_offline']:.4f}" for k in scales]
+        for algo in dict.fromkeys(r["algo"] for r in summary)
+    ]
+    points = [
+        [
+            f"{k:g}",
+            f"{r['mu_water']:g}",
+            f"{r['mu_carbon']:g}",
+            f"{r['cost']:,.0f}",
+            f"{r['worst_water']:,.1f}",
+            f"{r['worst_carbon']:,.2f}",
+        ]
+        for k in scales
+        for r in [at[("eglb-off", k)]]
+    ]
+    return (
+        markdown_table(
+            "J / J(eGLB-Off) with both footprint weights times k (published data, full mask, T = 457; "
+            "k = 1: mu_w = 60, mu_c = 1500; 1 is on eGLB-Off's frontier)",
+            ["algorithm", "information"] + [f"k = {k:g}" for k in scales],
+            ratios,
+        )
+        + "\n"
+        + markdown_table(
+            "eGLB-Off's frontier: the hindsight optimum's energy cost and worst regional footprints at each k",
+            ["k", "mu_w (USD/m^3)", "mu_c (USD/t)", "Cost (US$)", "worst water (m^3)", "worst carbon (t)"],
+            points,
+        )
+    )
+
+
 HISTORY_RUNS = RUNS / "history"
 #: The cross-year benchmark's policies: run name -> train.py arguments (docs/benchmark/index.md).
 HISTORY_TRAINING = {
@@ -986,6 +1035,12 @@ SECTIONS = {  # timing sections last: they want a quiet machine
             ("results/sweep/sweep.png", "J / J(eGLB-Off) against each shift's severity"),
             ("results/sweep/tradeoff.png", "The consistency-robustness trade-off of robust(bc, lambda)"),
         ),
+    ),
+    "frontier": Section(
+        frontier,
+        5,
+        "the equity trade-off frontier on the published set",
+        plots=(("results/frontier/frontier.png", "Energy cost against the worst region's footprints as the weights scale"),),
     ),
     "plain-ppo": Section(plain_ppo, 8, "plain PPO on GLB-Synthetic-v0 (trains)"),
     "speed-env": Section(_bench("bench_env"), 2, "environment steps per second"),

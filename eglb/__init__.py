@@ -5,6 +5,7 @@ The Python API: names to policies (the registry), evaluation, benchmarks, sweeps
     import eglb
     rows = eglb.evaluate(eglb.EvaluationConfig(algos=("eglb", "eglb-off"), scenario=eglb.ScenarioConfig(synthetic=(3,))))
     summary = eglb.train(eglb.training_config("bc"), folder="runs/bc", callbacks=[print])
+    group = eglb.train_seeds(eglb.training_config("bc"), seeds=(0, 1, 2), folder="runs/bc3")   # runs/bc3/seed-K
     outcome = eglb.tune(eglb.TuneConfig(eglb.training_config("bc"), space="bc", samples=4))
 
 Every function runs on this machine's processes by default; ``mapper_for(address)`` gives the Ray
@@ -15,7 +16,7 @@ The layers are subpackages, each importing only the ones below it: ``eglb.envs``
 objective, the Gymnasium environment), ``eglb.importers`` (real history), ``eglb.forecasts``,
 ``eglb.agents`` (policies), ``eglb.robust`` (the layer), ``eglb.training``, ``eglb.report``,
 ``eglb.sweeps`` (Ray), then this API (``eglb.registry``, ``eglb.evaluation``, ``eglb.benchmark``,
-``eglb.trainer``, ``eglb.tuning``, ``eglb.scenarios``, ``eglb.cluster``; the versioned benchmark tasks
+``eglb.trainer``, ``eglb.groups`` (several seeds as a run group), ``eglb.equity`` (the equity trade-off frontier), ``eglb.tuning``, ``eglb.scenarios``, ``eglb.cluster``; the versioned benchmark tasks
 ``eglb.tasks``, their scores ``eglb.scores`` and ``eglb.leaderboard``) and the command-line
 programs (``eglb.cli.train``, ``eglb.cli.evaluate``). In the repository the layers are the top-level
 folders ``envs/``, ``agents/``, ...; installed, they live under ``eglb`` only.
@@ -43,10 +44,14 @@ _API = {
     "train": "eglb.trainer",
     "training_config": "eglb.trainer",
     "vary": "eglb.trainer",
+    "GroupSummary": "eglb.groups",
+    "train_seeds": "eglb.groups",
     "TuneConfig": "eglb.tuning",
     "tune": "eglb.tuning",
     "mapper_for": "eglb.cluster",
     "score": "eglb.scores",
+    "FrontierConfig": "eglb.equity",
+    "frontier": "eglb.equity",
 }
 
 #: Submodules reachable as attributes after ``import eglb`` (imported on first use).
@@ -64,6 +69,8 @@ _SUBMODULES = (
     "benchmark",
     "scenarios",
     "trainer",
+    "groups",
+    "equity",
     "tuning",
     "cluster",
     "environments",
@@ -71,6 +78,7 @@ _SUBMODULES = (
     "scores",
     "leaderboard",
     "datasets",
+    "zoo",
     "cli",
 )
 

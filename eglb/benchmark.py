@@ -25,8 +25,20 @@ from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock
 from eglb.envs.shifts import ShiftedScenario
 from eglb.envs.validation import check_fields, check_unique, typed_arguments
-from eglb.evaluation import FORECAST_CONTROLLERS, EvaluationConfig, Mapper, _check_out, case_rows, local_map
-from eglb.registry import CLASSICAL, build, split_specs
+from eglb.evaluation import (
+    FORECAST_CONTROLLERS,
+    EvaluationConfig,
+    Mapper,
+    _check_out,
+    case_rows,
+    check_specs,
+    fill_report,
+    local_map,
+    print_fill_report,
+    summary_text,
+    write_fill_report,
+)
+from eglb.registry import CLASSICAL, split_specs
 from eglb.scenarios import history_scenario, is_history_folder, named_windows
 
 #: The benchmarks evaluate.py --benchmark knows.
@@ -60,10 +72,9 @@ BENCHMARK_FILES = (
     "summary.csv",
     "seasons.json",
     "seasons.csv",
-    "windows.png",
-    "regions.png",
-    "ratios.png",
     "report.md",
+    "fill_report.txt",
+    *(f"{stem}.{ext}" for stem in ("windows", "regions", "ratios") for ext in ("png", "pdf")),
 )
 
 
@@ -124,8 +135,9 @@ def history_traces(traces: str | None) -> str:
 
 def benchmark_algos(specs) -> tuple[str, ...]:
     """Every classical algorithm, RHC and AFHC with the published prices (:data:`FORECAST_CONTROLLERS`),
-    then the given specs that are not among them (in their order)."""
-    return tuple(dict.fromkeys((*CLASSICAL, *FORECAST_CONTROLLERS, *specs)))
+    then the given specs that are not among them (in their order): what the command line runs, and
+    the API's default (``algos=None``)."""
+    return tuple(dict.fromkeys((*CLASSICAL, *FORECAST_CONTROLLERS, *(specs or ()))))
 
 
 def trained_on(spec: str) -> str:
@@ -134,12 +146,23 @@ def trained_on(spec: str) -> str:
     from eglb.training.algorithms import ALGOS
     from eglb.training.run_folder import read_run_config
 
+    if not isinstance(spec, str):
+        return ""
     if spec.startswith("robust(") and spec.endswith(")"):
         spec = split_specs(spec[len("robust(") : -1])[0]
     kind, sep, folder = spec.partition(":")
     if not sep or kind not in ALGOS:
         return ""
-    data = read_run_config(folder).data
+    from eglb.training.run_group import is_run_group, read_group
+
+    if is_run_group(folder):
+        group = read_group(folder)
+        return f"{described_data(group.config.data)}; {len(group.seeds)} seeds"
+    return described_data(read_run_config(folder).data)
+
+
+def described_data(data) -> str:
+    """What a run's DataConfig trained on, in words."""
     if data.traces is None:
         return f"synthetic history ({data.zones})" if data.zones else "synthetic (published-set generator)"
     if is_history_folder(data.traces):
@@ -172,23 +195,25 @@ def within_bound(row: dict) -> bool | None:
 
 
 def summarize(rows: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Per algorithm over the windows, and per algorithm and season: mean, worst and spread of
-    J / J(eGLB-Off), windows below eGLB, and for robust policies the windows within their bound."""
+    """Per algorithm over the windows (and the seeds of a run group), and per algorithm and season: the
+    mean J / J(eGLB-Off) with its 95 % interval, IQM, worst, best and spread, the (window, seed) pairs
+    below eGLB, and for robust policies the pairs within their bound."""
+    from eglb.report.tables import ratio_columns
+
     algos = list(dict.fromkeys(r["algo"] for r in rows))
     expert = {r["window"]: r["ratio_to_offline"] for r in rows if r["algo"] == "eglb"}
 
     def figures(mine: list[dict]) -> dict:
         ratios = np.array([r["ratio_to_offline"] for r in mine])
         out = {
-            "ratio_to_offline": float(ratios.mean()),
-            "ratio_worst": float(ratios.max()),
+            **ratio_columns(mine, "window"),
             "ratio_best": float(ratios.min()),
-            "ratio_std": float(ratios.std()),
             "cost": float(np.mean([r["cost"] for r in mine])),
             "par_water": float(np.mean([r["par_water"] for r in mine])),
             "par_carbon": float(np.mean([r["par_carbon"] for r in mine])),
             "J": float(np.mean([r["J"] for r in mine])),
-            "windows": len(mine),
+            "windows": len({r["window"] for r in mine}),
+            "runs": len(mine),
         }
         if all("information" in r for r in mine):
             out["ms_per_hour"] = float(np.mean([r["ms_per_hour"] for r in mine]))
@@ -217,12 +242,12 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     """Run every algorithm on every window of the year; write tables, plots and a report when ``out`` is set.
     ``mapper``: how the windows are mapped (None: in this process, in order)."""
     from eglb.report.markdown import write_benchmark_report
-    from eglb.report.plots import plot_ratios, plot_region_totals, plot_windows
+    from eglb.report.plots import plot_ratios, plot_regions, plot_windows
     from eglb.report.tables import format_table, write_rows
 
     evaluation = config.evaluation
     algos = evaluation.algos or benchmark_algos(())
-    built = [build(spec, evaluation.options) for spec in algos]  # a bad name fails now, before a year is loaded or a folder made
+    built = check_specs(algos, evaluation.options)  # a bad name fails now, before a year is loaded or a folder made
     out = _check_out(evaluation, BENCHMARK_FILES)
     scenario_config = evaluation.scenario
     year = scenario_config.years or TEST_YEAR
@@ -258,15 +283,12 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     for row in summary:
         row["trained_on"] = trained_on(row["algo"])
     result = BenchmarkResult(rows, summary, seasons, str(year))
+    fill = fill_report(scenario)
     if evaluation.report:
-        for line in scenario.metadata.get("summary", []):
-            print(line)
+        print_fill_report(fill, evaluation, out)
         print(f"{scenario!r}: {len(windows)} windows of {config.window_hours} hours of {year}; eGLB-Off solved per window")
-        print(
-            format_table(
-                summary, extra_columns=("ratio_worst", "below_eglb", "within_bound", "trained_on", "ms_per_hour", "information")
-            )
-        )
+        extra = ("ratio_worst", "below_eglb", "within_bound", "trained_on", "ms_per_hour", "information")
+        print(summary_text(rows, summary, extra, task="window"))
         matrix = [
             {"algo": r["algo"], **{s["season"]: s["ratio_to_offline"] for s in seasons if s["algo"] == r["algo"]}}
             for r in summary
@@ -277,18 +299,12 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
         with exclusive_lock(out, "a benchmark"):
             _check_out(evaluation, BENCHMARK_FILES)  # again: another process may have written there meanwhile
             files = write_rows(rows, out, "results") + write_rows(summary, out, "summary") + write_rows(seasons, out, "seasons")
-            files.append(
-                plot_windows(rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year}")
+            files += write_fill_report(fill, out)
+            files += plot_windows(
+                rows, out / "windows.png", f"J / J(eGLB-Off) per {config.window_hours}-hour window of {year} ({scenario.name})"
             )
-            files.append(
-                plot_region_totals(
-                    rows,
-                    scenario.regions,
-                    out / "regions.png",
-                    f"Regional footprints summed over the {len(windows)} windows of {year}",
-                )
-            )
-            files.append(plot_ratios(summary, out / "ratios.png"))
+            files += plot_regions(rows, out / "regions.png", f"Regional footprints in {year} ({scenario.name})", unit="window")
+            files += plot_ratios(summary, out / "ratios.png", f"J / J(eGLB-Off) over the {len(windows)} windows of {year}")
             files.append(
                 write_benchmark_report(
                     out / "report.md",

@@ -23,35 +23,12 @@ passed on; an unknown one is an error that lists the known ones.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import gymnasium as gym
 
-from eglb.envs.errors import InputError
-from eglb.envs.validation import check_value, typed_fields
-from eglb.training.config import DataConfig, EnvConfig, RunConfig, load_hyperparams, policy_io
-from eglb.training.envs import VARIANTS
+from eglb.envs.validation import check_value
+from eglb.training.envs import VARIANTS, variant_config, variant_policy_io
 
-
-def variant_config(env_id: str, **changes) -> RunConfig:
-    """The run configuration behind a registered id (PPO's environment block for that data)."""
-    block = VARIANTS[env_id]
-    try:
-        changes = typed_fields(EnvConfig, changes)
-    except InputError as exc:
-        raise InputError(f"gymnasium.make({env_id!r}): {exc}") from None
-    env = EnvConfig(**{**load_hyperparams("ppo", block)["env"], **changes})
-    if block == "synthetic":
-        from eglb.envs.synthetic import make_synthetic
-
-        reference = make_synthetic(0, hours=457)
-        config = RunConfig("ppo", env=env, data=DataConfig())
-    else:
-        from eglb.envs.eglb2022 import load_eglb2022
-
-        reference = load_eglb2022().window(0, 304)
-        config = RunConfig("ppo", env=env, data=DataConfig(traces="eglb-2022", train_hours=(0, 304)))
-    return replace(config.for_scenario(reference), data=config.data)
+__all__ = ["VARIANTS", "make_variant", "register", "variant_config", "variant_policy_io"]
 
 
 def make_variant(env_id: str, render_mode: str | None = None, seed: int | None = None, **changes) -> gym.Env:
@@ -66,11 +43,6 @@ def make_variant(env_id: str, render_mode: str | None = None, seed: int | None =
 
         scenario = load_eglb2022().window(0, 304)
     return make_env(config, scenario, seed=check_value("seed", seed, int | None), render_mode=render_mode)
-
-
-def variant_policy_io(env_id: str):
-    """How a policy trained on a registered id observes and acts (for SB3 models trained elsewhere)."""
-    return policy_io(variant_config(env_id))
 
 
 def register() -> None:

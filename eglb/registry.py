@@ -8,7 +8,8 @@ Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated l
     rhc:w=24,forecaster=seasonal,tail=seasonal | afhc:w=6,...           forecast-driven control (agents/rhc.py;
                                         also rhc(w=24, ...)); keys w, forecaster, base, noise, period, model, tail,
                                         tail_days, seed (forecaster=market,base=seasonal: published prices)
-    KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc)
+    KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc);
+                                        KIND:GROUP of train.py --seeds stands for every seed's policy (seed_members)
     sb3:ALGO:MODEL.zip[@ENV_ID]         a stable-baselines3 model trained elsewhere on one of our registered
                                         environment ids (default GLB-Synthetic-v0); SB3 zips unpickle
                                         Python objects, so this needs allow_pickle (--allow-pickle)
@@ -115,8 +116,11 @@ def split_specs(text: str) -> list[str]:
 
 
 @typed_arguments
-def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy | OfflineSolver:
-    """The policy or offline solver named by ``spec`` (see the module docstring)."""
+def build(spec: str | Policy | OfflineSolver, options: AlgorithmOptions = AlgorithmOptions()) -> Policy | OfflineSolver:
+    """The policy or offline solver named by ``spec`` (see the module docstring); a Policy or OfflineSolver
+    object is returned as it is (:func:`in_memory`)."""
+    if not isinstance(spec, str):
+        return in_memory(spec)
     spec = spec.strip()
     if spec.startswith("robust(") and spec.endswith(")"):
         return build_robust(spec, options)
@@ -149,6 +153,35 @@ def build(spec: str, options: AlgorithmOptions = AlgorithmOptions()) -> Policy |
         f"unknown algorithm {spec!r}; expected one of {', '.join((*CLASSICAL, *KNOB_BASELINES))}, KIND:RUN_FOLDER (KIND in {', '.join(ALGOS)}), "
         "sb3:ALGO:MODEL.zip, py:MODULE:FUNCTION or robust(SPEC, lambda=...)"
     )
+
+
+def seed_members(spec: str) -> list[tuple[int | None, str]]:
+    """The policies ``spec`` stands for, each with its training seed.
+
+    A run group (``KIND:GROUP``, train.py --seeds; also inside ``robust(...)``) stands for the run of
+    each of its seeds; a run folder for itself with its training seed; anything else for itself with
+    seed None (an algorithm that is not trained). Results of a group carry the group's spec as their
+    name and each member's seed, so that summaries aggregate over the seeds.
+    """
+    if not isinstance(spec, str):
+        return [(None, spec)]
+    spec = spec.strip()
+    if spec.startswith("robust(") and spec.endswith(")"):
+        parts = split_specs(spec[len("robust(") : -1])
+        settings = "".join("," + part for part in parts[1:])
+        return [(seed, f"robust({inner}{settings})") for seed, inner in seed_members(parts[0])]
+    kind, sep, folder = spec.partition(":")
+    if not sep or kind not in ALGOS:
+        return [(None, spec)]
+    from eglb.training.run_folder import read_run_config
+    from eglb.training.run_group import is_run_group, member_specs
+
+    if is_run_group(folder):
+        return member_specs(kind, folder)
+    try:  # the seed is a label of the rows: a run folder loads from its card and weights alone
+        return [(read_run_config(folder).seed, spec)]
+    except InputError:
+        return [(None, spec)]
 
 
 def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
@@ -186,10 +219,9 @@ def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:
 
 def _foreign_sb3(spec: str, rest: str, options: AlgorithmOptions) -> Policy:
     """An SB3 model trained elsewhere on a registered environment id, acting through our environment."""
-    from eglb.agents.learned import PolicyIO, policy_from_predictor
-    from eglb.agents.sb3_policy import Sb3Predictor, load_foreign_zip
-    from eglb.environments import VARIANTS, variant_policy_io
+    from eglb.agents.sb3_policy import load_foreign_zip
     from eglb.training.algorithms import ALGORITHMS
+    from eglb.training.envs import VARIANTS
 
     algo, sep, path = rest.partition(":")
     if not sep or algo not in ALGORITHMS or ALGORITHMS[algo].family != "sb3":
@@ -200,14 +232,66 @@ def _foreign_sb3(spec: str, rest: str, options: AlgorithmOptions) -> Policy:
     if env_id not in VARIANTS:
         raise InputError(f"{spec}: unknown environment id {env_id!r} (ready-to-train ids: {', '.join(VARIANTS)})")
     model = load_foreign_zip(ALGORITHMS[algo].cls, Path(path), options.allow_pickle)
-    io = variant_policy_io(env_id)
-    if model.observation_space.shape != (io.observation_size(),):
+    return sb3_policy(model, env_id, spec, options.forecast_noise)
+
+
+def sb3_policy(model, env_id: str | None = None, name: str | None = None, forecast_noise: float | None = None) -> Policy:
+    """A stable-baselines3 model (or its policy) in memory as a Policy: it observes and acts as on the
+    registered environment id it was trained on (``env_id``, default: the id of the model's own
+    environment). Its current weights act: no save, no reload.
+
+    Args:
+        model: an SB3 algorithm (``PPO(...)``, trained or training) or its ``.policy``.
+        env_id: the registered id whose observation and action settings the model uses (GLB-Synthetic-v0, ...).
+        name: the label in tables (default ``sb3:CLASS``).
+        forecast_noise: overrides the forecast noise it sees (the noisy-forecast shift).
+    """
+    from eglb.agents.learned import PolicyIO, policy_from_predictor
+    from eglb.agents.sb3_policy import Sb3Predictor
+    from eglb.training.envs import VARIANTS, variant_policy_io
+
+    if env_id is None:
+        env = model.get_env() if hasattr(model, "get_env") else None
+        specs = env.get_attr("spec") if env is not None else []
+        env_id = getattr(specs[0], "id", None) if specs else None
+    if env_id not in VARIANTS:
         raise InputError(
-            f"{spec}: the model observes {model.observation_space.shape}, but {env_id} gives ({io.observation_size()},)"
+            f"cannot tell which environment settings the SB3 model {type(model).__name__} was trained with "
+            f"(its environment id is {env_id!r}): give env_id, one of {', '.join(VARIANTS)}"
         )
-    if options.forecast_noise is not None and not io.forecaster:
-        io = PolicyIO(**{**io.__dict__, "forecast_noise": float(options.forecast_noise)})
-    return policy_from_predictor(Sb3Predictor(model), io, spec)
+    io = variant_policy_io(env_id)
+    shape = getattr(model, "observation_space", None)
+    if shape is not None and shape.shape != (io.observation_size(),):
+        raise InputError(f"the SB3 model observes {shape.shape}, but {env_id} gives ({io.observation_size()},)")
+    if forecast_noise is not None and not io.forecaster:
+        io = PolicyIO(**{**io.__dict__, "forecast_noise": float(forecast_noise)})
+    return policy_from_predictor(Sb3Predictor(model), io, name or f"sb3:{type(model).__name__}")
+
+
+def in_memory(entry) -> Policy | OfflineSolver:
+    """An algorithm object given to an evaluation instead of a name: a Policy or OfflineSolver as it is,
+    a stable-baselines3 model as :func:`sb3_policy` (on its own environment's id); else a clear error."""
+    if isinstance(entry, (Policy, OfflineSolver)):
+        return entry
+    try:
+        from stable_baselines3.common.base_class import BaseAlgorithm
+        from stable_baselines3.common.policies import BasePolicy
+    except ImportError:  # pragma: no cover - SB3 is a dependency
+        BaseAlgorithm = BasePolicy = ()  # noqa: N806
+    if isinstance(entry, BaseAlgorithm):
+        return sb3_policy(entry)
+    if isinstance(entry, BasePolicy):
+        raise InputError(
+            "an SB3 policy alone does not say its environment: give the model, or eglb.registry.sb3_policy(policy, env_id)"
+        )
+    raise InputError(
+        f"an algorithm must be a spec string, a Policy, an OfflineSolver or a stable-baselines3 model; got {type(entry).__name__}"
+    )
+
+
+def label(entry) -> str:
+    """The name of an algorithm in tables: a spec as typed, an object's ``name``."""
+    return entry.strip() if isinstance(entry, str) else str(getattr(entry, "name", type(entry).__name__))
 
 
 class _CallablePolicy(Policy):
@@ -277,7 +361,7 @@ def _eta_scale(options: AlgorithmOptions) -> float:
 
 def default_ml(specs: list[str]) -> str:
     """The ML policy of a trade-off: the first learned or robust-wrapped spec, else glb-cost."""
-    for spec in specs:
+    for spec in (s for s in specs if isinstance(s, str)):
         if spec.startswith("robust("):
             return split_specs(spec[len("robust(") : -1])[0]
         if ":" in spec:

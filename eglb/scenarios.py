@@ -1,4 +1,9 @@
-"""Which scenarios to run on: a typed description, and building them (loaders, synthetic seeds, windows, shifts)."""
+"""Which scenarios to run on: a typed description, and building them (loaders, synthetic seeds, windows, shifts).
+
+Named scenarios: ``print(eglb.scenarios.describe_named())`` lists what loads by name (the published
+set, the generators, each history year) and where its data must sit; ``eglb.scenarios.load("history-2023",
+regions="DE-LU,SG")`` loads one (keyword arguments are ScenarioConfig fields).
+"""
 
 from __future__ import annotations
 
@@ -199,3 +204,106 @@ def require_load(scenario: Scenario, shifted: bool = False) -> None:
     if not scenario.total_workload.any():
         after = " after the shifts (they shed all of it)" if shifted else ""
         raise InputError(f"scenario {scenario.name!r} has no load to route{after}: every gateway's workload is 0")
+
+
+# ---------------------------------------------------------------------------- scenarios by name
+#: Years of the history folder (UTC); the last is the test year.
+HISTORY_YEARS = ("2021", "2022", "2023", "2024")
+
+
+@dataclass(frozen=True)
+class NamedScenario:
+    """A data set or generator that can be loaded by name (:func:`named`, :func:`load`).
+
+    Attributes:
+        name: what to pass to :func:`load` (e.g. ``eglb-2022``, ``history-2023``).
+        description: what it is, in one line.
+        config: the ScenarioConfig that loads it (the same as the command line's options).
+        data: the folder its data must sit in (None: generated, nothing to download); the
+            environment variable named in ``description`` moves it.
+    """
+
+    name: str
+    description: str
+    config: ScenarioConfig
+    data: str | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether its data is where it must sit (always for a generator)."""
+        from pathlib import Path
+
+        return self.data is None or Path(self.data).is_dir()
+
+
+def named() -> dict[str, NamedScenario]:
+    """Every scenario loadable by name: the published 10-region set (full and partial mask), the two
+    synthetic generators and each year of the 14-zone history, with where the data must sit."""
+    from eglb.envs.eglb2022 import DATA_ENV, default_data_path
+    from eglb.importers.paths import HISTORY_ENV, default_history_path
+    from eglb.importers.regions import DEFAULT_TABLE, read_region_table
+
+    published, history = str(default_data_path()), str(default_history_path())
+    zones = len(read_region_table(DEFAULT_TABLE))
+    entries = [
+        NamedScenario("synthetic", "generator calibrated on the published set: 10 regions, 457 hours, seed 0", ScenarioConfig()),
+        NamedScenario(
+            "synthetic-history",
+            f"generator calibrated on the 2021-2022 history of the {DEFAULT_TABLE} zones, 457 hours, seed 0",
+            ScenarioConfig(zones=DEFAULT_TABLE),
+        ),
+        NamedScenario(
+            "eglb-2022",
+            f"the published 10-region set, 457 hours of 2022, full mask (folder: ${DATA_ENV} or ../shared/data/eglb-2022)",
+            ScenarioConfig(traces=published),
+            published,
+        ),
+        NamedScenario(
+            "eglb-2022-partial",
+            "the published set with its partial mask (each gateway served by some regions only)",
+            ScenarioConfig(traces=published, setting="partial"),
+            published,
+        ),
+    ]
+    for year in HISTORY_YEARS:
+        test = "; the test year: tune nothing on it" if year == HISTORY_YEARS[-1] else ""
+        entries.append(
+            NamedScenario(
+                f"history-{year}",
+                f"the hourly history of {year} in the {zones} zones of {DEFAULT_TABLE}{test} "
+                f"(folder: ${HISTORY_ENV} or ../shared/data/history; regions= picks zones)",
+                ScenarioConfig(traces=history, years=year),
+                history,
+            )
+        )
+    return {entry.name: entry for entry in entries}
+
+
+def named_config(name: str, **changes) -> ScenarioConfig:
+    """The ScenarioConfig of a named scenario, with ``changes`` (ScenarioConfig fields) applied;
+    an unknown name is refused with the list of names."""
+    from dataclasses import replace
+
+    entries = named()
+    if name not in entries:
+        raise InputError(f"unknown scenario {name!r} (named scenarios: {', '.join(entries)})")
+    return replace(entries[name].config, **changes)
+
+
+def load(name: str, **changes) -> list[Scenario]:
+    """The scenarios of a named scenario (see :func:`named_config`); a missing data folder is refused
+    with where it must sit."""
+    entry = named().get(name)
+    if entry is not None and not entry.available:
+        raise InputError(f"scenario {name!r} needs its data in {entry.data}: {entry.description}")
+    return [case.scenario for case in build_scenarios(named_config(name, **changes))]
+
+
+def describe_named() -> str:
+    """The named scenarios as lines ``name  [(data missing)]  description``, then the history's zones."""
+    from eglb.importers.regions import DEFAULT_TABLE, read_region_table
+
+    entries = named().values()
+    width = max(len(e.name) for e in entries)
+    lines = [f"{e.name:<{width}}  {'' if e.available else '(data missing) '}{e.description}" for e in entries]
+    return "\n".join([*lines, f"history zones ({DEFAULT_TABLE}): {', '.join(r.name for r in read_region_table(DEFAULT_TABLE))}"])

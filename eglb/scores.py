@@ -122,14 +122,9 @@ def run_task(
 def summary_row(rows: Sequence[dict], seed: int = 0) -> dict:
     """One algorithm's rows (one per episode, per training seed if several) summarized: score mean and
     IQM with 95 % intervals over seeds and episodes, and the mean ratio and PARs."""
-    from eglb.report.statistics import aggregate
+    from eglb.report.statistics import aggregate, rows_matrix
 
-    episodes = list(dict.fromkeys(r["episode"] for r in rows))
-    seeds = list(dict.fromkeys(r.get("seed") for r in rows))
-    index = {(r.get("seed"), r["episode"]): r for r in rows}
-    if len(index) != len(seeds) * len(episodes):
-        raise InputError("every training seed must have a result on every episode (a missing or repeated row)")
-    scores = np.array([[index[s, e]["score"] for e in episodes] for s in seeds])
+    scores, seeds, episodes = rows_matrix(rows, "score", "episode")
     found = aggregate(scores, seed=seed)
     return {
         "score": found.mean,

@@ -181,7 +181,9 @@ def history_scenarios(config: RunConfig) -> tuple[Scenario, list[Scenario], Scen
         traces=data.traces, regions=data.regions, workload=data.workload, seed=config.seed, setting=data.setting
     )
     training = history_scenario(source, years=f"{train_years[0]}-{train_years[-1]}")
-    held = history_scenario(source, years=f"{eval_years[0]}-{eval_years[-1]}")
+    # The held-out windows do not depend on the training seed (gateway loads of seed 0): every seed of
+    # a run group is selected, and compared with the classical algorithms, on the same windows.
+    held = history_scenario(replace(source, seed=0), years=f"{eval_years[0]}-{eval_years[-1]}")
     hours = config.env.episode_hours
     if hours > min(training.n_hours, held.n_hours):
         raise InputError(f"env.episode_hours={hours} is longer than the history years chosen")
@@ -198,7 +200,7 @@ def default_run_name(config: RunConfig) -> str:
     return check_run_name(f"{config.algo}-{data}{robust}-s{config.seed}")
 
 
-@dataclass
+@dataclass(repr=False)
 class TrainingSummary:
     """What a training run did.
 
@@ -219,6 +221,16 @@ class TrainingSummary:
     expert_ratio: float
     rows: list[dict] = field(default_factory=list)
     means: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"TrainingSummary({self.algo} in {self.folder}: {self.steps:,} steps, {self.seconds:.0f} s, "
+            f"best held-out J / J(eGLB-Off) {self.best_ratio:.4f}, eGLB's {self.expert_ratio:.4f})"
+        )
+
+    def __str__(self) -> str:
+        means = ", ".join(f"{k} {v:.4f}" for k, v in self.means.items())
+        return f"{self!r}\nmean J / J(eGLB-Off) over the held-out traces: {means}"
 
 
 @typed_arguments
@@ -252,7 +264,7 @@ def train(
 
     from eglb.report.plots import plot_learning_curve
     from eglb.training.config import flat_hyperparameters
-    from eglb.training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener
+    from eglb.training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener, write_evaluations
     from eglb.training.run_log import run_logger
 
     if not 1 <= torch_threads <= MAX_TORCH_THREADS:
@@ -286,6 +298,7 @@ def train(
 
         def write_history(row: dict, history: list[dict]) -> None:
             run.write_eval_history(history)
+            write_evaluations(history, evaluation, run.path / "evaluations.npz")
             plot_learning_curve(history, run.path / "learning_curve.png", f"Learning curve ({run.path.name})")
 
         listeners = [write_history, tensorboard_listener(logger)] + [
@@ -297,6 +310,8 @@ def train(
                 f"{'synthetic traces' if training is None else training.name + ' training hours'}"
             )
         evaluator = PeriodicEvaluator(evaluation, history=run.eval_history(), listeners=listeners)
+        if evaluator.history:  # a resumed run's history was trimmed to its checkpoint
+            write_evaluations(evaluator.history, evaluation, run.path / "evaluations.npz")
         if algorithm(config.algo).family == "imitation":
             from eglb.training.dagger import train_imitation
 
@@ -332,7 +347,8 @@ def compare_on_held_out(config: RunConfig, folder: Path, evaluation: list[Scenar
     rows = []
     for scenario in evaluation:
         results, offline = run_algorithms([(spec, build(spec)) for spec in specs], scenario, progress=False)
-        rows += [{"scenario": scenario.name, **row} for row in result_rows(results, scenario, offline)]
+        results[0].seed = config.seed
+        rows += result_rows(results, scenario, offline)
     means = {spec: float(np.mean([r["ratio_to_offline"] for r in rows if r["algo"] == spec])) for spec in specs}
     summary = [
         {

@@ -133,3 +133,49 @@ def tune(config: TuneConfig, callbacks: tuple[Callable[[dict], None], ...] = ())
     out = Path(settings.experiment) if not settings.is_uri else Path(config.out) / name
     outcome.files = write_rows(outcome.trials, out, "trials")
     return outcome
+
+
+def tune_seeds(group, seeds: tuple[int, ...], address: str | None = None, verbose: bool = False) -> None:
+    """Train ``seeds`` of a run group (training/run_group.py) as Ray Tune trials, one per seed, into
+    the group's ``seed-K`` run folders; a folder with a checkpoint is continued.
+
+    Tune's own state (``group/tune``) is scratch: it is cleared at every start, because the run
+    folders themselves hold everything a resume needs (a lost trial restarts from its last checkpoint)."""
+    import shutil
+
+    from eglb.sweeps.ray_map import ray_session
+    from eglb.sweeps.spaces import seed_space
+    from eglb.sweeps.tune import TuneSettings, run_tune
+
+    path = Path(group.path).resolve()
+    settings = TuneSettings(
+        samples=1,
+        storage=str(path),
+        name="tune",
+        cpus_per_trial=cpus_per_run(group.config),
+        seed=0,
+        max_evaluations=max(2, -(-group.config.timesteps // group.config.evaluation_interval)),
+        verbose=int(verbose),
+        runs=str(path),
+        folder_key="seed",
+    )
+    shutil.rmtree(path / settings.name, ignore_errors=True)
+    timesteps = group.config.timesteps
+
+    def run(params: dict, folder: Path, report: Callable[[dict], None]) -> None:
+        again = folder.is_dir() and bool(RunFolder(folder).checkpoints())
+        config = None if again else group.member_config(int(params["seed"]))
+        reported: list[dict] = []
+        summary = train(
+            config,
+            folder,
+            resume=again,
+            timesteps=timesteps if again else None,
+            callbacks=[report, reported.append],
+            start_method="spawn",
+        )
+        if not reported and summary.history:  # a run that had nothing left to train still reports where it stands
+            report(summary.history[-1])
+
+    with ray_session(address):
+        run_tune(run, seed_space(seeds), settings)

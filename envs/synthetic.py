@@ -37,6 +37,12 @@ from scipy.signal import lfilter
 
 #: Seeds below this are reserved for held-out evaluation; training sources draw from above it.
 HELD_OUT_SEEDS = 1000
+#: Held-out seeds training scores its checkpoints on to keep the best (``train.py --eval-seeds``'s
+#: default): a policy is selected on them, so they are not a test of it.
+SELECTION_SEEDS = (0, 1, 2)
+#: Held-out seeds of reports that compare trained policies (``evaluate.py --sweep``'s default): never
+#: trained on, never selected on (the first seeds of the synthetic tasks' test split, eglb/tasks.py).
+TEST_SEEDS = (100, 101, 102)
 
 
 @lru_cache(maxsize=1)

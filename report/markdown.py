@@ -16,18 +16,54 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def write_report(path: Path, scenario: Scenario, rows: list[dict], tradeoff: list[dict], ml: str, command: str) -> Path:
-    """report.md: the benchmark of learning-augmented against classical online algorithms."""
-    algos = list(dict.fromkeys(r["algo"] for r in rows))
-    shifts = list(dict.fromkeys(r["shift"] for r in rows))
-    severities = sorted({r["severity"] for r in rows})
+def _interval(row: dict, key: str, prefix: str | None = None) -> str:
+    """``1.0350 [1.0300, 1.0410]`` when the row has the interval (``PREFIX_ci_low``, ``PREFIX_ci_high``;
+    the prefix defaults to ``key``) of its value ``key``, else the value alone."""
+    prefix = prefix or key
+    low, high = row.get(f"{prefix}_ci_low"), row.get(f"{prefix}_ci_high")
+    if low is None or high is None or low == high:
+        return f"{row[key]:.4f}"
+    return f"{row[key]:.4f} [{low:.4f}, {high:.4f}]"
+
+
+def scenarios_line(scenarios: list[Scenario]) -> str:
+    """What the scenarios are, in one sentence (their names, shape, mask and weights)."""
+    first = scenarios[0]
+    names = ", ".join(f"**{s.name}**" for s in scenarios)
+    return (
+        f"Scenario{'s' if len(scenarios) > 1 else ''}: {names} ({first.n_regions} regions, {first.n_gateways} gateways, "
+        f"{first.n_hours} hours, {'full' if first.full_mask else 'partial'} mask, mu_w = {first.mu_water:g} USD/m^3, "
+        f"mu_c = {first.mu_carbon:g} USD/t)."
+    )
+
+
+def write_report(
+    path: Path,
+    scenarios: list[Scenario],
+    summary: list[dict],
+    tradeoff: list[dict],
+    ml: str,
+    command: str,
+    bounds: list[bool],
+) -> Path:
+    """report.md of the distribution-shift sweep.
+
+    Args:
+        scenarios: the unshifted scenarios. summary: per (shift, severity, algorithm) the mean J /
+            J(eGLB-Off) over scenarios and seeds (with its interval when there are several).
+        tradeoff: the lambda trade-off rows. bounds: for every robust run of the sweep (each played
+            once), whether its J stayed within its bound.
+    """
+    algos = list(dict.fromkeys(r["algo"] for r in summary))
+    shifts = list(dict.fromkeys(r["shift"] for r in summary))
+    severities = sorted({r["severity"] for r in summary})
     top = max(severities)
+    point = {(r["algo"], r["shift"], r["severity"]): r for r in summary}
 
     def ratio(algo, shift, severity):
-        values = [r["ratio_to_offline"] for r in rows if r["algo"] == algo and r["shift"] == shift and r["severity"] == severity]
-        return values[0] if values else float("nan")
+        found = point.get((algo, shift, severity))
+        return found["ratio_to_offline"] if found else float("nan")
 
-    in_distribution = {a: ratio(a, shifts[0], 0.0) for a in algos}
     headline = []
     for a in algos:
         at_one = [ratio(a, s, 1.0) for s in shifts]
@@ -35,36 +71,41 @@ def write_report(path: Path, scenario: Scenario, rows: list[dict], tradeoff: lis
         headline.append(
             [
                 f"`{a}`",
-                next((r["information"] for r in rows if r["algo"] == a and "information" in r), "not declared"),
-                f"{in_distribution[a]:.4f}",
+                point[(a, shifts[0], 0.0)].get("information", "not declared"),
+                _interval(point[(a, shifts[0], 0.0)], "ratio_to_offline", "ratio"),
                 f"{np.nanmean(at_one):.4f}",
                 f"{np.nanmax(at_one):.4f}",
                 f"{np.nanmean(at_top):.4f}",
             ]
         )
-    per_shift = [[s] + [f"{ratio(a, s, 1.0):.4f}" for a in algos] for s in shifts]
-    bound_rows = []
-    for r in rows:
-        if "bound" in r:
-            bound_rows.append(r["J"] <= r["bound"] * (1 + 1e-12))
+    per_shift = [
+        [s] + [_interval(point[(a, s, 1.0)], "ratio_to_offline", "ratio") if (a, s, 1.0) in point else "-" for a in algos]
+        for s in shifts
+    ]
     curve = [
         [
             f"`{r['algo']}`",
             r.get("information", "not declared"),
             "-" if r["lambda"] is None else f"{r['lambda']:g}",
-            f"{r['in_distribution']:.4f}",
-            f"{r['shifted_mean']:.4f}",
+            _interval(r, "in_distribution"),
+            _interval(r, "shifted_mean"),
             f"{r['shifted_worst']:.4f}",
         ]
         for r in tradeoff
     ]
+    seeds = max((r.get("seeds", 1) for r in summary), default=1)
+    over = f"{len(scenarios)} scenarios" + (f" and {seeds} training seeds" if seeds > 1 else "")
+    averaging = (
+        f" Each figure is the mean over the {over}, with its 95 % stratified-bootstrap interval in brackets."
+        if len(scenarios) > 1 or seeds > 1
+        else ""
+    )
     text = (
         f"""# Learning-augmented against classical online algorithms under distribution shift
 
-Scenario: **{scenario.name}** ({scenario.n_regions} regions, {scenario.n_gateways} gateways, {scenario.n_hours} hours,
-{"full" if scenario.full_mask else "partial"} mask, mu_w = {scenario.mu_water:g} USD/m^3, mu_c = {scenario.mu_carbon:g} USD/t).
+{scenarios_line(scenarios)}
 Every figure is J / J(eGLB-Off) on the shifted trace: the objective relative to the hindsight optimum
-of that same trace (1 is the best any algorithm can do; lower is better). Command:
+of that same trace (1 is the best any algorithm can do; lower is better).{averaging} Command:
 
     {command}
 
@@ -97,8 +138,8 @@ under shift).
 
 ![consistency-robustness trade-off](tradeoff.png)
 
-Guarantee check: {sum(bound_rows)} of {len(bound_rows)} robust runs in the sweep stay within their bound
-(1 + lambda) J(eGLB) + B_T{" (all of them)" if all(bound_rows) else ""}.
+Guarantee check: {sum(bounds)} of {len(bounds)} robust runs in the sweep (each shifted trace, scenario and seed
+once) stay within their bound (1 + lambda) J(eGLB) + B_T{" (all of them)" if all(bounds) else ""}.
 """
     )
     return atomic_write_text(path, text)
@@ -116,14 +157,15 @@ def write_benchmark_report(
     )
     headline = []
     for r in summary:
-        below = f"{r['below_eglb']} / {r['windows']}" if "below_eglb" in r else "-"
-        bound = f"{r['within_bound']} / {r['windows']}" if "within_bound" in r else "-"
+        runs = r.get("runs", r["windows"])  # windows x the seeds of a run group
+        below = f"{r['below_eglb']} / {runs}" if "below_eglb" in r else "-"
+        bound = f"{r['within_bound']} / {runs}" if "within_bound" in r else "-"
         headline.append(
             [
                 f"`{r['algo']}`",
                 r.get("information", "not declared"),
                 r.get("trained_on") or "-",
-                f"{r['ratio_to_offline']:.4f}",
+                _interval(r, "ratio_to_offline", "ratio"),
                 f"{r['ratio_worst']:.4f}",
                 below,
                 bound,
@@ -162,7 +204,7 @@ when it acted ("oracle:" marks references that read the future); "ms / hour" its
                 "algorithm",
                 "information",
                 "trained on",
-                "mean",
+                "mean [95 % CI]",
                 "worst window",
                 "windows below eGLB",
                 "robust: windows within bound",
@@ -184,7 +226,7 @@ test season by column.
 
 {_table(["algorithm", "information", "trained on"] + names + ["year"], matrix)}
 
-![regional footprints summed over the windows](regions.png)
+![each region's footprint as a share of the worst region's, mean over the windows](regions.png)
 
 ## Data
 

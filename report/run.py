@@ -31,6 +31,7 @@ class AlgorithmResult:
             solve), the same measure for every algorithm.
         information: what the algorithm knew when it acted (its ``information``; "not declared" if it
             does not say).
+        seed: the policy's training seed (one seed of a run group), None for an algorithm that is not trained.
     """
 
     name: str
@@ -41,6 +42,7 @@ class AlgorithmResult:
     infos: list = field(default_factory=list)
     decision_seconds: float = 0.0
     information: str = "not declared"
+    seed: int | None = None
 
 
 def run_algorithm(spec: str, algorithm: Policy | OfflineSolver, scenario: Scenario) -> AlgorithmResult:

@@ -73,6 +73,25 @@ def score_matrix(scores) -> np.ndarray:
     return matrix
 
 
+def rows_matrix(rows, value: str, task: str) -> tuple[np.ndarray, list, list]:
+    """Result rows of one algorithm as the score matrix [seeds, tasks] of their ``value`` column.
+
+    Rows carry ``task`` (the scenario, window or episode) and optionally ``seed`` (the training seed;
+    absent or None for an algorithm that is not trained: one run). Returns (matrix, seeds, tasks), both
+    in order of appearance. Every seed must have exactly one row on every task.
+    """
+    rows = list(rows)
+    tasks = list(dict.fromkeys(r[task] for r in rows))
+    seeds = list(dict.fromkeys(r.get("seed") for r in rows))
+    index = {(r.get("seed"), r[task]): r for r in rows}
+    if len(index) != len(rows) or len(index) != len(seeds) * len(tasks):
+        raise InputError(
+            f"every training seed must have one result on every {task} ({len(rows)} rows for "
+            f"{len(seeds)} seeds x {len(tasks)} {task}s: a missing or repeated row)"
+        )
+    return np.array([[index[s, t][value] for t in tasks] for s in seeds], dtype=float), seeds, tasks
+
+
 def iqm(scores) -> float:
     """Interquartile mean of all scores: the mean of the middle 50 % (25 % trimmed from each end)."""
     return float(trim_mean(np.asarray(scores, dtype=float).ravel(), 0.25))

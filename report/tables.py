@@ -9,6 +9,7 @@ import pandas as pd
 from eglb.envs.files import atomic_write, atomic_write_json
 from eglb.envs.scenario import Scenario
 from eglb.report.run import AlgorithmResult
+from eglb.report.statistics import aggregate, rows_matrix
 
 COLUMNS = ("algo", "cost", "par_water", "par_carbon", "J", "ratio_to_offline")
 #: Columns of text, aligned left in the terminal tables.
@@ -16,8 +17,9 @@ TEXT_COLUMNS = ("algo", "information", "trained_on")
 
 
 def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: float, unserved: float = 0.0) -> list[dict]:
-    """One JSON-ready dict per algorithm: the metrics, J / J(eGLB-Off), what it knew, its decision time
-    per hour (ms: reset and every act, or an offline solve, over the hours) and per-region totals.
+    """One JSON-ready dict per algorithm: the scenario's name, the policy's training seed (None for an
+    algorithm that is not trained), the metrics, J / J(eGLB-Off), what it knew, its decision time per
+    hour (ms: reset and every act, or an offline solve, over the hours) and per-region totals.
 
     When a shift shed load (``unserved`` MWh > 0), every row also says how much load was served and
     how much was not: J compares algorithms on the load that was served.
@@ -27,6 +29,8 @@ def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: f
         m = result.metrics
         row = {
             "algo": result.name,
+            "scenario": scenario.name,
+            "seed": result.seed,
             "cost": m.cost,
             "par_water": m.par_water,
             "par_carbon": m.par_carbon,
@@ -56,13 +60,32 @@ def result_rows(results: list[AlgorithmResult], scenario: Scenario, offline_J: f
     return rows
 
 
-def mean_rows(rows: list[dict]) -> list[dict]:
-    """Per algorithm, the mean of the headline columns over scenarios, with the spread of the ratio."""
+def ratio_columns(rows: list[dict], task: str = "scenario", seed: int = 0) -> dict:
+    """One algorithm's J / J(eGLB-Off) over its rows (training seeds x ``task``s: scenarios, windows):
+    the mean and the interquartile mean, each with its 95 % stratified-bootstrap interval
+    (report/statistics.py), the spread and the worst row, and how many seeds and tasks."""
+    matrix, seeds, tasks = rows_matrix(rows, "ratio_to_offline", task)
+    out = {"ratio_to_offline": float(matrix.mean())}
+    if np.isfinite(matrix).all():
+        found = aggregate(matrix, seed=seed)
+        out.update(
+            ratio_ci_low=found.mean_ci[0],
+            ratio_ci_high=found.mean_ci[1],
+            ratio_iqm=found.iqm,
+            ratio_iqm_ci_low=found.iqm_ci[0],
+            ratio_iqm_ci_high=found.iqm_ci[1],
+        )
+    out.update(ratio_std=float(matrix.std()), ratio_worst=float(matrix.max()), seeds=len(seeds))
+    return out
+
+
+def mean_rows(rows: list[dict], task: str = "scenario") -> list[dict]:
+    """Per algorithm, the mean of the headline columns over its rows (seeds x scenarios), with the
+    interval, IQM, spread and worst of the ratio (:func:`ratio_columns`)."""
     algos = list(dict.fromkeys(r["algo"] for r in rows))
     out = []
     for algo in algos:
         mine = [r for r in rows if r["algo"] == algo]
-        ratios = np.array([r["ratio_to_offline"] for r in mine])
         row = {"algo": algo, **{c: float(np.mean([r[c] for r in mine])) for c in COLUMNS[1:]}}
         if all("information" in r for r in mine):
             row["information"] = mine[0]["information"]
@@ -71,9 +94,27 @@ def mean_rows(rows: list[dict]) -> list[dict]:
             row["unserved_mwh"] = float(np.mean([r.get("unserved_mwh", 0.0) for r in mine]))
         if any("nonfinite_actions" in r for r in mine):  # hours with a NaN or infinite action, over all scenarios
             row["nonfinite_actions"] = int(sum(r.get("nonfinite_actions", 0) for r in mine))
-        row.update(ratio_std=float(ratios.std()), ratio_worst=float(ratios.max()), scenarios=len(mine))
+        row.update(ratio_columns(mine, task))
+        row["scenarios"] = len({r[task] for r in mine})
         out.append(row)
     return out
+
+
+def with_intervals(rows: list[dict]) -> list[dict]:
+    """Rows with the printable columns ``ratio_ci`` and ``ratio_iqm_ci`` (``[low, high]``) for the terminal."""
+    out = []
+    for row in rows:
+        row = dict(row)
+        for key in ("ratio", "ratio_iqm"):
+            low, high = row.get(f"{key}_ci_low"), row.get(f"{key}_ci_high")
+            if low is not None and high is not None:
+                row[f"{key}_ci"] = f"[{low:.4f}, {high:.4f}]"
+        out.append(row)
+    return out
+
+
+#: The columns of a terminal summary over seeds and scenarios: mean, its interval, IQM, its interval.
+INTERVAL_COLUMNS = ("ratio_ci", "ratio_iqm", "seeds")
 
 
 def flat_frame(rows: list[dict]) -> pd.DataFrame:
@@ -110,6 +151,9 @@ def format_table(
         "par_carbon": "PAR carbon",
         "J": "J (US$)",
         "ratio_to_offline": "J / J(eGLB-Off)",
+        "ratio_ci": "95 % CI",
+        "ratio_iqm": "IQM",
+        "ratio_iqm_ci": "IQM 95 % CI",
         "ms_per_hour": "ms / hour",
     }
     formats = {
@@ -123,6 +167,7 @@ def format_table(
         "mean_theta": "{:.3f}",
         "ratio_std": "{:.4f}",
         "ratio_worst": "{:.4f}",
+        "ratio_iqm": "{:.4f}",
         "unserved_mwh": "{:,.1f}",
         "ms_per_hour": "{:.2f}",
         **(formats or {}),

@@ -140,6 +140,12 @@ def load_space(path: Path | str) -> SearchSpace:
     return SearchSpace(path, domains, examples, lines)
 
 
+def seed_space(seeds) -> SearchSpace:
+    """The space of a run group: a grid over the training ``seeds`` (one trial each)."""
+    seeds = [int(s) for s in seeds]
+    return SearchSpace(Path("seeds"), {"seed": tune.grid_search(seeds)}, {"seed": seeds}, {"seed": 1})
+
+
 def space_file(algo: str) -> Path:
     """The search space shipped for ``algo`` (sweeps/spaces/ALGO.yml)."""
     return Path(__file__).with_name("spaces") / f"{algo}.yml"

@@ -56,6 +56,9 @@ class TuneSettings:
             then has a complete checkpoint). max_evaluations: ASHA's horizon (evaluations per run).
         max_failures: restarts of a trial after a lost worker or an error.
         verbose: Tune's console output (0 silent, 1 status tables).
+        runs: the folder of the trials' run folders (None: ``experiment/runs``; folder storage only).
+        folder_key: name each trial's run folder after this parameter (``seed`` -> ``seed-3``, the
+            members of a run group) instead of the trial's id (``trial-ID``).
     """
 
     samples: int = 8
@@ -68,6 +71,8 @@ class TuneSettings:
     max_evaluations: int = 20
     max_failures: int = 2
     verbose: int = 0
+    runs: str | None = None
+    folder_key: str | None = None
 
     def __post_init__(self):
         if self.samples < 1:
@@ -105,13 +110,19 @@ def _metrics(row: dict) -> dict:
     return {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}  # numpy scalars as plain numbers
 
 
-def make_trainable(trial: TrialFunction, runs: Path | None) -> Callable[[dict], None]:
-    """The Tune function trainable around ``trial``; ``runs``: the folder of run folders (None with a URI storage)."""
+def folder_name(params: dict, trial_id: str, key: str | None) -> str:
+    """A trial's run folder: ``KEY-VALUE`` of its parameter ``key``, or ``trial-ID``."""
+    return f"{key}-{params[key]}" if key is not None else f"trial-{trial_id}"
+
+
+def make_trainable(trial: TrialFunction, runs: Path | None, key: str | None = None) -> Callable[[dict], None]:
+    """The Tune function trainable around ``trial``; ``runs``: the folder of run folders (None with a
+    URI storage); ``key``: the parameter that names each run folder (None: the trial id)."""
 
     def trainable(params: dict) -> None:
         context = tune.get_context()
         if runs is not None:
-            folder = runs / f"trial-{context.get_trial_id()}"
+            folder = runs / folder_name(params, context.get_trial_id(), key)
             trial(params, folder, lambda row: tune.report(_metrics(row)))
             return
         folder = Path.cwd() / "run"
@@ -135,10 +146,10 @@ def make_trainable(trial: TrialFunction, runs: Path | None) -> Callable[[dict], 
 def run_tune(trial: TrialFunction, space: SearchSpace, settings: TuneSettings) -> TuneOutcome:
     """Run (or resume) the trials on the connected Ray; return them, best first."""
     experiment = settings.experiment
-    runs = None if settings.is_uri else Path(experiment) / "runs"
+    runs = None if settings.is_uri else Path(settings.runs).resolve() if settings.runs else Path(experiment) / "runs"
     # Run folders go up as checkpoints at every evaluation by design: Tune's warning about it is noise.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    trainable = tune.with_resources(make_trainable(trial, runs), {"cpu": settings.cpus_per_trial})
+    trainable = tune.with_resources(make_trainable(trial, runs, settings.folder_key), {"cpu": settings.cpus_per_trial})
     if tune.Tuner.can_restore(experiment):
         tuner = tune.Tuner.restore(experiment, trainable, resume_unfinished=True, resume_errored=True)
     else:
@@ -180,7 +191,7 @@ def run_tune(trial: TrialFunction, space: SearchSpace, settings: TuneSettings) -
         metrics = result.metrics or {}
         trial_id = metrics.get("trial_id") or Path(result.path).name
         if runs is not None:
-            folder = str(runs / f"trial-{trial_id}")
+            folder = str(runs / folder_name(result.config or {}, trial_id, settings.folder_key))
         else:
             scheme = settings.storage.split("://", 1)[0]
             folder = (

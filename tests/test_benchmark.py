@@ -164,3 +164,6 @@ def test_the_api_takes_a_mapper(small_history):
     config = BenchmarkConfig(EvaluationConfig(algos=("eglb-off", "eglb"), scenario=scenario), window_hours=48, windows=(3, 4))
     result = benchmark(config, mapper)
     assert seen == [2] and result.year == "2021" and len(result.rows) == 4 and result.files == []
+    # Without algos the API runs the command line's default set.
+    result = benchmark(BenchmarkConfig(EvaluationConfig(scenario=scenario), window_hours=48, windows=(3,)))
+    assert [r["algo"] for r in result.summary] == list(benchmark_algos(()))

@@ -191,7 +191,7 @@ def test_non_finite_actions_are_counted_in_the_rows_the_summary_and_a_warning(wr
     assert all(np.isfinite(r["J"]) for r in rows)  # what was played is still measured
     assert "nonfinite_actions" in format_table(rows).splitlines()[0]
     assert "nonfinite_actions" not in format_table(rows[1:]).splitlines()[0]
-    summary = mean_rows([{"scenario": s, **r} for s in ("a", "b") for r in rows])
+    summary = mean_rows([{**r, "scenario": s} for s in ("a", "b") for r in rows])
     assert [r["nonfinite_actions"] for r in summary] == [8, 0]
 
 

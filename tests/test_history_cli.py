@@ -48,8 +48,10 @@ def test_evaluate_on_history_regions_years_and_hours(small_history, tmp_path, ca
     algos = ["--algos", "glb-cost,eglb-off,eglb", "--seed", "3", "--out", str(out), "--no-progress"]
     assert evaluate.main(history_args(small_history, "2022", "24:72") + algos) == 0
     printed = capsys.readouterr().out
-    # The importer's report: one line per zone and signal, before the table.
-    assert "US-TEX-ERCO carbon: 2022: 8760 rows" in printed and "DE-LU price" in printed
+    # The importer's report, one line per zone and signal, goes to a file; one line says where.
+    report = (out / "fill_report.txt").read_text()
+    assert "US-TEX-ERCO carbon: 2022: 8760 rows" in report and "DE-LU price" in report and "DE-LU price" not in printed
+    assert f"fill report (6 lines: what was missing and how it was filled) is in {out / 'fill_report.txt'}" in printed
     assert "hours 2022-01-02T00:00:00 .. 2022-01-03T23:00:00" in printed
     rows = json.loads((out / "results.json").read_text())
     assert [r["algo"] for r in rows] == ["glb-cost", "eglb-off", "eglb"]

@@ -26,6 +26,8 @@ scenario = eglb.ScenarioConfig(synthetic=(1, 2), synthetic_hours=24)
 result = eglb.evaluate(eglb.EvaluationConfig(algos=("eglb", "eglb-off"), scenario=scenario))
 config = eglb.training_config("ppo")  # reads the installed hyperparameter file
 assert space_file("ppo").is_file() and config.model["n_steps"] > 0
+from eglb.zoo.ppo import hyperparams  # rl-zoo3's -conf eglb.zoo.ppo, from the installed package
+assert hyperparams["GLB-Synthetic-v0"]["n_steps"] == config.model["n_steps"]
 print(json.dumps({"rows": len(result.rows), "eglb_off": [r["ratio_to_offline"] for r in result.rows if r["algo"] == "eglb-off"]}))
 """
 

@@ -193,6 +193,21 @@ def test_an_interrupted_tune_resumes_its_trials_from_their_checkpoints(local_ray
         assert (folder / "progress-2.csv").is_file() and (folder / "results.json").is_file()
 
 
+def test_a_seed_group_trains_as_tune_trials_like_the_local_one(local_ray, tmp_path):
+    """train.py --seeds --ray: each seed a Tune trial in GROUP/seed-K, the same runs as one after another."""
+    config = tiny_bc()
+    remote = eglb.train_seeds(config, seeds=(0, 1), folder=tmp_path / "ray", address="local")
+    local = eglb.train_seeds(config, seeds=(0, 1), folder=tmp_path / "local")
+    assert remote.trained == local.trained == (0, 1)
+    assert sorted(p.name for p in (tmp_path / "ray").glob("seed-*")) == ["seed-0", "seed-1"]
+    for seed in (0, 1):
+        ray_rows = [r["ratio_to_offline"] for r in remote.curves[seed]]
+        assert ray_rows == [r["ratio_to_offline"] for r in local.curves[seed]] and len(ray_rows) == 3
+    assert [r["ratio_to_offline"] for r in remote.summary] == [r["ratio_to_offline"] for r in local.summary]
+    again = eglb.train_seeds(folder=tmp_path / "ray", resume=True, address="local")
+    assert again.trained == ()  # finished seeds are not trained again
+
+
 # ----------------------------------------------------------------------------------- two nodes
 def test_the_sweep_spreads_over_two_nodes_and_equals_the_local_one(two_nodes, tmp_path):
     local = eglb.sweep(sweep_config(tmp_path / "local"))

@@ -13,8 +13,9 @@ from eglb.agents.rollout import rollout
 from eglb.envs.errors import InputError
 from eglb.envs.flow import servable_scale
 from eglb.envs.shifts import SHIFTS, ShiftSpec, apply_shift, parse_shift
-from eglb.envs.synthetic import make_synthetic
+from eglb.envs.synthetic import SELECTION_SEEDS, TEST_SEEDS, make_synthetic
 from eglb.robust.layer import RobustPolicy
+from eglb.training.config import DataConfig
 
 from eglb.cli import evaluate
 
@@ -144,7 +145,15 @@ def test_sweep_writes_tables_plots_and_a_report(tmp_path, capsys):
     assert evaluate.main(args) == 0
     rows = json.loads((out / "sweep.json").read_text())
     assert {(r["shift"], r["severity"]) for r in rows} == {(s, v) for s in ("heat-wave", "outage") for v in (0.0, 1.0, 2.0)}
-    assert len(rows) == 2 * 3 * 3
+    # The default scenarios are the held-out test seeds, which training never selects checkpoints on.
+    assert sorted({r["scenario"] for r in rows}) == [f"synthetic seed {s} full" for s in TEST_SEEDS]
+    assert not set(TEST_SEEDS) & set(SELECTION_SEEDS) and DataConfig().eval_seeds == SELECTION_SEEDS
+    assert len(rows) == 2 * 3 * 3 * len(TEST_SEEDS)
+    summary = json.loads((out / "sweep_summary.json").read_text())
+    point = next(r for r in summary if (r["shift"], r["severity"], r["algo"]) == ("outage", 2.0, "glb-cost"))
+    mine = [r["ratio_to_offline"] for r in rows if (r["shift"], r["severity"], r["algo"]) == ("outage", 2.0, "glb-cost")]
+    assert point["ratio_to_offline"] == pytest.approx(np.mean(mine), rel=1e-12) and point["scenarios"] == 3
+    assert point["ratio_ci_low"] <= point["ratio_to_offline"] <= point["ratio_ci_high"]
     tradeoff = json.loads((out / "tradeoff.json").read_text())
     assert [r["algo"] for r in tradeoff] == ["glb-cost", "eglb", "robust(glb-cost,lambda=0)", "robust(glb-cost,lambda=0.1)"]
     zero = next(r for r in tradeoff if r["lambda"] == 0)
@@ -155,3 +164,28 @@ def test_sweep_writes_tables_plots_and_a_report(tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert "![consistency-robustness trade-off](tradeoff.png)" in report and "| heat-wave |" in report
     assert "stay within their bound" in report and "(all of them)" in report
+    # Every robust run counted once: robust(glb-cost, 0.05) on 1 + 2 x 2 grid cases, the 2 lambdas on the
+    # unshifted and the 2 shifted trade-off cases, per scenario; the severity-0 rows shared by the shifts are one run.
+    assert f"{(5 + 2 * 3) * 3} of {(5 + 2 * 3) * 3} robust runs" in report
+    assert "python evaluate.py --sweep" in report
+
+
+def test_the_api_sweep_report_names_the_command_that_reproduces_it(tmp_path):
+    import eglb
+
+    evaluation = eglb.EvaluationConfig(
+        algos=("eglb", "glb-cost"), scenario=eglb.ScenarioConfig(synthetic=(4,), synthetic_hours=24), out=str(tmp_path / "api")
+    )
+    config = eglb.SweepConfig(evaluation, shifts=("heat-wave",), severities=(1.0,), lambdas=(0.5,))
+    result = eglb.sweep(config)
+    assert repr(result).startswith("SweepResult(4 rows: 2 algorithms x 1 scenario;")
+    command = (tmp_path / "api" / "report.md").read_text().split("Command:\n\n    ", 1)[1].splitlines()[0]
+    assert command == (
+        "python evaluate.py --sweep --algos eglb,glb-cost --synthetic 4 --synthetic-hours 24 --shifts heat-wave "
+        f"--severities 1 --lambdas 0.5 --out {tmp_path / 'api'}"
+    )
+    # The command, run, gives the same rows.
+    args = command.split()[2:-1] + [str(tmp_path / "cli"), "--no-progress"]
+    assert evaluate.main(args) == 0
+    again = json.loads((tmp_path / "cli" / "sweep.json").read_text())
+    assert [r["J"] for r in again] == [r["J"] for r in result.rows]

@@ -75,4 +75,4 @@ def test_evaluate_honours_the_variable_only_when_set(tmp_path, monkeypatch, caps
     monkeypatch.setenv("EGLB_SMOKE", "0")
     assert evaluate.main(["--synthetic", "3-5", "--synthetic-hours", "72", "--algos", "glb-cost", "--no-progress"]) == 0
     captured = capsys.readouterr()
-    assert "smoke" not in captured.err and "mean over 3 scenarios (72 hours each" in captured.out
+    assert "smoke" not in captured.err and "3 scenarios of 72 hours" in captured.out

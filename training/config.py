@@ -19,6 +19,7 @@ from eglb.envs.errors import InputError
 from eglb.envs.limits import MAX_GATEWAYS, MAX_LAYER_WIDTH, MAX_LAYERS, MAX_REGIONS, MAX_ROWS, MAX_STEPS, check_size, check_widths
 from eglb.envs.observation import ObservationScale
 from eglb.envs.rewards import REWARDS
+from eglb.envs.synthetic import SELECTION_SEEDS
 from eglb.envs.validation import (
     MAX_MAGNITUDE,
     MAX_SEED,
@@ -141,7 +142,7 @@ class DataConfig:
     setting: str = "full"
     train_hours: tuple[int, int] | None = None
     eval_hours: tuple[int, int] | None = None
-    eval_seeds: tuple[int, ...] = (0, 1, 2)
+    eval_seeds: tuple[int, ...] = SELECTION_SEEDS
     eval_synthetic_hours: int = 168
     regions: str | None = None
     years: str | None = None

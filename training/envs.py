@@ -11,6 +11,7 @@ from eglb.envs.errors import InputError
 from eglb.envs.glb_env import GLBEnv, StepChecks
 from eglb.envs.scenario import Scenario
 from eglb.envs.synthetic import SyntheticSource
+from eglb.envs.validation import typed_fields
 from eglb.forecasts.spec import forecaster_from_spec
 from eglb.importers.synthetic import HistorySyntheticSource
 from eglb.robust.layer import Slack
@@ -23,6 +24,41 @@ from eglb.training.wrappers import ExpertBaselineReward, ResidualDualEnv, Worker
 VARIANTS = {"GLB-Synthetic-v0": "synthetic", "GLB-Eglb2022-v0": "eglb2022"}
 #: File in the run folder where a failing subprocess worker leaves its message.
 WORKER_REPORT = ".worker-error"
+
+
+def variant_config(env_id: str, **changes) -> RunConfig:
+    """The run configuration behind a registered id (PPO's environment block for that data, the
+    observation scale of the id's reference data); ``changes`` override environment settings."""
+    from dataclasses import replace
+
+    from eglb.training.config import DataConfig, EnvConfig, load_hyperparams
+
+    if env_id not in VARIANTS:
+        raise InputError(f"unknown environment id {env_id!r} (ready-to-train ids: {', '.join(VARIANTS)})")
+    block = VARIANTS[env_id]
+    try:
+        changes = typed_fields(EnvConfig, changes)
+    except InputError as exc:
+        raise InputError(f"gymnasium.make({env_id!r}): {exc}") from None
+    env = EnvConfig(**{**load_hyperparams("ppo", block)["env"], **changes})
+    if block == "synthetic":
+        from eglb.envs.synthetic import make_synthetic
+
+        reference = make_synthetic(0, hours=457)
+        config = RunConfig("ppo", env=env, data=DataConfig())
+    else:
+        from eglb.envs.eglb2022 import load_eglb2022
+
+        reference = load_eglb2022().window(0, 304)
+        config = RunConfig("ppo", env=env, data=DataConfig(traces="eglb-2022", train_hours=(0, 304)))
+    return replace(config.for_scenario(reference), data=config.data)
+
+
+def variant_policy_io(env_id: str):
+    """How a policy trained on a registered id observes and acts (SB3 models trained on it elsewhere)."""
+    from eglb.training.config import policy_io
+
+    return policy_io(variant_config(env_id))
 
 
 def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, render_mode: str | None = None) -> gym.Env:

@@ -9,6 +9,7 @@ writes nothing, so training imports no plotting and no tuner.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from eglb.agents.base import Policy
@@ -29,9 +30,9 @@ class PeriodicEvaluator:
         history: rows of earlier evaluations (a resumed run).
         listeners: called after every evaluation with (row, history).
 
-    Rows hold ``steps``, ``ratio_to_offline`` (mean J / J(eGLB-Off) over the scenarios), ``eglb_ratio``
-    (the online expert's on the same scenarios), the mean ``cost`` (USD), ``par_water`` and
-    ``par_carbon``, plus whatever the training loop adds (loss, steps per second, ...).
+    Rows hold ``steps``, ``ratio_to_offline`` (mean J / J(eGLB-Off) over the scenarios; ``ratio_K``
+    scenario K's), ``eglb_ratio`` (the online expert's on the same scenarios), the mean ``cost`` (USD),
+    ``par_water`` and ``par_carbon``, plus whatever the training loop adds (loss, steps per second, ...).
     """
 
     def __init__(self, scenarios: list[Scenario], history: list[dict] = (), listeners: list[Listener] = ()):
@@ -47,16 +48,19 @@ class PeriodicEvaluator:
         return min((row["ratio_to_offline"] for row in self.history if not row.get("nonfinite_actions")), default=float("inf"))
 
     def score(self, policy: Policy) -> dict:
-        """Mean J / J(eGLB-Off), Cost and PARs of ``policy`` over the evaluation scenarios, and the hours
-        whose action held NaN or infinity (``nonfinite_actions``, summed over the scenarios)."""
+        """Mean J / J(eGLB-Off), Cost and PARs of ``policy`` over the evaluation scenarios (``ratio_K``:
+        scenario K's), and the hours whose action held NaN or infinity (``nonfinite_actions``, summed over
+        the scenarios)."""
         metrics, nonfinite = [], 0
         for scenario in self.scenarios:
             metrics.append(rollout(policy, scenario).metrics)
             summary = getattr(policy, "summary", None)
             nonfinite += (summary() if callable(summary) else {}).get("nonfinite_actions", 0)
+        ratios = [m.J for m in metrics] / self.offline
         return {
             "nonfinite_actions": nonfinite,
-            "ratio_to_offline": float(np.mean([m.J for m in metrics] / self.offline)),
+            "ratio_to_offline": float(np.mean(ratios)),
+            **{f"ratio_{k}": float(ratio) for k, ratio in enumerate(ratios)},
             "eglb_ratio": self.expert,
             "cost": float(np.mean([m.cost for m in metrics])),
             "par_water": float(np.mean([m.par_water for m in metrics])),
@@ -74,6 +78,29 @@ class PeriodicEvaluator:
         for listener in self.listeners:
             listener(row, self.history)
         return row, improved
+
+
+def write_evaluations(history: list[dict], scenarios: list[Scenario], path: Path) -> Path:
+    """The history in stable-baselines3's ``evaluations.npz`` format (its EvalCallback's, which
+    rl-zoo3's plotting scripts read): ``timesteps`` [n], ``results`` [n, scenarios] and ``ep_lengths``
+    [n, scenarios]. A result is minus J / J(eGLB-Off) of one held-out scenario (SB3 plots rewards,
+    higher is better: -1 is the hindsight optimum); an episode's length is its scenario's hours. Rows
+    of runs from before per-scenario columns repeat the mean."""
+    import io
+
+    from eglb.envs.files import atomic_write
+
+    results = np.array(
+        [[-row.get(f"ratio_{k}", row["ratio_to_offline"]) for k in range(len(scenarios))] for row in history], dtype=float
+    ).reshape(len(history), len(scenarios))
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        timesteps=np.array([int(row["steps"]) for row in history], dtype=np.int64),
+        results=results,
+        ep_lengths=np.tile([s.n_hours for s in scenarios], (len(history), 1)),
+    )
+    return atomic_write(Path(path), lambda tmp: tmp.write_bytes(buffer.getvalue()))
 
 
 def tensorboard_listener(logger) -> Listener:

@@ -8,6 +8,7 @@ from eglb.agents.learned import PolicyCard
 from eglb.agents.sb3_policy import Sb3Predictor
 from eglb.envs.scenario import Scenario
 from eglb.robust.learned import learned_policy
+from eglb.training.callbacks import PeriodicCallback
 from eglb.training.config import RunConfig, policy_io
 from eglb.training.envs import close_vector_env, vector_env, worker_failure
 from eglb.training.evaluator import PeriodicEvaluator
@@ -17,24 +18,16 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from tqdm.auto import tqdm
 
 
-class EvaluateAndCheckpoint(BaseCallback):
+class EvaluateAndCheckpoint(PeriodicCallback):
     """Every ``evaluation_interval`` environment steps: score on held-out traces, keep the best weights, checkpoint."""
 
     def __init__(self, config: RunConfig, evaluator: PeriodicEvaluator, run: RunFolder):
-        super().__init__()
+        super().__init__(config.evaluation_interval)
         self.config, self.evaluator, self.run = config, evaluator, run
-        self.interval = config.evaluation_interval
-        self.next_eval = None
 
     def _on_training_start(self) -> None:
-        self.next_eval = (self.num_timesteps // self.interval + 1) * self.interval
+        super()._on_training_start()
         self._since = (time.perf_counter(), self.num_timesteps)
-
-    def _on_step(self) -> bool:
-        if self.num_timesteps >= self.next_eval:
-            self.next_eval += self.interval
-            self.evaluate()
-        return True
 
     def evaluate(self) -> None:
         """Score the current policy, keep it if best, save the latest weights and checkpoint."""

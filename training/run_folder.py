@@ -6,6 +6,7 @@ Layout (written by training, read by ``eglb.robust.learned.load_learned`` and ``
     policy.json                     the policy card (agents/learned.py)
     policy.pt, best_policy.pt       latest and best weights (torch state dicts)
     eval.csv, learning_curve.png    periodic evaluation on held-out traces
+    evaluations.npz                 the same in stable-baselines3's EvalCallback format (rl-zoo3's plots read it)
     progress.csv, progress-2.csv..  training logs (one per start), tb/ TensorBoard events
     checkpoint-<steps>/             the last complete checkpoint (checkpoint.json is written last)
     results.json/.csv, summary.*    the trained policy next to the classical algorithms
@@ -52,6 +53,7 @@ _START_FILES = {
     "command.txt",
     "policy.json",
     "eval.csv",
+    "evaluations.npz",
     "learning_curve.png",
     "learning_curve.pdf",
     ".lock",

@@ -3,12 +3,13 @@
     python evaluate.py                                   # the classical algorithms, RHC and AFHC, synthetic seed 0
     python evaluate.py --traces ../shared/data/eglb-2022 --setting partial --out results/partial
     python evaluate.py --algos eglb,eglb-off,"robust(glb-cost,lambda=0.1)" --shift heat-wave:severity=2
-    python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep
+    python evaluate.py --sweep --algos eglb,glb-cost,bc:runs/bc --ml bc:runs/bc --out results/sweep   # held-out seeds 100-102
     python evaluate.py --sweep --ray auto ...            # the sweep's cases as tasks on a running Ray cluster
     python evaluate.py --benchmark history --algos bc:runs/bc-history --out results/benchmark   # the 52 weeks of 2024
+    python evaluate.py --frontier --algos eglb,eglb-off,glb-cost,rhc:w=24 --out results/frontier  # cost vs the worst footprints
 
 Algorithms (``--algos``, comma-separated): glb-cost, glb-carbon, glb-water, glb-dist, eglb-off, eglb,
-policies trained by train.py KIND:RUN_FOLDER, SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
+policies trained by train.py KIND:RUN_FOLDER (a run group of train.py --seeds: every seed, aggregated), SB3 models trained elsewhere sb3:ALGO:MODEL.zip (with
 --allow-pickle), your own code py:MODULE:FUNCTION, and robust(SPEC, lambda=..., b=..., slack=...)
 (see eglb/registry.py). Shifts (``--shift NAME[:param=value,...]``): see envs/shifts.py.
 """
@@ -22,6 +23,8 @@ from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS
+from eglb.envs.synthetic import SELECTION_SEEDS, TEST_SEEDS
+from eglb.equity import SCALES, FrontierConfig, frontier
 from eglb.evaluation import (
     FORECAST_CONTROLLERS,
     LAMBDAS,
@@ -46,7 +49,9 @@ def build_parser() -> ArgumentParser:
     source.add_argument(
         "--synthetic",
         metavar="SEEDS",
-        help="the embedded synthetic generator with this seed, or several (0-9, 1,5,7): results per seed and their mean (default: seed 0)",
+        help="the embedded synthetic generator with this seed, or several (0-9, 1,5,7): results per seed and their mean "
+        f"with 95 %% intervals (default: seed 0; --sweep: the held-out test seeds {','.join(map(str, TEST_SEEDS))}, "
+        f"never trained or selected on: training selects checkpoints on seeds {','.join(map(str, SELECTION_SEEDS))})",
     )
     group.add_argument("--synthetic-hours", metavar="T", type=int, help="hours of a synthetic scenario (default 457)")
     group.add_argument(
@@ -110,6 +115,12 @@ def build_parser() -> ArgumentParser:
         "--overwrite", action="store_true", help="replace results already in --out (else such a folder is refused)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print the data's fill report (history data: what was missing and how it was filled; "
+        "with --out it is written to fill_report.txt either way)",
+    )
     add_ray_option(parser, "the scenarios of several seeds and the sweep's cases")
     shift = parser.add_argument_group("distribution shift")
     shift.add_argument(
@@ -129,6 +140,18 @@ def build_parser() -> ArgumentParser:
         "or robust-wrapped algorithm of --algos, else glb-cost)",
     )
     shift.add_argument("--lambdas", help=f"lambdas of the trade-off curve (default {','.join(f'{x:g}' for x in LAMBDAS)})")
+    equity = parser.add_argument_group("equity trade-off frontier")
+    equity.add_argument(
+        "--frontier",
+        action="store_true",
+        help="run every algorithm with both footprint weights scaled by each --scales factor: energy cost against "
+        "the worst region's water and carbon footprint, eGLB-Off's curve the reference (frontier.png, frontier.json)",
+    )
+    equity.add_argument(
+        "--scales",
+        metavar="K1,K2,...",
+        help=f"factors of both weights for --frontier (default {','.join(f'{k:g}' for k in SCALES)})",
+    )
     bench = parser.add_argument_group("cross-year benchmark")
     bench.add_argument(
         "--benchmark",
@@ -170,7 +193,7 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
                  "without --task: a task fixes its scenarios and the algorithms' settings")  # fmt: skip
     scenario = ScenarioConfig(
         traces=traces,
-        synthetic=parse_seeds(args.synthetic or "0"),
+        synthetic=parse_seeds(args.synthetic) if args.synthetic else TEST_SEEDS if args.sweep else (0,),
         synthetic_hours=ScenarioConfig.synthetic_hours if args.synthetic_hours is None else args.synthetic_hours,
         setting=args.setting,
         hours=parse_hours(args.hours) if args.hours else None,
@@ -201,6 +224,7 @@ def config_from_args(args, argv: list[str]) -> EvaluationConfig:
         overwrite=args.overwrite,
         progress=not args.no_progress,
         report=True,
+        verbose=args.verbose,
         command=command_line("evaluate.py", argv),
     )
 
@@ -224,8 +248,15 @@ def main(argv: list[str] | None = None) -> int:
             sweep_config = smoke.sweep(sweep_config)
     if args.task:
         return run_task_scoring(args, argv)
+    if args.scales and not args.frontier:
+        raise InputError("--scales sets the weights' factors of --frontier")
+    if args.frontier and (args.sweep or args.benchmark):
+        raise InputError("--frontier is a report of its own: it goes without --sweep and --benchmark")
     with mapper_for(args.ray) as mapper:
-        if args.benchmark:
+        if args.frontier:
+            scales = tuple(numbers(args.scales, "--scales")) if args.scales else SCALES
+            frontier(FrontierConfig(config, scales), mapper)
+        elif args.benchmark:
             windows = parse_seeds(args.windows, "--windows") if args.windows else None
             bench_config = BenchmarkConfig(config, window_hours=args.window_hours, windows=windows)
             benchmark(smoke.benchmark(bench_config) if smoke.enabled() else bench_config, mapper)

@@ -4,6 +4,8 @@
     python train.py --algo sac --synthetic --timesteps 200000 --n-envs 2
     python train.py --algo ppo --traces ../shared/data/eglb-2022 --hours 0:300 --eval-hours 300:457
     python train.py --resume runs/ppo-synthetic-s0                   # continue an interrupted run
+    python train.py --algo bc --synthetic --seeds 0-2 --name bc3     # three seeds in a run group runs/bc3/seed-K
+    python train.py --algo bc --synthetic --seeds 0-2 --ray          # the seeds as Ray Tune trials
     python train.py --algo bc --synthetic --ray                      # DAgger's labelling LPs as Ray tasks
     python train.py --algo ppo --synthetic --tune sweeps/spaces/ppo.yml --samples 8 --scheduler asha --ray auto
 
@@ -13,6 +15,12 @@ command.txt, the policy card and weights (policy.json, policy.pt, best_policy.pt
 held-out traces against training steps) and results.json/.csv comparing the trained policy with the
 classical algorithms on the held-out traces. Evaluate it later with
 ``python evaluate.py --algos ppo:runs/NAME,eglb,...``.
+
+``--seeds 0-2`` trains one run per seed into a run group (runs/NAME/seed-0, ...; eglb/groups.py),
+one after another or, with ``--ray``, as Ray Tune trials; the group folder adds the learning curves'
+mean with a 95 % band and the held-out results over seeds x traces (mean and IQM with 95 %
+bootstrap intervals). ``evaluate.py --algos ppo:runs/NAME`` evaluates every seed of it, and
+``--resume runs/NAME`` continues the unfinished seeds.
 
 ``--tune SPACE.yml`` runs Ray Tune trials instead (sweeps/spaces/ALGO.yml ships a space per
 algorithm; the format is in sweeps/spaces.py): each trial is a run folder under
@@ -28,13 +36,15 @@ from pathlib import Path
 from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, require_with, run_cli, smoke
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
-from eglb.evaluation import command_line
+from eglb.evaluation import command_line, summary_text
+from eglb.groups import seeds_label, train_seeds
 from eglb.importers.workload import MODEL_SOURCES
 from eglb.scenarios import is_history_folder
 from eglb.trainer import MAX_TORCH_THREADS, train, training_config
 from eglb.training.algorithms import ALGOS
 from eglb.training.config import DataConfig, RobustConfig
 from eglb.training.run_folder import check_run_name
+from eglb.training.run_group import is_run_group
 from eglb.tuning import TuneConfig, tune
 
 #: Labelling LPs per Ray task with --ray: None groups them into a few tasks per CPU of the cluster (one
@@ -83,7 +93,13 @@ def build_parser() -> ArgumentParser:
     data.add_argument("--eval-seeds", metavar="S1,S2,...", help="held-out synthetic seeds for evaluation (default 0,1,2)")
     run = parser.add_argument_group("run")
     run.add_argument("--timesteps", type=int, help="environment steps to train for (default: the hyperparameter file's)")
-    run.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    run.add_argument("--seed", type=int, help="seed of every random choice (default 0)")
+    run.add_argument(
+        "--seeds",
+        metavar="SEEDS",
+        help="train one run per seed (0-2, 0,3,7) into a run group: --name's folder holds seed-K run folders "
+        "and the report across seeds (with --ray: the seeds as Ray Tune trials)",
+    )
     run.add_argument("--n-envs", type=int, help="parallel environments (subprocesses when > 1)")
     run.add_argument("--eval-freq", type=int, help="environment steps between evaluations (default: about 20 per run)")
     run.add_argument(
@@ -110,7 +126,7 @@ def build_parser() -> ArgumentParser:
         help="threads torch may use (default 1: faster for these small networks on a shared CPU)",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_ray_option(run, "bc's labelling LPs (and, with --tune, the trials)")
+    add_ray_option(run, "bc's labelling LPs (with --tune or --seeds: the trials)")
     search = parser.add_argument_group("hyperparameter search (Ray Tune)")
     search.add_argument(
         "--tune", metavar="SPACE.yml", help="run trials over this search space (dotted keys as --set; see sweeps/spaces/)"
@@ -156,12 +172,26 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError("--tune starts or resumes a search by its --name; --resume continues one run")
     if not args.tune and (args.storage or args.samples != 8 or args.scheduler != "fifo"):
         raise InputError("--samples, --scheduler and --storage go with --tune SPACE.yml")
+    if args.seeds and (args.seed is not None or args.tune or args.resume):
+        raise InputError(
+            "--seeds trains a run group: it goes without --seed, --tune and --resume (resume a group with --resume GROUP)"
+        )
     # --resume reuses the run's config.yaml: anything that would change it is refused, not ignored.
     require_with(parser, args, RUN_OPTIONS, not args.resume, "to start a run: --resume continues one with its own config.yaml")
     history = bool(args.traces) and is_history_folder(args.traces)
     require_with(parser, args, ["eval_windows"], history, "with the history folder (--traces)")
     require_with(parser, args, ["eval_seeds"], not args.traces, "with synthetic training, not with --traces")
     require_with(parser, args, ["workload"], history or bool(args.zones), "with the history folder (--traces) or --zones")
+    if args.resume and is_run_group(args.resume):
+        group = train_seeds(
+            folder=args.resume,
+            resume=True,
+            timesteps=args.timesteps,
+            progress=progress,
+            torch_threads=args.torch_threads,
+            address=args.ray,
+        )
+        return print_group(group)
     if args.resume:
         with mapper_for(args.ray, items_per_task=LABELS_PER_TASK) as labels:
             summary = train(
@@ -190,10 +220,11 @@ def main(argv: list[str] | None = None) -> int:
             workload=args.workload or DataConfig.workload,
             zones=args.zones,
         )
+        seeds = parse_seeds(args.seeds, "--seeds") if args.seeds else None
         config = training_config(
             args.algo,
             data=data,
-            seed=args.seed,
+            seed=seeds[0] if seeds else args.seed or 0,
             timesteps=args.timesteps,
             n_envs=args.n_envs,
             eval_freq=args.eval_freq,
@@ -206,12 +237,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.tune:
             return run_search(args, config)
         folder = Path(args.out) / check_run_name(args.name) if args.name is not None else None
+        if seeds:
+            group = train_seeds(
+                config, seeds, folder, out=args.out, progress=progress, torch_threads=args.torch_threads, address=args.ray
+            )
+            return print_group(group)
         with mapper_for(args.ray, items_per_task=LABELS_PER_TASK) as labels:
             summary = train(
                 config, folder, progress=progress, torch_threads=args.torch_threads, out=args.out, label_mapper=labels
             )
     print("mean J / J(eGLB-Off) over the held-out traces: " + ", ".join(f"{k} {v:.4f}" for k, v in summary.means.items()))
     print(f"trained in {summary.seconds:.0f} s; results in {summary.folder}")
+    return 0
+
+
+def print_group(group) -> int:
+    """The report of a run group in the terminal."""
+    print(f"held-out J / J(eGLB-Off) of {group.folder}, {summary_text(group.rows, group.summary)}")
+    trained = f"trained seeds {seeds_label(group.trained)}" if group.trained else "every seed was already trained"
+    print(
+        f"{trained} in {group.seconds:.0f} s; results in {group.folder} (evaluate every seed with --algos {group.algo}:{group.folder})"
+    )
     return 0
 
 
