@@ -56,6 +56,13 @@ def local_map(function: Callable, items: Sequence) -> list:
     return [function(item) for item in items]
 
 
+def _in_memory(entry, index: int):
+    try:
+        return in_memory(entry)
+    except InputError as exc:
+        raise InputError(f"EvaluationConfig.algos[{index}]: {exc}") from None
+
+
 @dataclass(frozen=True)
 class EvaluationConfig:
     """One evaluation: algorithms on the scenarios of ``scenario``.
@@ -91,7 +98,9 @@ class EvaluationConfig:
             object.__setattr__(self, "algos", tuple(split_specs(self.algos)))
         elif isinstance(self.algos, (list, tuple)):
             # Objects in memory: an SB3 model becomes its Policy once, acting with its current weights.
-            object.__setattr__(self, "algos", tuple(a if isinstance(a, str) else in_memory(a) for a in self.algos))
+            object.__setattr__(
+                self, "algos", tuple(a if isinstance(a, str) else _in_memory(a, k) for k, a in enumerate(self.algos))
+            )
         check_fields(self)
         if self.algos is None:
             return

@@ -174,7 +174,7 @@ def test_a_missing_seed_is_started_and_a_new_total_extends_every_seed(group, tmp
     "extra, message",
     [
         (["--seed", "3"], "--seeds trains a run group: it goes without --seed"),
-        (["--seeds", "1,1"], "repeat a seed"),
+        (["--seeds", "1,1"], "lists 1 twice"),
         (["--seeds", "2-1"], "--seeds range '2-1' runs backwards"),
         (["--seeds", "x"], "--seeds takes a seed"),
     ],
