@@ -508,7 +508,7 @@ def load_tensors(path: Path | str, what: str = "weights"):
 
     Refused with an InputError naming the file: a missing, empty, oversized, corrupt or truncated
     file; one that holds anything but tensors and plain values (a pickled object, which would run
-    code: torch's advice to load it with ``weights_only=False`` is never passed on); one whose
+    code: torch's advice to turn weights-only loading off is never passed on); one whose
     floating-point tensors hold NaN or infinite values (named by their key).
     """
     import pickle
