@@ -70,6 +70,21 @@ def dual_from_action(action: np.ndarray, n_regions: int) -> tuple[np.ndarray, np
     return gamma[:n_regions], gamma[n_regions:]
 
 
+def price_from_dual_action(action: np.ndarray, scenario, t: int) -> np.ndarray:
+    """The calibrated price [N] (USD/MWh) a dual-price action asks for at hour ``t`` of ``scenario``;
+    non-finite entries read as 0 (the action's own values are clipped by :func:`dual_from_action`)."""
+    gamma_water, gamma_carbon = dual_from_action(np.nan_to_num(np.asarray(action, dtype=float)), scenario.n_regions)
+    return calibrated_price(
+        scenario.price[:, t],
+        scenario.water[:, t],
+        scenario.carbon[:, t],
+        gamma_water,
+        gamma_carbon,
+        scenario.mu_water,
+        scenario.mu_carbon,
+    )
+
+
 def shares_from_routing(routing: np.ndarray, workload: np.ndarray) -> np.ndarray:
     """The ``share`` action [N*J] of a routing [N, J] (MW) for gateway loads ``workload`` [J] (MW)."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -136,15 +151,4 @@ class ActionDecoder:
         return self.router.repair(routing, t)
 
     def _decode_dual(self, action: np.ndarray, t: int) -> np.ndarray:
-        scenario = self.router.scenario
-        gamma_water, gamma_carbon = dual_from_action(np.nan_to_num(np.asarray(action, dtype=float)), scenario.n_regions)
-        q = calibrated_price(
-            scenario.price[:, t],
-            scenario.water[:, t],
-            scenario.carbon[:, t],
-            gamma_water,
-            gamma_carbon,
-            scenario.mu_water,
-            scenario.mu_carbon,
-        )
-        return self.router.cheapest(q, t)
+        return self.router.cheapest(price_from_dual_action(action, self.router.scenario, t), t)

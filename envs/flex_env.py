@@ -50,7 +50,7 @@ path of classical policies (``eglb.agents.rollout``).
 from __future__ import annotations
 
 import numpy as np
-from eglb.envs.actions import calibrated_price, checked_action, dual_from_action
+from eglb.envs.actions import checked_action, price_from_dual_action
 from eglb.envs.errors import InputError
 from eglb.envs.glb_env import GLBEnv
 from eglb.envs.knob_state import HourDecision, KnobState
@@ -211,16 +211,7 @@ class FlexGLBEnv(GLBEnv):
             return HourDecision(routing, model_load, ids, work)
         levels = (np.clip(np.nan_to_num(extra[:q]), -1.0, 1.0) + 1.0) / 2.0
         if self.action_mode == "dual":
-            gamma_water, gamma_carbon = dual_from_action(np.nan_to_num(action[: self.base_size]), n)
-            cost = calibrated_price(
-                episode.price[:, t],
-                episode.water[:, t],
-                episode.carbon[:, t],
-                gamma_water,
-                gamma_carbon,
-                episode.mu_water,
-                episode.mu_carbon,
-            )
+            cost = price_from_dual_action(action[: self.base_size], episode, t)
         else:
             cost = episode.price[:, t]
         model_load = None

@@ -65,17 +65,22 @@ def standalone_expert_energy(scenario, eta):
     return np.array([expert.act(HourView(scenario, t, state)).sum(axis=1) for t in range(scenario.n_hours)]).T
 
 
-scenarios = st.builds(
-    random_scenario,
-    seed=st.integers(0, 100_000),
-    n_regions=st.integers(1, 5),
-    n_gateways=st.integers(1, 4),
-    hours=st.integers(2, 14),
-    masked=st.booleans(),
-    negative_prices=st.booleans(),
-    slack=st.sampled_from([0.0, 0.3]),
-    hourly_capacity=st.booleans(),
-)
+def scenario_strategy(max_regions: int, max_gateways: int, max_hours: int):
+    """Random small scenarios (random_scenario) of up to the given sizes."""
+    return st.builds(
+        random_scenario,
+        seed=st.integers(0, 100_000),
+        n_regions=st.integers(1, max_regions),
+        n_gateways=st.integers(1, max_gateways),
+        hours=st.integers(2, max_hours),
+        masked=st.booleans(),
+        negative_prices=st.booleans(),
+        slack=st.sampled_from([0.0, 0.3]),
+        hourly_capacity=st.booleans(),
+    )
+
+
+scenarios = scenario_strategy(5, 4, 14)
 
 
 @given(
@@ -176,17 +181,7 @@ def test_robust_specs_and_errors():
 
 
 @given(
-    scenario=st.builds(
-        random_scenario,
-        seed=st.integers(0, 100_000),
-        n_regions=st.integers(1, 4),
-        n_gateways=st.integers(1, 3),
-        hours=st.integers(2, 10),
-        masked=st.booleans(),
-        negative_prices=st.booleans(),
-        slack=st.sampled_from([0.0, 0.3]),
-        hourly_capacity=st.booleans(),
-    ),
+    scenario=scenario_strategy(4, 3, 10),
     kind=st.sampled_from(["random", "dirtiest", "mismatch", "boundary", "nan"]),
     lam=st.sampled_from([0.0, 0.05, 1.0]),
     b=st.sampled_from([0.0, 10.0]),
