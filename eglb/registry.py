@@ -7,7 +7,8 @@ Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated l
                                         docs/model/flexibility.md); eGLB with one rule replaced
     rhc:w=24,forecaster=seasonal,tail=seasonal | afhc:w=6,...           forecast-driven control (agents/rhc.py;
                                         also rhc(w=24, ...)); keys w, forecaster, base, noise, period, model, tail,
-                                        tail_days, seed (forecaster=market,base=seasonal: published prices)
+                                        tail_days, tail_model, past, seed (forecaster=market,base=seasonal:
+                                        published prices; past=336: the observed hours before the episode)
     KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc);
                                         KIND:GROUP of train.py --seeds stands for every seed's policy (seed_members)
     sb3:ALGO:MODEL.zip[@ENV_ID]         a stable-baselines3 model trained elsewhere on one of our registered

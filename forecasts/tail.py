@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.files import atomic_write, atomic_write_json, load_arrays, read_json
-from eglb.envs.forecast import input_rows, signal_columns
+from eglb.envs.forecast import earliest_hour, input_rows, input_timestamps, signal_columns
 from eglb.envs.limits import MAX_WINDOW_HOURS, check_size
 from eglb.envs.scenario import Scenario
 
@@ -122,18 +122,19 @@ class ProfileTail:
             )
         return np.array([index[name] for name in wanted])
 
-    def predict(self, scenario: Scenario, t: int, columns: np.ndarray | None = None) -> np.ndarray:
+    def predict(self, scenario: Scenario, t: int, columns: np.ndarray | None = None, past: int = 0) -> np.ndarray:
         """[24, 3N + J] the predicted mean inputs of the hours after hour t, by UTC hour of day (row h: hour h).
 
-        Only hours <= t are read. ``columns``: :meth:`columns` of the scenario, if already known.
+        Only hours <= t are read, and the ``past`` observed hours before hour 0 the scenario carries
+        (:mod:`eglb.envs.past`). ``columns``: :meth:`columns` of the scenario, if already known.
         Intensities and workloads are clipped at 0.
         """
         if not 0 <= t < scenario.n_hours:
             raise InputError(f"a tail is asked at hour t={t}, outside the scenario's 0..{scenario.n_hours - 1}")
         columns = self.columns(scenario) if columns is None else columns
-        first = max(0, t + 1 - max(self.level_hours, 24 * 7))
+        first = max(earliest_hour(scenario, past, "the learned tail"), t + 1 - max(self.level_hours, 24 * 7))
         observed = input_rows(scenario, first, t + 1)  # [L, S]
-        hours = _hour_of_day(scenario.timestamps[first : t + 1])
+        hours = _hour_of_day(input_timestamps(scenario, first, t + 1))
         shape = self.shape[_month(scenario.timestamps[t : t + 1])[0]][:, columns]  # [24, S]
         recent = slice(-self.level_hours, None)
         level = (observed[recent] - shape[hours[recent]]).mean(axis=0)
