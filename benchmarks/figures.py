@@ -850,7 +850,11 @@ def information_benchmark() -> str:
 #: Observed hours before each week that the controllers read with past=P (eglb.scenarios.HISTORY_PAST_HOURS).
 PAST = 336
 #: RHC with the published prices and the two weeks before each week (docs/guide/information.md), chosen on 2023.
-PAST_CLASSICAL = tuple(f"rhc:w={w},{MARKET},tail={tail},past={PAST}" for w in (24, 48) for tail in ("prorate", "seasonal"))
+PAST_CLASSICAL = tuple(
+    f"rhc:w={w},{MARKET},tail={tail},past={PAST}"
+    for w in (24, 48)
+    for tail in ("prorate", "seasonal", f"seasonal,tail_days={PAST // 24}")
+)
 
 
 def _past_learned(window: int, tail: str) -> str:

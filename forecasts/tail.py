@@ -21,6 +21,9 @@ it predicts the tail's hour-of-day means as
 
 the observed level with the learned cycle, and blends in the observed hour-of-day means as they
 accumulate (weight min(1, observed hours / ``blend_hours``) where an hour of day has been seen).
+With ``past=P`` (:mod:`eglb.envs.past`) the P observed hours before the episode count as observed
+hours for the level and the blend: once ``blend_hours`` of them exist the prediction is the observed
+hour-of-day means of the last ``max(level_hours, 168)`` hours, the seasonal rule with a week of days.
 Only levels are read from the episode, so a year with other price levels (2023 after 2022's crisis)
 shifts the prediction with it; only the shape of the cycle is carried over from the training years.
 A network that learned the tail's level as well (trained on 2021-2022 and tried on 2023) did worse
