@@ -728,7 +728,7 @@ def _information_rows(result, order) -> list[list[str]]:
 
 
 #: The learned tails behind docs/results/learned-vs-classical.md: shipped with the package, one per training seed.
-REFERENCE_TAILS = ("history14-s0", "history14-s1", "history14-s2")
+REFERENCE_TAILS = ("history14/seed-0", "history14/seed-1", "history14/seed-2")
 #: RHC with the seasonal-day forecaster and the seasonal tail: the classical controller to beat (no oracle).
 RHC_SEASONAL = "rhc:w=24,forecaster=seasonal,tail=seasonal"
 #: The layer's budget: chosen on weeks 8 and 24 of 2023 (the selection year) among 0.02, 0.05 and 0.1.
