@@ -57,9 +57,34 @@ REFERENCE_ALGOS = (
     "rhc:w=24,forecaster=seasonal,tail=seasonal",
     "afhc:w=24,forecaster=seasonal,tail=seasonal",
 )
-#: What ``make figures`` records: the above and RHC and AFHC with the default information (the markets'
-#: published prices and seasonal-day forecasts, eglb.evaluation.FORECAST_CONTROLLERS).
-FIGURES_ALGOS = (*REFERENCE_ALGOS, *FORECAST_CONTROLLERS)
+#: The shipped tail group (forecasts/reference/, three training seeds) fitted for the regions of each
+#: task's data: the 14 zones (history and its generator) or the published set's 10 regions.
+REFERENCE_TAIL_GROUPS = {
+    "history14": "reference:history14",
+    "synthetic14": "reference:history14",
+    "eglb2022": "reference:published10",
+    "synthetic": "reference:published10",
+}
+#: The layer's budget in the learning-augmented reference (the value chosen on 2023 in
+#: docs/results/learned-vs-classical.md).
+LEARNED_LAMBDA = 0.1
+
+
+def learned_references(chosen: Task) -> tuple[str, ...]:
+    """The learning-augmented reference policies of a task, with the same information as the strongest
+    classical controller (FORECAST_CONTROLLERS[0]: the markets' published prices, seasonal-day forecasts
+    of the rest): RHC whose tail is learned (the task's reference tail group: one row per training
+    seed), and the layer around it with that classical RHC as its expert (J <= (1 + lambda) J(RHC) + B)."""
+    group = REFERENCE_TAIL_GROUPS[chosen.card()["data"]]
+    learned = f"rhc:w=24,forecaster=market,base=seasonal,tail=learned,tail_model={group}"
+    kind, _, settings = FORECAST_CONTROLLERS[0].partition(":")
+    return (learned, f"robust({learned},lambda={LEARNED_LAMBDA:g},expert={kind}({settings}))")
+
+
+def figures_algos(chosen: Task) -> tuple[str, ...]:
+    """What ``make figures`` records on a task: the reference algorithms, RHC and AFHC with the default
+    information (eglb.evaluation.FORECAST_CONTROLLERS) and the learning-augmented references."""
+    return (*REFERENCE_ALGOS, *FORECAST_CONTROLLERS, *learned_references(chosen))
 
 
 def normalized_score(J, J_ref, J_opt) -> np.ndarray:

@@ -16,7 +16,15 @@ from gymnasium.utils.env_checker import check_env
 
 import eglb
 from eglb.registry import AlgorithmOptions
-from eglb.scores import REFERENCE_ALGOS, episode_rows, load_reference, normalized_score, regenerate, score
+from eglb.scores import (
+    episode_rows,
+    figures_algos,
+    learned_references,
+    load_reference,
+    normalized_score,
+    regenerate,
+    score,
+)
 from eglb.tasks import TASKS, task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,8 +92,10 @@ def test_episode_rows_score_against_an_independent_run():
 def test_every_task_has_reference_scores_of_every_reference_algorithm():
     reference = load_reference()
     assert set(reference["tasks"]) == set(TASKS)
-    for recorded in reference["tasks"].values():
-        assert len(recorded["algorithms"]) >= 8 and set(REFERENCE_ALGOS) <= set(recorded["algorithms"])
+    for task_id, recorded in reference["tasks"].items():
+        assert len(recorded["algorithms"]) >= 8 and set(figures_algos(TASKS[task_id])) <= set(recorded["algorithms"])
+        for spec in learned_references(TASKS[task_id]):  # learned rows are over three training seeds
+            assert recorded["algorithms"][spec]["seeds"] == 3 and len(recorded["algorithms"][spec]["per_seed"]) == 3
         assert recorded["algorithms"]["eglb-off"]["score"] == pytest.approx(100.0)
         assert recorded["algorithms"]["glb-cost"]["score"] == pytest.approx(0.0, abs=1e-9)
         assert len(recorded["episodes"]) == len(recorded["algorithms"]["eglb"]["per_episode"])
@@ -316,3 +326,16 @@ def test_adding_algorithms_keeps_the_recorded_ones_and_refuses_drifted_anchors(o
     assert "glb-water" not in json.loads(path.read_text())["tasks"][one_episode.id]["algorithms"]  # nothing written
     with pytest.raises(InputError, match="records nothing for eglb2022-full-v1 to add to"):
         regenerate(["eglb2022-full-v1"], ("glb-water",), path, progress=None, add=True)
+
+
+def test_the_learned_references_are_seed_groups_with_the_strongest_classical_expert():
+    from eglb.evaluation import FORECAST_CONTROLLERS
+    from eglb.registry import build, seed_members
+
+    for chosen in TASKS.values():
+        learned, layered = learned_references(chosen)
+        assert f"expert={FORECAST_CONTROLLERS[0].replace(':', '(', 1)})" in layered and layered.startswith(f"robust({learned},")
+        for spec in (learned, layered):
+            members = seed_members(spec)
+            assert [seed for seed, _ in members] == [0, 1, 2]
+            assert all(build(member) is not None for _, member in members)
