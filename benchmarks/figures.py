@@ -728,7 +728,7 @@ def _information_rows(result, order) -> list[list[str]]:
 
 
 #: The learned tails behind docs/results/learned-vs-classical.md: shipped with the package, one per training seed.
-REFERENCE_TAILS = ("history14-s0", "history14-s1", "history14-s2")
+REFERENCE_TAILS = ("history14/seed-0", "history14/seed-1", "history14/seed-2")
 #: RHC with the seasonal-day forecaster and the seasonal tail: the classical controller to beat (no oracle).
 RHC_SEASONAL = "rhc:w=24,forecaster=seasonal,tail=seasonal"
 #: The layer's budget: chosen on weeks 8 and 24 of 2023 (the selection year) among 0.02, 0.05 and 0.1.
@@ -921,22 +921,25 @@ def leaderboard() -> str:
     """Regenerate the reference scores of every task, write the leaderboard and task pages
     (docs/benchmark/) with the entries in leaderboard/, and return the scores at a glance."""
     from eglb.leaderboard import write_pages
-    from eglb.scores import FIGURES_ALGOS, regenerate
-    from eglb.tasks import tasks
+    from eglb.scores import figures_algos, regenerate
+    from eglb.tasks import task, tasks
 
-    reference = regenerate(tasks(), FIGURES_ALGOS, progress=None)
+    for task_id in tasks():
+        reference = regenerate([task_id], figures_algos(task(task_id)), progress=None)
     write_pages(ROOT / "docs" / "benchmark", reference, ROOT / "leaderboard")
     return scores_at_a_glance(reference)
 
 
 def scores_at_a_glance(reference: dict) -> str:
     """One row per reference algorithm, one column per task: the normalized score ('-': not recorded)."""
-    from eglb.scores import FIGURES_ALGOS
+    from eglb.scores import figures_algos
+    from eglb.tasks import task
 
     names = list(reference["tasks"])
     header = ["algorithm", *(t.replace("history14-2024-", "2024 ").removesuffix("-v1") for t in names)]
     recorded = {t: reference["tasks"][t]["algorithms"] for t in names}
-    rows = [[f"`{a}`", *(f"{recorded[t][a]['score']:.1f}" if a in recorded[t] else "-" for t in names)] for a in FIGURES_ALGOS]
+    algos = dict.fromkeys(a for t in names for a in figures_algos(task(t)))
+    rows = [[f"`{a}`", *(f"{recorded[t][a]['score']:.1f}" if a in recorded[t] else "-" for t in names)] for a in algos]
     return markdown_table("Normalized scores of the reference algorithms (mean over each task's test episodes)", header, rows)
 
 
