@@ -27,7 +27,13 @@ hour-of-day means of the last ``max(level_hours, 168)`` hours, the seasonal rule
 Only levels are read from the episode, so a year with other price levels (2023 after 2022's crisis)
 shifts the prediction with it; only the shape of the cycle is carried over from the training years.
 A network that learned the tail's level as well (trained on 2021-2022 and tried on 2023) did worse
-than the seasonal rule: levels do not carry over across the 2022 to 2023 price shift.
+than the seasonal rule: levels do not carry over across the 2022 to 2023 price shift. Nor did a
+correction of the seasonal 14-day tail with a past (ridge regressions per signal, shared across
+regions, on the tail's hour-of-day means relative to the seasonal ones, from the last 1, 7 and 14 days,
+the same hours one and two weeks back, the current deviation and the published prices; trained on
+2021-2022): its tail means were a few percent closer to the truth on 2023, yet RHC did no better with
+them. What an oracle tail gains comes mostly from each region's price level over the tail hours, and
+that level is barely predictable from this information.
 
 A fitted tail is a folder: ``tail.json`` (format name and version, settings, series names, what it
 was fitted on) and ``profile.npz`` (the [12, 24, S] shape, read with ``allow_pickle=False``). The
