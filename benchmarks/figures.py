@@ -1051,7 +1051,7 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "speed-history": Section(_bench("bench_history"), 1, "loading history scenarios"),
     "speed-offline-classes": Section(_bench("bench_offline_classes"), 15, "eGLB-Off with many gateway classes"),
     "speed-rhc": Section(_bench("bench_rhc"), 2, "RHC and AFHC episode times"),
-    "speed-knobs": Section(_bench("bench_knobs_offline"), 6, "eGLB-Off with deferrable jobs against today's LP"),
+    "speed-knobs": Section(_bench("bench_knobs_offline"), 10, "eGLB-Off with deferrable jobs against today's LP"),
     "speed-ray": Section(
         _script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"),
         6,
