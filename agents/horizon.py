@@ -32,6 +32,11 @@ hours remain, w = stop - t are planned). Three rules (``tail``):
 
 When the window reaches the episode's end (stop = T) all three rules are the same exact problem.
 
+**The observed past.** With ``past=P`` the seasonal and learned tails also read the P observed hours
+before hour 0 that the scenario carries (:mod:`eglb.envs.past`), so early in an episode their
+hour-of-day means come from whole days instead of the few hours seen so far. The forecaster reads the
+past if it was built with its own ``past`` (a controller spec sets both: agents/rhc.py).
+
 **Acting on the true hour.** A plan's hours are feasible for the inputs it was solved with; the
 hour actually played is routed on the true workload by :func:`route_energy`: the planned region
 energies, rescaled to the true total load, are the targets of an exact routing of the true hour
@@ -48,7 +53,15 @@ import numpy as np
 from eglb.agents.offline import EGLBOffline
 from eglb.envs.errors import InputError
 from eglb.envs.flow import servable_scale
-from eglb.envs.forecast import Forecaster, input_rows, require_finite_forecast, signal_columns
+from eglb.envs.forecast import (
+    Forecaster,
+    check_past,
+    earliest_hour,
+    input_rows,
+    input_timestamps,
+    require_finite_forecast,
+    signal_columns,
+)
 from eglb.envs.routing import Router, split_energy
 from eglb.envs.scenario import Scenario
 
@@ -69,6 +82,7 @@ class WindowPlanner:
         tail_days: days of history averaged by the "seasonal" tail (and for the workload of the "learned" one).
         solver: the eGLB-Off solver of the window problems.
         tail_model: the learned tail (:class:`eglb.forecasts.tail.ProfileTail`) of the "learned" rule.
+        past: hours of the scenario's observed past the "seasonal" and "learned" tails read (0: none).
     """
 
     def __init__(
@@ -78,6 +92,7 @@ class WindowPlanner:
         tail_days: int = 7,
         solver: EGLBOffline | None = None,
         tail_model=None,
+        past: int = 0,
     ):
         if tail not in TAIL_RULES:
             raise InputError(f"tail rule must be one of {', '.join(TAIL_RULES)}, got {tail!r}")
@@ -92,6 +107,7 @@ class WindowPlanner:
         self.tail_model = tail_model
         self._columns_of: tuple = (None, None)  # (scenario, its learned-tail columns), matched once per scenario
         self.tail_days = int(tail_days)
+        self.past = check_past(past, "window planner")
         self.solver = solver if solver is not None else EGLBOffline()
         self.solves = 0
         self.solve_seconds = 0.0
@@ -133,7 +149,7 @@ class WindowPlanner:
         workload = signals["workload"]
         workload[:, 1:] *= servable_scale(workload[:, 1:], capacity[:, 1:], scenario.mask)[None, :]
         return scenario.with_changes(
-            timestamps=timestamps, capacity=capacity, name=f"{scenario.name} window {t}:{stop}", **signals
+            timestamps=timestamps, capacity=capacity, name=f"{scenario.name} window {t}:{stop}", past=None, **signals
         )
 
     def _tail_columns(self, scenario: Scenario) -> np.ndarray:
@@ -144,16 +160,16 @@ class WindowPlanner:
 
     def _seasonal_tail(self, scenario: Scenario, t: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Aggregated slots of hours stop .. T-1, one per hour of day present: rows [K, 3N+J], capacity [N, K]."""
-        first = max(0, t + 1 - 24 * self.tail_days)
-        history = input_rows(scenario, first, t + 1)  # [L, S], observed hours only
-        seen = hour_of_day(scenario.timestamps[first : t + 1])
+        first = max(earliest_hour(scenario, self.past, f"the {self.tail} tail"), t + 1 - 24 * self.tail_days)
+        history = input_rows(scenario, first, t + 1)  # [L, S], observed hours only (and the past given)
+        seen = hour_of_day(input_timestamps(scenario, first, t + 1))
         counts_seen = np.bincount(seen, minlength=24)
         sums = np.zeros((24, history.shape[1]))
         np.add.at(sums, seen, history)
         # An hour of day not yet observed takes the mean of everything observed.
         profile = np.where(counts_seen[:, None] > 0, sums / np.maximum(counts_seen, 1)[:, None], history.mean(axis=0))
         if self.tail == "learned":
-            profile = self.tail_model.predict(scenario, t, self._tail_columns(scenario))  # [24, S] by hour of day
+            profile = self.tail_model.predict(scenario, t, self._tail_columns(scenario), self.past)  # [24, S] by hour of day
         later = hour_of_day(scenario.timestamps[stop:])
         count = np.bincount(later, minlength=24)
         present = np.flatnonzero(count)

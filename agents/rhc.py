@@ -28,6 +28,7 @@ w >= 24 the prorate tail is slightly better.
     afhc:w=6,forecaster=persistence
     rhc:w=24,forecaster=learned,model=runs/forecaster,tail=seasonal,tail_days=7,seed=3
     rhc:w=24,forecaster=market,base=seasonal         published prices exactly, the rest seasonal-naive
+    rhc:w=48,forecaster=market,base=seasonal,past=336   the same, also reading the 336 observed hours before the episode
 
 ========================  =======================================================================
 key                       value
@@ -41,6 +42,9 @@ key                       value
 ``tail``                  none | prorate | seasonal | learned: the hours after the window (default seasonal)
 ``tail_days``             seasonal tail: days of history averaged, 1..366 (default 7)
 ``tail_model``            learned tail: a folder written by ``python -m eglb.forecasts.train_tail``
+``past``                  hours of the scenario's observed past (eglb.envs.past) read by the forecaster (if
+                          it reads history: seasonal, learned, a market on one of them) and by the seasonal
+                          and learned tails, 0..8784 (default 0: none); more than the scenario carries is an error
 ``seed``                  seed of the forecaster's random draws (noisy), 0..2**32-1 (default 0)
 ``name``                  the label in tables (default: the spec)
 ========================  =======================================================================
@@ -55,10 +59,10 @@ from eglb.agents.base import HourView, Policy
 from eglb.agents.horizon import TAIL_RULES, WindowPlanner, route_energy
 from eglb.agents.knob_horizon import FixedHorizons, KnobWindow, rhc_decision
 from eglb.envs.errors import InputError
-from eglb.envs.forecast import Forecaster
+from eglb.envs.forecast import Forecaster, earliest_hour, past_text
 from eglb.envs.scenario import Scenario
 from eglb.envs.validation import MAX_SEED, parse_number, parse_settings
-from eglb.forecasts.spec import PARAMETERS, build_forecaster
+from eglb.forecasts.spec import PARAMETERS, build_forecaster, reads_past
 
 CONTROLLERS = ("rhc", "afhc")
 DEFAULT_WINDOW = 24
@@ -66,6 +70,8 @@ DEFAULT_WINDOW = 24
 MAX_WINDOW = 8784
 DEFAULT_FORECASTER = "seasonal"
 DEFAULT_TAIL = "seasonal"
+#: The tail rules that read the observed past (``past=P``).
+PAST_TAILS = ("seasonal", "learned")
 
 
 class _ForecastControl(Policy):
@@ -82,12 +88,13 @@ class _ForecastControl(Policy):
         seed: int = 0,
         name: str | None = None,
         tail_model=None,
+        past: int = 0,
     ):
         super().__init__()
         if int(window) != window or window < 1:
             raise InputError(f"{self.kind}: window w must be a positive integer, got {window}")
         self.window = int(window)
-        self.planner = WindowPlanner(forecaster, tail, tail_days, tail_model=tail_model)
+        self.planner = WindowPlanner(forecaster, tail, tail_days, tail_model=tail_model, past=past)
         self.seed = int(seed)
         self.name = name or f"{self.kind}(w={self.window},{forecaster.name},tail={tail})"
 
@@ -97,8 +104,10 @@ class _ForecastControl(Policy):
 
     @property
     def information(self) -> str:
-        """The forecaster's information over the window, e.g. "published prices + seasonal-day forecasts, 24 h window"."""
-        return f"{self.forecaster.information}, {self.window} h window"
+        """The forecaster's information over the window, e.g. "published prices + seasonal-day forecasts, 24 h window"
+        ("..., 336 h past, 24 h window" when the forecaster or the tail reads the observed past)."""
+        tail_past = "" if self.forecaster.past else past_text(self.planner.past)
+        return f"{self.forecaster.information}{tail_past}, {self.window} h window"
 
     @property
     def clairvoyant(self) -> bool:
@@ -108,6 +117,8 @@ class _ForecastControl(Policy):
 
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
+        # Too little observed past is the spec's mistake: say so before the first plan.
+        earliest_hour(scenario, max(self.forecaster.past, self.planner.past), f"{self.name!r}")
         self.rng = np.random.default_rng(self.seed)
         self.planner.solves, self.planner.solve_seconds = 0, 0.0
         # Deferrable jobs and model choice enter the window LP (agents/knob_horizon.py).
@@ -128,6 +139,8 @@ class RHC(_ForecastControl):
         seed: seed of the forecaster's random draws (a new generator per episode).
         name: the label in tables.
         tail_model: the learned tail (:class:`eglb.forecasts.tail.ProfileTail`) of ``tail="learned"``.
+        past: hours of the scenario's observed past the seasonal and learned tails read (the forecaster
+            reads its own ``past``).
 
     ``info`` after each hour: ``solves`` (LPs so far this episode) and ``solve_seconds`` (their time).
     """
@@ -194,8 +207,8 @@ class AFHC(_ForecastControl):
 
 
 # ------------------------------------------------------------------------------------------ specs
-OWN_KEYS = ("w", "tail", "tail_days", "tail_model", "seed", "name")
-KEYS = ("forecaster", *OWN_KEYS) + tuple(sorted({p for ps in PARAMETERS.values() for p in ps}))
+OWN_KEYS = ("w", "tail", "tail_days", "tail_model", "seed", "name", "past")
+KEYS = ("forecaster", *OWN_KEYS) + tuple(sorted({p for ps in PARAMETERS.values() for p in ps} - set(OWN_KEYS)))
 
 
 def parse_controller_spec(text: str) -> tuple[str, dict[str, str]]:
@@ -221,14 +234,27 @@ def build_controller(kind: str, params: Mapping[str, str]) -> Policy:
         raise InputError(f"{kind}: unknown parameter {', '.join(unknown)} (expected among {', '.join(KEYS)})")
     forecaster_name = params.pop("forecaster", DEFAULT_FORECASTER)
     forecaster_params = {key: params.pop(key) for key in list(params) if key not in OWN_KEYS}
-    forecaster = build_forecaster(forecaster_name, forecaster_params)
     tail = params.get("tail", DEFAULT_TAIL)
     if tail not in TAIL_RULES:
         raise InputError(f"{kind}: tail={tail!r}; expected one of {', '.join(TAIL_RULES)}")
     numbers = {
-        key: parse_number(params.get(key, default), f"{kind}: {key}", int, 1 if key != "seed" else 0, high)
-        for key, default, high in (("w", DEFAULT_WINDOW, MAX_WINDOW), ("tail_days", 7, MAX_WINDOW // 24), ("seed", 0, MAX_SEED))
+        key: parse_number(params.get(key, default), f"{kind}: {key}", int, 0 if key in ("seed", "past") else 1, high)
+        for key, default, high in (
+            ("w", DEFAULT_WINDOW, MAX_WINDOW),
+            ("tail_days", 7, MAX_WINDOW // 24),
+            ("seed", 0, MAX_SEED),
+            ("past", 0, MAX_WINDOW),
+        )
     }
+    past = numbers["past"]
+    if past and reads_past(forecaster_name, forecaster_params):
+        forecaster_params["past"] = str(past)
+    elif past and tail not in PAST_TAILS:
+        raise InputError(
+            f"{kind}: past={past} is read by neither forecaster {forecaster_name!r} nor tail {tail!r} "
+            f"(forecasters seasonal, learned and market on one of them read it; tails {', '.join(PAST_TAILS)})"
+        )
+    forecaster = build_forecaster(forecaster_name, forecaster_params)
     if (tail == "learned") != ("tail_model" in params):
         raise InputError(f"{kind}: tail=learned needs tail_model=FOLDER (a learned tail), and only it takes one")
     tail_model = None
@@ -237,7 +263,10 @@ def build_controller(kind: str, params: Mapping[str, str]) -> Policy:
 
         tail_model = load_tail(params["tail_model"])
     policy = RHC if kind == "rhc" else AFHC
-    return policy(numbers["w"], forecaster, tail, numbers["tail_days"], numbers["seed"], params.get("name"), tail_model)
+    tail_past = past if tail in PAST_TAILS else 0
+    return policy(
+        numbers["w"], forecaster, tail, numbers["tail_days"], numbers["seed"], params.get("name"), tail_model, tail_past
+    )
 
 
 def controller_from_spec(text: str) -> Policy:

@@ -728,7 +728,7 @@ def _information_rows(result, order) -> list[list[str]]:
 
 
 #: The learned tails behind docs/results/learned-vs-classical.md: shipped with the package, one per training seed.
-REFERENCE_TAILS = ("history14-s0", "history14-s1", "history14-s2")
+REFERENCE_TAILS = ("history14/seed-0", "history14/seed-1", "history14/seed-2")
 #: RHC with the seasonal-day forecaster and the seasonal tail: the classical controller to beat (no oracle).
 RHC_SEASONAL = "rhc:w=24,forecaster=seasonal,tail=seasonal"
 #: The layer's budget: chosen on weeks 8 and 24 of 2023 (the selection year) among 0.02, 0.05 and 0.1.
@@ -760,8 +760,9 @@ def _ms_per_hour(rows, algo) -> float:
     return float(np.mean([r["ms_per_hour"] for r in rows if r["algo"] == algo]))
 
 
-def _learned_table(result, families: dict, information: dict) -> list[list[str]]:
-    """Rows of the history tables: one per family of specs (the training seeds of one policy)."""
+def _learned_table(result, families: dict, information: dict, reference_spec: str = RHC_SEASONAL) -> list[list[str]]:
+    """Rows of the history tables: one per family of specs (the training seeds of one policy); "weeks below"
+    counts the weeks each seed's policy is below ``reference_spec``."""
     from eglb.benchmark import SEASON_ORDER
 
     summary = {r["algo"]: r for r in result.summary}
@@ -769,7 +770,7 @@ def _learned_table(result, families: dict, information: dict) -> list[list[str]]
     weekly = {}
     for r in result.rows:
         weekly.setdefault(r["algo"], {})[r["window"]] = r["ratio_to_offline"]
-    reference = weekly[RHC_SEASONAL]
+    reference = weekly[reference_spec]
     rows = []
     for label, specs in families.items():
         means = [summary[s]["ratio_to_offline"] for s in specs]
@@ -780,7 +781,7 @@ def _learned_table(result, families: dict, information: dict) -> list[list[str]]
             [label, information[label], str(len(specs)), _seed_interval(means), f"{worst:.4f}"]
             + [_seed_interval([seasons[(s, name)] for s in specs]) for name in SEASON_ORDER]
             + [
-                "-" if label.startswith("RHC, seasonal tail") else f"{min(below)}..{max(below)} / {len(reference)}",
+                "-" if specs == [reference_spec] else f"{min(below)}..{max(below)} / {len(reference)}",
                 "-" if bound[0] is None else f"{min(bound)} / {summary[specs[0]]['windows']}",
                 f"{np.mean([_ms_per_hour(result.rows, s) for s in specs]):.1f}",
             ]
@@ -846,6 +847,68 @@ def information_benchmark() -> str:
     return table + "\n" + references
 
 
+#: Observed hours before each week that the controllers read with past=P (eglb.scenarios.HISTORY_PAST_HOURS).
+PAST = 336
+#: RHC with the published prices and the two weeks before each week (docs/guide/information.md), chosen on 2023.
+PAST_CLASSICAL = tuple(
+    f"rhc:w={w},{MARKET},tail={tail},past={PAST}"
+    for w in (24, 48)
+    for tail in ("prorate", "seasonal", f"seasonal,tail_days={PAST // 24}")
+)
+
+
+def _past_learned(window: int, tail: str) -> str:
+    return f"rhc:w={window},{MARKET},tail=learned,tail_model={tail},past={PAST}"
+
+
+def information_past() -> str:
+    """RHC with the observed past before each week: settings chosen on 2023's 13 weeks, then 2024's 52 weeks
+    with the classical choice, the learned tail (three reference tails) and the layer between them."""
+    from eglb.evaluation import FORECAST_CONTROLLERS
+
+    learned_candidates = tuple(_past_learned(w, f"reference:{REFERENCE_TAILS[0]}") for w in (24, 48))
+    candidates = (*PAST_CLASSICAL, *learned_candidates)
+    select = _history_benchmark(("eglb", FORECAST_CONTROLLERS[0], *candidates), "2023", INFORMATION_WEEKS, defaults=False)
+    means = {r["algo"]: r["ratio_to_offline"] for r in select.summary}
+    classical = min(PAST_CLASSICAL, key=means.get)
+    window = int(min(learned_candidates, key=means.get).split("w=")[1].split(",")[0])
+    text = markdown_table(
+        f"RHC with the {PAST} observed hours before each week, on 13 weeks of 2023 (weeks "
+        f"{', '.join(map(str, INFORMATION_WEEKS))}): J / J(eGLB-Off)",
+        [*INFORMATION_HEADER, "ms / hour"],
+        _information_rows(select, ("eglb", FORECAST_CONTROLLERS[0], *candidates)),
+    )
+    text += f"\nChosen on 2023: `{classical}` (classical) and the learned tail with w = {window}.\n\n"
+    learned = [_past_learned(window, f"reference:{t}") for t in REFERENCE_TAILS]
+    expert = classical.replace("rhc:", "rhc(", 1) + ")"
+    robust = [f"robust({spec},lambda={LEARNED_LAMBDA:g},expert={expert})" for spec in learned]
+    families = {
+        "eGLB (dual mirror descent)": ["eglb"],
+        "RHC without the past (the default)": [FORECAST_CONTROLLERS[0]],
+        f"RHC, {PAST} h past (classical choice)": [classical],
+        f"RHC, {PAST} h past, learned tail": learned,
+        f"robust(RHC learned tail, lambda={LEARNED_LAMBDA:g}, expert = the classical choice)": robust,
+    }
+    result = _history_benchmark(("eglb", FORECAST_CONTROLLERS[0], classical, *learned, *robust), "2024", defaults=False)
+    summary = {r["algo"]: r["information"] for r in result.summary}
+    information = {label: summary[specs[0]] for label, specs in families.items()}
+    columns = [
+        "policy",
+        "information",
+        "seeds",
+        "mean",
+        "worst week",
+        *INFORMATION_HEADER[5:],
+        "weeks below the classical choice",
+    ]
+    columns += ["within bound", "ms / hour"]
+    return text + markdown_table(
+        "Test year 2024, all 52 weeks: J / J(eGLB-Off) (14 complete zones; learned rows: mean over the three reference tails ± 95 % CI)",
+        columns,
+        _learned_table(result, families, information, classical),
+    )
+
+
 def forecast_errors_history() -> str:
     """Forecasters' errors on the history's 2023 next to the published figures (trains the learned forecasters)."""
     return _script(
@@ -858,22 +921,25 @@ def leaderboard() -> str:
     """Regenerate the reference scores of every task, write the leaderboard and task pages
     (docs/benchmark/) with the entries in leaderboard/, and return the scores at a glance."""
     from eglb.leaderboard import write_pages
-    from eglb.scores import FIGURES_ALGOS, regenerate
-    from eglb.tasks import tasks
+    from eglb.scores import figures_algos, regenerate
+    from eglb.tasks import task, tasks
 
-    reference = regenerate(tasks(), FIGURES_ALGOS, progress=None)
+    for task_id in tasks():
+        reference = regenerate([task_id], figures_algos(task(task_id)), progress=None)
     write_pages(ROOT / "docs" / "benchmark", reference, ROOT / "leaderboard")
     return scores_at_a_glance(reference)
 
 
 def scores_at_a_glance(reference: dict) -> str:
     """One row per reference algorithm, one column per task: the normalized score ('-': not recorded)."""
-    from eglb.scores import FIGURES_ALGOS
+    from eglb.scores import figures_algos
+    from eglb.tasks import task
 
     names = list(reference["tasks"])
     header = ["algorithm", *(t.replace("history14-2024-", "2024 ").removesuffix("-v1") for t in names)]
     recorded = {t: reference["tasks"][t]["algorithms"] for t in names}
-    rows = [[f"`{a}`", *(f"{recorded[t][a]['score']:.1f}" if a in recorded[t] else "-" for t in names)] for a in FIGURES_ALGOS]
+    algos = dict.fromkeys(a for t in names for a in figures_algos(task(t)))
+    rows = [[f"`{a}`", *(f"{recorded[t][a]['score']:.1f}" if a in recorded[t] else "-" for t in names)] for a in algos]
     return markdown_table("Normalized scores of the reference algorithms (mean over each task's test episodes)", header, rows)
 
 
@@ -1002,6 +1068,9 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     ),
     "information-select": Section(information_select, 60, "RHC and AFHC settings with the published prices, on 2023"),
     "information-benchmark": Section(information_benchmark, 60, "RHC and AFHC with the published prices on 2024's 52 weeks"),
+    "information-past": Section(
+        information_past, 90, "RHC with the observed past before each week: chosen on 2023, tested on 2024"
+    ),
     "leaderboard": Section(leaderboard, 120, "reference scores of every task, the leaderboard and task pages"),
     "learned": Section(
         learned,

@@ -39,7 +39,7 @@ from eglb.evaluation import (
     write_fill_report,
 )
 from eglb.registry import CLASSICAL, split_specs
-from eglb.scenarios import history_scenario, is_history_folder, named_windows
+from eglb.scenarios import history_scenario, is_history_folder, named_windows, with_observed_past
 
 #: The benchmarks evaluate.py --benchmark knows.
 BENCHMARKS = ("history",)
@@ -251,7 +251,8 @@ def benchmark(config: BenchmarkConfig, mapper: Mapper | None = None) -> Benchmar
     out = _check_out(evaluation, BENCHMARK_FILES)
     scenario_config = evaluation.scenario
     year = scenario_config.years or TEST_YEAR
-    scenario = history_scenario(scenario_config, years=year)
+    # Each window carries the hours observed before it (read only by specs with past=P).
+    scenario = with_observed_past(history_scenario(scenario_config, years=year), scenario_config)
     require_market_rules(built, scenario)
     count = scenario.n_hours // config.window_hours
     if count == 0:

@@ -26,6 +26,7 @@ from eglb.evaluation import Mapper, _check_out
 from eglb.registry import AlgorithmOptions, split_specs
 from eglb.scores import (
     REFERENCE_ALGOS,
+    anchor_drift,
     load_reference,
     reference_anchors,
     run_task,
@@ -39,9 +40,6 @@ SUBMISSION_FORMAT = "eglb-leaderboard-submission/1"
 #: Numbers every entry's summary must hold (finite), and the longest algorithm name a page shows.
 SUMMARY_NUMBERS = ("score", "score_ci_low", "score_ci_high", "score_iqm", "ratio_to_offline", "ratio_worst")
 MAX_NAME = 200
-#: Relative difference between a run's anchors (J of GLB-Cost and eGLB-Off) and the recorded ones
-#: above which the run is not comparable with the reference scores (solver tolerance is far below).
-ANCHOR_TOLERANCE = 1e-6
 COLUMNS = ("algo", "score", "score_iqm", "ratio_to_offline", "ratio_worst", "par_water", "par_carbon", "ms_per_hour")
 
 
@@ -97,19 +95,13 @@ def check_anchors(task_id: str, rows: Sequence[dict]) -> None:
     except InputError:
         warnings.warn(f"no reference scores recorded for {task_id}: scores use this run's own anchors", stacklevel=2)
         return
-    for row in rows:
-        J_ref, J_opt = anchors.get(row["episode"], (None, None))
-        if (
-            J_ref is None
-            or abs(row["J_ref"] - J_ref) > ANCHOR_TOLERANCE * abs(J_ref)
-            or abs(row["J_opt"] - J_opt) > ANCHOR_TOLERANCE * abs(J_opt)
-        ):
-            warnings.warn(
-                f"{task_id} episode {row['episode']}: GLB-Cost / eGLB-Off differ from the recorded reference "
-                "(another code or data version): these scores are not comparable with the leaderboard's",
-                stacklevel=2,
-            )
-            return
+    drifted = anchor_drift(anchors, rows)
+    if drifted is not None:
+        warnings.warn(
+            f"{task_id} episode {drifted}: GLB-Cost / eGLB-Off differ from the recorded reference "
+            "(another code or data version): these scores are not comparable with the leaderboard's",
+            stacklevel=2,
+        )
 
 
 def entry(task_id: str, summary: dict, rows: Sequence[dict], command: str) -> dict:
@@ -119,7 +111,9 @@ def entry(task_id: str, summary: dict, rows: Sequence[dict], command: str) -> di
         "task": task_id,
         "algo": summary["algo"],
         "summary": summary,
-        "per_episode": [{k: r[k] for k in ("episode", "J", "score", "ratio_to_offline") if k in r} for r in rows],
+        "per_episode": [
+            {k: r[k] for k in ("episode", "seed", "J", "score", "ratio_to_offline") if r.get(k) is not None} for r in rows
+        ],
         "command": command,
         "eglb_version": metadata.version("eglb"),
         "date": str(date.today()),

@@ -7,7 +7,9 @@ Grammar of one algorithm spec (``evaluate.py --algos`` takes a comma-separated l
                                         docs/model/flexibility.md); eGLB with one rule replaced
     rhc:w=24,forecaster=seasonal,tail=seasonal | afhc:w=6,...           forecast-driven control (agents/rhc.py;
                                         also rhc(w=24, ...)); keys w, forecaster, base, noise, period, model, tail,
-                                        tail_days, seed (forecaster=market,base=seasonal: published prices)
+                                        tail_days, tail_model, past, seed (forecaster=market,base=seasonal: published
+                                        prices; past=336: the observed hours before the episode);
+                                        tail_model=GROUP of train_tail --seeds stands for every seed's tail
     KIND:RUN_FOLDER                     a policy trained by train.py (KIND: the run's algorithm, e.g. ppo, bc);
                                         KIND:GROUP of train.py --seeds stands for every seed's policy (seed_members)
     sb3:ALGO:MODEL.zip[@ENV_ID]         a stable-baselines3 model trained elsewhere on one of our registered
@@ -170,6 +172,8 @@ def seed_members(spec: str) -> list[tuple[int | None, str]]:
         parts = split_specs(spec[len("robust(") : -1])
         settings = "".join("," + part for part in parts[1:])
         return [(seed, f"robust({inner}{settings})") for seed, inner in seed_members(parts[0])]
+    if re.match(r"^(rhc|afhc)\s*[:(]", spec):
+        return _tail_seed_members(spec)
     kind, sep, folder = spec.partition(":")
     if not sep or kind not in ALGOS:
         return [(None, spec)]
@@ -182,6 +186,18 @@ def seed_members(spec: str) -> list[tuple[int | None, str]]:
         return [(read_run_config(folder).seed, spec)]
     except InputError:
         return [(None, spec)]
+
+
+def _tail_seed_members(spec: str) -> list[tuple[int | None, str]]:
+    """A controller whose ``tail_model`` is a tail group (``train_tail --seeds``) stands for the
+    controller with each member's tail, labelled with its seed; any other controller for itself."""
+    from eglb.forecasts.tail import tail_group
+
+    found = re.search(r"(?:^|[,:(])\s*tail_model\s*=\s*([^,)]+)", spec)
+    members = tail_group(found.group(1).strip()) if found else None
+    if members is None:
+        return [(None, spec)]
+    return [(seed, spec[: found.start(1)] + member + spec[found.end(1) :]) for seed, member in members]
 
 
 def build_robust(spec: str, options: AlgorithmOptions) -> RobustPolicy:

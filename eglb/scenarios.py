@@ -180,6 +180,29 @@ def history_scenario(config: ScenarioConfig, years: str | None = None, hours=Non
     )
 
 
+#: Observed hours before each window that the history benchmark's and the history tasks' windows carry (two
+#: weeks): what forecasters and tail rules read when their spec says ``past=P`` (docs/guide/information.md).
+HISTORY_PAST_HOURS = 336
+
+
+def with_observed_past(year: Scenario, config: ScenarioConfig, hours: int = HISTORY_PAST_HOURS) -> Scenario:
+    """A history scenario of whole UTC years carrying the ``hours`` observed before its first hour: the last
+    hours of the previous year, loaded from the same folder with the same ``config`` (regions, workload
+    model and seed: the previous year as a benchmark of that year sees it). Every window of the result
+    (:meth:`Scenario.window`, :func:`named_windows`) carries the ``hours`` before the window. Without the
+    previous year in the folder (2021, the first year of the shared history), the scenario as it is: its
+    windows carry no past.
+    """
+    from eglb.envs.past import ObservedPast
+    from eglb.importers.history import has_year
+
+    previous = int(str(year.timestamps[0].astype("datetime64[Y]"))) - 1
+    if not has_year(config.traces, config.regions, previous):
+        return year
+    before = history_scenario(config, years=str(previous))
+    return year.with_changes(past=ObservedPast.of_hours(before, before.n_hours - hours, before.n_hours))
+
+
 def named_windows(scenario: Scenario, hours: int, starts) -> list[Scenario]:
     """The windows ``[start, start + hours)`` of ``scenario`` for each start, each named after its first hour."""
     windows = []

@@ -33,12 +33,15 @@ import numpy as np
 
 from eglb.envs.errors import InputError
 from eglb.envs.files import atomic_write_json, read_json
-from eglb.evaluation import FORECAST_CONTROLLERS, Mapper, local_map
-from eglb.registry import AlgorithmOptions, build
+from eglb.evaluation import FORECAST_CONTROLLERS, Mapper, check_specs, local_map
+from eglb.registry import AlgorithmOptions
 from eglb.tasks import Episode, Task, task
 
 REFERENCE_FILE = Path(__file__).with_name("reference_scores.json")
 FORMAT = "eglb-reference-scores/1"
+#: Relative difference between a run's anchors (J of GLB-Cost and eGLB-Off) and the recorded ones
+#: above which the run is not comparable with the reference scores (solver tolerance is far below).
+ANCHOR_TOLERANCE = 1e-6
 #: The reference policy of the score's zero.
 REFERENCE = "glb-cost"
 OPTIMUM = "eglb-off"
@@ -54,9 +57,34 @@ REFERENCE_ALGOS = (
     "rhc:w=24,forecaster=seasonal,tail=seasonal",
     "afhc:w=24,forecaster=seasonal,tail=seasonal",
 )
-#: What ``make figures`` records: the above and RHC and AFHC with the default information (the markets'
-#: published prices and seasonal-day forecasts, eglb.evaluation.FORECAST_CONTROLLERS).
-FIGURES_ALGOS = (*REFERENCE_ALGOS, *FORECAST_CONTROLLERS)
+#: The shipped tail group (forecasts/reference/, three training seeds) fitted for the regions of each
+#: task's data: the 14 zones (history and its generator) or the published set's 10 regions.
+REFERENCE_TAIL_GROUPS = {
+    "history14": "reference:history14",
+    "synthetic14": "reference:history14",
+    "eglb2022": "reference:published10",
+    "synthetic": "reference:published10",
+}
+#: The layer's budget in the learning-augmented reference (the value chosen on 2023 in
+#: docs/results/learned-vs-classical.md).
+LEARNED_LAMBDA = 0.1
+
+
+def learned_references(chosen: Task) -> tuple[str, ...]:
+    """The learning-augmented reference policies of a task, with the same information as the strongest
+    classical controller (FORECAST_CONTROLLERS[0]: the markets' published prices, seasonal-day forecasts
+    of the rest): RHC whose tail is learned (the task's reference tail group: one row per training
+    seed), and the layer around it with that classical RHC as its expert (J <= (1 + lambda) J(RHC) + B)."""
+    group = REFERENCE_TAIL_GROUPS[chosen.card()["data"]]
+    learned = f"rhc:w=24,forecaster=market,base=seasonal,tail=learned,tail_model={group}"
+    kind, _, settings = FORECAST_CONTROLLERS[0].partition(":")
+    return (learned, f"robust({learned},lambda={LEARNED_LAMBDA:g},expert={kind}({settings}))")
+
+
+def figures_algos(chosen: Task) -> tuple[str, ...]:
+    """What ``make figures`` records on a task: the reference algorithms, RHC and AFHC with the default
+    information (eglb.evaluation.FORECAST_CONTROLLERS) and the learning-augmented references."""
+    return (*REFERENCE_ALGOS, *FORECAST_CONTROLLERS, *learned_references(chosen))
 
 
 def normalized_score(J, J_ref, J_opt) -> np.ndarray:
@@ -70,7 +98,8 @@ def normalized_score(J, J_ref, J_opt) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------ running
 def episode_rows(specs: Sequence[str], options: AlgorithmOptions, episode: Episode) -> list[dict]:
-    """Every spec (plus GLB-Cost and eGLB-Off, which anchor the score) on one episode: one row per spec."""
+    """Every spec (plus GLB-Cost and eGLB-Off, which anchor the score) on one episode: one row per spec
+    and training seed (a run group or tail group has one per seed, ``seed`` set; else ``seed`` None)."""
     from eglb.evaluation import run_case
 
     anchors = [s for s in (REFERENCE, OPTIMUM) if s not in specs]
@@ -78,12 +107,13 @@ def episode_rows(specs: Sequence[str], options: AlgorithmOptions, episode: Episo
     J_ref = next(r.metrics.J for r in results if r.name == REFERENCE)
     hours = episode.case.scenario.n_hours
     rows = []
-    for result in results[: len(specs)]:
+    for result in results[: len(results) - len(anchors)]:  # a group's seeds are one result each
         m = result.metrics
         rows.append(
             {
                 "episode": episode.id,
                 "algo": result.name,
+                "seed": result.seed,
                 "J": m.J,
                 "J_ref": J_ref,
                 "J_opt": offline_J,
@@ -109,8 +139,7 @@ def run_task(
 ) -> list[dict]:
     """Every spec on every test episode of a task (one mapped item per episode): rows as :func:`episode_rows`."""
     options = options or AlgorithmOptions()
-    for spec in specs:  # a bad spec fails before any episode is built
-        build(spec, options)
+    check_specs(specs, options)  # a bad spec (or a group's member) fails before any episode is built
     episodes = chosen.test_episodes()
     if progress:
         progress(f"{chosen.id}: {len(specs)} algorithms on {len(episodes)} test episodes")
@@ -211,23 +240,42 @@ def reference_anchors(task_id: str, reference: Mapping | None = None) -> dict[st
     return {e["episode"]: (e["J_ref"], e["J_opt"]) for e in recorded["episodes"]}
 
 
+def anchor_drift(anchors: Mapping[str, tuple[float, float]], rows: Sequence[dict]) -> str | None:
+    """The first episode of ``rows`` whose J of GLB-Cost or eGLB-Off differs from the recorded
+    ``anchors`` (episode -> (J_ref, J_opt)) by more than ANCHOR_TOLERANCE, relative; None when all agree."""
+    for row in rows:
+        J_ref, J_opt = anchors.get(row["episode"], (None, None))
+        if (
+            J_ref is None
+            or abs(row["J_ref"] - J_ref) > ANCHOR_TOLERANCE * abs(J_ref)
+            or abs(row["J_opt"] - J_opt) > ANCHOR_TOLERANCE * abs(J_opt)
+        ):
+            return row["episode"]
+    return None
+
+
 def task_reference(chosen: Task, rows: Sequence[dict], seconds: float) -> dict:
     """The reference file's entry of one task: per episode its anchors, per algorithm its rows and summary."""
     episodes = list(dict.fromkeys(r["episode"] for r in rows))
     first = {e: next(r for r in rows if r["episode"] == e) for e in episodes}
-    keep = ("J", "score", "ratio_to_offline", "par_water", "par_carbon", "ms_per_hour")
     return {
         "card": chosen.card(),
         "seconds": round(seconds, 1),
         "episodes": [{"episode": e, "J_ref": first[e]["J_ref"], "J_opt": first[e]["J_opt"]} for e in episodes],
         "algorithms": {
-            row["algo"]: {
-                **row,
-                "per_episode": {r["episode"]: {k: r[k] for k in keep} for r in rows if r["algo"] == row["algo"]},
-            }
-            for row in summarize(rows)
+            row["algo"]: {**row, **_per_episode([r for r in rows if r["algo"] == row["algo"]])} for row in summarize(rows)
         },
     }
+
+
+def _per_episode(rows: Sequence[dict]) -> dict:
+    """An algorithm's recorded rows: ``per_episode`` (episode -> values) for one run, ``per_seed`` (seed ->
+    episode -> values) for the training seeds of a group."""
+    keep = ("J", "score", "ratio_to_offline", "par_water", "par_carbon", "ms_per_hour")
+    seeds = list(dict.fromkeys(r.get("seed") for r in rows))
+    if seeds == [None]:
+        return {"per_episode": {r["episode"]: {k: r[k] for k in keep} for r in rows}}
+    return {"per_seed": {str(s): {r["episode"]: {k: r[k] for k in keep} for r in rows if r.get("seed") == s} for s in seeds}}
 
 
 def regenerate(
@@ -236,18 +284,42 @@ def regenerate(
     path: str | Path | None = None,
     mapper: Mapper | None = None,
     progress: Callable[[str], None] | None = print,
+    add: bool = False,
 ) -> dict:
-    """Recompute the reference scores of ``task_ids`` and write them into the file (other tasks' entries kept)."""
+    """Recompute the reference scores of ``task_ids`` and write them into the file (other tasks' entries kept).
+
+    With ``add``, ``specs`` join the algorithms recorded on each task (a recorded algorithm of the same
+    name is replaced), provided this run's anchors (J of GLB-Cost and eGLB-Off on every episode) equal
+    the recorded ones: scores measured by different versions of the code or data are never mixed.
+    """
     path = Path(path) if path is not None else REFERENCE_FILE
     try:
         content = load_reference(path)
     except InputError:
+        if add:
+            raise
         content = {"format": FORMAT, "tasks": {}}
     for task_id in task_ids:
         chosen = task(task_id)
+        recorded = content["tasks"].get(chosen.id)
+        if add and recorded is None:
+            raise InputError(f"{path} records nothing for {chosen.id} to add to: regenerate the task without --add first")
         started = time.perf_counter()
         rows = run_task(chosen, specs, mapper=mapper, progress=progress)
-        content["tasks"][chosen.id] = task_reference(chosen, rows, time.perf_counter() - started)
+        entry = task_reference(chosen, rows, time.perf_counter() - started)
+        if add:
+            drifted = anchor_drift({e["episode"]: (e["J_ref"], e["J_opt"]) for e in recorded["episodes"]}, rows)
+            if drifted is not None or len(entry["episodes"]) != len(recorded["episodes"]):
+                raise InputError(
+                    f"{chosen.id}: GLB-Cost or eGLB-Off on episode {drifted} differ from the recorded ones (another code "
+                    "or data version): regenerate the whole task (without --add), bumping its version if its scores changed"
+                )
+            entry = {
+                **recorded,
+                "seconds": round(recorded["seconds"] + entry["seconds"], 1),
+                "algorithms": {**recorded["algorithms"], **entry["algorithms"]},
+            }
+        content["tasks"][chosen.id] = entry
         content.update(
             measured=str(date.today()),
             machine=f"{platform.machine()}, {platform.processor() or platform.system()}",

@@ -133,7 +133,7 @@ class Task:
             start, end = split.hours
             scenarios = [(f"hours-{start}-{end}", _published(self.setting).window(start, end))]
         else:
-            year = _history_year(split.years)
+            year = _history_year_with_past(split.years)
             count = year.n_hours // self.episode_hours
             indices = tuple(range(count)) if split.windows is None else split.windows
             if max(indices) >= count:
@@ -208,12 +208,28 @@ def _synthetic(data: str, seed: int, hours: int) -> Scenario:
     return make_history_synthetic(seed=seed, hours=hours, zones="complete14")
 
 
+def _history_config():
+    """The history tasks' data: the shared history folder, the 14 complete zones, the default loads."""
+    from eglb.importers.paths import default_history_path
+    from eglb.scenarios import ScenarioConfig
+
+    return ScenarioConfig(traces=str(default_history_path()), regions="complete14")
+
+
 @lru_cache(maxsize=2)
 def _history_year(years: str) -> Scenario:
-    from eglb.importers.paths import default_history_path
-    from eglb.scenarios import ScenarioConfig, history_scenario
+    from eglb.scenarios import history_scenario
 
-    return history_scenario(ScenarioConfig(traces=str(default_history_path()), regions="complete14"), years=years)
+    return history_scenario(_history_config(), years=years)
+
+
+@lru_cache(maxsize=2)
+def _history_year_with_past(years: str) -> Scenario:
+    """The years carrying the hours observed before them, so that each window carries the hours before it
+    (eglb.scenarios.with_observed_past; read only by specs with past=P: the scores do not change)."""
+    from eglb.scenarios import with_observed_past
+
+    return with_observed_past(_history_year(years), _history_config())
 
 
 def _history_window(year: Scenario, index: int, hours: int) -> Scenario:

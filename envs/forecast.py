@@ -5,6 +5,12 @@ hours ``0..t``: the current hour is observed exactly, as the environment's obser
 It predicts the hours ``t+1 .. t+horizon``; lead ``k`` (1-based) is hour ``t + k``. Capacities and the
 mask are the operator's own plant and are not forecast.
 
+**The observed past.** A forecaster built with ``past=P`` (:attr:`Forecaster.past`) also reads the P
+hours before hour 0 that the scenario carries (:class:`eglb.envs.past.ObservedPast`), as hours
+``-P .. -1``: :func:`input_rows` and :func:`input_timestamps` serve negative hours from it, and
+:func:`earliest_hour` is where a reader's history begins. With ``past=0`` (every forecaster's default)
+nothing before hour 0 is read, whatever the scenario carries.
+
 **Layout.** Forecasts travel as float arrays ``[horizon, 3N + J]``, hour-major, with the columns in
 the order of the environment's observation: price (N, USD/MWh), carbon intensity (N, t/MWh), water
 intensity (N, m^3/MWh), workload (J, MW). :class:`Forecast` names the four blocks ([N, horizon] and
@@ -32,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from eglb.envs.errors import InputError
+from eglb.envs.limits import MAX_WINDOW_HOURS
 from eglb.envs.scenario import Scenario
 
 #: The signal blocks of a forecast row, in column order (the first three have N columns, workload J).
@@ -49,12 +56,58 @@ def signal_columns(scenario: Scenario) -> dict[str, slice]:
     return {"price": slice(0, n), "carbon": slice(n, 2 * n), "water": slice(2 * n, 3 * n), "workload": slice(3 * n, 3 * n + j)}
 
 
+def earliest_hour(scenario: Scenario, past: int, reader: str) -> int:
+    """``-past``: the first hour a reader given ``past`` hours of observed past may read (0: hour 0).
+
+    Raises InputError naming ``reader`` (e.g. "forecaster 'seasonal-day'") when the scenario carries fewer."""
+    if past > scenario.past_hours:
+        raise InputError(
+            f"{reader} reads past={past} observed hours before the episode, but scenario {scenario.name!r} carries "
+            f"{scenario.past_hours} (the history benchmark's and tasks' windows carry a past; other scenarios none)"
+        )
+    return -int(past)
+
+
+def check_past(past, owner: str) -> int:
+    """``past`` as hours of observed past a reader may read: an integer 0 .. MAX_WINDOW_HOURS, else InputError."""
+    if isinstance(past, bool) or not isinstance(past, (int, np.integer)) or not 0 <= past <= MAX_WINDOW_HOURS:
+        raise InputError(f"{owner}: past must be an integer number of hours in 0..{MAX_WINDOW_HOURS}, got {past!r}")
+    return int(past)
+
+
 def input_rows(scenario: Scenario, start: int, stop: int) -> np.ndarray:
-    """The true inputs of hours ``start <= h < stop`` as rows: float [stop - start, 3N + J]."""
-    window = slice(start, stop)
+    """The true inputs of hours ``start <= h < stop`` as rows: float [stop - start, 3N + J].
+
+    Negative hours are the scenario's observed past (hour -1 is the hour before hour 0); asking for more
+    past than it carries raises InputError."""
+    if start >= 0:
+        return _rows(scenario, slice(start, stop))
+    past = scenario.past
+    earliest_hour(scenario, -start, f"hours {start}:{stop}")
+    rows = _rows(past, slice(past.hours + start, past.hours + min(stop, 0)))
+    return rows if stop <= 0 else np.concatenate([rows, _rows(scenario, slice(0, stop))])
+
+
+def _rows(source, window: slice) -> np.ndarray:
+    """The four signals of ``source`` (a scenario or its past) over ``window`` as rows [hours, 3N + J]."""
     return np.concatenate(
-        [scenario.price[:, window], scenario.carbon[:, window], scenario.water[:, window], scenario.workload[:, window]]
+        [source.price[:, window], source.carbon[:, window], source.water[:, window], source.workload[:, window]]
     ).T
+
+
+def input_timestamps(scenario: Scenario, start: int, stop: int) -> np.ndarray:
+    """[stop - start] datetime64[s] timestamps of hours ``start <= h < stop`` (negative: the observed past, as
+    :func:`input_rows`)."""
+    if start >= 0:
+        return scenario.timestamps[start:stop]
+    earliest_hour(scenario, -start, f"hours {start}:{stop}")
+    past = scenario.past.timestamps[scenario.past.hours + start : scenario.past.hours + min(stop, 0)]
+    return past if stop <= 0 else np.concatenate([past, scenario.timestamps[:stop]])
+
+
+def past_text(hours: int) -> str:
+    """What a table's information column adds for ``hours`` of observed past: ", 336 h past" ("" for none)."""
+    return f", {hours} h past" if hours else ""
 
 
 @dataclass(frozen=True)
@@ -113,10 +166,13 @@ class Forecaster(ABC):
     Attributes:
         name: the label in tables.
         clairvoyant: True for references that read the hours they predict (never a real forecast).
+        past: hours of the scenario's observed past it reads (0: none; set by forecasters that read
+            history, from their spec's ``past=P``).
     """
 
     name: str = "forecaster"
     clairvoyant: bool = False
+    past: int = 0
 
     @abstractmethod
     def predict(self, scenario: Scenario, t: int, horizon: int, rng: np.random.Generator | None) -> np.ndarray:
@@ -133,8 +189,10 @@ class Forecaster(ABC):
 
     @property
     def information(self) -> str:
-        """What the forecast knows, for tables: "seasonal-day forecasts", "oracle: perfect forecasts"."""
-        return f"oracle: {self.name} forecasts" if self.clairvoyant else f"{self.name} forecasts"
+        """What the forecast knows, for tables: "seasonal-day forecasts", "oracle: perfect forecasts",
+        "seasonal-day forecasts, 336 h past"."""
+        text = f"{self.name} forecasts{past_text(self.past)}"
+        return f"oracle: {text}" if self.clairvoyant else text
 
     def forecast(self, scenario: Scenario, t: int, horizon: int, rng: np.random.Generator | None = None) -> Forecast:
         """The forecast made at hour t, by signal."""

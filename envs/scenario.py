@@ -19,6 +19,7 @@ import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.flexibility import Jobs, ModelChoice, spare_capacity
 from eglb.envs.flow import FEASIBILITY_TOLERANCE, MAX_HALL_CLASSES, hall_sets, servable_scale
+from eglb.envs.past import ONE_HOUR, ObservedPast
 from eglb.envs.validation import (
     MAX_MAGNITUDE,
     as_float_array,
@@ -89,6 +90,10 @@ class Scenario:
         jobs: deferrable jobs (:class:`eglb.envs.flexibility.Jobs`), or None: none.
         models: the models that may serve the load (:class:`eglb.envs.flexibility.ModelChoice`),
             or None: the workload's own model only.
+        past: the observed inputs of the hours right before hour 0 (:class:`eglb.envs.past.ObservedPast`:
+            price, carbon, water [N, P], workload [J, P], consecutive hours ending one hour before
+            ``timestamps[0]``), or None: none. Only forecasters and tail rules whose spec says ``past=P``
+            read it; it takes no part in the objective.
     """
 
     regions: tuple[str, ...]
@@ -106,6 +111,7 @@ class Scenario:
     metadata: dict = field(default_factory=dict, compare=False)
     jobs: Jobs | None = None
     models: ModelChoice | None = None
+    past: ObservedPast | None = None
 
     def __post_init__(self) -> None:
         regions = tuple(str(r) for r in self.regions)
@@ -198,6 +204,7 @@ class Scenario:
         if not isinstance(self.metadata, Mapping):
             raise InputError(f"argument 'metadata' must be a mapping, got {type(self.metadata).__name__}")
         object.__setattr__(self, "metadata", dict(self.metadata))
+        self._check_past()
         self._check_hourly_feasibility()
         self._check_knobs()
 
@@ -216,6 +223,11 @@ class Scenario:
 
     def __len__(self) -> int:
         return self.n_hours
+
+    @property
+    def past_hours(self) -> int:
+        """P, the observed hours before hour 0 the scenario carries (0: none)."""
+        return 0 if self.past is None else self.past.hours
 
     @cached_property
     def total_workload(self) -> np.ndarray:
@@ -267,6 +279,8 @@ class Scenario:
         }
         if self.jobs is not None:  # the jobs whose whole window lies in the window
             sliced["jobs"] = self.jobs.window(start, stop)
+        if self.past is not None:  # as many observed hours before the window as before hour 0
+            sliced["past"] = self.past.before(self, start)
         return replace(self, **sliced)
 
     def __getitem__(self, hours: slice) -> Scenario:
@@ -293,10 +307,35 @@ class Scenario:
             f"{'full' if self.full_mask else 'partial'} mask, mu_water={self.mu_water}, mu_carbon={self.mu_carbon}"
             + (f", {self.jobs.count} jobs" if self.jobs is not None else "")
             + (f", {self.models.count} models" if self.models is not None else "")
+            + (f", {self.past_hours} h past" if self.past is not None else "")
             + ")"
         )
 
     # ----------------------------------------------------------------------------------- feasibility
+    def _check_past(self) -> None:
+        """The past's rows match the regions and gateways, and its last hour is the hour before hour 0."""
+        if self.past is None:
+            return
+        if not isinstance(self.past, ObservedPast):
+            raise InputError(f"argument 'past' must be an eglb.envs.past.ObservedPast or None, got {type(self.past).__name__}")
+        for name, rows in (
+            ("price", self.n_regions),
+            ("carbon", self.n_regions),
+            ("water", self.n_regions),
+            ("workload", self.n_gateways),
+        ):
+            if getattr(self.past, name).shape[0] != rows:
+                raise InputError(
+                    f"past.{name} has {getattr(self.past, name).shape[0]} rows, expected {rows} (one per "
+                    f"{'gateway' if name == 'workload' else 'region'})"
+                )
+        last, first = self.past.timestamps[-1], self.timestamps[0]
+        if last + ONE_HOUR != first:
+            raise InputError(
+                f"the past's last hour ({np.datetime_as_string(last, unit='m')}) must be the hour before the scenario's "
+                f"first ({np.datetime_as_string(first, unit='m')})"
+            )
+
     def _check_knobs(self) -> None:
         """Check the jobs and the model choice against the scenario (each job alone; all jobs together
         is an LP: :func:`eglb.agents.deliverable.check_deliverable`)."""

@@ -33,7 +33,6 @@ from eglb.envs.calibration import PRICE_FLOOR_MARGIN, load_calibration
 from eglb.envs.eglb2022 import REGIONS, setting_mask
 from eglb.envs.errors import InputError
 from eglb.envs.scenario import Scenario, hourly_timestamps
-from scipy.signal import lfilter
 
 #: Seeds below this are reserved for held-out evaluation; training sources draw from above it.
 HELD_OUT_SEEDS = 1000
@@ -66,11 +65,13 @@ def correlated_ar1(rng: np.random.Generator, spread, autocorrelation, correlatio
     values, vectors = np.linalg.eigh(np.asarray(correlation, dtype=float))
     root = vectors * np.sqrt(np.clip(values, 0.0, None))  # root @ root.T == correlation (PSD part)
     shocks = root @ rng.standard_normal((len(spread), steps + 1))
+    innovations = (spread * np.sqrt(1.0 - phi**2))[:, None] * shocks[:, 1:]
     out = np.empty((len(spread), steps))
-    for k in range(len(spread)):
-        initial = spread[k] * shocks[k, 0]
-        innovations = spread[k] * np.sqrt(1.0 - phi[k] ** 2) * shocks[k, 1:]
-        out[k], _ = lfilter([1.0], [1.0, -phi[k]], innovations, zi=[phi[k] * initial])
+    # The recursion over hours, vectorized over series: scipy.signal.lfilter would do the same
+    # arithmetic, but importing scipy.signal costs seconds on every command that starts.
+    previous = spread * shocks[:, 0]
+    for hour in range(steps):
+        previous = out[:, hour] = innovations[:, hour] + phi * previous
     return out
 
 

@@ -83,6 +83,10 @@ def as_float_array(values, name: str) -> np.ndarray:
         raise InputError(f"argument {name!r} must be numeric: {exc}") from None
 
 
+#: Most values a seed or window list may hold.
+MAX_SEEDS = 10_000
+
+
 def parse_hours(text: str, option: str = "--hours") -> tuple[int, int]:
     """'START:END' (END exclusive; an empty START is 0, an empty END the last hour) into a pair of
     ints, -1 standing for the open end. A negative END is refused: it is not Python's "from the end"."""
@@ -95,6 +99,28 @@ def parse_hours(text: str, option: str = "--hours") -> tuple[int, int]:
     if not sep or first < 0 or (end.strip() and last <= first):
         raise InputError(f"{option} must look like START:END with 0 <= START < END (END empty: to the last hour), got {text!r}")
     return first, last
+
+
+def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:
+    """'3', '0-9' or '1,5,7' into seeds (ranges must run upwards; each seed at most once)."""
+    seeds: list[int] = []
+    usage = f"{option} takes a seed, a range 0-9 or a list 1,5,7 of whole numbers >= 0; got {text!r}"
+    for part in text.split(","):
+        first, sep, last = part.strip().partition("-")
+        try:
+            low = int(first)
+            high = int(last) if sep else low
+        except ValueError:
+            raise InputError(usage) from None
+        if sep and high < low:
+            raise InputError(f"{option} range {part.strip()!r} runs backwards: write {high}-{low}")
+        if low < 0:
+            raise InputError(usage)
+        if len(seeds) + high - low + 1 > MAX_SEEDS:  # before the range is built
+            raise InputError(f"{option} lists more than {MAX_SEEDS} values")
+        seeds.extend(range(low, high + 1))
+    check_unique(option, seeds)
+    return tuple(seeds)
 
 
 def check_hours(key: str, hours) -> None:

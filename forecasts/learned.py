@@ -12,7 +12,8 @@ turned back by ``m + s * output``. Trained with an L1 loss (robust to price spik
 from any list of scenarios: synthetic traces now, real history later. Leads beyond ``horizon`` repeat
 the last predicted day. Intensities and workloads are clipped at 0. Scenarios shorter than the
 history window are padded by repeating their first day (same hour of day), so the forecaster also
-answers in an episode's first week.
+answers in an episode's first week; built with ``past=P`` it reads the P observed hours before hour 0
+first (:mod:`eglb.envs.past`), and pads only what lies before them.
 
 A trained forecaster is a folder: ``forecaster.json`` (format name and version, the configuration and
 what it was trained on) and ``weights.pt`` (the network's tensors, loaded with
@@ -30,7 +31,7 @@ import numpy as np
 import torch
 from eglb.envs.errors import InputError
 from eglb.envs.files import atomic_write, atomic_write_json, load_tensors, read_json
-from eglb.envs.forecast import Forecaster, input_rows, n_signals
+from eglb.envs.forecast import Forecaster, check_past, earliest_hour, input_rows, n_signals
 from eglb.envs.limits import (
     MAX_ELEMENTS,
     MAX_ROWS,
@@ -115,15 +116,15 @@ def _signal_codes(scenario: Scenario) -> np.ndarray:
     return np.eye(4)[np.repeat(np.arange(4), [n, n, n, j])]
 
 
-def _features(scenario: Scenario, hours: np.ndarray, history_hours: int):
-    """Inputs of the forecasts made at ``hours`` [B] for every series, from hours <= each of them.
+def _features(scenario: Scenario, hours: np.ndarray, history_hours: int, earliest: int = 0):
+    """Inputs of the forecasts made at ``hours`` [B] for every series, from hours ``earliest`` .. each of them.
 
     Returns (features float32 [B, S, F], level m [B, S], spread s [B, S]) with S = 3N + J series.
     """
     lag = np.arange(1 - history_hours, 1)
     source = hours[:, None] + lag[None, :]  # [B, L]
-    # Before hour 0: the same hour of day in the scenario's first day (never after the current hour).
-    source = np.where(source < 0, np.minimum(source % 24, hours[:, None]), source)
+    # Before the first readable hour: the same hour of day in its first day (never after the current hour).
+    source = np.where(source < earliest, np.minimum(earliest + (source - earliest) % 24, hours[:, None]), source)
     first = int(source.min())
     rows = input_rows(scenario, first, int(hours.max()) + 1)
     history = rows[source - first]  # [B, L, S]
@@ -144,14 +145,16 @@ class LearnedForecaster(Forecaster):
     Attributes:
         config: the architecture and training settings. network: the torch module (eval mode).
         training: what it was trained on (scenario names, hours, final loss, seconds).
+        past: hours of the scenario's observed past it reads (0: none; :mod:`eglb.envs.past`).
     """
 
     name = "learned"
 
-    def __init__(self, network: nn.Module, config: LearnedForecasterConfig, training: dict | None = None):
+    def __init__(self, network: nn.Module, config: LearnedForecasterConfig, training: dict | None = None, past: int = 0):
         self.network = network.eval()
         self.config = config
         self.training = dict(training or {})
+        self.past = check_past(past, "learned forecaster")
 
     def predict(self, scenario, t, horizon, rng=None):
         return self.predict_episode(scenario, t, 1, horizon, rng)[0]
@@ -161,9 +164,10 @@ class LearnedForecaster(Forecaster):
         if horizon == 0:
             return out
         nonnegative = _signal_codes(scenario)[:, 0] == 0  # every signal but price
+        earliest = earliest_hour(scenario, self.past, "the learned forecaster")
         for begin in range(0, hours, chunk):
             at = start + np.arange(begin, min(hours, begin + chunk))
-            features, level, spread = _features(scenario, at, self.config.history_hours)
+            features, level, spread = _features(scenario, at, self.config.history_hours, earliest)
             with torch.no_grad():
                 output = self.network(torch.from_numpy(features)).numpy().astype(float)  # [B, S, H0]
             values = level[:, :, None] + spread[:, :, None] * output
@@ -259,9 +263,10 @@ def train_learned_forecaster(
     return LearnedForecaster(network, config, training)
 
 
-def load_learned_forecaster(folder: str | Path) -> LearnedForecaster:
+def load_learned_forecaster(folder: str | Path, past: int = 0) -> LearnedForecaster:
     """The forecaster saved in ``folder`` by :meth:`LearnedForecaster.save` (format version, sizes and
-    weights checked before the network is built; no code in the folder runs)."""
+    weights checked before the network is built; no code in the folder runs), reading ``past`` hours of
+    a scenario's observed past."""
     folder = Path(folder)
     path = folder / CONFIG_FILE
     if not path.is_file():
@@ -293,4 +298,4 @@ def load_learned_forecaster(folder: str | Path) -> LearnedForecaster:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"file {weights}: the weights do not fit the configuration in {CONFIG_FILE}: {message}") from None
     training = document.get("training")
-    return LearnedForecaster(network, config, training if isinstance(training, dict) else {})
+    return LearnedForecaster(network, config, training if isinstance(training, dict) else {}, past)

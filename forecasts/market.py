@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from eglb.envs.errors import InputError
-from eglb.envs.forecast import Forecaster, signal_columns
+from eglb.envs.forecast import Forecaster, past_text, signal_columns
 from eglb.envs.scenario import Scenario
 from eglb.forecasts.naive import SeasonalNaiveForecaster
 from eglb.importers.markets import MarketRule, parse_market_rule
@@ -71,6 +71,7 @@ class MarketForecaster(Forecaster):
         self.rules = dict(rules or {})
         self.name = f"market+{base.name}"
         self.clairvoyant = base.clairvoyant
+        self.past = base.past  # only the base reads history
         self._known: dict[int, tuple[weakref.ref, np.ndarray]] = {}  # id(scenario) -> (scenario, its known_stops)
 
     def __getstate__(self) -> dict:
@@ -78,7 +79,7 @@ class MarketForecaster(Forecaster):
 
     @property
     def information(self) -> str:
-        text = f"published prices + {self.base.name} forecasts"
+        text = f"published prices + {self.base.name} forecasts{past_text(self.past)}"
         return f"oracle: {text}" if self.clairvoyant else text
 
     def known_stops(self, scenario: Scenario) -> np.ndarray:

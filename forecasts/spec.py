@@ -15,6 +15,11 @@ name            parameters                   forecaster
 ``market:base=seasonal`` (in a controller spec ``forecaster=market,base=seasonal``) is the information an
 operator has in practice; ``market:base=learned,model=runs/fc`` and ``market:base=seasonal,period=168``
 pass the remaining parameters to the base.
+
+``past`` (0..8784 hours, default 0; ``seasonal``, ``learned`` and a ``market`` whose base is one of
+them): the hours of the scenario's observed past the forecaster reads (:mod:`eglb.envs.past`; the
+history benchmark's weeks carry 336). ``market:base=seasonal,past=336`` is the information of an
+operator who has watched the two weeks before the episode.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Mapping
 
 from eglb.envs.errors import InputError
 from eglb.envs.forecast import Forecaster, NoisyTruthForecaster, PerfectForecaster
+from eglb.envs.limits import MAX_WINDOW_HOURS
 from eglb.envs.validation import parse_number, parse_settings
 from eglb.forecasts.naive import PersistenceForecaster, SeasonalNaiveForecaster
 
@@ -32,9 +38,9 @@ PARAMETERS = {
     "perfect": (),
     "noisy": ("noise",),
     "persistence": (),
-    "seasonal": ("period",),
-    "learned": ("model",),
-    "market": ("base", "noise", "period", "model"),
+    "seasonal": ("period", "past"),
+    "learned": ("model", "past"),
+    "market": ("base", "noise", "period", "model", "past"),
 }
 #: The base forecaster of ``market`` when the spec names none.
 DEFAULT_MARKET_BASE = "seasonal"
@@ -66,8 +72,9 @@ def build_forecaster(name: str, params: Mapping[str, str] | None = None) -> Fore
         return NoisyTruthForecaster(_number(params, "noise", 0.1, high=MAX_NOISE))
     if name == "persistence":
         return PersistenceForecaster()
+    past = _number(params, "past", 0, int, 0, MAX_WINDOW_HOURS)
     if name == "seasonal":
-        return SeasonalNaiveForecaster(_number(params, "period", 24, int, 1, MAX_PERIOD))
+        return SeasonalNaiveForecaster(_number(params, "period", 24, int, 1, MAX_PERIOD), past)
     if name == "market":
         from eglb.forecasts.market import MarketForecaster
 
@@ -81,7 +88,14 @@ def build_forecaster(name: str, params: Mapping[str, str] | None = None) -> Fore
         raise InputError("forecaster 'learned' needs model=FOLDER (a folder written by python -m eglb.forecasts.train)")
     from eglb.forecasts.learned import load_learned_forecaster  # torch only when asked for
 
-    return load_learned_forecaster(params["model"])
+    return load_learned_forecaster(params["model"], past)
+
+
+def reads_past(name: str, params: Mapping[str, str] | None = None) -> bool:
+    """Whether forecaster ``name`` (with ``params``: a market's base) can read a scenario's observed past."""
+    if name == "market":
+        name = (params or {}).get("base", DEFAULT_MARKET_BASE)
+    return "past" in PARAMETERS.get(name, ())
 
 
 def forecaster_from_spec(text: str) -> Forecaster | None:

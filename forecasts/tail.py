@@ -21,6 +21,9 @@ it predicts the tail's hour-of-day means as
 
 the observed level with the learned cycle, and blends in the observed hour-of-day means as they
 accumulate (weight min(1, observed hours / ``blend_hours``) where an hour of day has been seen).
+With ``past=P`` (:mod:`eglb.envs.past`) the P observed hours before the episode count as observed
+hours for the level and the blend: once ``blend_hours`` of them exist the prediction is the observed
+hour-of-day means of the last ``max(level_hours, 168)`` hours, the seasonal rule with a week of days.
 Only levels are read from the episode, so a year with other price levels (2023 after 2022's crisis)
 shifts the prediction with it; only the shape of the cycle is carried over from the training years.
 A network that learned the tail's level as well (trained on 2021-2022 and tried on 2023) did worse
@@ -29,7 +32,12 @@ than the seasonal rule: levels do not carry over across the 2022 to 2023 price s
 A fitted tail is a folder: ``tail.json`` (format name and version, settings, series names, what it
 was fitted on) and ``profile.npz`` (the [12, 24, S] shape, read with ``allow_pickle=False``). The
 reference tails behind the documented tables ship with the package (``forecasts/reference/``) and
-are named ``reference:NAME`` (e.g. ``tail_model=reference:history14-s0``).
+are named ``reference:NAME`` (e.g. ``tail_model=reference:history14/seed-0``).
+
+Several training seeds of a tail form a group (``train_tail --seeds 0-2``): a folder with one tail
+per seed in ``seed-K/`` and ``tails.json`` naming the seeds. ``tail_model=GROUP`` (e.g.
+``reference:history14``) stands for every seed, as a run group does for trained policies: evaluation
+gives one row per seed and aggregates over them.
 """
 
 from __future__ import annotations
@@ -41,14 +49,18 @@ from pathlib import Path
 import numpy as np
 from eglb.envs.errors import InputError
 from eglb.envs.files import atomic_write, atomic_write_json, load_arrays, read_json
-from eglb.envs.forecast import input_rows, signal_columns
+from eglb.envs.forecast import earliest_hour, input_rows, input_timestamps, signal_columns
 from eglb.envs.limits import MAX_WINDOW_HOURS, check_size
 from eglb.envs.scenario import Scenario
+from eglb.envs.validation import MAX_SEEDS
 
 FORMAT = "eglb-profile-tail"
 FORMAT_VERSION = 1
 CONFIG_FILE = "tail.json"
 PROFILE_FILE = "profile.npz"
+#: A tail group (several training seeds, like a run group): ``tails.json`` names the seeds, each in ``seed-K/``.
+GROUP_FILE = "tails.json"
+GROUP_FORMAT = "eglb-tail-group/1"
 #: The reference tails shipped with the package (``reference:NAME``).
 REFERENCE = Path(__file__).resolve().parent / "reference"
 #: Bound on the series a tail file may describe (sizes read from a file are bounded before allocating).
@@ -122,18 +134,19 @@ class ProfileTail:
             )
         return np.array([index[name] for name in wanted])
 
-    def predict(self, scenario: Scenario, t: int, columns: np.ndarray | None = None) -> np.ndarray:
+    def predict(self, scenario: Scenario, t: int, columns: np.ndarray | None = None, past: int = 0) -> np.ndarray:
         """[24, 3N + J] the predicted mean inputs of the hours after hour t, by UTC hour of day (row h: hour h).
 
-        Only hours <= t are read. ``columns``: :meth:`columns` of the scenario, if already known.
+        Only hours <= t are read, and the ``past`` observed hours before hour 0 the scenario carries
+        (:mod:`eglb.envs.past`). ``columns``: :meth:`columns` of the scenario, if already known.
         Intensities and workloads are clipped at 0.
         """
         if not 0 <= t < scenario.n_hours:
             raise InputError(f"a tail is asked at hour t={t}, outside the scenario's 0..{scenario.n_hours - 1}")
         columns = self.columns(scenario) if columns is None else columns
-        first = max(0, t + 1 - max(self.level_hours, 24 * 7))
+        first = max(earliest_hour(scenario, past, "the learned tail"), t + 1 - max(self.level_hours, 24 * 7))
         observed = input_rows(scenario, first, t + 1)  # [L, S]
-        hours = _hour_of_day(scenario.timestamps[first : t + 1])
+        hours = _hour_of_day(input_timestamps(scenario, first, t + 1))
         shape = self.shape[_month(scenario.timestamps[t : t + 1])[0]][:, columns]  # [24, S]
         recent = slice(-self.level_hours, None)
         level = (observed[recent] - shape[hours[recent]]).mean(axis=0)
@@ -218,19 +231,69 @@ def _profile(rows: np.ndarray, hour: np.ndarray, weight: np.ndarray) -> np.ndarr
 
 
 def reference_tails() -> list[str]:
-    """Names of the reference tails shipped with the package."""
-    return sorted(p.name for p in REFERENCE.iterdir() if (p / CONFIG_FILE).is_file()) if REFERENCE.is_dir() else []
+    """Names of the reference tails and tail groups shipped with the package (``history14``,
+    ``history14/seed-0``, ...)."""
+    if not REFERENCE.is_dir():
+        return []
+    marked = [*REFERENCE.rglob(CONFIG_FILE), *REFERENCE.rglob(GROUP_FILE)]
+    return sorted(p.parent.relative_to(REFERENCE).as_posix() for p in marked)
+
+
+def _resolve(folder: str | Path) -> Path:
+    """The folder a ``tail_model`` value names: a path, or ``reference:NAME`` (a name the package lists)."""
+    if str(folder).startswith("reference:"):
+        name = str(folder)[len("reference:") :]
+        if name not in reference_tails():
+            raise InputError(f"no reference tail {name!r}; the package ships {', '.join(reference_tails()) or 'none'}")
+        return REFERENCE / name
+    return Path(folder)
+
+
+def member_folder(seed: int) -> str:
+    """The subfolder of a tail group holding the tail of training seed ``seed``."""
+    return f"seed-{seed}"
+
+
+def tail_group(folder: str | Path) -> list[tuple[int, str]] | None:
+    """(seed, ``tail_model`` value) of each member when ``folder`` is a tail group (it holds
+    ``tails.json``, written by ``train_tail --seeds``), else None. A group stands for its seeds as a
+    run group does: results of a controller with ``tail_model=GROUP`` are one row per seed."""
+    path = _resolve(folder) / GROUP_FILE
+    if not path.is_file():
+        return None
+    document = read_json(path, "tail group")
+    if not isinstance(document, dict) or document.get("format") != GROUP_FORMAT:
+        raise InputError(f'file {path}: expected "format": "{GROUP_FORMAT}"')
+    seeds = document.get("seeds")
+    if (
+        not isinstance(seeds, list)
+        or not 1 <= len(seeds) <= MAX_SEEDS
+        or len(set(seeds)) != len(seeds)
+        or not all(isinstance(k, int) and not isinstance(k, bool) and 0 <= k < 2**31 for k in seeds)
+    ):
+        raise InputError(f'file {path}: "seeds" must be a list of 1..{MAX_SEEDS} distinct seeds (integers >= 0)')
+    return [(seed, f"{str(folder).rstrip('/')}/{member_folder(seed)}") for seed in seeds]
+
+
+def save_tail_group(tails: Sequence[ProfileTail], seeds: Sequence[int], folder: str | Path) -> Path:
+    """Write each tail into ``folder/seed-K`` and then ``tails.json`` (last: a group is complete once it names its seeds)."""
+    folder = Path(folder)
+    for tail, seed in zip(tails, seeds, strict=True):
+        tail.save(folder / member_folder(seed))
+    atomic_write_json(folder / GROUP_FILE, {"format": GROUP_FORMAT, "seeds": [int(s) for s in seeds]})
+    return folder
 
 
 def load_tail(folder: str | Path) -> ProfileTail:
     """The tail saved in ``folder`` by :meth:`ProfileTail.save` (format version and shapes checked), or
     a reference tail of the package named ``reference:NAME``."""
-    if str(folder).startswith("reference:"):
-        name = str(folder)[len("reference:") :]
-        if name not in reference_tails():
-            raise InputError(f"no reference tail {name!r}; the package ships {', '.join(reference_tails()) or 'none'}")
-        folder = REFERENCE / name
-    folder = Path(folder)
+    members = tail_group(folder)
+    if members is not None:
+        raise InputError(
+            f"{folder} is a group of {len(members)} tails (seeds {', '.join(str(k) for k, _ in members)}): "
+            f"a single policy needs one of them, e.g. tail_model={members[0][1]}"
+        )
+    folder = _resolve(folder)
     path = folder / CONFIG_FILE
     if not path.is_file():
         raise InputError(f"{folder} holds no learned tail: {CONFIG_FILE} not found")

@@ -5,7 +5,8 @@ The default training data are the real history's training years 2021-2022 of the
 read here. ``--published HOURS`` fits on hours of the published set instead (e.g. ``0:300``, its
 training hours), and ``--synthetic A:B`` on the published-set generator's traces of seeds A..B-1
 (at or above 1000; lower seeds are held out for evaluation). ``--seed`` draws the bootstrap resample
-of training days (the training seed).
+of training days (the training seed); ``--seeds 0-2`` fits one tail per seed into a tail group
+(``OUT/seed-K/`` and ``OUT/tails.json``), which ``tail_model=OUT`` evaluates seed by seed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from dataclasses import replace
 
 from eglb.envs.errors import InputError
 from eglb.envs.files import exclusive_lock, output_folder
-from eglb.forecasts.tail import BLEND_HOURS, CONFIG_FILE, LEVEL_HOURS, PROFILE_FILE, fit_profile_tail
+from eglb.envs.validation import parse_seeds
+from eglb.forecasts.tail import (
+    BLEND_HOURS,
+    CONFIG_FILE,
+    GROUP_FILE,
+    LEVEL_HOURS,
+    PROFILE_FILE,
+    fit_profile_tail,
+    member_folder,
+    save_tail_group,
+)
 
 #: Years a tail may be fitted on: the history's training years (2023 selects, 2024 tests).
 TRAINING_YEARS = ("2021", "2022")
@@ -71,23 +82,35 @@ def main(argv: list[str] | None = None) -> int:
         default=BLEND_HOURS,
         help=f"hours until the observed profile takes over (default {BLEND_HOURS})",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resample of training days")
+    seeds = parser.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resample of training days")
+    seeds.add_argument("--seeds", help="fit one tail per seed into a tail group: 0-2 or 1,5,7")
     args = parser.parse_args(argv)
     try:
         scenarios = training_scenarios(args)  # checks the arguments first
-        output_folder(args.out, (CONFIG_FILE, PROFILE_FILE), args.overwrite)  # before fitting: fail fast
-        tail = fit_profile_tail(scenarios, args.seed, args.level_hours, args.blend_hours)
-        if not (args.synthetic or args.published):
-            from eglb.importers.synthetic_calibration import NOTICE  # profiles of the history carry its notices
-
-            tail = replace(tail, training={**tail.training, "notice": NOTICE})
-        with exclusive_lock(output_folder(args.out, (CONFIG_FILE, PROFILE_FILE), args.overwrite), "a tail's fitting"):
-            tail.save(args.out)
+        chosen = list(parse_seeds(args.seeds, "--seeds")) if args.seeds else None
+        written = (GROUP_FILE, *(member_folder(k) for k in chosen)) if chosen else (CONFIG_FILE, PROFILE_FILE)
+        output_folder(args.out, written, args.overwrite)  # before fitting: fail fast
+        tails = [fit(scenarios, seed, args) for seed in (chosen or [args.seed])]
+        with exclusive_lock(output_folder(args.out, written, args.overwrite), "a tail's fitting"):
+            save_tail_group(tails, chosen, args.out) if chosen else tails[0].save(args.out)
     except InputError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
-    print(f"saved {args.out} ({len(tail.series)} series, {tail.training['days']} training days, seed {args.seed})")
+    tail = tails[0]
+    what = f"seeds {args.seeds}: a tail group" if chosen else f"seed {args.seed}"
+    print(f"saved {args.out} ({len(tail.series)} series, {tail.training['days']} training days, {what})")
     return 0
+
+
+def fit(scenarios: list, seed: int, args: argparse.Namespace):
+    """One tail of ``seed`` with the command's settings (profiles of the history carry its notices)."""
+    tail = fit_profile_tail(scenarios, seed, args.level_hours, args.blend_hours)
+    if not (args.synthetic or args.published):
+        from eglb.importers.synthetic_calibration import NOTICE
+
+        tail = replace(tail, training={**tail.training, "notice": NOTICE})
+    return tail
 
 
 if __name__ == "__main__":

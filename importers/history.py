@@ -96,6 +96,17 @@ def source_file(root: Path, signal: str, folder: str, year: int) -> Path:
     raise InputError(f"unknown signal {signal!r} (signals: {', '.join(SIGNAL_COLUMNS)})")
 
 
+def has_year(path: str | Path | None, regions: str | Path | Sequence[str | Region] | None, year: int) -> bool:
+    """True if the history folder holds the carbon, price and weather files of ``year`` for every region
+    (:func:`load_history`'s ``regions``): the year loads without a missing file."""
+    root = Path(path) if path is not None else default_history_path()
+    return all(
+        source_file(root, signal, getattr(region, signal), year).is_file()
+        for region in select_regions(regions)
+        for signal in ("carbon", "price", "weather")
+    )
+
+
 def parse_years(years: int | str | Sequence[int]) -> tuple[int, ...]:
     """2022, "2021-2022", "2021,2022" or a sequence of years -> consecutive years, in order."""
     try:

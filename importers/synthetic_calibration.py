@@ -41,7 +41,6 @@ from eglb.envs.errors import InputError
 from eglb.envs.files import atomic_write_text, json_ready
 from eglb.envs.scenario import Scenario
 from scipy.special import ndtri
-from scipy.stats import rankdata
 
 CALIBRATION_FILE = Path(__file__).with_name("history_calibration.json")
 CALIBRATION_FORMAT = "eglb-history-calibration"
@@ -139,6 +138,8 @@ def daily_interpolation(values: np.ndarray, first_day: int, day: np.ndarray, day
 def normal_scores(values: np.ndarray) -> np.ndarray:
     """[K, T] normal scores of each row: Phi^-1(rank / (T + 1)); tied values (price floors, caps,
     tariff levels) share their mean rank, so a run of equal values stays one value."""
+    from scipy.stats import rankdata  # here, not at the top: scipy.stats costs every command a second to import
+
     return ndtri(rankdata(values, method="average", axis=1) / (values.shape[1] + 1.0))
 
 

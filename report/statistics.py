@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from eglb.envs.errors import InputError
-from scipy.stats import trim_mean
 
 #: Bootstrap replications: 2,000 keeps a 95 % interval's end stable to about 1e-4 on our ratios
 #: (rliable's default of 50,000 costs seconds per algorithm and changes nothing we print).
@@ -92,9 +91,20 @@ def rows_matrix(rows, value: str, task: str) -> tuple[np.ndarray, list, list]:
     return np.array([[index[s, t][value] for t in tasks] for s in seeds], dtype=float), seeds, tasks
 
 
+def interquartile_mean(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The mean of the middle 50 % along ``axis``: ``int(n / 4)`` values cut from each end, as
+    ``scipy.stats.trim_mean(values, 0.25)`` cuts them (written here because importing scipy.stats
+    costs every command that reports a second)."""
+    values = np.asarray(values, dtype=float)
+    count = values.shape[axis]
+    cut = int(0.25 * count)
+    middle = np.partition(values, (cut, count - cut - 1), axis=axis)
+    return np.take(middle, np.arange(cut, count - cut), axis=axis).mean(axis=axis)
+
+
 def iqm(scores) -> float:
     """Interquartile mean of all scores: the mean of the middle 50 % (25 % trimmed from each end)."""
-    return float(trim_mean(np.asarray(scores, dtype=float).ravel(), 0.25))
+    return float(interquartile_mean(np.asarray(scores, dtype=float).ravel()))
 
 
 def bootstrap_samples(matrix: np.ndarray, reps: int, rng: np.random.Generator, over_tasks: bool):
@@ -126,7 +136,7 @@ def aggregate(scores, seed: int = 0, over_tasks: bool = True, reps: int = BOOTST
     for sample in bootstrap_samples(matrix, reps, np.random.default_rng(seed), over_tasks):
         flat = sample.reshape(len(sample), -1)
         means.append(flat.mean(axis=1))
-        iqms.append(trim_mean(flat, 0.25, axis=1))
+        iqms.append(interquartile_mean(flat, axis=1))
     tail = 100 * (1 - CONFIDENCE) / 2
     interval = lambda values: tuple(float(v) for v in np.percentile(np.concatenate(values), [tail, 100 - tail]))  # noqa: E731
     return Aggregate(

@@ -231,7 +231,7 @@ def test_specs():
         ("rhc:w=six", "rhc: w must be a whole number in 1..8784, got 'six'"),
         ("rhc:tail=future", "tail='future'; expected one of none, prorate, seasonal, learned"),
         ("rhc:tail=learned", "tail=learned needs tail_model=FOLDER"),
-        ("rhc:tail=seasonal,tail_model=reference:history14-s0", "tail=learned needs tail_model=FOLDER"),
+        ("rhc:tail=seasonal,tail_model=reference:history14/seed-0", "tail=learned needs tail_model=FOLDER"),
         ("rhc:tail=learned,tail_model=reference:nothing", "no reference tail 'nothing'"),
         ("rhc:window=3", "unknown parameter window"),
         ("rhc:forecaster=noisy,period=24", "takes no parameter period"),

@@ -50,6 +50,14 @@ def test_sweep_and_benchmark_keep_their_first_values(tmp_path):
     assert (picked.windows, picked.window_hours) == ((5, 7), 24)
 
 
+def test_the_frontier_keeps_its_first_weight_factors(tmp_path, monkeypatch):
+    monkeypatch.setenv("EGLB_SMOKE", "1")
+    args = ["--frontier", "--scales", "0,1,4", "--algos", "glb-cost", "--synthetic", "100", "--synthetic-hours", "48"]
+    assert evaluate.main([*args, "--out", str(tmp_path / "frontier")]) == 0
+    rows = json.loads((tmp_path / "frontier" / "frontier.json").read_text())
+    assert sorted({r["scale"] for r in rows}) == [0.0, 1.0]
+
+
 def test_training_budgets_are_capped_and_announced(capsys):
     bc = smoke.training(training_config("bc"))
     assert (bc.timesteps, bc.eval_freq, bc.n_envs, bc.env.episode_hours) == (48, 48, 1, 24)

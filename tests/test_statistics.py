@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from eglb.envs.errors import InputError
-from eglb.report.statistics import aggregate, format_interval, iqm
+from eglb.report.statistics import aggregate, format_interval, interquartile_mean, iqm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -41,6 +41,15 @@ def test_iqm_is_the_mean_of_the_middle_half():
     scores = np.arange(1.0, 9.0)  # 1..8: the middle half is 3, 4, 5, 6
     assert iqm(scores) == pytest.approx(4.5)
     assert iqm(np.array([[1.0, 100.0], [2.0, 3.0]])) == pytest.approx(2.5)  # the outlier does not move it
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 41)), elements=st.floats(-1e6, 1e6)))
+def test_interquartile_mean_equals_scipys_trim_mean(matrix):
+    from scipy.stats import trim_mean
+
+    assert np.array_equal(interquartile_mean(matrix, axis=1), trim_mean(matrix, 0.25, axis=1))
+    assert np.array_equal(interquartile_mean(matrix, axis=0), trim_mean(matrix, 0.25, axis=0))
 
 
 def test_the_same_seed_gives_the_same_interval_and_tasks_widen_it():

@@ -11,7 +11,7 @@ from eglb.envs.eglb2022 import PARTIAL_MASK
 from eglb.envs.errors import InputError
 from eglb.envs.metrics import metrics_from_energy
 from eglb.envs.routing import fill_cheapest
-from eglb.envs.synthetic import HELD_OUT_SEEDS, SyntheticSource, make_synthetic
+from eglb.envs.synthetic import HELD_OUT_SEEDS, SyntheticSource, correlated_ar1, make_synthetic
 
 
 def test_same_seed_same_arrays_different_seed_different_trace():
@@ -19,6 +19,25 @@ def test_same_seed_same_arrays_different_seed_different_trace():
     assert a == b
     for name in ("price", "carbon", "water", "workload"):
         assert not np.array_equal(getattr(a, name), getattr(c, name))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_ar1_recursion_is_scipys_filter(seed):
+    """Each series is the first-order filter y[t] = e[t] + phi y[t-1] started at phi times the stationary draw."""
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    count, steps = 5, 300
+    spread, phi = rng.uniform(0.1, 3.0, count), rng.uniform(-0.95, 0.99, count)
+    loadings = rng.normal(size=(count, count))
+    correlation = np.corrcoef(loadings)
+    found = correlated_ar1(np.random.default_rng(seed), spread, phi, correlation, steps)
+    values, vectors = np.linalg.eigh(correlation)
+    shocks = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ np.random.default_rng(seed).standard_normal((count, steps + 1))
+    for k in range(count):
+        innovations = spread[k] * np.sqrt(1.0 - phi[k] ** 2) * shocks[k, 1:]
+        expected, _ = lfilter([1.0], [1.0, -phi[k]], innovations, zi=[phi[k] * (spread[k] * shocks[k, 0])])
+        np.testing.assert_array_equal(found[k], expected)
 
 
 def test_settings_and_shape():

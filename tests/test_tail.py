@@ -10,10 +10,14 @@ from eglb.agents.rhc import RHC, controller_from_spec
 from eglb.agents.rollout import rollout
 from eglb.envs.errors import InputError
 from eglb.envs.forecast import input_rows
+from eglb.envs.shifts import ShiftedScenario
 from eglb.envs.synthetic import make_synthetic
 from eglb.forecasts import train_tail
 from eglb.forecasts.naive import SeasonalNaiveForecaster
-from eglb.forecasts.tail import ProfileTail, fit_profile_tail, load_tail, reference_tails, series_names
+from eglb.forecasts.tail import ProfileTail, fit_profile_tail, load_tail, reference_tails, series_names, tail_group
+
+from eglb.evaluation import run_case
+from eglb.registry import AlgorithmOptions
 
 DAYS = 40
 
@@ -120,11 +124,40 @@ def test_files_round_trip_and_bad_files(tmp_path):
 
 
 def test_the_reference_tails_load_and_refuse_other_regions():
-    assert {"history14-s0", "history14-s1", "history14-s2"} <= set(reference_tails())
-    tail = load_tail("reference:history14-s0")
-    assert len(tail.series) == 56 and "notice" in tail.training  # profiles of ODbL data carry the notice
+    assert {"history14", "history14/seed-0", "history14/seed-1", "history14/seed-2"} <= set(reference_tails())
+    assert tail_group("reference:history14") == [(k, f"reference:history14/seed-{k}") for k in range(3)]
+    for seed in range(3):
+        tail = load_tail(f"reference:history14/seed-{seed}")
+        assert len(tail.series) == 56 and "notice" in tail.training  # profiles of ODbL data carry the notice
+        assert tail.training["seed"] == seed
     with pytest.raises(InputError, match="fitted on other series"):
-        rollout(controller_from_spec("rhc:w=6,tail=learned,tail_model=reference:history14-s0"), make_synthetic(0, hours=30))
+        rollout(controller_from_spec("rhc:w=6,tail=learned,tail_model=reference:history14/seed-0"), make_synthetic(0, hours=30))
+    with pytest.raises(InputError, match="no reference tail '../history14'"):
+        load_tail("reference:../history14")
+
+
+def test_a_tail_group_is_evaluated_seed_by_seed(tmp_path):
+    """train_tail --seeds writes a group; a controller naming it runs once per seed, each with the
+    member's tail (the same result as naming the member), and a single policy refuses the group."""
+    group = tmp_path / "group"
+    args = ["--synthetic", "1000:1001", "--synthetic-hours", "240", "--seeds", "4,7", "--out", str(group)]
+    assert train_tail.main(args) == 0
+    assert tail_group(group) == [(4, f"{group}/seed-4"), (7, f"{group}/seed-7")]
+    assert load_tail(group / "seed-7").training["seed"] == 7
+    assert train_tail.main(args) == 2  # the group is there: refused without --overwrite
+    spec = f"rhc:w=6,tail=learned,tail_model={group}"
+    scenario = make_synthetic(1, hours=36)
+    results, _ = run_case([spec], AlgorithmOptions(), ShiftedScenario(scenario))
+    assert [(r.name, r.seed) for r in results[:2]] == [(spec, 4), (spec, 7)]
+    for result, seed in zip(results[:2], (4, 7)):
+        alone = rollout(controller_from_spec(f"rhc:w=6,tail=learned,tail_model={group}/seed-{seed}"), scenario)
+        assert result.metrics.J == alone.metrics.J
+    assert results[0].metrics.J != results[1].metrics.J
+    with pytest.raises(InputError, match="a group of 2 tails .* e.g. tail_model=.*seed-4"):
+        controller_from_spec(spec)
+    (group / "tails.json").write_text(json.dumps({"format": "eglb-tail-group/1", "seeds": [1, 1]}))
+    with pytest.raises(InputError, match="distinct seeds"):
+        tail_group(group)
 
 
 def test_the_fitting_program(tmp_path, capsys):

@@ -16,7 +16,15 @@ from gymnasium.utils.env_checker import check_env
 
 import eglb
 from eglb.registry import AlgorithmOptions
-from eglb.scores import REFERENCE_ALGOS, episode_rows, load_reference, normalized_score, score
+from eglb.scores import (
+    episode_rows,
+    figures_algos,
+    learned_references,
+    load_reference,
+    normalized_score,
+    regenerate,
+    score,
+)
 from eglb.tasks import TASKS, task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,8 +92,10 @@ def test_episode_rows_score_against_an_independent_run():
 def test_every_task_has_reference_scores_of_every_reference_algorithm():
     reference = load_reference()
     assert set(reference["tasks"]) == set(TASKS)
-    for recorded in reference["tasks"].values():
-        assert len(recorded["algorithms"]) >= 8 and set(REFERENCE_ALGOS) <= set(recorded["algorithms"])
+    for task_id, recorded in reference["tasks"].items():
+        assert len(recorded["algorithms"]) >= 8 and set(figures_algos(TASKS[task_id])) <= set(recorded["algorithms"])
+        for spec in learned_references(TASKS[task_id]):  # learned rows are over three training seeds
+            assert recorded["algorithms"][spec]["seeds"] == 3 and len(recorded["algorithms"][spec]["per_seed"]) == 3
         assert recorded["algorithms"]["eglb-off"]["score"] == pytest.approx(100.0)
         assert recorded["algorithms"]["glb-cost"]["score"] == pytest.approx(0.0, abs=1e-9)
         assert len(recorded["episodes"]) == len(recorded["algorithms"]["eglb"]["per_episode"])
@@ -276,3 +286,56 @@ def test_an_unknown_task_in_a_submission_is_named(tmp_path):
     (tmp_path / "e.json").write_text(json.dumps(content))
     with pytest.raises(InputError, match="unknown task 'chess-v1'"):
         read_entries(tmp_path)
+
+
+@pytest.fixture
+def one_episode(monkeypatch):
+    """synthetic14-week-v1 cut to its first test episode (the recorded file is never touched)."""
+    chosen = TASKS["synthetic14-week-v1"]
+    first = chosen.test_episodes()[:1]
+    monkeypatch.setattr(type(chosen), "test_episodes", lambda self: first)
+    return chosen
+
+
+def test_a_group_of_seeds_is_recorded_per_seed(one_episode, tmp_path):
+    """A tail group (one policy per training seed) gets one row per seed and a summary over them."""
+    spec = "rhc:w=12,forecaster=seasonal,tail=learned,tail_model=reference:history14"
+    content = regenerate([one_episode.id], (spec,), tmp_path / "reference.json", progress=None)
+    recorded = content["tasks"][one_episode.id]["algorithms"][spec]
+    episode = one_episode.test_episodes()[0].id
+    assert recorded["seeds"] == 3 and "per_episode" not in recorded
+    per_seed = {seed: values[episode]["score"] for seed, values in recorded["per_seed"].items()}
+    assert set(per_seed) == {"0", "1", "2"} and len(set(per_seed.values())) == 3
+    assert recorded["score"] == pytest.approx(np.mean(list(per_seed.values())), rel=1e-12)
+    assert recorded["score_ci_low"] <= recorded["score"] <= recorded["score_ci_high"]
+
+
+def test_adding_algorithms_keeps_the_recorded_ones_and_refuses_drifted_anchors(one_episode, tmp_path):
+    path = tmp_path / "reference.json"
+    regenerate([one_episode.id], ("eglb",), path, progress=None)
+    added = regenerate([one_episode.id], ("glb-carbon",), path, progress=None, add=True)["tasks"][one_episode.id]
+    both = regenerate([one_episode.id], ("eglb", "glb-carbon"), tmp_path / "both.json", progress=None)["tasks"][one_episode.id]
+    assert list(added["algorithms"]) == ["eglb", "glb-carbon"] and added["episodes"] == both["episodes"]
+    for algo, recorded in both["algorithms"].items():
+        assert added["algorithms"][algo]["score"] == recorded["score"]
+    content = json.loads(path.read_text())
+    content["tasks"][one_episode.id]["episodes"][0]["J_opt"] *= 1.001  # as if recorded by another version
+    path.write_text(json.dumps(content))
+    with pytest.raises(InputError, match="differ from the recorded ones"):
+        regenerate([one_episode.id], ("glb-water",), path, progress=None, add=True)
+    assert "glb-water" not in json.loads(path.read_text())["tasks"][one_episode.id]["algorithms"]  # nothing written
+    with pytest.raises(InputError, match="records nothing for eglb2022-full-v1 to add to"):
+        regenerate(["eglb2022-full-v1"], ("glb-water",), path, progress=None, add=True)
+
+
+def test_the_learned_references_are_seed_groups_with_the_strongest_classical_expert():
+    from eglb.evaluation import FORECAST_CONTROLLERS
+    from eglb.registry import build, seed_members
+
+    for chosen in TASKS.values():
+        learned, layered = learned_references(chosen)
+        assert f"expert={FORECAST_CONTROLLERS[0].replace(':', '(', 1)})" in layered and layered.startswith(f"robust({learned},")
+        for spec in (learned, layered):
+            members = seed_members(spec)
+            assert [seed for seed, _ in members] == [0, 1, 2]
+            assert all(build(member) is not None for _, member in members)

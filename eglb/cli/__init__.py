@@ -12,12 +12,10 @@ import warnings
 from collections.abc import Callable
 
 from eglb.envs.errors import InputError, SolverError
-from eglb.envs.validation import check_unique, describe, parse_hours
+from eglb.envs.validation import describe, parse_hours, parse_seeds
 
 #: Longest text an option takes (PATH_MAX).
 MAX_TEXT = 4096
-#: Most values a seed or window list may hold.
-MAX_SEEDS = 10_000
 
 __all__ = ["ArgumentParser", "add_ray_option", "numbers", "parse_hours", "parse_seeds", "require_with", "run_cli", "text"]
 
@@ -70,28 +68,6 @@ def require_with(parser: argparse.ArgumentParser, args: argparse.Namespace, dest
     given = [names[dest] for dest in dests if getattr(args, dest) != parser.get_default(dest)]
     if given:
         raise InputError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only {when}")
-
-
-def parse_seeds(text: str, option: str = "--synthetic") -> tuple[int, ...]:
-    """'3', '0-9' or '1,5,7' into seeds (ranges must run upwards; each seed at most once)."""
-    seeds: list[int] = []
-    usage = f"{option} takes a seed, a range 0-9 or a list 1,5,7 of whole numbers >= 0; got {text!r}"
-    for part in text.split(","):
-        first, sep, last = part.strip().partition("-")
-        try:
-            low = int(first)
-            high = int(last) if sep else low
-        except ValueError:
-            raise InputError(usage) from None
-        if sep and high < low:
-            raise InputError(f"{option} range {part.strip()!r} runs backwards: write {high}-{low}")
-        if low < 0:
-            raise InputError(usage)
-        if len(seeds) + high - low + 1 > MAX_SEEDS:  # before the range is built
-            raise InputError(f"{option} lists more than {MAX_SEEDS} values")
-        seeds.extend(range(low, high + 1))
-    check_unique(option, seeds)
-    return tuple(seeds)
 
 
 def numbers(text: str, option: str) -> list[float]:

@@ -255,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     with mapper_for(args.ray) as mapper:
         if args.frontier:
             scales = tuple(numbers(args.scales, "--scales")) if args.scales else SCALES
+            scales = smoke.frontier_scales(scales) if smoke.enabled() else scales
             frontier(FrontierConfig(config, scales), mapper)
         elif args.benchmark:
             windows = parse_seeds(args.windows, "--windows") if args.windows else None

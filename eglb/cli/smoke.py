@@ -25,9 +25,10 @@ EPISODE_HOURS = 24
 #: SB3 keyword arguments capped at this many steps or samples (rollouts, batches, warm-up).
 SB3_STEPS = 32
 SB3_CAPPED = ("n_steps", "batch_size", "learning_starts", "train_freq")
-#: Benchmark windows, sweep severities and lambdas, Tune samples kept.
+#: Benchmark windows, sweep severities and lambdas, frontier weight factors, Tune samples kept.
 WINDOWS = 2
 SWEEP_VALUES = 2
+FRONTIER_SCALES = 2
 SAMPLES = 2
 
 
@@ -67,6 +68,11 @@ def evaluation(config, program: str = "evaluate.py", benchmark: bool = False):
 def sweep(config):
     """A SweepConfig with its first severities and lambdas."""
     return replace(config, severities=config.severities[:SWEEP_VALUES], lambdas=config.lambdas[:SWEEP_VALUES])
+
+
+def frontier_scales(scales: tuple[float, ...]) -> tuple[float, ...]:
+    """The first FRONTIER_SCALES factors of the equity frontier's weights."""
+    return tuple(scales)[:FRONTIER_SCALES]
 
 
 def benchmark(config, program: str = "evaluate.py"):
