@@ -864,7 +864,7 @@ def _past_learned(window: int, tail: str) -> str:
 def information_past() -> str:
     """RHC with the observed past before each week: settings chosen on 2023's 13 weeks, then 2024's 52 weeks
     with the classical choice, the learned tail (three reference tails) and the layer between them."""
-    from eglb.evaluation import FORECAST_CONTROLLERS
+    from eglb.evaluation import FORECAST_CONTROLLERS, PAST_CONTROLLERS
 
     learned_candidates = tuple(_past_learned(w, f"reference:{REFERENCE_TAILS[0]}") for w in (24, 48))
     candidates = (*PAST_CLASSICAL, *learned_candidates)
@@ -878,7 +878,8 @@ def information_past() -> str:
         [*INFORMATION_HEADER, "ms / hour"],
         _information_rows(select, ("eglb", FORECAST_CONTROLLERS[0], *candidates)),
     )
-    text += f"\nChosen on 2023: `{classical}` (classical) and the learned tail with w = {window}.\n\n"
+    recorded = "eglb.evaluation.PAST_CONTROLLERS" + (" names it" if classical in PAST_CONTROLLERS else " differs: update it")
+    text += f"\nChosen on 2023: `{classical}` (classical; {recorded}) and the learned tail with w = {window}.\n\n"
     learned = [_past_learned(window, f"reference:{t}") for t in REFERENCE_TAILS]
     expert = classical.replace("rhc:", "rhc(", 1) + ")"
     robust = [f"robust({spec},lambda={LEARNED_LAMBDA:g},expert={expert})" for spec in learned]
@@ -1120,7 +1121,7 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "speed-history": Section(_bench("bench_history"), 1, "loading history scenarios"),
     "speed-offline-classes": Section(_bench("bench_offline_classes"), 15, "eGLB-Off with many gateway classes"),
     "speed-rhc": Section(_bench("bench_rhc"), 2, "RHC and AFHC episode times"),
-    "speed-knobs": Section(_bench("bench_knobs_offline"), 6, "eGLB-Off with deferrable jobs against today's LP"),
+    "speed-knobs": Section(_bench("bench_knobs_offline"), 10, "eGLB-Off with deferrable jobs against today's LP"),
     "speed-ray": Section(
         _script(["benchmarks/bench_ray.py", "--repeats", "3"], "results/bench_ray/bench_ray.md"),
         6,

@@ -32,6 +32,11 @@ FORECAST_CONTROLLERS = (
     "rhc:w=48,forecaster=market,base=seasonal,tail=prorate",
     "afhc:w=2,forecaster=market,base=seasonal,tail=seasonal",
 )
+#: RHC that also reads the observed hours before the episode, where the scenarios carry them (the
+#: history's weeks and tasks: the 336 before each week, eglb.scenarios.with_observed_past), chosen on
+#: 2023 (benchmarks/figures.py, section information-past; docs/guide/information.md). Name it in
+#: ``--algos``: it is not in the default sets, which must run on scenarios without a past too.
+PAST_CONTROLLERS = ("rhc:w=48,forecaster=market,base=seasonal,tail=seasonal,tail_days=14,past=336",)
 #: The same controllers where the scenario's regions have no market rule: seasonal-naive forecasts alone.
 SEASONAL_CONTROLLERS = tuple(
     spec.replace("forecaster=market,base=seasonal", "forecaster=seasonal") for spec in FORECAST_CONTROLLERS

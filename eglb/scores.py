@@ -33,7 +33,7 @@ import numpy as np
 
 from eglb.envs.errors import InputError
 from eglb.envs.files import atomic_write_json, read_json
-from eglb.evaluation import FORECAST_CONTROLLERS, Mapper, check_specs, local_map
+from eglb.evaluation import FORECAST_CONTROLLERS, PAST_CONTROLLERS, Mapper, check_specs, local_map
 from eglb.registry import AlgorithmOptions
 from eglb.tasks import Episode, Task, task
 
@@ -83,8 +83,10 @@ def learned_references(chosen: Task) -> tuple[str, ...]:
 
 def figures_algos(chosen: Task) -> tuple[str, ...]:
     """What ``make figures`` records on a task: the reference algorithms, RHC and AFHC with the default
-    information (eglb.evaluation.FORECAST_CONTROLLERS) and the learning-augmented references."""
-    return (*REFERENCE_ALGOS, *FORECAST_CONTROLLERS, *learned_references(chosen))
+    information (eglb.evaluation.FORECAST_CONTROLLERS), RHC reading the observed past on the tasks whose
+    episodes carry it (the history's: PAST_CONTROLLERS), and the learning-augmented references."""
+    past = PAST_CONTROLLERS if chosen.card()["data"] == "history14" else ()
+    return (*REFERENCE_ALGOS, *FORECAST_CONTROLLERS, *past, *learned_references(chosen))
 
 
 def normalized_score(J, J_ref, J_opt) -> np.ndarray:
