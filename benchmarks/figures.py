@@ -760,6 +760,23 @@ def _ms_per_hour(rows, algo) -> float:
     return float(np.mean([r["ms_per_hour"] for r in rows if r["algo"] == algo]))
 
 
+def _learned_columns(reference: str) -> list[str]:
+    """The columns of :func:`_learned_table`'s rows, "weeks below" naming ``reference``."""
+    from eglb.benchmark import SEASON_ORDER
+
+    return [
+        "policy",
+        "information",
+        "seeds",
+        "mean",
+        "worst week",
+        *SEASON_ORDER,
+        f"weeks below {reference}",
+        "within bound",
+        "ms / hour",
+    ]
+
+
 def _learned_table(result, families: dict, information: dict, reference_spec: str = RHC_SEASONAL) -> list[list[str]]:
     """Rows of the history tables: one per family of specs (the training seeds of one policy); "weeks below"
     counts the weeks each seed's policy is below ``reference_spec``."""
@@ -893,19 +910,9 @@ def information_past() -> str:
     result = _history_benchmark(("eglb", FORECAST_CONTROLLERS[0], classical, *learned, *robust), "2024", defaults=False)
     summary = {r["algo"]: r["information"] for r in result.summary}
     information = {label: summary[specs[0]] for label, specs in families.items()}
-    columns = [
-        "policy",
-        "information",
-        "seeds",
-        "mean",
-        "worst week",
-        *INFORMATION_HEADER[5:],
-        "weeks below the classical choice",
-    ]
-    columns += ["within bound", "ms / hour"]
     return text + markdown_table(
         "Test year 2024, all 52 weeks: J / J(eGLB-Off) (14 complete zones; learned rows: mean over the three reference tails ± 95 % CI)",
-        columns,
+        _learned_columns("the classical choice"),
         _learned_table(result, families, information, classical),
     )
 
@@ -946,7 +953,6 @@ def scores_at_a_glance(reference: dict) -> str:
 
 def learned_vs_classical() -> str:
     """RHC with a learned tail, and the layer around it against RHC, on 2023 (selection) and 2024 (test)."""
-    from eglb.benchmark import SEASON_ORDER
 
     learned = {
         "eGLB (dual mirror descent)": ["eglb"],
@@ -959,17 +965,7 @@ def learned_vs_classical() -> str:
     information = dict.fromkeys(learned, "seasonal-day forecasts, w = 24")
     information["eGLB (dual mirror descent)"] = "the current hour"
     specs = tuple(s for family in learned.values() for s in family if s != "eglb")
-    columns = [
-        "policy",
-        "information",
-        "seeds",
-        "mean",
-        "worst week",
-        *SEASON_ORDER,
-        "weeks below RHC",
-        "within bound",
-        "ms / hour",
-    ]
+    columns = _learned_columns("RHC")
     text = ""
     for year, windows, title in (
         ("2023", tuple(range(0, 52, 4)), "Selection year 2023, weeks 0, 4, .., 48"),
