@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 from eglb.envs.errors import InputError
-from eglb.envs.validation import as_float_array, require_bounded, require_finite, require_nonnegative
+from eglb.envs.validation import as_float_array, as_timestamps, require_bounded, require_finite, require_nonnegative
 
 #: The input series of a past, in forecast-row order (the first three per region, workload per gateway).
 PAST_SIGNALS = ("price", "carbon", "water", "workload")
@@ -42,12 +42,7 @@ class ObservedPast:
     workload: np.ndarray
 
     def __post_init__(self) -> None:
-        try:
-            stamps = np.asarray(self.timestamps).astype("datetime64[s]")
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"past: argument 'timestamps' must be datetimes: {exc}") from None
-        if stamps.ndim != 1 or stamps.size == 0:
-            raise InputError(f"past: 'timestamps' must be a non-empty 1-D array (no past is None), got shape {stamps.shape}")
+        stamps = as_timestamps(self.timestamps, "past: argument 'timestamps' (no past is None)")
         steps = np.diff(stamps)
         if (steps != ONE_HOUR).any():
             k = int(np.argmax(steps != ONE_HOUR)) + 1

@@ -23,6 +23,7 @@ from eglb.envs.past import ONE_HOUR, ObservedPast
 from eglb.envs.validation import (
     MAX_MAGNITUDE,
     as_float_array,
+    as_timestamps,
     first_index,
     require_bounded,
     require_finite,
@@ -121,12 +122,7 @@ class Scenario:
         n, j = len(regions), len(gateways)
         if n == 0 or j == 0:
             raise InputError("a scenario needs at least one region and one gateway")
-        try:
-            stamps = np.asarray(self.timestamps).astype("datetime64[s]")
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"argument 'timestamps' must be datetimes: {exc}") from None
-        if stamps.ndim != 1 or stamps.size == 0:
-            raise InputError(f"argument 'timestamps' must be a non-empty 1-D array, got shape {stamps.shape}")
+        stamps = as_timestamps(self.timestamps, "argument 'timestamps'")
         t = stamps.size
         _require_increasing(stamps, lambda k: f"timestamps[{k}]")
 

@@ -83,6 +83,18 @@ def as_float_array(values, name: str) -> np.ndarray:
         raise InputError(f"argument {name!r} must be numeric: {exc}") from None
 
 
+def as_timestamps(values, name: str) -> np.ndarray:
+    """Convert to a non-empty 1-D datetime64[s] array or raise naming the argument (``name`` as the
+    message shows it, e.g. "argument 'timestamps'")."""
+    try:
+        stamps = np.asarray(values).astype("datetime64[s]")
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be datetimes: {exc}") from None
+    if stamps.ndim != 1 or stamps.size == 0:
+        raise InputError(f"{name} must be a non-empty 1-D array, got shape {stamps.shape}")
+    return stamps
+
+
 #: Most values a seed or window list may hold.
 MAX_SEEDS = 10_000
 
