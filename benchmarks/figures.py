@@ -35,6 +35,8 @@ import numpy as np
 from common import markdown_table
 from eglb.envs.files import atomic_write_text
 
+from eglb.scores import LEARNED_LAMBDA
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
@@ -731,8 +733,6 @@ def _information_rows(result, order) -> list[list[str]]:
 REFERENCE_TAILS = ("history14/seed-0", "history14/seed-1", "history14/seed-2")
 #: RHC with the seasonal-day forecaster and the seasonal tail: the classical controller to beat (no oracle).
 RHC_SEASONAL = "rhc:w=24,forecaster=seasonal,tail=seasonal"
-#: The layer's budget: chosen on weeks 8 and 24 of 2023 (the selection year) among 0.02, 0.05 and 0.1.
-LEARNED_LAMBDA = 0.1
 
 
 def _learned_rhc(tail: str) -> str:
