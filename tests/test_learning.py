@@ -3,6 +3,7 @@ training really improves J (margins that hold across seeds, CPUs and thread coun
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -269,7 +270,8 @@ def test_ppo_training_improves_J_on_held_out_traces(tmp_path):
         "--no-progress",
     ]
     assert train.main(args) == 0
-    history = [float(line.split(",")[1]) for line in (folder / "eval.csv").read_text().splitlines()[1:]]
+    with open(folder / "eval.csv", newline="") as handle:  # by column name: the history gained columns over time
+        history = [float(row["ratio_to_offline"]) for row in csv.DictReader(handle)]
     config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()), "config")
     untrained = build_model("ppo", make_env(config, None, seed=0), config.model, seed=0)
     scenario = make_synthetic(0, hours=48)
