@@ -270,9 +270,16 @@ def _train(name: str, argv: list[str]) -> Path:
     return folder
 
 
+def _training_time(folder: Path) -> str:
+    """A run folder's training time over all its starts, as its summary.json reports it."""
+    import json
+
+    seconds = json.loads((folder / "summary.json").read_text())[0]["training_seconds"]
+    return "not recorded (retrain the run)" if seconds is None else f"{seconds:,.0f} s"
+
+
 def learned() -> str:
     """bc and residual PPO trained on synthetic traces, and the layer around bc, on held-out seeds."""
-    import json
 
     bc = _train("bc", ["--algo", "bc", "--synthetic"])
     ppo = _train("ppo", ["--algo", "ppo", "--synthetic"])
@@ -289,9 +296,7 @@ def learned() -> str:
     for algo in algos:
         seconds = ""
         if ":" in algo and not algo.startswith("robust"):
-            folder = Path(algo.split(":", 1)[1])
-            summary = json.loads((folder / "summary.json").read_text())
-            seconds = f"{summary[0]['training_seconds']:,.0f} s"
+            seconds = _training_time(Path(algo.split(":", 1)[1]))
         label = algo.replace(str(RUNS) + "/", "runs/figures/")
         rows.append([f"`{label}`", seconds, columns[168][algo], columns[457][algo]])
     table = markdown_table(
@@ -562,7 +567,6 @@ def _short(spec: str) -> str:
 
 def history_benchmark() -> str:
     """The cross-year benchmark: policies trained on 2021-2022 (or the generator), tested on the 52 weeks of 2024."""
-    import json
 
     import eglb
     from eglb.benchmark import SEASON_ORDER
@@ -605,8 +609,7 @@ def history_benchmark() -> str:
         )
     times = []
     for folder in (bc, ppo, generated):
-        summary = json.loads((folder / "summary.json").read_text())
-        times.append(f"`{_short(str(folder))}` {summary[0]['training_seconds']:,.0f} s")
+        times.append(f"`{_short(str(folder))}` {_training_time(folder)}")
     return (
         markdown_table(
             "J / J(eGLB-Off) over the 52 weeks of 2024 (14 complete zones; eGLB-Off solved per week)",

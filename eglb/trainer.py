@@ -322,7 +322,8 @@ def train(
             train_rl(config, training, evaluator, run, logger, checkpoint, progress, start_method)
         logger.close()
         seconds = time.perf_counter() - start
-        rows, means = compare_on_held_out(config, run.path, evaluation, seconds)
+        # summary.json reports every start's training time (a resumed run's earlier starts included).
+        rows, means = compare_on_held_out(config, run.path, evaluation, run.training_seconds())
     history = evaluator.history
     return TrainingSummary(
         Path(folder),
@@ -337,8 +338,13 @@ def train(
     )
 
 
-def compare_on_held_out(config: RunConfig, folder: Path, evaluation: list[Scenario], seconds: float) -> tuple[list[dict], dict]:
-    """The trained policy next to eglb, eglb-off and glb-cost on the held-out scenarios: results.* and summary.*."""
+def compare_on_held_out(
+    config: RunConfig, folder: Path, evaluation: list[Scenario], seconds: float | None
+) -> tuple[list[dict], dict]:
+    """The trained policy next to eglb, eglb-off and glb-cost on the held-out scenarios: results.* and summary.*.
+
+    ``seconds``: the run's training time over all its starts (None: not recorded by an older checkpoint).
+    """
     from eglb.registry import build
     from eglb.report.run import run_algorithms
     from eglb.report.tables import result_rows, write_rows

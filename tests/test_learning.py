@@ -165,6 +165,41 @@ def test_resume_continues_an_interrupted_run(tmp_path):
     assert yaml.safe_load((folder / "config.yaml").read_text())["timesteps"] == 144
 
 
+def _training_seconds(folder: Path) -> float | None:
+    return json.loads((folder / "summary.json").read_text())[0]["training_seconds"]
+
+
+def _checkpoint_info(folder: Path) -> tuple[Path, dict]:
+    (path,) = folder.glob("checkpoint-*/checkpoint.json")
+    return path, json.loads(path.read_text())
+
+
+def test_a_resumed_run_reports_the_training_time_of_all_its_starts(tmp_path):
+    """summary.json's training_seconds sums every start of the run. Resuming a finished run (make figures
+    does, to reuse it) reported only the resume's own fraction of a second: the learned table read "0 s"."""
+    folder = short_run(tmp_path, "bc", 24 * 3)
+    first = _training_seconds(folder)
+    assert train.main(["--resume", str(folder), "--no-progress"]) == 0  # finished: nothing left to train
+    # The first start's seconds up to its last checkpoint (milliseconds before its summary) plus the resume's.
+    assert _training_seconds(folder) > 0.9 * first, (first, _training_seconds(folder))
+    recorded = _checkpoint_info(folder)[1]["training_seconds"]
+    assert 0.9 * first < recorded <= first
+    assert train.main(["--resume", str(folder), "--timesteps", str(24 * 3 * 2), "--no-progress"]) == 0
+    assert _checkpoint_info(folder)[1]["training_seconds"] >= recorded  # the extension's checkpoint adds to it
+    assert _training_seconds(folder) >= _checkpoint_info(folder)[1]["training_seconds"]
+
+
+def test_a_checkpoint_without_training_seconds_reports_none_and_a_bad_one_is_refused(tmp_path):
+    folder = short_run(tmp_path, "bc", 24 * 3)
+    path, info = _checkpoint_info(folder)
+    path.write_text(json.dumps({k: v for k, v in info.items() if k != "training_seconds"}))  # an older release's
+    assert train.main(["--resume", str(folder), "--no-progress"]) == 0
+    assert _training_seconds(folder) is None  # unknown, not the resume's own seconds
+    path.write_text(json.dumps({**info, "training_seconds": -3.0}))
+    with pytest.raises(InputError, match="training_seconds must be a finite number of seconds >= 0, got -3.0"):
+        train.main(["--resume", str(folder), "--no-progress"])
+
+
 def test_configuration_merges_defaults_scenario_blocks_and_overrides():
     synthetic, published = load_hyperparams("bc", "synthetic"), load_hyperparams("bc", "eglb2022")
     assert synthetic["env"]["episode_hours"] == 168 and published["env"]["episode_hours"] == 96

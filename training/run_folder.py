@@ -8,7 +8,8 @@ Layout (written by training, read by ``eglb.robust.learned.load_learned`` and ``
     eval.csv, learning_curve.png    periodic evaluation on held-out traces
     evaluations.npz                 the same in stable-baselines3's EvalCallback format (rl-zoo3's plots read it)
     progress.csv, progress-2.csv..  training logs (one per start), tb/ TensorBoard events
-    checkpoint-<steps>/             the last complete checkpoint (checkpoint.json is written last)
+    checkpoint-<steps>/             the last complete checkpoint (checkpoint.json is written last, with the
+                                    training seconds spent until then, summed over every start of the run)
     results.json/.csv, summary.*    the trained policy next to the classical algorithms
     .lock                           held while a process works in the folder
 
@@ -21,8 +22,10 @@ temporary files, unfinished checkpoints).
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,6 +77,16 @@ class RunFolder:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._started = time.perf_counter()
+        #: Training seconds of earlier starts, up to the checkpoint this start resumed from (None: not recorded).
+        self._seconds_before: float | None = 0.0
+
+    def training_seconds(self) -> float | None:
+        """Seconds spent training this run: this start's so far plus those of the earlier starts up to
+        the checkpoint it resumed from (None when that checkpoint predates the record)."""
+        if self._seconds_before is None:
+            return None
+        return self._seconds_before + time.perf_counter() - self._started
 
     # --------------------------------------------------------------------------- configuration
     @property
@@ -120,13 +133,21 @@ class RunFolder:
         """Mark a checkpoint complete (its checkpoint.json, written last) and drop the older ones.
 
         The run's best weights so far go into the checkpoint too, so that resuming restores the best
-        weights that belong to the evaluation history it keeps.
+        weights that belong to the evaluation history it keeps; so do the training seconds so far, so
+        that a resumed run reports the time of all its starts (not only the last one's).
         """
         best = self.path / "best_policy.pt"
         if best.is_file():
             atomic_write(folder / "best_policy.pt", lambda tmp: shutil.copyfile(best, tmp))
+        seconds = self.training_seconds()
         atomic_write_json(
-            folder / "checkpoint.json", {**stamp(CHECKPOINT_FORMAT, CHECKPOINT_VERSION), "steps": int(steps), **info}
+            folder / "checkpoint.json",
+            {
+                **stamp(CHECKPOINT_FORMAT, CHECKPOINT_VERSION),
+                "steps": int(steps),
+                **({} if seconds is None else {"training_seconds": seconds}),
+                **info,
+            },
         )
         for _, older in self.checkpoints()[:-1]:
             shutil.rmtree(older, ignore_errors=True)
@@ -156,6 +177,7 @@ class RunFolder:
                 (self.path / name).unlink(missing_ok=True)
         elif (latest[1] / "best_policy.pt").is_file():
             atomic_write(self.path / "best_policy.pt", lambda tmp: shutil.copyfile(latest[1] / "best_policy.pt", tmp))
+        self._seconds_before = 0.0 if latest is None else _recorded_seconds(latest[0], latest[1] / "checkpoint.json")
         return latest
 
     # --------------------------------------------------------------------------- evaluation history
@@ -212,6 +234,16 @@ class RunFolder:
                 shutil.rmtree(path)
             else:
                 path.unlink()
+
+
+def _recorded_seconds(info: dict, path: Path) -> float | None:
+    """A checkpoint's training seconds: a finite number >= 0, or None in checkpoints written before they were recorded."""
+    if "training_seconds" not in info:
+        return None
+    seconds = info["training_seconds"]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
+        raise InputError(f"{path}: training_seconds must be a finite number of seconds >= 0, got {seconds!r}")
+    return float(seconds)
 
 
 def read_run_config(folder: Path | str) -> RunConfig:
