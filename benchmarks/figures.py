@@ -279,20 +279,21 @@ def _training_time(folder: Path) -> str:
 
 
 #: Training seeds of the `learned` section's policies; seed 0's run folders keep the plain names
-#: (runs/figures/bc, runs/figures/ppo) that the sweep and forecast-control sections read.
-LEARNED_SEEDS = (0, 1, 2)
+#: (runs/figures/bc, runs/figures/ppo) that the sweep and forecast-control sections read. bc gets five:
+#: its score on the published hours moves with the seed by more than its gap to eGLB (issue 18).
+LEARNED_SEEDS = {"bc": (0, 1, 2, 3, 4), "ppo": (0, 1, 2)}
 
 
 def _seed_runs(algo: str) -> list[Path]:
     """The `learned` section's runs of ``algo`` on synthetic traces with default hyperparameters, one per seed."""
     return [
         _train(algo if seed == 0 else f"{algo}-s{seed}", ["--algo", algo, "--synthetic", "--seed", str(seed)])
-        for seed in LEARNED_SEEDS
+        for seed in LEARNED_SEEDS[algo]
     ]
 
 
 def learned() -> str:
-    """bc and residual PPO trained on synthetic traces (three seeds each), and the layer around bc, on held-out data."""
+    """bc (five seeds) and residual PPO (three) trained on synthetic traces, and the layer around bc, on held-out data."""
     from eglb.envs.eglb2022 import default_data_path
 
     import eglb
@@ -1174,8 +1175,8 @@ SECTIONS = {  # timing sections last: they want a quiet machine
     "leaderboard": Section(leaderboard, 120, "reference scores of every task, the leaderboard and task pages"),
     "learned": Section(
         learned,
-        60,
-        "bc and PPO trained on synthetic traces, three seeds each (trains)",
+        70,
+        "bc and PPO trained on synthetic traces, five and three seeds (trains)",
         plots=(
             ("runs/figures/bc/learning_curve.png", "bc's learning curve: held-out J / J(eGLB-Off) against training steps"),
             ("runs/figures/ppo/learning_curve.png", "Residual PPO's learning curve"),
