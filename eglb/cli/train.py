@@ -33,7 +33,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, require_with, run_cli, smoke
+from eglb.cli import ArgumentParser, add_knob_options, add_ray_option, parse_hours, parse_seeds, require_with, run_cli, smoke
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.evaluation import command_line, summary_text
@@ -42,7 +42,7 @@ from eglb.importers.workload import MODEL_SOURCES
 from eglb.scenarios import is_history_folder
 from eglb.trainer import MAX_TORCH_THREADS, train, training_config
 from eglb.training.algorithms import ALGOS
-from eglb.training.config import DataConfig, RobustConfig
+from eglb.training.config import DataConfig, KnobConfig, RobustConfig
 from eglb.training.run_folder import check_run_name
 from eglb.training.run_group import is_run_group
 from eglb.tuning import TuneConfig, tune
@@ -55,7 +55,7 @@ LABELS_PER_TASK = None
 #: What a new run's configuration is made of (argparse destinations): none of it applies to --resume.
 RUN_OPTIONS = [
     "algo", "traces", "synthetic", "setting", "hours", "eval_hours", "regions", "years", "eval_years", "eval_windows",
-    "workload", "zones", "eval_seeds", "seed", "n_envs", "eval_freq", "set", "robust", "out", "name",
+    "workload", "zones", "eval_seeds", "seed", "n_envs", "eval_freq", "set", "robust", "out", "name", "jobs", "models",
 ]  # fmt: skip
 
 
@@ -91,6 +91,7 @@ def build_parser() -> ArgumentParser:
         "2021-2022 history (complete14 or zone names; default: the published-set generator)",
     )
     data.add_argument("--eval-seeds", metavar="S1,S2,...", help="held-out synthetic seeds for evaluation (default 0,1,2)")
+    add_knob_options(data)  # the training and held-out scenarios get them: the environment is FlexGLBEnv
     run = parser.add_argument_group("run")
     run.add_argument("--timesteps", type=int, help="environment steps to train for (default: the hyperparameter file's)")
     run.add_argument("--seed", type=int, help="seed of every random choice (default 0)")
@@ -159,6 +160,18 @@ def parse_robust(text: str) -> RobustConfig:
     if len(parts) > 3 or not lam >= 0 or not b >= 0 or schedule not in ("const", "sqrt", "linear"):
         raise InputError(usage)
     return RobustConfig(lam=lam, b=b, slack=schedule)
+
+
+def knob_config(jobs: str | None, models: str | None) -> KnobConfig | None:
+    """``--jobs``/``--models`` as the run's knobs (None without either); a job list's path is stored
+    absolute, as ``--traces``, so the run folder rebuilds its scenarios from anywhere."""
+    if not (jobs or models):
+        return None
+    if jobs and not (jobs == "stream" or jobs.startswith("stream:")):
+        if not Path(jobs).is_file():
+            raise InputError(f"--jobs {jobs!r} is neither 'stream[:...]' nor an existing job list file")
+        jobs = str(Path(jobs).resolve())
+    return KnobConfig(jobs=jobs, models=models)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             sets=args.set,
             robust=parse_robust(args.robust) if args.robust else None,
             command=command_line("train.py", argv),
+            knobs=knob_config(args.jobs, args.models),
         )
         if smoke.enabled():
             config = smoke.training(config)
