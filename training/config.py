@@ -154,10 +154,13 @@ class KnobConfig:
             check_range("knobs.job_slots", self.job_slots, 0, MAX_JOB_SLOTS)
         if self.n_models is not None:
             check_range("knobs.n_models", self.n_models, 0, MAX_MODELS)
-        if self.models:
-            from eglb.envs.knob_specs import model_choice
+        from eglb.envs.knob_specs import job_stream, model_choice
 
-            model_choice(self.models)  # a bad spec fails now, not at the first episode
+        # A bad spec fails now, not at the first episode (a job list is read with a scenario).
+        if self.jobs:
+            job_stream(self.jobs)
+        if self.models:
+            model_choice(self.models)
 
 
 @dataclass(frozen=True)
