@@ -40,6 +40,7 @@ class FlexActionPolicy(Policy):
         self.make_env = make_env
         self.name = name
         self.seed = 0  # of the observation's forecast noise, if any
+        self.extra_features: Callable[[], np.ndarray] | None = None  # appended to observations (robust-aware runs)
 
     def reset(self, scenario: Scenario) -> None:
         super().reset(scenario)
@@ -52,7 +53,10 @@ class FlexActionPolicy(Policy):
     def act(self, view: HourView):
         # A scenario without knobs plays through GLBEnv's loop (no job progress): the queue stays empty.
         knobs = view.knobs if view.knobs is not None else self.env.knobs
-        action = self.predict(self.env.sync(view.t, view.state, knobs))
+        observation = self.env.sync(view.t, view.state, knobs)
+        if self.extra_features is not None:  # the robust layer's features (robust/learned.py)
+            observation = np.concatenate([observation, self.extra_features()])
+        action = self.predict(observation)
         try:
             self.nonfinite_actions += not bool(np.isfinite(np.asarray(action, dtype=float)).all())
         except (TypeError, ValueError):  # not numbers at all: the environment says what was expected

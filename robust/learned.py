@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 from eglb.agents.base import Policy
+from eglb.agents.knob_learned import knob_policy
 from eglb.agents.learned import LearnedPolicy, PolicyCard, PolicyIO, load_predictor, policy_from_predictor, weights_path
+from eglb.robust.knob_layer import KnobRobustPolicy
 from eglb.robust.layer import RobustPolicy, Slack
 
 
@@ -21,8 +23,14 @@ def learned_policy(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, na
     """The policy of a trained predictor, inside its layer when it was trained with one."""
     if io.robust is None:
         return policy_from_predictor(predict, io, name, seed)
+    slack = Slack(io.robust["b"], io.robust["slack"])
+    if io.knobs is not None:  # trained in KnobRobustTrainingEnv: the knob layer around the knob policy
+        policy = knob_policy(predict, io, name, seed)
+        layer = KnobRobustPolicy(policy, lam=io.robust["lam"], slack=slack, name=name)
+        policy.extra_features = layer.features
+        return layer
     policy = LearnedPolicy(predict, io, name, seed)
-    layer = RobustPolicy(policy, lam=io.robust["lam"], slack=Slack(io.robust["b"], io.robust["slack"]), name=name)
+    layer = RobustPolicy(policy, lam=io.robust["lam"], slack=slack, name=name)
     policy.extra_features = layer.features
     return layer
 

@@ -17,11 +17,11 @@ from eglb.envs.flex_env import GLOBAL_FEATURES, SLOT_FEATURES, FlexGLBEnv, most_
 from eglb.envs.knob_specs import with_knobs
 from eglb.envs.synthetic import SyntheticSource, make_synthetic
 from eglb.robust.learned import load_learned
-from eglb.scenarios import ScenarioConfig, build_scenarios
 from eglb.training.config import KnobConfig, RunConfig
 from test_learning import TINY, short_run
 
 from eglb.cli import evaluate
+from eglb.scenarios import ScenarioConfig, build_scenarios
 
 MODELS = "llama3.1-batch128:target=80"
 KNOBS = ("--jobs", "stream", "--models", MODELS)
@@ -66,7 +66,9 @@ def test_the_reloaded_policy_plays_as_the_network_in_its_environment_and_pays_th
     assert played.metrics.J == pytest.approx(knob_j(played.metrics, scenario), rel=1e-10)
     # By hand: the network's actions in a FlexGLBEnv built from the card give the same J.
     predict = load_predictor(card, weights_path(knob_run))
-    env = FlexGLBEnv(scenario, action_mode="dual", job_slots=card.io.knobs["job_slots"], observation_scale=card.io.observation_scale)
+    env = FlexGLBEnv(
+        scenario, action_mode="dual", job_slots=card.io.knobs["job_slots"], observation_scale=card.io.observation_scale
+    )
     obs, _ = env.reset(options={"start": 0})
     total, done = 0.0, False
     while not done:
@@ -100,8 +102,9 @@ def test_a_knob_policy_refuses_a_scenario_with_another_model_choice(knob_run):
 
 
 def test_an_interrupted_knob_run_resumes_from_its_checkpoint(tmp_path):
-    from eglb.trainer import train, training_config
     from eglb.training.config import DataConfig
+
+    from eglb.trainer import train, training_config
 
     sets = TINY["ppo"][1::2]  # the values of its --set options
     config = training_config(
@@ -164,3 +167,34 @@ def test_a_run_config_with_bad_knobs_is_one_line():
     values["knobs"] = {"jobs": None, "models": None}
     with pytest.raises(InputError, match="knobs: give jobs"):
         RunConfig.from_dict(values, "config.yaml")
+
+
+def test_robust_aware_training_with_knobs_reloads_inside_its_layer_and_keeps_the_guarantee(tmp_path):
+    from eglb.agents.knob_policies import EGLBKnobs
+    from eglb.robust.knob_layer import KnobRobustPolicy
+    from eglb.robust.layer import Slack
+    from eglb.robust.wrapper import KnobRobustTrainingEnv
+
+    folder = short_run(tmp_path, "ppo", 128, *KNOBS, "--robust", "0.05", name="robust-knobs")
+    card, policy = load_learned(folder)
+    assert card.io.robust == {"lam": 0.05, "b": 0.0, "slack": "const"} and isinstance(policy, KnobRobustPolicy)
+    scenario = with_knobs(make_synthetic(7, hours=24), "stream:seed=3", MODELS)
+    played = rollout(policy, scenario)
+    expert = rollout(EGLBKnobs(), scenario)
+    assert played.metrics.J <= policy.summary()["bound"] + 1e-7 * expert.metrics.J
+    assert played.metrics.unfinished <= expert.metrics.unfinished + 1e-9
+    # The training environment shows the network what the reloaded layer shows it: the same J by hand.
+    predict = load_predictor(card, weights_path(folder))
+    flex = FlexGLBEnv(
+        scenario, action_mode="dual", job_slots=card.io.knobs["job_slots"], observation_scale=card.io.observation_scale
+    )
+    env = KnobRobustTrainingEnv(flex, 0.05, Slack(), reward="J")
+    assert env.observation_space.shape == (card.io.observation_size(),)
+    obs, _ = env.reset(options={"start": 0})
+    total, done, thetas = 0.0, False, []
+    while not done:
+        obs, reward, done, _, info = env.step(predict(obs))
+        total += reward
+        thetas.append(info["theta"])
+    assert -total == pytest.approx(played.metrics.J, rel=1e-10)
+    assert thetas == pytest.approx(policy.thetas)

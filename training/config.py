@@ -430,8 +430,6 @@ class RunConfig:
                 )
             if self.env.residual:
                 raise InputError("--jobs and --models with env.residual are not supported: residual duals correct routing only")
-            if self.robust is not None:
-                raise InputError("--robust with --jobs or --models is not supported yet")
 
     @property
     def evaluation_interval(self) -> int:

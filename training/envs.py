@@ -17,7 +17,7 @@ from eglb.envs.validation import typed_fields
 from eglb.forecasts.spec import forecaster_from_spec
 from eglb.importers.synthetic import HistorySyntheticSource
 from eglb.robust.layer import Slack
-from eglb.robust.wrapper import RobustTrainingEnv
+from eglb.robust.wrapper import KnobRobustTrainingEnv, RobustTrainingEnv
 from eglb.training.config import RunConfig
 from eglb.training.wrappers import ExpertBaselineReward, ResidualDualEnv, WorkerErrors
 
@@ -73,7 +73,8 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
     settings = dict(
         episode_hours=env_config.episode_hours,
         random_start=scenario is not None,
-        action_mode="share" if config.robust or env_config.residual else env_config.action_mode,
+        # The plain layer and residual duals execute routings; the knob layer blends the environment's own decisions.
+        action_mode="share" if (config.robust and config.knobs is None) or env_config.residual else env_config.action_mode,
         forecast_hours=env_config.forecast_hours,
         forecast_noise=env_config.forecast_noise,
         forecaster=forecaster_from_spec(env_config.forecaster),
@@ -90,7 +91,9 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
         env = FlexGLBEnv(source, job_slots=knobs.job_slots, **settings)
     if env_config.residual:
         env = ResidualDualEnv(env)
-    if config.robust is not None:
+    if config.robust is not None and knobs is not None:
+        env = KnobRobustTrainingEnv(env, config.robust.lam, Slack(config.robust.b, config.robust.slack), env_config.reward)
+    elif config.robust is not None:
         env = RobustTrainingEnv(
             env,
             env_config.action_mode,
