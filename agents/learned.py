@@ -211,6 +211,10 @@ class LearnedPolicy(Policy):
 
     def __init__(self, predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0):
         super().__init__()
+        if io.knobs is not None:
+            raise InputError(
+                f"policy {name!r} acts through FlexGLBEnv (io.knobs): build it with eglb.robust.learned.learned_policy"
+            )
         self.extra_features: Callable[[], np.ndarray] | None = None  # appended to observations (residual, robust-aware)
         self.predict = predict
         self.io = io
@@ -279,10 +283,6 @@ def information(io: PolicyIO, forecaster) -> str:
 
 def policy_from_predictor(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0) -> Policy:
     """The policy of a trained predictor: plain, or its corrections around the eGLB expert (residual runs)."""
-    if io.knobs is not None:
-        from eglb.agents.knob_learned import knob_policy
-
-        return knob_policy(predict, io, name, seed)
     policy = LearnedPolicy(predict, io, name, seed)
     if io.residual:
         from eglb.agents.residual import ResidualPolicy
