@@ -113,11 +113,13 @@ def cpus_per_run(config: RunConfig) -> int:
 
 def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], Scenario]:
     """(training scenario, or None for synthetic traces; the held-out evaluation scenarios; the
-    reference scenario the observation scale, and with knobs the job slots, are measured on).
+    reference scenario the observation scale is measured on).
 
     With knobs (``config.knobs``) every scenario gets them as ``evaluate.py --jobs/--models`` gives
-    them; the held-out ones must be deliverable (as in evaluate.py), while a training scenario's
-    undeliverable work is only penalized, as in any episode (not checked: an LP over all its hours)."""
+    them (the reference too: a job stream adds capacity); the held-out ones must be deliverable (as
+    in evaluate.py), while a training scenario's undeliverable work is only penalized, as in any
+    episode (not checked: an LP over all its hours). Synthetic training episodes get them per episode
+    (training/envs.py ``KnobSource``)."""
     from eglb.envs.knob_specs import with_knobs
     from eglb.scenarios import checked_knobs
 

@@ -33,9 +33,8 @@ def learned_policy(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, na
         return layer
     if io.robust is None:
         return policy_from_predictor(predict, io, name, seed)
-    slack = Slack(io.robust["b"], io.robust["slack"])
     policy = LearnedPolicy(predict, io, name, seed)
-    layer = RobustPolicy(policy, lam=io.robust["lam"], slack=slack, name=name)
+    layer = RobustPolicy(policy, lam=io.robust["lam"], slack=Slack(io.robust["b"], io.robust["slack"]), name=name)
     policy.extra_features = layer.features
     return layer
 

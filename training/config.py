@@ -136,8 +136,9 @@ class KnobConfig:
         jobs: "stream[:share=...,seed=...]" or a job list CSV, as ``--jobs`` (envs/knob_specs.py), or None.
         models: "PRESET:target=..." as ``--models``, or None.
         job_slots: Q, the pending jobs the observation and action show, fixed at training start
-            (training/envs.py :func:`knob_shape`: the most jobs pending at once in the first training
-            episode's source, as FlexGLBEnv's default; 0 without jobs); None until then.
+            (training/envs.py :func:`knob_shape`: FlexGLBEnv's default on the training source, the
+            most jobs pending at once in the first synthetic episode or in the whole training hours
+            of a trace; 0 without jobs); None until then.
         n_models: K, the models of the choice (0 without ``models``), fixed with ``job_slots``.
     """
 

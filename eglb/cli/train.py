@@ -8,6 +8,7 @@
     python train.py --algo bc --synthetic --seeds 0-2 --ray          # the seeds as Ray Tune trials
     python train.py --algo bc --synthetic --ray                      # DAgger's labelling LPs as Ray tasks
     python train.py --algo ppo --synthetic --tune sweeps/spaces/ppo.yml --samples 8 --scheduler asha --ray auto
+    python train.py --algo ppo --synthetic --jobs stream --models llama3.1-batch128:target=80   # FlexGLBEnv
 
 Every run gets a folder (``--out``, default runs/) with config.yaml (the exact configuration),
 command.txt, the policy card and weights (policy.json, policy.pt, best_policy.pt), TensorBoard logs
