@@ -101,6 +101,18 @@ def test_a_knob_policy_refuses_a_scenario_with_another_model_choice(knob_run):
         rollout(policy, make_synthetic(0, hours=24))
 
 
+def test_job_slots_given_are_kept_and_shape_the_policy(tmp_path):
+    folder = short_run(tmp_path, "ppo", 64, *KNOBS, "--job-slots", "3", "--set", "env.action_mode=routing")
+    config = RunConfig.from_dict(yaml.safe_load((folder / "config.yaml").read_text()), "config")
+    assert (config.knobs.job_slots, config.knobs.n_models) == (3, 2)
+    card, policy = load_learned(folder)
+    assert card.io.action_size() == 10 * 10 + 3 + 2 * 10  # the routing action: N x J shares, Q work levels, K x N model scores
+    scenario = with_knobs(make_synthetic(2, hours=24), "stream", MODELS)
+    assert most_pending(scenario) > 3  # more jobs than slots: the others get their must-run work
+    played = rollout(policy, scenario)
+    assert played.metrics.J == pytest.approx(knob_j(played.metrics, scenario), rel=1e-10)
+
+
 def test_an_interrupted_knob_run_resumes_from_its_checkpoint(tmp_path):
     from eglb.training.config import DataConfig
 
@@ -145,6 +157,8 @@ def test_an_interrupted_knob_run_resumes_from_its_checkpoint(tmp_path):
         (["--algo", "bc", "--jobs", "stream"], "bc imitates routing duals only"),
         (["--jobs", "stream", "--set", "env.residual=true"], "--jobs and --models with env.residual are not supported"),
         (["--resume", "/nonexistent/run", "--models", MODELS], "--models applies only to start a run"),
+        (["--models", MODELS, "--job-slots", "4"], "--job-slots sets how many of the --jobs the policy sees: give --jobs"),
+        (["--jobs", "stream", "--job-slots", "-1"], "--job-slots must be in 0..100,000, got -1"),
     ],
 )
 def test_bad_knob_options_give_one_line(args, message, tmp_path, run_cli):
@@ -198,3 +212,25 @@ def test_robust_aware_training_with_knobs_reloads_inside_its_layer_and_keeps_the
         thetas.append(info["theta"])
     assert -total == pytest.approx(played.metrics.J, rel=1e-10)
     assert thetas == pytest.approx(policy.thetas)
+
+
+def test_the_vs_expert_reward_with_knobs_compares_with_eglb_playing_the_knobs():
+    from eglb.agents.knob_policies import EGLBKnobs
+    from eglb.training.envs import knob_shape, make_env
+
+    from eglb.trainer import training_config
+
+    scenario = with_knobs(make_synthetic(4, hours=24), "stream", MODELS)
+    config = training_config("ppo", sets=["env.episode_hours=24"], knobs=KnobConfig(jobs="stream", models=MODELS))
+    config = knob_shape(config.for_scenario(scenario), scenario)
+    assert config.env.reward == "vs-expert"
+    env = make_env(config, scenario, seed=0)
+    env.reset(options={"start": 0})
+    rng = np.random.default_rng(0)
+    total, done = 0.0, False
+    while not done:
+        _, reward, done, _, info = env.step(rng.uniform(-1, 1, env.action_space.shape))
+        total += reward
+    expert = rollout(EGLBKnobs(), scenario).metrics.J
+    assert info["expert_J"] == pytest.approx(expert, rel=1e-10)
+    assert total == pytest.approx((expert - info["J"]) * config.env.reward_scale, rel=1e-9)

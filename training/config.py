@@ -138,7 +138,7 @@ class KnobConfig:
         job_slots: Q, the pending jobs the observation and action show, fixed at training start
             (training/envs.py :func:`knob_shape`: FlexGLBEnv's default on the training source, the
             most jobs pending at once in the first synthetic episode or in the whole training hours
-            of a trace; 0 without jobs); None until then.
+            of a trace; 0 without jobs) unless given (``--job-slots``); None until then.
         n_models: K, the models of the choice (0 without ``models``), fixed with ``job_slots``.
     """
 
@@ -151,6 +151,8 @@ class KnobConfig:
         check_fields(self, "knobs.")
         if not (self.jobs or self.models):
             raise InputError("knobs: give jobs (--jobs) and/or models (--models)")
+        if self.job_slots and not self.jobs:
+            raise InputError(f"knobs.job_slots is {self.job_slots} without jobs (--jobs)")
         if self.job_slots is not None:
             check_range("knobs.job_slots", self.job_slots, 0, MAX_JOB_SLOTS)
         if self.n_models is not None:

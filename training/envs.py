@@ -117,15 +117,17 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
 def knob_shape(config: RunConfig, scenario: Scenario | None) -> RunConfig:
     """``config`` with its knobs' job slots and models fixed (training start): those of FlexGLBEnv
     built on the training source (``scenario``, or None for synthetic traces), whose default job slots
-    are the most jobs pending at once in its first scenario (a training episode's source, so the slots
-    fit an episode's queue); no slots without jobs. Unchanged without knobs or once fixed."""
+    are the most jobs pending at once in its first scenario (the whole training scenario, or the first
+    synthetic episode); job slots given (``--job-slots``) are kept; no slots without jobs. Unchanged
+    without knobs or once fixed."""
     from dataclasses import replace
 
     knobs = config.knobs
-    if knobs is None or (knobs.job_slots is not None and knobs.n_models is not None):
+    if knobs is None or knobs.n_models is not None:
         return config
     source = scenario if scenario is not None else KnobSource(synthetic_source(config), knobs.jobs, knobs.models)
-    env = FlexGLBEnv(source, episode_hours=config.env.episode_hours, job_slots=None if knobs.jobs else 0)
+    slots = knobs.job_slots if knobs.job_slots is not None else None if knobs.jobs else 0
+    env = FlexGLBEnv(source, episode_hours=config.env.episode_hours, job_slots=slots)
     return replace(config, knobs=replace(knobs, job_slots=env.job_slots, n_models=env.n_models))
 
 

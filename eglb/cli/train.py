@@ -37,6 +37,7 @@ from pathlib import Path
 from eglb.cli import ArgumentParser, add_knob_options, add_ray_option, parse_hours, parse_seeds, require_with, run_cli, smoke
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
+from eglb.envs.limits import MAX_JOB_SLOTS
 from eglb.evaluation import command_line, summary_text
 from eglb.groups import seeds_label, train_seeds
 from eglb.importers.workload import MODEL_SOURCES
@@ -56,7 +57,7 @@ LABELS_PER_TASK = None
 #: What a new run's configuration is made of (argparse destinations): none of it applies to --resume.
 RUN_OPTIONS = [
     "algo", "traces", "synthetic", "setting", "hours", "eval_hours", "regions", "years", "eval_years", "eval_windows",
-    "workload", "zones", "eval_seeds", "seed", "n_envs", "eval_freq", "set", "robust", "out", "name", "jobs", "models",
+    "workload", "zones", "eval_seeds", "seed", "n_envs", "eval_freq", "set", "robust", "out", "name", "jobs", "models", "job_slots",
 ]  # fmt: skip
 
 
@@ -93,6 +94,13 @@ def build_parser() -> ArgumentParser:
     )
     data.add_argument("--eval-seeds", metavar="S1,S2,...", help="held-out synthetic seeds for evaluation (default 0,1,2)")
     add_knob_options(data)  # the training and held-out scenarios get them: the environment is FlexGLBEnv
+    data.add_argument(
+        "--job-slots",
+        type=int,
+        metavar="Q",
+        help="with --jobs: pending jobs the policy sees and acts on, earliest deadlines first (default: the most "
+        "pending at once in the training data)",
+    )
     run = parser.add_argument_group("run")
     run.add_argument("--timesteps", type=int, help="environment steps to train for (default: the hyperparameter file's)")
     run.add_argument("--seed", type=int, help="seed of every random choice (default 0)")
@@ -163,16 +171,20 @@ def parse_robust(text: str) -> RobustConfig:
     return RobustConfig(lam=lam, b=b, slack=schedule)
 
 
-def knob_config(jobs: str | None, models: str | None) -> KnobConfig | None:
-    """``--jobs``/``--models`` as the run's knobs (None without either); a job list's path is stored
-    absolute, as ``--traces``, so the run folder rebuilds its scenarios from anywhere."""
+def knob_config(jobs: str | None, models: str | None, job_slots: int | None = None) -> KnobConfig | None:
+    """``--jobs``/``--models``/``--job-slots`` as the run's knobs (None without any); a job list's path
+    is stored absolute, as ``--traces``, so the run folder rebuilds its scenarios from anywhere."""
+    if job_slots is not None and not jobs:
+        raise InputError("--job-slots sets how many of the --jobs the policy sees: give --jobs")
+    if job_slots is not None and not 0 <= job_slots <= MAX_JOB_SLOTS:
+        raise InputError(f"--job-slots must be in 0..{MAX_JOB_SLOTS:,}, got {job_slots}")
     if not (jobs or models):
         return None
     if jobs and not (jobs == "stream" or jobs.startswith("stream:")):
         if not Path(jobs).is_file():
             raise InputError(f"--jobs {jobs!r} is neither 'stream[:...]' nor an existing job list file")
         jobs = str(Path(jobs).resolve())
-    return KnobConfig(jobs=jobs, models=models)
+    return KnobConfig(jobs=jobs, models=models, job_slots=job_slots)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             sets=args.set,
             robust=parse_robust(args.robust) if args.robust else None,
             command=command_line("train.py", argv),
-            knobs=knob_config(args.jobs, args.models),
+            knobs=knob_config(args.jobs, args.models, args.job_slots),
         )
         if smoke.enabled():
             config = smoke.training(config)
