@@ -32,6 +32,15 @@ from eglb.forecasts.tail import (
 #: Years a tail may be fitted on: the history's training years (2023 selects, 2024 tests).
 TRAINING_YEARS = ("2021", "2022")
 
+#: The tail groups shipped with the package (``forecasts/reference/NAME``, ``tail_model=reference:NAME``)
+#: and the arguments of this program that fit them: the history's training years for the 14 zones, the
+#: published-set generator's training seeds for its 10 regions. ``make figures`` (section
+#: ``reference-tails``) refits them with these and replaces the shipped files if the fit changed.
+REFERENCE_FITS = {
+    "history14": ("--seeds", "0-2"),
+    "published10": ("--synthetic", "1000:1012", "--seeds", "0-2"),
+}
+
 
 def training_scenarios(args: argparse.Namespace) -> list:
     """The traces a tail is fitted on: history years (one scenario per year), published hours or synthetic seeds."""

@@ -27,7 +27,7 @@ def test_every_section_has_one_block_in_the_documentation():
 def test_the_readme_shows_the_headline_table_and_its_figure():
     found = figures.blocks_named()
     in_readme = [name for name, pages in found.items() if ROOT / "README.md" in pages]
-    assert in_readme == ["information-benchmark"]
+    assert in_readme == ["information-benchmark", "reference-tails"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     figure = "docs/results/figures/published/full-regions.png"
     assert f"]({figure})" in readme and (ROOT / figure).is_file()
