@@ -24,6 +24,8 @@ from eglb.envs.errors import InputError, existing_folder
 from eglb.envs.files import atomic_write_json, load_tensors, read_json
 from eglb.envs.limits import (
     MAX_GATEWAYS,
+    MAX_JOB_SLOTS,
+    MAX_MODELS,
     MAX_OBSERVATION,
     MAX_REGIONS,
     check_parameters,
@@ -54,6 +56,8 @@ class PolicyIO:
         shape: (regions, gateways) the policy was trained for.
         robust: the layer trained inside the environment, {"lam", "b", "slack"}, or None.
         forecaster: the forecaster of the forecast window (forecasts/spec.py), empty for the noisy truth.
+        knobs: trained on :class:`eglb.envs.flex_env.FlexGLBEnv`: {"job_slots": Q, "models": K}; the
+            observation and action are that environment's (agents/knob_learned.py); None: GLBEnv's.
     """
 
     observation_scale: ObservationScale
@@ -65,6 +69,7 @@ class PolicyIO:
     routing_temperature: float = 5.0
     robust: dict | None = field(default=None)
     forecaster: str = ""
+    knobs: dict | None = field(default=None)
 
     def extra_features(self) -> int:
         """Observation entries appended to the environment's: the expert's duals (residual) or the layer's features."""
@@ -75,7 +80,22 @@ class PolicyIO:
         builder = ObservationBuilder(
             self.shape[0], self.shape[1], self.observation_scale, self.forecast_hours, self.forecast_noise
         )
-        return builder.size + self.extra_features()
+        return builder.size + self.knob_features() + self.extra_features()
+
+    def knob_features(self) -> int:
+        """Observation entries of the job slots and the accuracy gap (envs/flex_env.py; 0 without knobs)."""
+        from eglb.envs.flex_env import GLOBAL_FEATURES, SLOT_FEATURES
+
+        return 0 if self.knobs is None else self.knobs["job_slots"] * SLOT_FEATURES + GLOBAL_FEATURES
+
+    def action_size(self) -> int:
+        """Entries of the policy's action: the routing part, then the knobs' part (envs/flex_env.py)."""
+        n, j = self.shape
+        base = 2 * n if self.action_mode == "dual" else n * j
+        if self.knobs is None:
+            return base
+        q, k = self.knobs["job_slots"], self.knobs["models"]
+        return base + q + (k * n if self.action_mode == "routing" else (1 if k else 0))
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,8 @@ class PolicyCard:
     def to_dict(self) -> dict:
         io = asdict(self.io)
         io["shape"] = list(self.io.shape)
+        if self.io.knobs is None:  # a card without knobs is the card it always was
+            del io["knobs"]
         return {**stamp(CARD_FORMAT, CARD_VERSION), "algo": self.algo, "network": self.network, "io": io}
 
     def save(self, folder: Path) -> Path:
@@ -114,6 +136,14 @@ class PolicyCard:
                 check_size(shape[1], "io.shape[1] (gateways)", MAX_GATEWAYS),
             )
             io["forecast_hours"] = check_size(io.get("forecast_hours", 0), "io.forecast_hours", 168, low=0)
+            if io.get("knobs") is not None:
+                knobs = dict(io["knobs"])
+                if set(knobs) != {"job_slots", "models"}:
+                    raise InputError(f"io.knobs must hold job_slots and models, got {sorted(knobs)}")
+                io["knobs"] = {
+                    "job_slots": check_size(knobs["job_slots"], "io.knobs.job_slots", MAX_JOB_SLOTS, low=0),
+                    "models": check_size(knobs["models"], "io.knobs.models", MAX_MODELS, low=0),
+                }
             card = cls(algo=str(values["algo"]), network=dict(values["network"]), io=PolicyIO(**io))
         except (KeyError, TypeError, ValueError, InputError) as exc:
             raise InputError(f"{path} is not a valid policy card: {exc}") from None
@@ -137,10 +167,10 @@ def _check_network(card: PolicyCard, path) -> None:
         size = check_size(network.get("observation_size"), "network.observation_size", MAX_OBSERVATION)
         if size != io.observation_size():
             raise InputError(f"the network takes {size} inputs but the observation settings in io give {io.observation_size()}")
-        outputs = 2 * io.shape[0] if io.action_mode == "dual" else io.shape[0] * io.shape[1]
+        outputs = io.action_size()
         kind = network.get("kind")
         if kind == "dual-mlp":
-            if io.action_mode != "dual" or network.get("n_regions") != io.shape[0]:
+            if io.action_mode != "dual" or network.get("n_regions") != io.shape[0] or io.knobs is not None:
                 raise InputError(
                     f"a dual-mlp network acts on the dual prices of io.shape[0] = {io.shape[0]} regions, got {network!r}"
                 )
@@ -181,6 +211,10 @@ class LearnedPolicy(Policy):
 
     def __init__(self, predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0):
         super().__init__()
+        if io.knobs is not None:
+            raise InputError(
+                f"policy {name!r} acts through FlexGLBEnv (io.knobs): build it with eglb.robust.learned.learned_policy"
+            )
         self.extra_features: Callable[[], np.ndarray] | None = None  # appended to observations (residual, robust-aware)
         self.predict = predict
         self.io = io
@@ -200,10 +234,7 @@ class LearnedPolicy(Policy):
 
     @property
     def information(self) -> str:
-        """The observation's forecast window: "present only" without one (the default noisy truth is an oracle)."""
-        if not self.io.forecast_hours:
-            return "present only"
-        return f"{self.builder.forecaster.information}, {self.io.forecast_hours} h window"
+        return information(self.io, self.builder.forecaster)
 
     def reset(self, scenario: Scenario) -> None:
         if (scenario.n_regions, scenario.n_gateways) != self.shape:
@@ -240,6 +271,14 @@ class LearnedPolicy(Policy):
     def summary(self) -> dict:
         """For the results rows: hours of the episode whose action held NaN or infinity."""
         return {"nonfinite_actions": self.nonfinite_actions}
+
+
+def information(io: PolicyIO, forecaster) -> str:
+    """What a learned policy knows (tables' information column): its observation's forecast window,
+    "present only" without one (the default noisy truth is an oracle)."""
+    if not io.forecast_hours:
+        return "present only"
+    return f"{forecaster.information}, {io.forecast_hours} h window"
 
 
 def policy_from_predictor(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0) -> Policy:

@@ -43,3 +43,25 @@ class ShadowExpert:
         self.state.add(float(self.prices[:, t] @ self.energy), scenario.intensity[:, :, t] * self.energy)
         self.objective = self.state.objective(scenario.footprint_weights)
         return routing
+
+
+class KnobShadowExpert:
+    """The shadow copy on a scenario with deferrable jobs or model choice: eGLB with its knob rules
+    (:class:`eglb.agents.knob_policies.EGLBKnobs`) played in its own FlexGLBEnv, so its ``objective``
+    is J with transfers and the knobs' penalties (plain prices), as the training environment's."""
+
+    def reset(self, scenario: Scenario) -> None:
+        from eglb.agents.knob_policies import EGLBKnobs
+        from eglb.agents.knob_rollout import KnobEpisode
+
+        self.expert = EGLBKnobs()
+        self.expert.reset(scenario)
+        self.episode = KnobEpisode(scenario)
+        self.objective = 0.0
+
+    def step(self, t: int):
+        """The expert's decision for hour t, played; ``objective`` then includes that hour."""
+        decision = self.expert.act(self.episode.view(t))
+        _, info = self.episode.step(t, decision)
+        self.objective = float(info["J"])
+        return decision

@@ -131,7 +131,7 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     if changes:
         scenarios = [s.with_changes(**changes) for s in scenarios]
     if config.jobs or config.models:
-        scenarios = [_with_knobs(s, config) for s in scenarios]
+        scenarios = [checked_knobs(s, config.jobs, config.models) for s in scenarios]
     cases = [ShiftedScenario(s) for s in scenarios]
     for text in config.shifts:
         spec = parse_shift(text)
@@ -146,14 +146,15 @@ def build_scenarios(config: ScenarioConfig) -> list[ShiftedScenario]:
     return cases
 
 
-def _with_knobs(scenario: Scenario, config: ScenarioConfig) -> Scenario:
-    """The scenario with the config's jobs and models; a job list must fit as a whole (an LP)."""
+def checked_knobs(scenario: Scenario, jobs: str | None, models: str | None) -> Scenario:
+    """The scenario with the jobs and models of ``--jobs``/``--models`` (envs/knob_specs.py); the jobs
+    must fit as a whole (an LP, :func:`eglb.agents.deliverable.check_deliverable`)."""
     from eglb.agents.deliverable import check_deliverable
     from eglb.envs.knob_specs import with_knobs
 
-    flexible = with_knobs(scenario, config.jobs, config.models)
-    if config.jobs:
-        check_deliverable(flexible, f"--jobs {config.jobs}")
+    flexible = with_knobs(scenario, jobs, models)
+    if jobs:
+        check_deliverable(flexible, f"--jobs {jobs}")
     return flexible
 
 

@@ -17,7 +17,15 @@ from eglb.envs.errors import InputError
 from eglb.envs.scenario import Scenario
 from eglb.envs.validation import typed_arguments
 from eglb.training.algorithms import algorithm
-from eglb.training.config import DataConfig, RobustConfig, RunConfig, apply_sets, config_from_values, load_hyperparams
+from eglb.training.config import (
+    DataConfig,
+    KnobConfig,
+    RobustConfig,
+    RunConfig,
+    apply_sets,
+    config_from_values,
+    load_hyperparams,
+)
 from eglb.training.run_folder import check_run_name, open_run
 
 #: Most threads torch may start (it starts them all, whatever the CPUs).
@@ -51,17 +59,20 @@ def training_config(
     sets: Sequence[str] = (),
     robust: RobustConfig | None = None,
     command: str = "",
+    knobs: KnobConfig | None = None,
 ) -> RunConfig:
     """A run configuration: the algorithm's hyperparameter file (default block and the block of the
-    data), then the given options, then ``sets`` (``"model.learning_rate=1e-4"``, ...), all checked."""
+    data), then the given options, then ``sets`` (``"model.learning_rate=1e-4"``, ...), all checked.
+    ``knobs``: deferrable jobs and/or model choice (``--jobs``, ``--models``): the environment is FlexGLBEnv."""
     algorithm(algo)
     values = load_hyperparams(algo, scenario_key(data.traces))
     options = {k: v for k, v in (("timesteps", timesteps), ("n_envs", n_envs), ("eval_freq", eval_freq)) if v is not None}
     values = apply_sets({**values, **options}, list(sets))
-    if robust is not None and not any(s.strip().startswith("env.residual") for s in sets):
-        # The layer runs the expert itself; residual learning is a default only of plain training.
+    if (robust is not None or knobs is not None) and not any(s.strip().startswith("env.residual") for s in sets):
+        # The layer runs the expert itself, and residual duals correct routing only (not the knobs):
+        # residual learning is a default only of plain training.
         values = apply_sets(values, ["env.residual=false"])
-    config = config_from_values(algo, values, seed=seed, data=data, robust=robust, command=command)
+    config = config_from_values(algo, values, seed=seed, data=data, robust=robust, command=command, knobs=knobs)
     # Held-out synthetic traces are as long as a training episode.
     return replace(config, data=replace(config.data, eval_synthetic_hours=config.env.episode_hours))
 
@@ -102,7 +113,27 @@ def cpus_per_run(config: RunConfig) -> int:
 
 def scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], Scenario]:
     """(training scenario, or None for synthetic traces; the held-out evaluation scenarios; the
-    reference scenario the observation scale is measured on)."""
+    reference scenario the observation scale is measured on).
+
+    With knobs (``config.knobs``) every scenario gets them as ``evaluate.py --jobs/--models`` gives
+    them (the reference too: a job stream adds capacity); the held-out ones must be deliverable (as
+    in evaluate.py), while a training scenario's undeliverable work is only penalized, as in any
+    episode (not checked: an LP over all its hours). Synthetic training episodes get them per episode
+    (training/envs.py ``KnobSource``)."""
+    from eglb.envs.knob_specs import with_knobs
+    from eglb.scenarios import checked_knobs
+
+    training, evaluation, reference = plain_scenarios_for(config)
+    knobs = config.knobs
+    if knobs is None:
+        return training, evaluation, reference
+    flexible = None if training is None else with_knobs(training, knobs.jobs, knobs.models)
+    evaluation = [checked_knobs(s, knobs.jobs, knobs.models) for s in evaluation]
+    return flexible, evaluation, flexible if reference is training else with_knobs(reference, knobs.jobs, knobs.models)
+
+
+def plain_scenarios_for(config: RunConfig) -> tuple[Scenario | None, list[Scenario], Scenario]:
+    """:func:`scenarios_for` without the knobs."""
     from eglb.envs.synthetic import HELD_OUT_SEEDS, make_synthetic
     from eglb.envs.traces import load_traces
 
@@ -197,7 +228,8 @@ def default_run_name(config: RunConfig) -> str:
     else:
         data = Path(config.data.traces).name
     robust = f"-robust{config.robust.lam:g}" if config.robust else ""
-    return check_run_name(f"{config.algo}-{data}{robust}-s{config.seed}")
+    knobs = "-knobs" if config.knobs else ""
+    return check_run_name(f"{config.algo}-{data}{knobs}{robust}-s{config.seed}")
 
 
 @dataclass(repr=False)
@@ -264,6 +296,7 @@ def train(
 
     from eglb.report.plots import plot_learning_curve
     from eglb.training.config import flat_hyperparameters
+    from eglb.training.envs import knob_shape
     from eglb.training.evaluator import PeriodicEvaluator, log_hyperparameters, tensorboard_listener, write_evaluations
     from eglb.training.run_log import run_logger
 
@@ -290,7 +323,7 @@ def train(
         training, evaluation, reference = scenarios
         checkpoint = run.trim_to_checkpoint() if resume else None
         if not resume:
-            config = config.for_scenario(reference)
+            config = knob_shape(config.for_scenario(reference), training)
         run.write_config(config)
         torch.set_num_threads(torch_threads)
         logger = run_logger(run.path)

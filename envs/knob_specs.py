@@ -51,6 +51,20 @@ def model_choice(text: str) -> ModelChoice:
     return MODEL_PRESETS[name].choice(**values)
 
 
+def job_stream(jobs: str) -> tuple[JobStream, int] | None:
+    """``--jobs stream[:...]`` as (the stream, its seed); None for a job list file."""
+    if not (jobs == "stream" or jobs.startswith("stream:")):
+        return None
+    _, values = _settings(jobs, "--jobs", tuple(STREAM_KEYS))
+    seed = values.pop("seed", 0.0)
+    if seed != int(seed) or seed < 0:
+        raise InputError(f"--jobs {jobs!r}: seed must be a whole number >= 0")
+    try:
+        return JobStream(**{STREAM_KEYS[k]: v for k, v in values.items()}), int(seed)
+    except InputError as exc:
+        raise InputError(f"--jobs {jobs!r}: {exc}") from None
+
+
 def with_knobs(scenario: Scenario, jobs: str | None = None, models: str | None = None) -> Scenario:
     """``scenario`` with the jobs and models the options name (see the module docstring).
 
@@ -60,13 +74,9 @@ def with_knobs(scenario: Scenario, jobs: str | None = None, models: str | None =
         scenario = scenario.with_changes(models=model_choice(models))
     if not jobs:
         return scenario
-    if jobs == "stream" or jobs.startswith("stream:"):
-        _, values = _settings(jobs, "--jobs", tuple(STREAM_KEYS))
-        seed = values.pop("seed", 0.0)
-        if seed != int(seed) or seed < 0:
-            raise InputError(f"--jobs {jobs!r}: seed must be a whole number >= 0")
-        stream = JobStream(**{STREAM_KEYS[k]: v for k, v in values.items()})
-        return stream.draw(scenario, int(seed))
+    stream = job_stream(jobs)
+    if stream is not None:
+        return stream[0].draw(scenario, stream[1])
     from eglb.envs.jobs_csv import load_jobs
 
     path = Path(jobs)

@@ -25,6 +25,10 @@ MAX_PARAMETERS = 2**28
 #: Most regions and gateways of a scenario a policy is built for.
 MAX_REGIONS = 4_096
 MAX_GATEWAYS = 65_536
+#: Most job slots of an environment with deferrable jobs (each adds 7 observation entries) and most
+#: models of a model choice a policy acts on (envs/flex_env.py).
+MAX_JOB_SLOTS = 100_000
+MAX_MODELS = 1_024
 #: Longest observation vector of a policy (entries).
 MAX_OBSERVATION = 2**22
 #: Longest history or horizon a forecaster reads or predicts (hours: one leap year).

@@ -93,23 +93,53 @@ class KnobRobustPolicy(RobustPolicy):
         self.energy_total = 0.0  # MWh drawn, executed and by the expert: the price shift is floor x this
         self.expert_energy_total = 0.0
         self._delta = 0.0
+        self._hour = 0  # hours played
 
     def act(self, view: HourView):
         if not self.knobs_on:
             return super().act(view)
-        scenario, t, knobs = self.scenario, view.t, view.knobs
-        # The expert's hour on its own state.
+        self.begin_hour(view.t)
+        return self.blend_decision(view, self.proposer.act(view))
+
+    def begin_hour(self, t: int) -> None:
+        """Play the expert's hour t on its own state (it does not depend on what is executed), before
+        the ML policy proposes: :meth:`features` then show it, as RobustPolicy's do."""
+        if not self.knobs_on:
+            return super().begin_hour(t)
+        scenario = self.scenario
         expert_view = HourView(scenario, t, self.expert_state, self.shadow_knobs)
         expert_out = self.shadow_knobs.execute(
             t, _as_decision(self.expert_policy.act(expert_view), self.shadow_knobs, t, self.router)
         )
-        e_state = self.expert_state
-        e_state.add(self._money(t, expert_out), scenario.intensity[:, :, t] * expert_out.energy)
+        self.expert_state.add(self._money(t, expert_out), scenario.intensity[:, :, t] * expert_out.energy)
         self.expert_deficit += self._deficit(expert_out.decision)
         self.expert_energy_total += float(expert_out.energy.sum())
+        self._expert_out = expert_out
+
+    def features(self) -> np.ndarray:
+        """RobustPolicy's features (same layout and names) on the knob state: the slack left, the
+        weighted footprint mismatch against the expert [2N] and the expert's region energies of the
+        hour begun / capacity [N], money divided by the expert's J so far extrapolated to the episode."""
+        if not self.knobs_on:
+            return super().features()
+        scenario, e = self.scenario, self.expert_state
+        t = self._hour
+        expert_j = self._j(e.cost, e.footprint, self.expert_deficit)
+        scale = max(expert_j, 1e-9) / max(t, 1) * scenario.n_hours
+        slack = self._budget(t) - self._delta
+        mismatch = self.weights[:, None] * (self.state.footprint - e.footprint)
+        capacity = np.maximum(scenario.capacity[:, min(t, scenario.n_hours - 1)], 1e-12)
+        energy = self._expert_out.energy / capacity
+        return np.concatenate([[slack / scale], mismatch.ravel() / scale, energy]).astype(np.float32)
+
+    def blend_decision(self, view: HourView, proposal) -> HourDecision:
+        """Play the largest admissible blend of ``proposal`` (a decision or a routing) and the expert's
+        decision of the hour begun (:meth:`begin_hour`) on the executed state ``view.knobs``."""
+        scenario, t, knobs = self.scenario, view.t, view.knobs
+        expert_out, e_state = self._expert_out, self.expert_state
         # The fallback: the expert's decision executed here (each job's work cut to what is left here).
         fallback_out = knobs.copy().execute(t, expert_out.decision)
-        proposal = _as_decision(self.proposer.act(view), knobs, t, self.router)
+        proposal = _as_decision(proposal, knobs, t, self.router)
         proposal_out = knobs.copy().execute(t, proposal)
         theta = self._theta(t, knobs, fallback_out, proposal_out)
         played = fallback_out.decision if theta == 0.0 else _blend(theta, proposal_out.decision, fallback_out.decision, scenario)
@@ -120,6 +150,7 @@ class KnobRobustPolicy(RobustPolicy):
         self.energy_total += float(outcome.energy.sum())
         self._delta = self._mismatch(self.state.cost, self.state.footprint, self.deficit)
         self.thetas.append(theta)
+        self._hour = t + 1
         budget = self._budget(t)
         expert_j = self._j(e_state.cost, e_state.footprint, self.expert_deficit)
         self.info = {

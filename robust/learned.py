@@ -1,5 +1,8 @@
 """Learned policies with the layer they were trained in: the composition shared by training and the registry.
 
+A run trained on FlexGLBEnv (``io.knobs``: ``train.py --jobs/--models``) acts through that environment
+(agents/knob_learned.py), inside :class:`eglb.robust.knob_layer.KnobRobustPolicy` when trained with it.
+
 A run trained with the robustification layer inside its environment (``io.robust`` in its policy card)
 observes the layer's features and proposes actions the layer blends; at evaluation it comes back with
 the same layer around it, so ``ppo:runs/NAME`` of such a run is robust by construction. Plain and
@@ -13,12 +16,21 @@ from pathlib import Path
 
 import numpy as np
 from eglb.agents.base import Policy
+from eglb.agents.knob_learned import knob_policy
 from eglb.agents.learned import LearnedPolicy, PolicyCard, PolicyIO, load_predictor, policy_from_predictor, weights_path
+from eglb.robust.knob_layer import KnobRobustPolicy
 from eglb.robust.layer import RobustPolicy, Slack
 
 
 def learned_policy(predict: Callable[[np.ndarray], np.ndarray], io: PolicyIO, name: str, seed: int = 0) -> Policy:
     """The policy of a trained predictor, inside its layer when it was trained with one."""
+    if io.knobs is not None:  # trained on FlexGLBEnv (with the layer: in KnobRobustTrainingEnv)
+        policy = knob_policy(predict, io, name, seed)
+        if io.robust is None:
+            return policy
+        layer = KnobRobustPolicy(policy, lam=io.robust["lam"], slack=Slack(io.robust["b"], io.robust["slack"]), name=name)
+        policy.extra_features = layer.features
+        return layer
     if io.robust is None:
         return policy_from_predictor(predict, io, name, seed)
     policy = LearnedPolicy(predict, io, name, seed)

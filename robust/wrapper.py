@@ -5,16 +5,23 @@ with the shadow expert's routing as far as the guarantee allows, and the environ
 blend, so the agent is rewarded for what is actually played and learns to spend the budget. The
 observation is the environment's plus the layer's features (``RobustPolicy.features``: the slack,
 the footprint mismatch against the expert, the expert's action).
+
+:class:`KnobRobustTrainingEnv` does the same on a scenario with deferrable jobs or model choice: the
+agent acts in :class:`eglb.envs.flex_env.FlexGLBEnv`'s own action, the environment decodes it into the
+hour's decision, :class:`eglb.robust.knob_layer.KnobRobustPolicy` blends it with eGLB's (progress
+dominance and the budget, docs/model/flexibility.md) and the environment plays the blend.
 """
 
 from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-from eglb.agents.base import Policy
+from eglb.agents.base import HourView, Policy
 from eglb.envs.actions import ActionDecoder, shares_from_routing
+from eglb.envs.flex_env import FlexGLBEnv
 from eglb.envs.glb_env import GLBEnv
 from eglb.envs.rewards import hour_reward
+from eglb.robust.knob_layer import KnobRobustPolicy
 from eglb.robust.layer import RobustPolicy, Slack
 from gymnasium import spaces
 
@@ -85,3 +92,54 @@ class RobustTrainingEnv(gym.Env):
         if not terminated:
             self.layer.begin_hour(self._step)
         return np.concatenate([obs, self.layer.features()]), reward, terminated, truncated, info
+
+
+class KnobRobustTrainingEnv(gym.Env):
+    """A FlexGLBEnv whose decisions pass through :class:`KnobRobustPolicy` (module docstring).
+
+    Args:
+        env: a FlexGLBEnv in the agent's action mode ("routing" or "dual"): it decodes the agent's
+            action (:meth:`FlexGLBEnv.decide`) and plays the blended decision (:meth:`FlexGLBEnv.step_decision`).
+        lam, slack: the layer's budget and slack schedule.
+        reward: "J" (the environment's: minus the executed hour's increase of J) or "vs-expert" (the
+            layer's increase of J minus the expert's, both on the layer's shifted prices; with knobs the
+            two draw different energies, so the shift cancels only up to the price floor times the
+            difference, and is 0 without negative prices).
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, env: FlexGLBEnv, lam: float, slack: Slack, reward: str = "vs-expert"):
+        if env.action_mode == "share":
+            raise ValueError("the agent acts in the routing or dual mode of the knob environment")
+        self.env = env
+        self.layer = KnobRobustPolicy(_Proposal(), lam=lam, slack=slack)
+        self.reward_mode = reward
+        self.action_space = env.action_space
+        extra = 3 * env.n_regions + 1
+        self.observation_space = spaces.Box(-np.inf, np.inf, shape=(env.observation_space.shape[0] + extra,), dtype=np.float32)
+        #: The names of the observation: the environment's, then the layer's features.
+        self.observation_names = env.observation_names + RobustPolicy.feature_names(env.region_names)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.layer.reset(self.env.episode)
+        self.layer.begin_hour(0)
+        self._objectives = (0.0, 0.0)  # the layer's J and the expert's so far (shifted prices)
+        return np.concatenate([obs, self.layer.features()]), info
+
+    def step(self, action):
+        env, layer = self.env, self.layer
+        t = env._step
+        proposal = env.decide(action)
+        played = layer.blend_decision(HourView(env.episode, t, env.state, env.knobs), proposal)
+        obs, reward, terminated, truncated, info = env.step_decision(played)
+        objective, expert = layer.info["J"], layer.info["expert_J"]
+        if self.reward_mode == "vs-expert":
+            reward = hour_reward(objective - self._objectives[0], env.reward_scale, expert - self._objectives[1])
+        self._objectives = (objective, expert)
+        info.update({key: layer.info[key] for key in ("theta", "delta", "budget", "slack", "expert_J")})
+        if not terminated:
+            layer.begin_hour(t + 1)
+        return np.concatenate([obs, layer.features()]), reward, terminated, truncated, info

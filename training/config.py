@@ -16,7 +16,18 @@ from pathlib import Path
 import yaml
 from eglb.envs.artifacts import check_stamp, stamp
 from eglb.envs.errors import InputError
-from eglb.envs.limits import MAX_GATEWAYS, MAX_LAYER_WIDTH, MAX_LAYERS, MAX_REGIONS, MAX_ROWS, MAX_STEPS, check_size, check_widths
+from eglb.envs.limits import (
+    MAX_GATEWAYS,
+    MAX_JOB_SLOTS,
+    MAX_LAYER_WIDTH,
+    MAX_LAYERS,
+    MAX_MODELS,
+    MAX_REGIONS,
+    MAX_ROWS,
+    MAX_STEPS,
+    check_size,
+    check_widths,
+)
 from eglb.envs.observation import ObservationScale
 from eglb.envs.rewards import REWARDS
 from eglb.envs.synthetic import SELECTION_SEEDS
@@ -114,6 +125,45 @@ class RobustConfig:
         check_range("robust.b", self.b, 0, MAX_MAGNITUDE)
         if self.slack not in SLACK_SCHEDULES:
             raise InputError(f"robust.slack must be one of {', '.join(SLACK_SCHEDULES)}, got {self.slack!r}")
+
+
+@dataclass(frozen=True)
+class KnobConfig:
+    """Deferrable jobs and model choice in the training and held-out scenarios (docs/model/flexibility.md):
+    the environment is then :class:`eglb.envs.flex_env.FlexGLBEnv`.
+
+    Attributes:
+        jobs: "stream[:share=...,seed=...]" or a job list CSV, as ``--jobs`` (envs/knob_specs.py), or None.
+        models: "PRESET:target=..." as ``--models``, or None.
+        job_slots: Q, the pending jobs the observation and action show, fixed at training start
+            (training/envs.py :func:`knob_shape`: FlexGLBEnv's default on the training source, the
+            most jobs pending at once in the first synthetic episode or in the whole training hours
+            of a trace; 0 without jobs) unless given (``--job-slots``); None until then.
+        n_models: K, the models of the choice (0 without ``models``), fixed with ``job_slots``.
+    """
+
+    jobs: str | None = None
+    models: str | None = None
+    job_slots: int | None = None
+    n_models: int | None = None
+
+    def __post_init__(self):
+        check_fields(self, "knobs.")
+        if not (self.jobs or self.models):
+            raise InputError("knobs: give jobs (--jobs) and/or models (--models)")
+        if self.job_slots and not self.jobs:
+            raise InputError(f"knobs.job_slots is {self.job_slots} without jobs (--jobs)")
+        if self.job_slots is not None:
+            check_range("knobs.job_slots", self.job_slots, 0, MAX_JOB_SLOTS)
+        if self.n_models is not None:
+            check_range("knobs.n_models", self.n_models, 0, MAX_MODELS)
+        from eglb.envs.knob_specs import job_stream, model_choice
+
+        # A bad spec fails now, not at the first episode (a job list is read with a scenario).
+        if self.jobs:
+            job_stream(self.jobs)
+        if self.models:
+            model_choice(self.models)
 
 
 @dataclass(frozen=True)
@@ -331,6 +381,7 @@ class RunConfig:
         observation_scale: fixed at the start of training from a reference scenario.
         scenario_shape: (regions, gateways) of the training scenarios.
         robust: the layer inside the training environment (None: plain training).
+        knobs: deferrable jobs and model choice (None: neither, GLBEnv; written to ``config.yaml`` only when set).
         command: the command line.
     """
 
@@ -346,6 +397,7 @@ class RunConfig:
     scenario_shape: tuple[int, int] | None = None
     robust: RobustConfig | None = None
     command: str = ""
+    knobs: KnobConfig | None = None
 
     def __post_init__(self):
         check_fields(self, "")
@@ -374,6 +426,13 @@ class RunConfig:
                 )
         if self.robust is not None and self.env.residual:
             raise InputError("--robust with env.residual is not supported: the layer already runs the expert")
+        if self.knobs is not None:
+            if row.family == "imitation":
+                raise InputError(
+                    "--jobs and --models train with an RL algorithm (ppo, sac, td3, a2c): bc imitates routing duals only"
+                )
+            if self.env.residual:
+                raise InputError("--jobs and --models with env.residual are not supported: residual duals correct routing only")
 
     @property
     def evaluation_interval(self) -> int:
@@ -386,6 +445,8 @@ class RunConfig:
         out["data"]["eval_hours"] = list(self.data.eval_hours) if self.data.eval_hours else None
         out["data"]["eval_seeds"] = list(self.data.eval_seeds)
         out["scenario_shape"] = list(self.scenario_shape) if self.scenario_shape else None
+        if self.knobs is None:  # a run without knobs writes the config.yaml it always has
+            del out["knobs"]
         return {**stamp(CONFIG_FORMAT, CONFIG_VERSION), **out}
 
     @classmethod
@@ -399,6 +460,8 @@ class RunConfig:
             values["data"] = DataConfig(**typed_fields(DataConfig, values.get("data") or {}, "data."))
             if values.get("robust") is not None:
                 values["robust"] = RobustConfig(**typed_fields(RobustConfig, values["robust"], "robust."))
+            if values.get("knobs") is not None:
+                values["knobs"] = KnobConfig(**typed_fields(KnobConfig, values["knobs"], "knobs."))
             if values.get("scenario_shape") is not None:
                 shape = values["scenario_shape"]
                 if len(shape) != 2:
@@ -441,6 +504,7 @@ class _RunFields:
     scenario_shape: tuple[int, ...] | None = None
     robust: dict | None = None
     command: str = ""
+    knobs: dict | None = None
 
 
 # ----------------------------------------------------------------------------------- hyperparameters
@@ -494,7 +558,13 @@ BLOCK_KEYS = ("timesteps", "n_envs", "eval_freq", "env", "model")
 
 
 def config_from_values(
-    algo: str, values: dict, seed: int = 0, data: DataConfig = DataConfig(), robust: RobustConfig | None = None, command: str = ""
+    algo: str,
+    values: dict,
+    seed: int = 0,
+    data: DataConfig = DataConfig(),
+    robust: RobustConfig | None = None,
+    command: str = "",
+    knobs: KnobConfig | None = None,
 ) -> RunConfig:
     """A RunConfig from merged hyperparameter values (file blocks, CLI options and --set applied)."""
     algorithm(algo)
@@ -511,6 +581,7 @@ def config_from_values(
         algo=algo,
         seed=seed,
         robust=robust,
+        knobs=knobs,
         data=data,
         env=env,
         model=dict(values.get("model") or {}),
@@ -527,6 +598,8 @@ def policy_io(config: RunConfig):
 
     if config.observation_scale is None or config.scenario_shape is None:
         raise InputError("the run's observation scale and scenario shape are fixed at training start (RunConfig.for_scenario)")
+    if config.knobs is not None and (config.knobs.job_slots is None or config.knobs.n_models is None):
+        raise InputError("the run's job slots and models are fixed at training start (training.envs.knob_shape)")
     env = config.env
     return PolicyIO(
         observation_scale=config.observation_scale,
@@ -538,6 +611,7 @@ def policy_io(config: RunConfig):
         routing_temperature=env.routing_temperature,
         robust=asdict(config.robust) if config.robust else None,
         forecaster=env.forecaster,
+        knobs={"job_slots": config.knobs.job_slots, "models": config.knobs.n_models} if config.knobs else None,
     )
 
 

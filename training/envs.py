@@ -8,14 +8,16 @@ import gymnasium as gym
 from eglb.agents.residual import MEANING as RESIDUAL_MEANING
 from eglb.envs.actions import MEANINGS
 from eglb.envs.errors import InputError
+from eglb.envs.flex_env import FlexGLBEnv
 from eglb.envs.glb_env import GLBEnv, StepChecks
+from eglb.envs.knob_specs import with_knobs
 from eglb.envs.scenario import Scenario
 from eglb.envs.synthetic import SyntheticSource
 from eglb.envs.validation import typed_fields
 from eglb.forecasts.spec import forecaster_from_spec
 from eglb.importers.synthetic import HistorySyntheticSource
 from eglb.robust.layer import Slack
-from eglb.robust.wrapper import RobustTrainingEnv
+from eglb.robust.wrapper import KnobRobustTrainingEnv, RobustTrainingEnv
 from eglb.training.config import RunConfig
 from eglb.training.wrappers import ExpertBaselineReward, ResidualDualEnv, WorkerErrors
 
@@ -67,17 +69,12 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
     ``env.episode_hours`` hours; residual actions, the robustification layer or the vs-expert reward
     as the configuration says; GLBEnv's step checks outermost (envs.glb_env.StepChecks)."""
     env_config = config.env
-    if scenario is not None:
-        source = scenario
-    elif config.data.zones:
-        source = HistorySyntheticSource(hours=env_config.episode_hours, zones=config.data.zones, workload=config.data.workload)
-    else:
-        source = SyntheticSource(hours=env_config.episode_hours, setting=config.data.setting)
-    env: gym.Env = GLBEnv(
-        source,
+    source = scenario if scenario is not None else synthetic_source(config)
+    settings = dict(
         episode_hours=env_config.episode_hours,
         random_start=scenario is not None,
-        action_mode="share" if config.robust or env_config.residual else env_config.action_mode,
+        # The plain layer and residual duals execute routings; the knob layer blends the environment's own decisions.
+        action_mode="share" if (config.robust and config.knobs is None) or env_config.residual else env_config.action_mode,
         forecast_hours=env_config.forecast_hours,
         forecast_noise=env_config.forecast_noise,
         forecaster=forecaster_from_spec(env_config.forecaster),
@@ -86,9 +83,17 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
         routing_temperature=env_config.routing_temperature,
         render_mode=render_mode,
     )
+    knobs = config.knobs
+    if knobs is None:
+        env: gym.Env = GLBEnv(source, **settings)
+    else:  # a given scenario has its knobs already (eglb.trainer.scenarios_for); a synthetic one gets them per episode
+        source = source if scenario is not None else KnobSource(source, knobs.jobs, knobs.models)
+        env = FlexGLBEnv(source, job_slots=knobs.job_slots, **settings)
     if env_config.residual:
         env = ResidualDualEnv(env)
-    if config.robust is not None:
+    if config.robust is not None and knobs is not None:
+        env = KnobRobustTrainingEnv(env, config.robust.lam, Slack(config.robust.b, config.robust.slack), env_config.reward)
+    elif config.robust is not None:
         env = RobustTrainingEnv(
             env,
             env_config.action_mode,
@@ -107,6 +112,42 @@ def make_env(config: RunConfig, scenario: Scenario | None, seed: int | None, ren
         env.reset(seed=seed)
         env.action_space.seed(seed)
     return env
+
+
+def knob_shape(config: RunConfig, scenario: Scenario | None) -> RunConfig:
+    """``config`` with its knobs' job slots and models fixed (training start): those of FlexGLBEnv
+    built on the training source (``scenario``, or None for synthetic traces), whose default job slots
+    are the most jobs pending at once in its first scenario (the whole training scenario, or the first
+    synthetic episode); job slots given (``--job-slots``) are kept; no slots without jobs. Unchanged
+    without knobs or once fixed."""
+    from dataclasses import replace
+
+    knobs = config.knobs
+    if knobs is None or knobs.n_models is not None:
+        return config
+    source = scenario if scenario is not None else KnobSource(synthetic_source(config), knobs.jobs, knobs.models)
+    slots = knobs.job_slots if knobs.job_slots is not None else None if knobs.jobs else 0
+    env = FlexGLBEnv(source, episode_hours=config.env.episode_hours, job_slots=slots)
+    return replace(config, knobs=replace(knobs, job_slots=env.job_slots, n_models=env.n_models))
+
+
+def synthetic_source(config: RunConfig):
+    """A new synthetic trace per episode: from the history-calibrated generator when ``data.zones`` is set."""
+    hours = config.env.episode_hours
+    if config.data.zones:
+        return HistorySyntheticSource(hours=hours, zones=config.data.zones, workload=config.data.workload)
+    return SyntheticSource(hours=hours, setting=config.data.setting)
+
+
+class KnobSource:
+    """A scenario source with deferrable jobs and/or model choice added to every scenario it draws
+    (``--jobs``/``--models`` as in evaluate.py: envs/knob_specs.py); a job list is checked job by job."""
+
+    def __init__(self, source, jobs: str | None, models: str | None):
+        self.source, self.jobs, self.models = source, jobs, models
+
+    def __call__(self, rng) -> Scenario:
+        return with_knobs(self.source(rng), self.jobs, self.models)
 
 
 class EnvFactory:

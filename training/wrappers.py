@@ -8,7 +8,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 from eglb.agents.residual import ResidualDuals
-from eglb.agents.shadow import ShadowExpert
+from eglb.agents.shadow import KnobShadowExpert, ShadowExpert
 from eglb.envs.actions import shares_from_routing
 from eglb.envs.errors import InputError, SolverError
 from eglb.envs.rewards import hour_reward
@@ -24,7 +24,8 @@ class ExpertBaselineReward(gym.Wrapper):
 
     def __init__(self, env: gym.Env):
         super().__init__(env)
-        self.shadow = ShadowExpert()
+        # With deferrable jobs or model choice the expert plays them too (its J has their costs).
+        self.shadow = KnobShadowExpert() if env.unwrapped.handles_knobs else ShadowExpert()
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)

@@ -17,7 +17,17 @@ from eglb.envs.validation import describe, parse_hours, parse_seeds
 #: Longest text an option takes (PATH_MAX).
 MAX_TEXT = 4096
 
-__all__ = ["ArgumentParser", "add_ray_option", "numbers", "parse_hours", "parse_seeds", "require_with", "run_cli", "text"]
+__all__ = [
+    "ArgumentParser",
+    "add_knob_options",
+    "add_ray_option",
+    "numbers",
+    "parse_hours",
+    "parse_seeds",
+    "require_with",
+    "run_cli",
+    "text",
+]
 
 
 def text(value: str) -> str:
@@ -57,6 +67,16 @@ def add_ray_option(parser: argparse.ArgumentParser, what: str) -> None:
         help=f"run {what} as Ray tasks: a bare --ray starts a local Ray for the run; 'auto' or HOST:PORT "
         "(or ray://HOST:PORT) joins a running cluster (default: this machine's processes, no Ray)",
     )
+
+
+def add_knob_options(group) -> None:
+    """``--jobs`` and ``--models``: the knobs of a scenario (envs/knob_specs.py), the same for evaluate.py and train.py."""
+    group.add_argument(
+        "--jobs",
+        help="deferrable jobs: 'stream' or 'stream:share=0.2,seed=0' (the calibrated job stream) or a job list CSV "
+        "(docs/model/flexibility.md)",
+    )
+    group.add_argument("--models", help="a model choice: PRESET:target=ACCURACY, e.g. llama3.1-batch128:target=80")
 
 
 def require_with(parser: argparse.ArgumentParser, args: argparse.Namespace, dests: list[str], applies: bool, when: str) -> None:

@@ -19,7 +19,17 @@ from __future__ import annotations
 import sys
 
 from eglb.benchmark import BENCHMARKS, BenchmarkConfig, benchmark, benchmark_algos, history_traces
-from eglb.cli import ArgumentParser, add_ray_option, numbers, parse_hours, parse_seeds, require_with, run_cli, smoke
+from eglb.cli import (
+    ArgumentParser,
+    add_knob_options,
+    add_ray_option,
+    numbers,
+    parse_hours,
+    parse_seeds,
+    require_with,
+    run_cli,
+    smoke,
+)
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
 from eglb.envs.shifts import SHIFTS
@@ -79,12 +89,7 @@ def build_parser() -> ArgumentParser:
         "2021-2022 history (complete14 or zone names, e.g. US-TEX-ERCO,DE-LU; default: the published-set generator)",
     )
     group.add_argument("--carbon", choices=BASES, help="with the history folder: carbon intensity (default direct)")
-    group.add_argument(
-        "--jobs",
-        help="deferrable jobs: 'stream' or 'stream:share=0.2,seed=0' (the calibrated job stream) or a job list CSV "
-        "(docs/model/flexibility.md)",
-    )
-    group.add_argument("--models", help="a model choice: PRESET:target=ACCURACY, e.g. llama3.1-batch128:target=80")
+    add_knob_options(group)
     group.add_argument("--mu-water", type=float, metavar="USD_PER_M3", help="weight of the worst water footprint (default 60)")
     group.add_argument("--mu-carbon", type=float, metavar="USD_PER_T", help="weight of the worst carbon footprint (default 1500)")
     parser.add_argument(

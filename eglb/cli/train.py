@@ -8,6 +8,7 @@
     python train.py --algo bc --synthetic --seeds 0-2 --ray          # the seeds as Ray Tune trials
     python train.py --algo bc --synthetic --ray                      # DAgger's labelling LPs as Ray tasks
     python train.py --algo ppo --synthetic --tune sweeps/spaces/ppo.yml --samples 8 --scheduler asha --ray auto
+    python train.py --algo ppo --synthetic --jobs stream --models llama3.1-batch128:target=80   # FlexGLBEnv
 
 Every run gets a folder (``--out``, default runs/) with config.yaml (the exact configuration),
 command.txt, the policy card and weights (policy.json, policy.pt, best_policy.pt), TensorBoard logs
@@ -33,16 +34,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from eglb.cli import ArgumentParser, add_ray_option, parse_hours, parse_seeds, require_with, run_cli, smoke
+from eglb.cli import ArgumentParser, add_knob_options, add_ray_option, parse_hours, parse_seeds, require_with, run_cli, smoke
 from eglb.cluster import mapper_for
 from eglb.envs.errors import InputError
+from eglb.envs.limits import MAX_JOB_SLOTS
 from eglb.evaluation import command_line, summary_text
 from eglb.groups import seeds_label, train_seeds
 from eglb.importers.workload import MODEL_SOURCES
 from eglb.scenarios import is_history_folder
 from eglb.trainer import MAX_TORCH_THREADS, train, training_config
 from eglb.training.algorithms import ALGOS
-from eglb.training.config import DataConfig, RobustConfig
+from eglb.training.config import DataConfig, KnobConfig, RobustConfig
 from eglb.training.run_folder import check_run_name
 from eglb.training.run_group import is_run_group
 from eglb.tuning import TuneConfig, tune
@@ -55,7 +57,7 @@ LABELS_PER_TASK = None
 #: What a new run's configuration is made of (argparse destinations): none of it applies to --resume.
 RUN_OPTIONS = [
     "algo", "traces", "synthetic", "setting", "hours", "eval_hours", "regions", "years", "eval_years", "eval_windows",
-    "workload", "zones", "eval_seeds", "seed", "n_envs", "eval_freq", "set", "robust", "out", "name",
+    "workload", "zones", "eval_seeds", "seed", "n_envs", "eval_freq", "set", "robust", "out", "name", "jobs", "models", "job_slots",
 ]  # fmt: skip
 
 
@@ -91,6 +93,14 @@ def build_parser() -> ArgumentParser:
         "2021-2022 history (complete14 or zone names; default: the published-set generator)",
     )
     data.add_argument("--eval-seeds", metavar="S1,S2,...", help="held-out synthetic seeds for evaluation (default 0,1,2)")
+    add_knob_options(data)  # the training and held-out scenarios get them: the environment is FlexGLBEnv
+    data.add_argument(
+        "--job-slots",
+        type=int,
+        metavar="Q",
+        help="with --jobs: pending jobs the policy sees and acts on, earliest deadlines first (default: the most "
+        "pending at once in the training data)",
+    )
     run = parser.add_argument_group("run")
     run.add_argument("--timesteps", type=int, help="environment steps to train for (default: the hyperparameter file's)")
     run.add_argument("--seed", type=int, help="seed of every random choice (default 0)")
@@ -159,6 +169,22 @@ def parse_robust(text: str) -> RobustConfig:
     if len(parts) > 3 or not lam >= 0 or not b >= 0 or schedule not in ("const", "sqrt", "linear"):
         raise InputError(usage)
     return RobustConfig(lam=lam, b=b, slack=schedule)
+
+
+def knob_config(jobs: str | None, models: str | None, job_slots: int | None = None) -> KnobConfig | None:
+    """``--jobs``/``--models``/``--job-slots`` as the run's knobs (None without any); a job list's path
+    is stored absolute, as ``--traces``, so the run folder rebuilds its scenarios from anywhere."""
+    if job_slots is not None and not jobs:
+        raise InputError("--job-slots sets how many of the --jobs the policy sees: give --jobs")
+    if job_slots is not None and not 0 <= job_slots <= MAX_JOB_SLOTS:
+        raise InputError(f"--job-slots must be in 0..{MAX_JOB_SLOTS:,}, got {job_slots}")
+    if not (jobs or models):
+        return None
+    if jobs and not (jobs == "stream" or jobs.startswith("stream:")):
+        if not Path(jobs).is_file():
+            raise InputError(f"--jobs {jobs!r} is neither 'stream[:...]' nor an existing job list file")
+        jobs = str(Path(jobs).resolve())
+    return KnobConfig(jobs=jobs, models=models, job_slots=job_slots)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             sets=args.set,
             robust=parse_robust(args.robust) if args.robust else None,
             command=command_line("train.py", argv),
+            knobs=knob_config(args.jobs, args.models, args.job_slots),
         )
         if smoke.enabled():
             config = smoke.training(config)
