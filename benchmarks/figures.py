@@ -763,28 +763,13 @@ def _information_rows(result, order) -> list[list[str]]:
     return rows
 
 
-def _tail_files(folder: Path) -> dict[str, object]:
-    """Every file of a tail group by relative path: JSON parsed, arrays loaded (formatting aside)."""
-    import json
-
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        name = path.relative_to(folder).as_posix()
-        if path.suffix == ".json":
-            files[name] = json.loads(path.read_text())
-        elif path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as arrays:
-                files[name] = {k: arrays[k].tolist() for k in arrays.files}
-    return files
-
-
 def reference_tails_section() -> str:
     """Refit the tail groups shipped with the package with their commands: the time, and whether the
     fit changed them (then the shipped files are replaced by the new fit)."""
     import tempfile
 
     from eglb.forecasts import train_tail
-    from eglb.forecasts.tail import REFERENCE, load_tail
+    from eglb.forecasts.tail import REFERENCE, load_tail, tail_contents
 
     rows = []
     for name, args in train_tail.REFERENCE_FITS.items():
@@ -796,7 +781,7 @@ def reference_tails_section() -> str:
                 raise RuntimeError(f"refitting reference:{name} failed")
             seconds = time.perf_counter() - start
             (fitted / ".lock").unlink(missing_ok=True)  # the fitting's lock file is not part of the group
-            same = shipped.is_dir() and _tail_files(fitted) == _tail_files(shipped)
+            same = shipped.is_dir() and tail_contents(fitted) == tail_contents(shipped)
             if not same:
                 shutil.rmtree(shipped, ignore_errors=True)
                 shutil.copytree(fitted, shipped)

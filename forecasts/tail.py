@@ -255,6 +255,22 @@ def _resolve(folder: str | Path) -> Path:
     return Path(folder)
 
 
+def tail_contents(folder: str | Path) -> dict[str, object]:
+    """Every file of a tail or tail-group folder by relative path, formatting aside (JSON parsed, the
+    profile arrays as lists): two fits are the same exactly when these are equal."""
+    import json
+
+    contents: dict[str, object] = {}
+    for path in sorted(Path(folder).rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.suffix == ".json":
+            contents[name] = json.loads(path.read_text())
+        elif path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as arrays:
+                contents[name] = {key: arrays[key].tolist() for key in arrays.files}
+    return contents
+
+
 def member_folder(seed: int) -> str:
     """The subfolder of a tail group holding the tail of training seed ``seed``."""
     return f"seed-{seed}"

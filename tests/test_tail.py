@@ -169,19 +169,6 @@ def test_the_fitting_program(tmp_path, capsys):
     assert train_tail.main(["--synthetic", "3:5", "--out", str(out)]) == 2
 
 
-def _group_files(folder):
-    """A tail group's files by relative path: JSON parsed, npz arrays as lists (formatting aside)."""
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        name = path.relative_to(folder).as_posix()
-        if path.suffix == ".json":
-            files[name] = json.loads(path.read_text())
-        elif path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as arrays:
-                files[name] = {k: arrays[k].tolist() for k in arrays.files}
-    return files
-
-
 @pytest.mark.parametrize("name", sorted(train_tail.REFERENCE_FITS))
 def test_the_shipped_tail_groups_are_what_their_commands_fit(name, tmp_path, request):
     if name == "history14":
@@ -189,9 +176,9 @@ def test_the_shipped_tail_groups_are_what_their_commands_fit(name, tmp_path, req
     assert name in reference_tails()
     out = tmp_path / name
     assert train_tail.main([*train_tail.REFERENCE_FITS[name], "--out", str(out)]) == 0
-    from eglb.forecasts.tail import REFERENCE
+    from eglb.forecasts.tail import REFERENCE, tail_contents
 
-    fitted, shipped = _group_files(out), _group_files(REFERENCE / name)
+    fitted, shipped = tail_contents(out), tail_contents(REFERENCE / name)
     members = [f"seed-{k}/{f}" for k in range(3) for f in ("profile.npz", "tail.json")]
     assert sorted(shipped) == sorted([*members, "tails.json"])
     assert fitted == shipped
