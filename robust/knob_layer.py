@@ -54,7 +54,7 @@ from eglb.envs.errors import InputError
 from eglb.envs.knob_state import HourDecision, KnobState
 from eglb.envs.metrics import FootprintState
 from eglb.envs.scenario import Scenario
-from eglb.robust.layer import RobustPolicy, largest_admissible_theta
+from eglb.robust.layer import RobustPolicy, largest_admissible_theta, layer_features
 
 
 class KnobRobustPolicy(RobustPolicy):
@@ -122,15 +122,15 @@ class KnobRobustPolicy(RobustPolicy):
         hour begun / capacity [N], money divided by the expert's J so far extrapolated to the episode."""
         if not self.knobs_on:
             return super().features()
-        scenario, e = self.scenario, self.expert_state
-        t = self._hour
-        expert_j = self._j(e.cost, e.footprint, self.expert_deficit)
-        scale = max(expert_j, 1e-9) / max(t, 1) * scenario.n_hours
-        slack = self._budget(t) - self._delta
-        mismatch = self.weights[:, None] * (self.state.footprint - e.footprint)
-        capacity = np.maximum(scenario.capacity[:, min(t, scenario.n_hours - 1)], 1e-12)
-        energy = self._expert_out.energy / capacity
-        return np.concatenate([[slack / scale], mismatch.ravel() / scale, energy]).astype(np.float32)
+        e, t = self.expert_state, self._hour
+        return layer_features(
+            self.scenario,
+            t,
+            self._j(e.cost, e.footprint, self.expert_deficit),
+            self._budget(t) - self._delta,
+            self.weights[:, None] * (self.state.footprint - e.footprint),
+            self._expert_out.energy,
+        )
 
     def blend_decision(self, view: HourView, proposal) -> HourDecision:
         """Play the largest admissible blend of ``proposal`` (a decision or a routing) and the expert's

@@ -109,6 +109,18 @@ FIRST_BACK_OFF = 1e-15
 BACK_OFF_STEPS = 14
 
 
+def layer_features(
+    scenario: Scenario, hour: int, expert_objective: float, slack: float, mismatch: np.ndarray, expert_energy: np.ndarray
+) -> np.ndarray:
+    """The layer's features at ``hour`` (:meth:`RobustPolicy.features`), float32 [3N + 1]: ``slack``
+    (USD) and the weighted footprint ``mismatch`` [2, N] (USD) divided by the expert's J so far
+    (``expert_objective``, USD) extrapolated to the episode, then the expert's region energies
+    ``expert_energy`` [N] (MW) divided by the hour's capacity."""
+    scale = max(expert_objective, 1e-9) / max(hour, 1) * scenario.n_hours
+    capacity = np.maximum(scenario.capacity[:, min(hour, scenario.n_hours - 1)], 1e-12)
+    return np.concatenate([[slack / scale], mismatch.ravel() / scale, expert_energy / capacity]).astype(np.float32)
+
+
 class RobustPolicy(Policy):
     """An ML policy (any policy, or an offline solver replayed) made robust against the eGLB expert.
 
@@ -194,13 +206,14 @@ class RobustPolicy(Policy):
         mu_k (E - E^E) [2N] and the expert's region energies / capacity [N]. Money is divided by
         the expert's J so far extrapolated to the whole episode, so the values stay near unit scale
         whatever the episode length."""
-        scenario = self.scenario
-        scale = max(self.shadow.objective, 1e-9) / max(self._hour, 1) * scenario.n_hours
-        slack = self._budget - self._delta
-        mismatch = self.weights[:, None] * self.gap_footprint
-        capacity = np.maximum(scenario.capacity[:, min(self._hour, scenario.n_hours - 1)], 1e-12)
-        energy = self._expert_routing.sum(axis=1) / capacity
-        return np.concatenate([[slack / scale], mismatch.ravel() / scale, energy]).astype(np.float32)
+        return layer_features(
+            self.scenario,
+            self._hour,
+            self.shadow.objective,
+            self._budget - self._delta,
+            self.weights[:, None] * self.gap_footprint,
+            self._expert_routing.sum(axis=1),
+        )
 
     @staticmethod
     def feature_names(regions: tuple[str, ...]) -> list[str]:
